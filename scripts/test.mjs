@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Runs every *.test.ts file under src/ and test/ with node's test runner (Node.js 20 does not expand globs itself).
+// Arguments narrow the run to files whose path contains one of them: `npm test -- ingest ckan`.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const filters = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+const passThrough = process.argv.slice(2).filter((arg) => arg.startsWith('-'));
+const files = ['src', 'test']
+  .flatMap((root) => fs.readdirSync(root, { recursive: true }).map((name) => path.join(root, String(name))))
+  .filter((file) => file.endsWith('.test.ts'))
+  .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
+  .sort();
+
+if (files.length === 0) {
+  console.error(`No test files match ${filters.join(', ')}.`);
+  process.exit(1);
+}
+
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--import', './test/setup.ts', '--test', '--test-concurrency=1', ...passThrough, ...files],
+  { stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);

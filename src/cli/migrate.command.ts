@@ -1,0 +1,17 @@
+import { parseArgs } from 'node:util';
+import type { Command } from './command.ts';
+import { openServices } from './runtime.ts';
+
+export const migrateCommand: Command = {
+  name: 'migrate',
+  summary: 'Apply pending database migrations',
+  usage: 'civic migrate',
+  async run(argv) {
+    parseArgs({ args: argv, options: {} });
+    // Opening the services applies pending migrations and logs their names.
+    const services = await openServices();
+    await services.db.close();
+    process.stdout.write('Database is up to date.\n');
+    return 0;
+  },
+};

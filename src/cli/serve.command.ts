@@ -1,0 +1,31 @@
+import { parseArgs } from 'node:util';
+import { startServer } from '../main.ts';
+import { UsageError, type Command } from './command.ts';
+import { openServices } from './runtime.ts';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'Start the HTTP server (portal, CKAN API and native API)',
+  usage: 'civic serve [--port N] [--host ADDRESS]',
+  async run(argv) {
+    const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' } } });
+    const port = values.port === undefined ? undefined : Number(values.port);
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+      throw new UsageError(`--port is "${values.port}", which is not a port number. Use a whole number from 0 to 65535.`);
+    }
+    const services = await openServices();
+    const server = await startServer(services, { port: port ?? services.config.port, host: values.host ?? services.config.host });
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        services.logger.info({ signal }, 'server stopping');
+        server.close().then(resolve, (error: unknown) => {
+          services.logger.error({ err: error }, 'server did not stop cleanly');
+          resolve();
+        });
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,16 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as foundation from './2026-12-04-01-foundation.ts';
+import * as catalogue from './2026-12-04-02-catalogue.ts';
+
+/**
+ * Every migration, keyed by its dated name; Kysely applies them in name order. A new migration gets a new dated name
+ * and a line here.
+ */
+const migrations: Record<string, Migration> = {
+  '2026-12-04-01-foundation': foundation,
+  '2026-12-04-02-catalogue': catalogue,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

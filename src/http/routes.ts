@@ -1,0 +1,11 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../services.ts';
+
+/**
+ * Registers each feature folder's routes. Features are Fastify plugins, so each can set its own error handler and
+ * hooks (the CKAN envelope, HTML error pages) without touching the others.
+ */
+export async function registerFeatureRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  void app;
+  void services;
+}

@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { Database } from './db/database.ts';
+import { buildApp } from './http/app.ts';
+import { loadKeyRing } from './keys/key-ring.ts';
+import type { Logger } from './logger.ts';
+import { createServices, type Services } from './services.ts';
+
+/** Opens the configured engine: PostgreSQL when DATABASE_URL is set, otherwise PGlite in the data folder. */
+export async function openConfiguredDatabase(config: Config): Promise<Database> {
+  if (config.databaseUrl) return Database.open({ engine: 'postgres', url: config.databaseUrl, poolSize: config.poolSize });
+  return Database.open({ engine: 'pglite', dataDir: config.dataDir });
+}
+
+/** The composition root: configuration → database (migrated) → services. */
+export async function bootstrap(config: Config, logger: Logger): Promise<Services> {
+  const db = await openConfiguredDatabase(config);
+  try {
+    const applied = await db.migrate();
+    if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
+    return createServices({ config, logger, db, keys: loadKeyRing(config.masterKey, config.dataDir) });
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  services: Services;
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface ListenOptions {
+  port?: number;
+  host?: string;
+  /** Whether `close` also closes the database; tests that own their database pass false. */
+  closeDatabase?: boolean;
+}
+
+/** Builds the HTTP server on `services` and listens; `close` stops the server and then, by default, the database. */
+export async function startServer(services: Services, options: ListenOptions = {}): Promise<RunningServer> {
+  const { port = services.config.port, host = services.config.host, closeDatabase = true } = options;
+  const app = await buildApp(services);
+  await app.listen({ port, host });
+  const address = app.server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  services.logger.info({ url, engine: services.db.engine }, 'server listening');
+  return {
+    app,
+    services,
+    url,
+    async close() {
+      await app.close();
+      if (closeDatabase) await services.db.close();
+    },
+  };
+}

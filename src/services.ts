@@ -1,0 +1,27 @@
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import type { KeyRing } from './keys/key-ring.ts';
+import type { Logger } from './logger.ts';
+
+/**
+ * Everything a request handler or command may use. Built once by the composition root (src/main.ts) and passed down,
+ * so tests build the same object on a test database instead of mocking modules.
+ */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  keys: KeyRing;
+}
+
+export interface ServiceInputs {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  keys: KeyRing;
+}
+
+export function createServices(inputs: ServiceInputs): Services {
+  const { config, logger, db, keys } = inputs;
+  return { config, logger, db, keys };
+}
