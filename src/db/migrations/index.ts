@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as foundation from './2026-12-04-01-foundation.ts';
 import * as catalogue from './2026-12-04-02-catalogue.ts';
+import * as catalogueSearch from './2026-12-04-03-catalogue-search.ts';
 
 /**
  * Every migration, keyed by its dated name; Kysely applies them in name order. A new migration gets a new dated name
@@ -9,6 +10,7 @@ import * as catalogue from './2026-12-04-02-catalogue.ts';
 const migrations: Record<string, Migration> = {
   '2026-12-04-01-foundation': foundation,
   '2026-12-04-02-catalogue': catalogue,
+  '2026-12-04-03-catalogue-search': catalogueSearch,
 };
 
 export const migrationProvider: MigrationProvider = {
