@@ -1,3 +1,5 @@
+import { CatalogueService } from './catalogue/catalogue.service.ts';
+import { ApiTokenService } from './accounts/api-token.service.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { KeyRing } from './keys/key-ring.ts';
@@ -8,10 +10,12 @@ import type { Logger } from './logger.ts';
  * so tests build the same object on a test database instead of mocking modules.
  */
 export interface Services {
+  tokens: ApiTokenService;
   config: Config;
   logger: Logger;
   db: Database;
   keys: KeyRing;
+  catalogue: CatalogueService;
 }
 
 export interface ServiceInputs {
@@ -23,5 +27,6 @@ export interface ServiceInputs {
 
 export function createServices(inputs: ServiceInputs): Services {
   const { config, logger, db, keys } = inputs;
-  return { config, logger, db, keys };
+  const tokens = new ApiTokenService(db, keys);
+  return { config, logger, db, keys, tokens, catalogue: new CatalogueService(db) };
 }

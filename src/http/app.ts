@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { jsonErrorHandler } from './errors.ts';
+import { registerAuthentication } from './auth.ts';
 import { registerFeatureRoutes } from './routes.ts';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{8,100}$/;
@@ -42,6 +43,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     return reply.header('cache-control', 'no-store').send({ status: 'ok' });
   });
 
+  registerAuthentication(app, services);
   await registerFeatureRoutes(app, services);
   return app;
 }

@@ -2,6 +2,8 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as foundation from './2026-12-04-01-foundation.ts';
 import * as catalogue from './2026-12-04-02-catalogue.ts';
 import * as catalogueSearch from './2026-12-04-03-catalogue-search.ts';
+import * as accounts from './2026-12-04-04-accounts.ts';
+import * as auditLog from './2026-12-04-05-audit-log.ts';
 
 /**
  * Every migration, keyed by its dated name; Kysely applies them in name order. A new migration gets a new dated name
@@ -11,6 +13,8 @@ const migrations: Record<string, Migration> = {
   '2026-12-04-01-foundation': foundation,
   '2026-12-04-02-catalogue': catalogue,
   '2026-12-04-03-catalogue-search': catalogueSearch,
+  '2026-12-04-04-accounts': accounts,
+  '2026-12-04-05-audit-log': auditLog,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,96 @@
+import { validationError } from '../errors.ts';
+import type { DatasetMetadata } from './catalogue.types.ts';
+
+export interface Licence {
+  id: string;
+  title: string;
+  url: string;
+  /** Whether the licence meets the Open Definition, so the dataset may be published as open data. */
+  open: boolean;
+}
+
+/** Licence ids follow the CKAN licence register, so CKAN clients recognise them. */
+export const LICENCES: readonly Licence[] = [
+  { id: 'OGL-UK-3.0', title: 'Open Government Licence v3.0', url: 'https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/', open: true },
+  { id: 'OGL-UK-2.0', title: 'Open Government Licence v2.0', url: 'https://www.nationalarchives.gov.uk/doc/open-government-licence/version/2/', open: true },
+  { id: 'CC-BY-4.0', title: 'Creative Commons Attribution 4.0', url: 'https://creativecommons.org/licenses/by/4.0/', open: true },
+  { id: 'CC0-1.0', title: 'Creative Commons CCZero 1.0', url: 'https://creativecommons.org/publicdomain/zero/1.0/', open: true },
+  { id: 'ODC-BY-1.0', title: 'Open Data Commons Attribution License 1.0', url: 'https://opendatacommons.org/licenses/by/1-0/', open: true },
+  { id: 'other-closed', title: 'Other (not open)', url: '', open: false },
+];
+
+export const DEFAULT_LICENCE_ID = 'OGL-UK-3.0';
+
+/** Update frequencies, named as in the DCAT frequency vocabulary of the EU Publications Office. */
+export const UPDATE_FREQUENCIES = ['daily', 'weekly', 'monthly', 'quarterly', 'annual', 'irregular', 'never'] as const;
+
+export const ORGANISATION_SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{1,99}$/;
+export const DATASET_SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]{1,99}$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const TAG_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,99}$/u;
+
+export function findLicence(id: string): Licence | undefined {
+  return LICENCES.find((licence) => licence.id === id);
+}
+
+export function checkOrganisationSlug(slug: string): void {
+  if (!ORGANISATION_SLUG_PATTERN.test(slug)) {
+    throw validationError(
+      'invalid_organisation_slug',
+      `Organisation "${slug}" is not a valid slug. Use 2 to 100 lowercase letters, digits and hyphens, starting with a letter or digit.`,
+      [{ field: 'organisation', message: 'Enter a slug of lowercase letters, digits and hyphens' }],
+    );
+  }
+}
+
+export function checkDatasetSlug(slug: string): void {
+  if (!DATASET_SLUG_PATTERN.test(slug)) {
+    throw validationError(
+      'invalid_dataset_slug',
+      `Dataset "${slug}" is not a valid slug. Use 2 to 100 lowercase letters, digits, hyphens and underscores, starting with a letter or digit.`,
+      [{ field: 'dataset', message: 'Enter a slug of lowercase letters, digits, hyphens and underscores' }],
+    );
+  }
+}
+
+function isRealDate(value: string): boolean {
+  if (!ISO_DATE.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+}
+
+/** Checks dataset metadata and throws one validation error listing every problem, each naming its field. */
+export function checkDatasetMetadata(metadata: DatasetMetadata): void {
+  const problems: Array<{ field: string; message: string }> = [];
+  if (metadata.title !== undefined && (metadata.title.trim() === '' || metadata.title.length > 500)) {
+    problems.push({ field: 'title', message: 'Enter a title of 1 to 500 characters' });
+  }
+  if (metadata.licenceId !== undefined && !findLicence(metadata.licenceId)) {
+    problems.push({ field: 'licence', message: `Licence "${metadata.licenceId}" is not known. Use one of: ${LICENCES.map((l) => l.id).join(', ')}` });
+  }
+  for (const tag of metadata.tags ?? []) {
+    if (!TAG_PATTERN.test(tag)) problems.push({ field: 'tags', message: `Tag "${tag}" is invalid. Use up to 100 letters, digits, spaces, dots, hyphens or underscores` });
+  }
+  const frequency = metadata.updateFrequency;
+  if (frequency != null && !(UPDATE_FREQUENCIES as readonly string[]).includes(frequency)) {
+    problems.push({ field: 'update_frequency', message: `Update frequency "${frequency}" is not known. Use one of: ${UPDATE_FREQUENCIES.join(', ')}` });
+  }
+  for (const [field, value] of [['temporal_start', metadata.temporalStart], ['temporal_end', metadata.temporalEnd]] as const) {
+    if (value != null && !isRealDate(value)) problems.push({ field, message: `"${value}" is not a date. Enter a date as YYYY-MM-DD` });
+  }
+  if (metadata.temporalStart && metadata.temporalEnd && isRealDate(metadata.temporalStart) && isRealDate(metadata.temporalEnd) && metadata.temporalStart > metadata.temporalEnd) {
+    problems.push({ field: 'temporal_end', message: 'The end of the period must be the same as or after its start' });
+  }
+  if (problems.length > 0) {
+    throw validationError('invalid_dataset_metadata', `Dataset metadata is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}.`, problems);
+  }
+}
+
+/** Turns a slug such as `thurrock-council` into a readable name (`Thurrock Council`) for organisations an import creates. */
+export function nameFromSlug(slug: string): string {
+  return slug
+    .split(/[-_]+/)
+    .filter((part) => part !== '')
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join(' ');
+}
