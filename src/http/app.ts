@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
-import { jsonErrorHandler } from './errors.ts';
+import { assetsVersion, loadAssets, registerAssets } from './assets.ts';
+import { registerContentSecurityPolicy } from './content-security.ts';
+import { registerErrorPages } from './error-pages.ts';
 import { registerAuthentication } from './auth.ts';
 import { registerFeatureRoutes } from './routes.ts';
+import { registerViews } from './views.ts';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{8,100}$/;
 
@@ -36,7 +39,12 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     );
   });
 
-  app.setErrorHandler(jsonErrorHandler);
+  // Pages: JSON errors for /api routes and GOV.UK error pages elsewhere, a CSP nonce per request, local assets.
+  registerErrorPages(app);
+  registerContentSecurityPolicy(app);
+  const assets = loadAssets();
+  registerViews(app, services, assetsVersion(assets));
+  registerAssets(app, assets);
 
   app.get('/healthz', async (_request, reply) => {
     await services.db.app.selectNoFrom((eb) => eb.lit(1).as('ok')).execute();
