@@ -1,0 +1,220 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { appendAuditEvent } from '../audit/audit.repository.ts';
+import type { DB } from '../db/schema.ts';
+import { withOrganisation } from '../db/tenant.ts';
+import { AppError, notFound, validationError } from '../errors.ts';
+import type { KeyRing } from '../keys/key-ring.ts';
+import { TOKEN_SCOPES, type OrganisationRole, type TokenScope } from './accounts.tables.ts';
+import { presentSecret } from './account-scope.ts';
+import { auditActor, type AuthContext } from './auth-context.ts';
+
+export const DEFAULT_TOKEN_DAYS = 90;
+export const MAX_TOKEN_DAYS = 365;
+/** `last_used_at` is written at most once per this many milliseconds per token, so busy clients do not write per request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+const TOKEN_PATTERN = /^civic_([a-z0-9]{8})_([A-Za-z0-9_-]{43})$/;
+const PREFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+export interface AuthenticatedToken {
+  tokenId: string;
+  userId: string;
+  organisationId: string;
+  scopes: TokenScope[];
+  /** The token owner's roles in the organisation, which limit the token as they limit the owner. */
+  roles: OrganisationRole[];
+}
+
+export interface NewToken {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: TokenScope[];
+  expiresAt: Date;
+  /** The whole token, `civic_<prefix>_<secret>`. Shown once; only its hash is stored. */
+  token: string;
+}
+
+export interface TokenSummary {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: TokenScope[];
+  userId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+export interface CreateTokenInput {
+  name: string;
+  scopes: string[];
+  /** Days until expiry; 90 when absent, at most 365. */
+  expiresInDays?: number;
+}
+
+/** Checks a plan limit before a row is created; supplied by the tenancy service. */
+export type TokenLimitCheck = (trx: Kysely<DB>, organisationId: string) => Promise<void>;
+
+function randomPrefix(): string {
+  const bytes = randomBytes(8);
+  return Array.from(bytes, (byte) => PREFIX_ALPHABET[byte % PREFIX_ALPHABET.length]).join('');
+}
+
+/** Scoped, expiring, revocable API tokens for machine clients, stored as HMAC-SHA-256 hashes. */
+export class ApiTokenService {
+  readonly #hashKey: Buffer;
+
+  constructor(
+    private readonly db: { app: Kysely<DB> },
+    keys: KeyRing,
+    private readonly checkLimit: TokenLimitCheck = async () => {},
+  ) {
+    this.#hashKey = keys.derive('api-token');
+  }
+
+  hashSecret(secret: string): string {
+    return createHmac('sha256', this.#hashKey).update(secret, 'utf8').digest('hex');
+  }
+
+  /** Creates a token for the acting user in their current organisation; the returned `token` is shown once. */
+  async create(auth: AuthContext, input: CreateTokenInput, requestId?: string): Promise<NewToken> {
+    const organisationId = auth.organisationId;
+    if (organisationId === null) throw new AppError('forbidden', 'no_organisation', 'Choose an organisation before creating an API token.');
+    const name = input.name.trim();
+    const errors = [];
+    if (name.length === 0 || name.length > 100) errors.push({ field: 'name', message: 'Enter a token name of 1 to 100 characters' });
+    const scopes = [...new Set(input.scopes)];
+    const unknown = scopes.filter((scope) => !(TOKEN_SCOPES as readonly string[]).includes(scope));
+    if (scopes.length === 0) errors.push({ field: 'scopes', message: 'Select at least one scope' });
+    if (unknown.length > 0) errors.push({ field: 'scopes', message: `Unknown scope ${unknown.join(', ')}: use read, write or exchange` });
+    const days = input.expiresInDays ?? DEFAULT_TOKEN_DAYS;
+    if (!Number.isInteger(days) || days < 1 || days > MAX_TOKEN_DAYS) {
+      errors.push({ field: 'expiresInDays', message: `Enter an expiry from 1 to ${MAX_TOKEN_DAYS} days` });
+    }
+    if (errors.length > 0) throw validationError('invalid_token_request', errors[0]!.message, errors);
+
+    const prefix = randomPrefix();
+    const secret = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(Date.now() + days * 86_400_000);
+    const row = await withOrganisation(this.db.app, organisationId, async (trx) => {
+      await this.checkLimit(trx, organisationId);
+      const inserted = await trx
+        .insertInto('api_tokens')
+        .values({ organisation_id: organisationId, user_id: auth.userId, name, prefix, secret_hash: this.hashSecret(secret), scopes: scopes as TokenScope[], expires_at: expiresAt })
+        .returning(['id'])
+        .executeTakeFirstOrThrow();
+      await appendAuditEvent(trx, {
+        organisationId,
+        ...auditActor(auth),
+        action: 'api_token.created',
+        subjectType: 'api_token',
+        subjectId: inserted.id,
+        requestId,
+        details: { name, prefix, scopes, expires_at: expiresAt.toISOString() },
+      });
+      return inserted;
+    });
+    return { id: row.id, name, prefix, scopes: scopes as TokenScope[], expiresAt, token: `civic_${prefix}_${secret}` };
+  }
+
+  /** Lists the organisation's tokens with their last use; never the hashes. */
+  async list(organisationId: string): Promise<TokenSummary[]> {
+    const rows = await withOrganisation(this.db.app, organisationId, (trx) =>
+      trx
+        .selectFrom('api_tokens')
+        .select(['id', 'name', 'prefix', 'scopes', 'user_id', 'created_at', 'expires_at', 'revoked_at', 'last_used_at'])
+        .where('organisation_id', '=', organisationId)
+        .orderBy('created_at', 'desc')
+        .execute(),
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      prefix: row.prefix,
+      scopes: row.scopes,
+      userId: row.user_id,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      revokedAt: row.revoked_at,
+      lastUsedAt: row.last_used_at,
+    }));
+  }
+
+  /**
+   * Revokes a token of the current organisation. Its owner may revoke it, and so may an administrator; anyone else
+   * gets not found, so token ids of other people do not leak.
+   */
+  async revoke(auth: AuthContext, tokenId: string, requestId?: string): Promise<void> {
+    const organisationId = auth.organisationId;
+    if (organisationId === null) throw notFound('token_not_found', 'API token not found.');
+    await withOrganisation(this.db.app, organisationId, async (trx) => {
+      const token = await trx.selectFrom('api_tokens').select(['id', 'user_id', 'revoked_at']).where('id', '=', tokenId).executeTakeFirst();
+      const mayRevoke = token !== undefined && (token.user_id === auth.userId || auth.roles.includes('administrator'));
+      if (!mayRevoke) throw notFound('token_not_found', 'API token not found.');
+      if (token.revoked_at !== null) return;
+      await trx.updateTable('api_tokens').set({ revoked_at: new Date() }).where('id', '=', tokenId).execute();
+      await appendAuditEvent(trx, {
+        organisationId,
+        ...auditActor(auth),
+        action: 'api_token.revoked',
+        subjectType: 'api_token',
+        subjectId: tokenId,
+        requestId,
+      });
+    });
+  }
+
+  /**
+   * Checks an `Authorization: Bearer civic_…` header and the scope a route needs. Throws AppError `unauthenticated`
+   * for a missing, malformed, unknown, expired or revoked token (or one whose organisation or membership has gone),
+   * and `forbidden` for a valid token without `requiredScope`.
+   */
+  async authenticateBearer(header: string | undefined, requiredScope: TokenScope | null): Promise<AuthenticatedToken> {
+    const presented = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+    if (presented === undefined) {
+      throw new AppError('unauthenticated', 'token_missing', 'Send an API token in the Authorization header as "Bearer civic_…".');
+    }
+    const match = TOKEN_PATTERN.exec(presented);
+    if (!match) throw new AppError('unauthenticated', 'token_invalid', 'The API token is not valid. Check that it was copied in full.');
+    const [, prefix, secret] = match as unknown as [string, string, string];
+    const secretHash = this.hashSecret(secret);
+
+    const found = await this.db.app.transaction().execute(async (trx) => {
+      await presentSecret(trx, secretHash);
+      return trx
+        .selectFrom('api_tokens')
+        .select(['id', 'organisation_id', 'user_id', 'prefix', 'secret_hash', 'scopes', 'expires_at', 'revoked_at', 'last_used_at'])
+        .where('secret_hash', '=', secretHash)
+        .executeTakeFirst();
+    });
+    const same = found !== undefined && found.prefix === prefix && timingSafeEqual(Buffer.from(found.secret_hash), Buffer.from(secretHash));
+    if (!same) throw new AppError('unauthenticated', 'token_invalid', 'The API token is not valid. Check that it was copied in full.');
+    if (found.revoked_at !== null) throw new AppError('unauthenticated', 'token_revoked', 'The API token has been revoked. Create a new one.');
+    if (found.expires_at.getTime() <= Date.now()) throw new AppError('unauthenticated', 'token_expired', 'The API token has expired. Create a new one.');
+
+    const active = await withOrganisation(this.db.app, found.organisation_id, async (trx) => {
+      const membership = await trx
+        .selectFrom('memberships')
+        .innerJoin('organisations', 'organisations.id', 'memberships.organisation_id')
+        .select('memberships.role')
+        .where('memberships.organisation_id', '=', found.organisation_id)
+        .where('memberships.user_id', '=', found.user_id)
+        .where('organisations.status', '=', 'active')
+        .executeTakeFirst();
+      const stale = found.last_used_at === null || Date.now() - found.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS;
+      if (membership && stale) {
+        await trx.updateTable('api_tokens').set({ last_used_at: new Date() }).where('id', '=', found.id).execute();
+      }
+      return membership;
+    });
+    if (active === undefined) {
+      throw new AppError('unauthenticated', 'token_inactive', 'The API token belongs to an organisation or membership that is no longer active.');
+    }
+    if (requiredScope !== null && !found.scopes.includes(requiredScope)) {
+      throw new AppError('forbidden', 'token_scope', `The API token does not have the "${requiredScope}" scope. Create a token with that scope.`);
+    }
+    return { tokenId: found.id, userId: found.user_id, organisationId: found.organisation_id, scopes: found.scopes, roles: [active.role] };
+  }
+}

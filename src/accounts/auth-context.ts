@@ -1,0 +1,24 @@
+import type { OrganisationRole, TokenScope } from './accounts.tables.ts';
+
+/**
+ * Who is making a request, set by the authentication hook from the session cookie or a bearer token. Features read
+ * it as `request.auth` and run their queries in `withOrganisation(db.app, request.auth?.organisationId ?? null, …)`.
+ */
+export interface AuthContext {
+  via: 'session' | 'token';
+  userId: string;
+  /** The organisation the user is acting in; null for a user with no membership chosen. */
+  organisationId: string | null;
+  /** The user's roles in `organisationId`. */
+  roles: OrganisationRole[];
+  /** Scopes of the bearer token; null for a browser session, which is limited by roles only. */
+  scopes: TokenScope[] | null;
+  platformAdmin: boolean;
+  sessionId: string | null;
+  tokenId: string | null;
+}
+
+/** The fields of an audit event that say who acted. */
+export function auditActor(auth: AuthContext): { actorUserId: string; actorKind: 'user' | 'token' } {
+  return { actorUserId: auth.userId, actorKind: auth.via === 'token' ? 'token' : 'user' };
+}

@@ -1,0 +1,106 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { OrganisationRole, TokenScope } from '../accounts/accounts.tables.ts';
+import type { AuthContext } from '../accounts/auth-context.ts';
+import { AppError } from '../errors.ts';
+import type { Services } from '../services.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is making the request; null when anonymous. Set by the authentication hook before any route runs. */
+    auth: AuthContext | null;
+  }
+}
+
+/**
+ * Sets `request.auth` on every request: from a bearer token when an Authorization header is sent (an invalid token is
+ * rejected with 401 rather than treated as anonymous).
+ */
+export function registerAuthentication(app: FastifyInstance, services: Services): void {
+  app.decorateRequest('auth', null);
+  app.addHook('onRequest', async (request) => {
+    request.auth = null;
+    const header = request.headers.authorization;
+    if (header !== undefined) {
+      const token = await services.tokens.authenticateBearer(header, null);
+      request.auth = {
+        via: 'token',
+        userId: token.userId,
+        organisationId: token.organisationId,
+        roles: token.roles,
+        scopes: token.scopes,
+        platformAdmin: false,
+        sessionId: null,
+        tokenId: token.tokenId,
+      };
+    }
+  });
+}
+
+function unauthenticated(): AppError {
+  return new AppError('unauthenticated', 'sign_in_required', 'Sign in, or send an API token in the Authorization header.');
+}
+
+/**
+ * A preHandler that admits only bearer-token requests whose token carries `scope`. Use it on machine API routes
+ * (uploads, exchange); browser sessions are rejected with 401.
+ */
+export function requireToken(scope: TokenScope): preHandlerAsyncHookHandler {
+  return async function checkToken(request: FastifyRequest, reply: FastifyReply) {
+    const auth = request.auth;
+    if (auth === null || auth.via !== 'token') {
+      void reply.header('www-authenticate', 'Bearer realm="civic"');
+      throw new AppError('unauthenticated', 'token_missing', 'Send an API token in the Authorization header as "Bearer civic_…".');
+    }
+    if (!auth.scopes?.includes(scope)) {
+      throw new AppError('forbidden', 'token_scope', `The API token does not have the "${scope}" scope. Create a token with that scope.`);
+    }
+  };
+}
+
+/** Whether `auth` holds one of `roles` in its current organisation; administrators hold every role. */
+export function hasRole(auth: AuthContext | null, roles: readonly OrganisationRole[]): boolean {
+  if (auth === null || auth.organisationId === null) return false;
+  return auth.roles.includes('administrator') || auth.roles.some((role) => roles.includes(role));
+}
+
+/**
+ * A preHandler that admits a signed-in member (or a token whose owner is a member) holding one of `roles` in the
+ * current organisation. With no roles, any member passes. A token must also carry `options.scope` when given.
+ */
+export function requireRole(...roles: OrganisationRole[]): preHandlerAsyncHookHandler {
+  return requireMember({ roles });
+}
+
+export function requireMember(options: { roles?: OrganisationRole[]; scope?: TokenScope } = {}): preHandlerAsyncHookHandler {
+  const roles = options.roles ?? [];
+  return async function checkMember(request: FastifyRequest) {
+    const auth = request.auth;
+    if (auth === null) throw unauthenticated();
+    if (auth.organisationId === null || auth.roles.length === 0) {
+      throw new AppError('forbidden', 'not_a_member', 'You are not a member of an organisation. Ask its administrator for an invitation.');
+    }
+    if (roles.length > 0 && !hasRole(auth, roles)) {
+      throw new AppError('forbidden', 'role_required', `This needs the role ${roles.join(' or ')} in your organisation.`);
+    }
+    if (auth.via === 'token' && options.scope !== undefined && !auth.scopes?.includes(options.scope)) {
+      throw new AppError('forbidden', 'token_scope', `The API token does not have the "${options.scope}" scope. Create a token with that scope.`);
+    }
+  };
+}
+
+/** A preHandler that admits any signed-in user, member of an organisation or not. */
+export function requireSignIn(): preHandlerAsyncHookHandler {
+  return async function checkSignedIn(request: FastifyRequest) {
+    if (request.auth === null) throw unauthenticated();
+  };
+}
+
+/** A preHandler that admits platform administrators signed in through a browser session (never a token). */
+export function requirePlatformAdmin(): preHandlerAsyncHookHandler {
+  return async function checkPlatformAdmin(request: FastifyRequest) {
+    if (request.auth === null) throw unauthenticated();
+    if (!request.auth.platformAdmin || request.auth.via !== 'session') {
+      throw new AppError('forbidden', 'platform_admin_required', 'Only platform administrators can do this.');
+    }
+  };
+}

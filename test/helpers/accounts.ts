@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { hash } from '@node-rs/argon2';
+import type { OrganisationRole } from '../../src/accounts/accounts.tables.ts';
+import type { AuthContext } from '../../src/accounts/auth-context.ts';
+import type { Database } from '../../src/db/database.ts';
+import { setPlatformScope } from '../../src/db/tenant.ts';
+
+/** Builders for accounts tests: rows are written through the application role in the platform scope. */
+
+export interface BuiltOrganisation {
+  id: string;
+  slug: string;
+}
+
+export async function buildOrganisation(db: Database, options: { slug?: string; status?: 'pending' | 'active' | 'declined' | 'closed' } = {}): Promise<BuiltOrganisation> {
+  const slug = options.slug ?? `org-${randomUUID().slice(0, 8)}`;
+  const row = await db.app.transaction().execute(async (trx) => {
+    await setPlatformScope(trx);
+    return trx
+      .insertInto('organisations')
+      .values({ slug, name: `Organisation ${slug}`, status: options.status ?? 'active' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+  });
+  return { id: row.id, slug };
+}
+
+export interface BuiltUser {
+  id: string;
+  email: string;
+  password: string;
+}
+
+export async function buildUser(
+  db: Database,
+  options: { email?: string; password?: string; platformAdmin?: boolean; member?: { organisationId: string; role: OrganisationRole } } = {},
+): Promise<BuiltUser> {
+  const email = options.email ?? `user-${randomUUID().slice(0, 8)}@example.org`;
+  const password = options.password ?? 'correct horse battery staple';
+  const passwordHash = await hash(password);
+  const row = await db.app.transaction().execute(async (trx) => {
+    await setPlatformScope(trx);
+    const user = await trx
+      .insertInto('users')
+      .values({ email, display_name: email.split('@')[0]!, password_hash: passwordHash, email_verified_at: new Date(), is_platform_admin: options.platformAdmin ?? false })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    if (options.member) {
+      await trx.insertInto('memberships').values({ organisation_id: options.member.organisationId, user_id: user.id, role: options.member.role }).execute();
+    }
+    return user;
+  });
+  return { id: row.id, email, password };
+}
+
+/** The request identity of a member acting through a browser session. */
+export function memberAuth(userId: string, organisationId: string, role: OrganisationRole): AuthContext {
+  return { via: 'session', userId, organisationId, roles: [role], scopes: null, platformAdmin: false, sessionId: null, tokenId: null };
+}
