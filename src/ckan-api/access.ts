@@ -1,0 +1,52 @@
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../db/schema.ts';
+import { AppError, notFound } from '../errors.ts';
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return UUID_PATTERN.test(value);
+}
+
+/**
+ * Whether a dataset (by slug or id) or resource exists but row-level security hides it from the caller. CKAN answers
+ * an unauthorised read of a private package or resource with an Authorization Error (403) rather than Not Found, so
+ * this check tells the two apart. It opens the platform scope for this one existence query only and closes it again
+ * in the same transaction, so no row data leaves the scope.
+ */
+async function existsBehindPolicy(trx: Kysely<DB>, query: () => Promise<boolean>): Promise<boolean> {
+  await sql`select set_config('civic.platform', 'on', true)`.execute(trx);
+  try {
+    return await query();
+  } finally {
+    await sql`select set_config('civic.platform', '', true)`.execute(trx);
+  }
+}
+
+export function hiddenDatasetExists(trx: Kysely<DB>, reference: string): Promise<boolean> {
+  return existsBehindPolicy(trx, async () => {
+    let query = trx.selectFrom('datasets').select('id').where('slug', '=', reference);
+    if (isUuid(reference)) query = trx.selectFrom('datasets').select('id').where((eb) => eb.or([eb('slug', '=', reference), eb('id', '=', reference)]));
+    return (await query.executeTakeFirst()) !== undefined;
+  });
+}
+
+export function hiddenResourceExists(trx: Kysely<DB>, resourceId: string): Promise<boolean> {
+  if (!isUuid(resourceId)) return Promise.resolve(false);
+  return existsBehindPolicy(trx, async () => (await trx.selectFrom('resources').select('id').where('id', '=', resourceId).executeTakeFirst()) !== undefined);
+}
+
+/** The error for a dataset or resource the caller may not read: 403 when it exists but is private, else 404. */
+export async function missingDatasetError(trx: Kysely<DB>, reference: string): Promise<AppError> {
+  if (await hiddenDatasetExists(trx, reference)) {
+    return new AppError('forbidden', 'dataset_private', `You are not authorised to read dataset "${reference}". It is private to its organisation.`);
+  }
+  return notFound('dataset_not_found', `Dataset "${reference}" was not found. Check the name or id.`);
+}
+
+export async function missingResourceError(trx: Kysely<DB>, resourceId: string): Promise<AppError> {
+  if (await hiddenResourceExists(trx, resourceId)) {
+    return new AppError('forbidden', 'resource_private', `You are not authorised to read resource "${resourceId}". Its dataset is private to its organisation.`);
+  }
+  return notFound('resource_not_found', `Resource "${resourceId}" was not found. Check the resource id.`);
+}
