@@ -18,6 +18,10 @@ export interface Config {
   /** Statement timeout for user-supplied `datastore_search_sql` queries, in milliseconds. */
   sqlTimeoutMs: number;
   production: boolean;
+  /** SMTP server for outgoing email (smtp:// or smtps://); when absent, messages go to the `outbox` table. */
+  smtpUrl?: string | undefined;
+  /** Sender address of outgoing email. */
+  mailFrom?: string;
 }
 
 export class ConfigError extends Error {
@@ -68,5 +72,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolSize: readInteger(env, 'CIVIC_POOL_SIZE', 10, 1, 500),
     sqlTimeoutMs: readInteger(env, 'CIVIC_SQL_TIMEOUT_MS', 5000, 100, 600000),
     production,
+    smtpUrl: readSmtpUrl(env),
+    mailFrom: env.MAIL_FROM ?? 'Thurrock Data Exchange <no-reply@localhost>',
   };
+}
+
+function readSmtpUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.SMTP_URL;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^smtps?:\/\//.test(raw)) throw new ConfigError('SMTP_URL must start with smtp:// or smtps://. Unset it to keep email in the outbox table.');
+  return raw;
 }

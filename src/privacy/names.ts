@@ -1,0 +1,98 @@
+/**
+ * Recognising individuals among payees, and the column roles the scanner needs (payee, creditor type, date of birth,
+ * bank details) from the headers that councils use.
+ */
+
+const TITLES = new Set(['MR', 'MRS', 'MS', 'MISS', 'MX', 'DR', 'REV', 'REVD', 'PROF', 'SIR', 'DAME']);
+
+// Legal forms and partnership phrases: a payee carrying one is an organisation even when its creditor type says SOLE.
+const LEGAL_FORMS = new Set(['LTD', 'LIMITED', 'LLP', 'PLC', 'CIC', 'INC', 'LLC', 'CORP', 'CORPORATION', 'COMPANY']);
+const PARTNERSHIP_PHRASES = /(?:&|\bAND)\s+(?:SONS?|CO|DAUGHTERS?|PARTNERS)\b|\bCO\.?\s*$/;
+
+// Institutions often named after a person ("SIR JOHN HUNT COMMUNITY SPORTS" college, "DR SMITH SURGERY").
+const INSTITUTION_WORDS = new Set([
+  'GROUP', 'HOLDINGS', 'TRUST', 'CHARITY', 'FOUNDATION', 'SOCIETY', 'ASSOCIATION', 'COUNCIL', 'PARTNERSHIP',
+  'PARTNERS', 'SURGERY', 'PRACTICE', 'SCHOOL', 'ACADEMY', 'COLLEGE', 'UNIVERSITY', 'NHS', 'HOSPITAL', 'CLINIC',
+  'CHURCH', 'CLUB', 'SOLICITORS', 'CHAMBERS', 'COMMUNITY', 'SPORTS', 'CENTRE', 'CENTER', 'MEMORIAL', 'HALL',
+]);
+
+/** Words of a value in upper case, with full stops after titles and initials removed. */
+function words(value: string): string[] {
+  return value
+    .toUpperCase()
+    .replace(/[.,()]/g, ' ')
+    .split(/\s+/)
+    .filter((word) => word.length > 0);
+}
+
+export function hasLegalForm(value: string): boolean {
+  return PARTNERSHIP_PHRASES.test(value.toUpperCase()) || words(value).some((word) => LEGAL_FORMS.has(word));
+}
+
+export function hasOrganisationMarker(value: string): boolean {
+  return hasLegalForm(value) || words(value).some((word) => INSTITUTION_WORDS.has(word));
+}
+
+/** A payee written with a personal title first or last ("DR SARAH SAUNDERS", "CAMERON ROBERT MR"). */
+export function looksLikeTitledIndividual(value: string): boolean {
+  const parts = words(value);
+  if (parts.length < 2) return false;
+  const titled = TITLES.has(parts[0]!) || TITLES.has(parts[parts.length - 1]!);
+  // A possessive ("MR C'S") is a trading name such as a café, not a person.
+  const possessive = parts.some((word) => /['’]S$/.test(word));
+  return titled && !possessive && !hasOrganisationMarker(value);
+}
+
+// Creditor-type codes that mean the payee is a person: Devon uses SOLE and INDV, other ledgers spell them out.
+const INDIVIDUAL_CREDITOR_TYPES = new Set([
+  'SOLE', 'SOLE TRADER', 'SOLETRADER', 'SOLE-TRADER', 'INDV', 'IND', 'INDIVIDUAL', 'PRIVATE INDIVIDUAL', 'PERSON',
+]);
+
+/** Whether a creditor-type value says the payee is a sole trader or a private individual (exact codes only). */
+export function isIndividualCreditorType(value: string): boolean {
+  return INDIVIDUAL_CREDITOR_TYPES.has(value.trim().toUpperCase().replace(/\s+/g, ' '));
+}
+
+// Values that already stand for a removed name.
+const REDACTION_MARKERS = /^(?:REDACTED\b.*|WITHHELD\b.*|\[?REDACTED\]?|PERSONAL DATA.*|N\/A|-)$/i;
+
+export function isRedactionMarker(value: string): boolean {
+  return REDACTION_MARKERS.test(value.trim());
+}
+
+/** Header words in lower case, splitting camelCase ("BeneficiaryName" → beneficiary, name) and punctuation. */
+export function headerWords(header: string): string[] {
+  return header
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((word) => word.length > 0);
+}
+
+const PAYEE_WORDS = new Set(['supplier', 'payee', 'beneficiary', 'vendor', 'creditor', 'recipient', 'merchant', 'contractor', 'claimant']);
+const NOT_A_NAME_WORDS = new Set([
+  'id', 'code', 'type', 'number', 'no', 'num', 'ref', 'reference', 'category', 'vat', 'uri', 'url', 'registration',
+  'postcode', 'address', 'date', 'amount', 'status', 'class', 'classification',
+]);
+
+export function isPayeeHeader(header: string): boolean {
+  const parts = headerWords(header);
+  if (parts.length === 1 && (parts[0] === 'name' || PAYEE_WORDS.has(parts[0]!))) return true;
+  return parts.some((word) => PAYEE_WORDS.has(word)) && !parts.some((word) => NOT_A_NAME_WORDS.has(word));
+}
+
+export function isCreditorTypeHeader(header: string): boolean {
+  const parts = headerWords(header);
+  const aboutPayee = parts.some((word) => PAYEE_WORDS.has(word));
+  return aboutPayee && parts.some((word) => word === 'type' || word === 'category' || word === 'status');
+}
+
+export function isDateOfBirthHeader(header: string): boolean {
+  const lower = header.toLowerCase();
+  return /birth|\bdob\b|d\.o\.b/.test(lower) || headerWords(header).includes('dob');
+}
+
+export function isBankHeader(header: string): boolean {
+  const parts = headerWords(header);
+  return parts.includes('sort') || parts.includes('bank') || parts.includes('account') || parts.includes('acct') || /a\/c/i.test(header);
+}
