@@ -61,6 +61,8 @@ export interface LoadReport {
   version: number;
   visibility: Visibility;
   rows: number;
+  /** The file name as the user gave it, without folders. */
+  file: string;
   format: string;
   encoding: string;
   delimiter: string | null;

@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { RawConnection } from '../db/connection.ts';
+import type { Database, EngineName } from '../db/database.ts';
+import { APP_ROLE } from '../db/roles.ts';
+import type { DB } from '../db/schema.ts';
+import { AppError, conflict, forbidden, notFound } from '../errors.ts';
+import type { FileAnalysis, IngestOptions, IngestSource } from '../ingest/ingest.types.ts';
+import type { Logger } from '../logger.ts';
+import { checkDatasetMetadata, checkDatasetSlug, checkOrganisationSlug, nameFromSlug } from './catalogue.metadata.ts';
+import * as repository from './catalogue.repository.ts';
+import { metadataColumns, newDatasetValues } from './catalogue.service.ts';
+import type { LoadReport, Visibility } from './catalogue.types.ts';
+import { createIndexSql, createTableSql, datastoreTableName, filterIndexColumns, qualifiedTableName, quoteIdentifier, textLengthsSql } from './datastore-table.ts';
+import type { ImportCheck, ImportCheckResult, ImportOptions, IngestFunctions } from './import.types.ts';
+import { baseFilename, describeFile, mediaTypeOf, storeOriginalFile, type FileFacts } from './original-file.ts';
+
+/** Largest original file the catalogue stores: PostgreSQL keeps at most 1 GB in one field. */
+export const MAX_ORIGINAL_FILE_BYTES = 1024 * 1024 * 1024 - 1024;
+
+/** What the import transaction decided, gathered for the load report. */
+interface LoadOutcome {
+  organisationSlug: string;
+  resourceId: string;
+  version: number;
+  title: string;
+  visibility: Visibility;
+  rows: number;
+  extraReport: Record<string, unknown>;
+  extraWarnings: LoadReport['warnings'];
+}
+
+/**
+ * Loads a file as a new version of a dataset: analysis, then one transaction that creates the organisation and dataset
+ * when missing, the typed datastore table, the rows, the filter indexes, the resource row and the stored original, and
+ * points the dataset at the new version. Any failure rolls all of it back, so the previous version keeps serving.
+ */
+export class ImportService {
+  private readonly checks: ImportCheck[];
+
+  constructor(
+    private readonly db: Database,
+    private readonly ingest: IngestFunctions,
+    private readonly logger: Logger,
+    checks: ImportCheck[] = [],
+  ) {
+    this.checks = [...checks];
+  }
+
+  /** Adds a check run over every later import, after the rows are loaded and before commit. */
+  addCheck(check: ImportCheck): void {
+    this.checks.push(check);
+  }
+
+  async importFile(source: IngestSource, options: ImportOptions): Promise<LoadReport> {
+    checkOrganisationSlug(options.organisation);
+    checkDatasetSlug(options.dataset);
+    checkDatasetMetadata({ ...options.metadata, ...(options.title !== undefined ? { title: options.title } : {}) });
+
+    const file = await describeFile(source.path);
+    if (file.byteSize > MAX_ORIGINAL_FILE_BYTES) {
+      throw new AppError('too_large', 'file_too_large', `${source.filename} is ${file.byteSize} bytes, more than the ${MAX_ORIGINAL_FILE_BYTES} bytes a resource can store. Split the file and load the parts as separate datasets.`);
+    }
+    const ingestOptions = (phase: 'analyse' | 'load'): IngestOptions => ({
+      schema: options.schema,
+      sheet: options.sheet,
+      onProgress: options.onProgress && ((bytesRead, totalBytes) => options.onProgress!({ phase, bytesRead, totalBytes })),
+    });
+    const started = Date.now();
+    const analysis = await this.ingest.analyseFile(source, ingestOptions('analyse'));
+    this.logger.info({ file: source.filename, rows: analysis.rows, columns: analysis.schema.fields.length, format: analysis.format }, 'import analysed');
+
+    const outcome = await this.db.withConnection('app', async (raw, kysely) => {
+      await raw.query('begin');
+      try {
+        const result = await this.load(raw, kysely, source, file, analysis, options, ingestOptions('load'));
+        await raw.query('commit');
+        return result;
+      } catch (error) {
+        await raw.query('rollback').catch((rollbackError: unknown) => this.logger.error({ err: rollbackError }, 'import rollback failed'));
+        throw error;
+      }
+    });
+    this.logger.info(
+      { organisation: outcome.organisationSlug, dataset: options.dataset, resource_id: outcome.resourceId, version: outcome.version, rows: outcome.rows, ms: Date.now() - started },
+      'import committed',
+    );
+    return buildReport(source, analysis, options, outcome);
+  }
+
+  private async load(
+    raw: RawConnection,
+    kysely: Kysely<DB>,
+    source: IngestSource,
+    file: FileFacts,
+    analysis: FileAnalysis,
+    options: ImportOptions,
+    ingestOptions: IngestOptions,
+  ): Promise<LoadOutcome> {
+    const actor = options.actor;
+    if (actor.kind === 'operator') await raw.query(`select set_config('civic.platform', 'on', true)`);
+    else await raw.query(`select set_config('civic.organisation_id', $1, true)`, [actor.organisationId]);
+
+    const organisation = await this.findOrCreateOrganisation(kysely, options);
+    const { dataset, created } = await this.findOrCreateDataset(kysely, organisation.id, source, analysis, options);
+    const version = await repository.nextVersion(kysely, dataset.id);
+    const resourceId = randomUUID();
+    const tableName = datastoreTableName(resourceId);
+    const table = qualifiedTableName(tableName);
+
+    await raw.query(createTableSql(tableName, analysis.schema, this.ingest.columnSqlType));
+    const columns = ['_id', ...analysis.schema.fields.map((field) => field.name)].map(quoteIdentifier).join(', ');
+    this.logger.info({ dataset: options.dataset, resource_id: resourceId, version, rows: analysis.rows }, 'import copy started');
+    const copied = await copyIntoTable(this.db.engine, raw, `copy ${table} (${columns}) from stdin with ${this.ingest.copyOptions}`, this.ingest.copyRows(source, analysis, ingestOptions));
+    if (copied !== analysis.rows) {
+      throw new Error(`Copied ${copied} rows of ${source.filename} but the analysis counted ${analysis.rows}; the load was rolled back.`);
+    }
+    await this.createFilterIndexes(raw, tableName, analysis);
+
+    let visibility: Visibility = options.visibility ?? (created ? 'private' : dataset.visibility);
+    const extraReport: Record<string, unknown> = {};
+    const extraWarnings: LoadReport['warnings'] = [];
+    for (const check of this.checks) {
+      const result: ImportCheckResult | void = await check.run({
+        source, analysis, options, organisationId: organisation.id, datasetId: dataset.id, resourceId, table, visibility, raw, db: kysely,
+      });
+      if (result?.visibility === 'private' && visibility !== 'private') {
+        this.logger.info({ dataset: options.dataset, check: check.name }, 'import check kept the dataset private');
+        visibility = 'private';
+      }
+      Object.assign(extraReport, result?.report ?? {});
+      extraWarnings.push(...(result?.warnings ?? []));
+    }
+
+    const title = options.title?.trim() || dataset.title;
+    const outcome: LoadOutcome = { organisationSlug: organisation.slug, resourceId, version, title, visibility, rows: copied, extraReport, extraWarnings };
+    const report = buildReport(source, analysis, options, outcome);
+    await repository.insertResource(kysely, {
+      id: resourceId,
+      organisation_id: organisation.id,
+      dataset_id: dataset.id,
+      version,
+      name: baseFilename(source.filename),
+      description: '',
+      format: analysis.format.toUpperCase(),
+      media_type: mediaTypeOf(analysis.format),
+      original_filename: baseFilename(source.filename),
+      byte_size: file.byteSize,
+      sha256: file.sha256,
+      table_name: tableName,
+      row_count: copied,
+      table_schema: JSON.stringify(analysis.schema),
+      load_report: JSON.stringify(report),
+      title_metadata: analysis.title,
+    });
+    await storeOriginalFile(this.db.engine, raw, kysely, { resourceId, organisationId: organisation.id, filePath: source.path, byteSize: file.byteSize });
+    await repository.updateDataset(kysely, dataset.id, {
+      ...(created ? {} : metadataColumns({ ...options.metadata, ...(options.title !== undefined ? { title } : {}) })),
+      current_resource_id: resourceId,
+      visibility,
+    });
+    return outcome;
+  }
+
+  private async findOrCreateOrganisation(kysely: Kysely<DB>, options: ImportOptions): Promise<repository.OrganisationRow> {
+    const existing = await repository.findOrganisationBySlug(kysely, options.organisation);
+    const actor = options.actor;
+    if (actor.kind === 'organisation') {
+      if (!existing) throw notFound('organisation_not_found', `Organisation "${options.organisation}" was not found.`);
+      if (existing.id !== actor.organisationId) {
+        throw forbidden('organisation_mismatch', `You cannot load data into organisation "${options.organisation}". Use a token of that organisation.`);
+      }
+      return existing;
+    }
+    if (existing) return existing;
+    this.logger.info({ organisation: options.organisation, actor: actor.name }, 'import creating organisation');
+    return repository.insertOrganisation(kysely, { slug: options.organisation, name: options.organisationName?.trim() || nameFromSlug(options.organisation) });
+  }
+
+  private async findOrCreateDataset(
+    kysely: Kysely<DB>,
+    organisationId: string,
+    source: IngestSource,
+    analysis: FileAnalysis,
+    options: ImportOptions,
+  ): Promise<{ dataset: repository.DatasetRow; created: boolean }> {
+    const existing = await repository.findDatasetBySlug(kysely, options.dataset);
+    if (existing) {
+      if (existing.organisation_id !== organisationId) {
+        throw conflict('dataset_slug_taken', `Dataset "${options.dataset}" belongs to another organisation. Choose another dataset slug.`);
+      }
+      await repository.lockDataset(kysely, existing.id);
+      return { dataset: existing, created: false };
+    }
+    const title = options.title?.trim() || analysis.title?.trim() || baseFilename(source.filename);
+    const values = newDatasetValues(organisationId, options.dataset, { ...options.metadata, title: title.slice(0, 500) }, options.visibility ?? 'private');
+    try {
+      return { dataset: await repository.insertDataset(kysely, values), created: true };
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') {
+        throw conflict('dataset_slug_taken', `Dataset "${options.dataset}" was created by someone else while this file loaded. Run the import again to add a new version, or choose another slug.`);
+      }
+      throw error;
+    }
+  }
+
+  private async createFilterIndexes(raw: RawConnection, tableName: string, analysis: FileAnalysis): Promise<void> {
+    const lengthsSql = textLengthsSql(tableName, analysis.schema);
+    const lengths = new Map<number, number>();
+    if (lengthsSql !== null) {
+      const { rows } = await raw.query<Record<string, number | string | null>>(lengthsSql);
+      for (const [key, value] of Object.entries(rows[0] ?? {})) {
+        if (value !== null) lengths.set(Number(key.slice(1)), Number(value));
+      }
+    }
+    for (const statement of createIndexSql(tableName, filterIndexColumns(analysis.schema, lengths))) await raw.query(statement);
+  }
+}
+
+/**
+ * Runs a `COPY … FROM STDIN` on the import's connection. PGlite reads COPY input from its virtual `/dev/blob` file, and
+ * reading a file needs the `pg_read_server_files` privilege that the application role must not hold (on PostgreSQL it
+ * would open the server's real files), so there the COPY alone runs as the session's owner. `set local` keeps the
+ * switch inside the transaction: a commit or rollback returns the session to the application role.
+ */
+async function copyIntoTable(engine: EngineName, raw: RawConnection, copySql: string, chunks: AsyncIterable<string | Buffer>): Promise<number> {
+  if (engine !== 'pglite') return raw.copyFrom(copySql, chunks);
+  await raw.query('set local role none');
+  const copied = await raw.copyFrom(copySql, chunks);
+  await raw.query(`set local role ${APP_ROLE}`);
+  return copied;
+}
+
+function buildReport(source: IngestSource, analysis: FileAnalysis, options: ImportOptions, outcome: LoadOutcome): LoadReport {
+  return {
+    ...outcome.extraReport,
+    dataset: options.dataset,
+    organisation: outcome.organisationSlug,
+    title: outcome.title,
+    resource_id: outcome.resourceId,
+    version: outcome.version,
+    visibility: outcome.visibility,
+    rows: outcome.rows,
+    file: baseFilename(source.filename),
+    format: analysis.format,
+    encoding: analysis.encoding,
+    delimiter: analysis.delimiter,
+    header_row: analysis.header_row,
+    sheet: analysis.sheet,
+    title_metadata: analysis.title,
+    schema: analysis.schema,
+    warnings: [...analysis.warnings, ...outcome.extraWarnings],
+  };
+}

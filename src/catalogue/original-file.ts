@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import type { RawConnection } from '../db/connection.ts';
+import type { EngineName } from '../db/database.ts';
+import type { DB } from '../db/schema.ts';
+import { insertResourceFile } from './catalogue.repository.ts';
+
+export interface FileFacts {
+  byteSize: number;
+  sha256: string;
+}
+
+/** Reads a file once to measure it and hash it with SHA-256 (hex). */
+export async function describeFile(filePath: string): Promise<FileFacts> {
+  const hash = createHash('sha256');
+  let byteSize = 0;
+  for await (const chunk of fs.createReadStream(filePath)) {
+    hash.update(chunk as Buffer);
+    byteSize += (chunk as Buffer).length;
+  }
+  return { byteSize, sha256: hash.digest('hex') };
+}
+
+const MEDIA_TYPES: Record<string, string> = {
+  csv: 'text/csv',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  ods: 'application/vnd.oasis.opendocument.spreadsheet',
+};
+
+export function mediaTypeOf(format: string): string {
+  return MEDIA_TYPES[format] ?? 'application/octet-stream';
+}
+
+/** The file name without folders, for display and download. */
+export function baseFilename(filename: string): string {
+  return path.basename(filename.replaceAll('\\', '/')) || 'upload';
+}
+
+// PostgreSQL's binary COPY format: signature, flags and header-extension length, then tuples, then a -1 trailer.
+const BINARY_COPY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
+const BINARY_COPY_TRAILER = Buffer.from([0xff, 0xff]);
+
+async function* binaryCopyOfFile(filePath: string, byteSize: number): AsyncGenerator<Buffer> {
+  const tupleHeader = Buffer.alloc(6);
+  tupleHeader.writeInt16BE(1, 0);
+  tupleHeader.writeInt32BE(byteSize, 2);
+  yield Buffer.concat([BINARY_COPY_HEADER, tupleHeader]);
+  for await (const chunk of fs.createReadStream(filePath, { highWaterMark: 1024 * 1024 })) yield chunk as Buffer;
+  yield BINARY_COPY_TRAILER;
+}
+
+/**
+ * Stores the original bytes of a loaded file in `resource_files`, inside the caller's transaction.
+ *
+ * On PostgreSQL the file streams through a binary COPY into a temporary table, so this process never holds it whole;
+ * COPY cannot write to `resource_files` itself because row-level security forbids COPY FROM on such tables. PGlite runs
+ * inside this process and would buffer the COPY input anyway, so there the file goes in as one parameter.
+ */
+export async function storeOriginalFile(
+  engine: EngineName,
+  raw: RawConnection,
+  db: Kysely<DB>,
+  values: { resourceId: string; organisationId: string; filePath: string; byteSize: number },
+): Promise<void> {
+  if (engine === 'pglite') {
+    const content = await fs.promises.readFile(values.filePath);
+    await insertResourceFile(db, { resource_id: values.resourceId, organisation_id: values.organisationId, content });
+    return;
+  }
+  await raw.query('create temporary table civic_original_file (content bytea not null) on commit drop');
+  await raw.copyFrom('copy civic_original_file (content) from stdin with (format binary)', binaryCopyOfFile(values.filePath, values.byteSize));
+  await raw.query('insert into resource_files (resource_id, organisation_id, content) select $1, $2, content from civic_original_file', [values.resourceId, values.organisationId]);
+  await raw.query('drop table civic_original_file');
+}

@@ -1,0 +1,69 @@
+import { validationError } from '../errors.ts';
+import type { FieldType, TableSchema, TableSchemaField } from '../ingest/table-schema.ts';
+
+const FIELD_TYPES: readonly FieldType[] = ['string', 'integer', 'number', 'boolean', 'date', 'datetime'];
+const COLUMN_NAME = /^[a-z_][a-z0-9_]*$/;
+
+function invalid(sourceName: string, problem: string): never {
+  throw validationError('invalid_table_schema', `${sourceName} is not a valid Table Schema: ${problem}.`, [{ field: 'schema', message: problem }]);
+}
+
+function checkField(sourceName: string, value: unknown, position: number): TableSchemaField {
+  const where = `fields[${position}]`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(sourceName, `${where} must be an object with "name" and "type"`);
+  const field = value as Record<string, unknown>;
+  if (typeof field.name !== 'string' || !COLUMN_NAME.test(field.name) || field.name.length > 63 || field.name === '_id') {
+    invalid(sourceName, `${where}.name ${JSON.stringify(field.name)} must be a column id of lowercase letters, digits and underscores, at most 63 characters, not starting with a digit and not "_id"`);
+  }
+  if (typeof field.type !== 'string' || !(FIELD_TYPES as readonly string[]).includes(field.type)) {
+    invalid(sourceName, `${where}.type ${JSON.stringify(field.type)} of field "${field.name}" is not supported. Use one of: ${FIELD_TYPES.join(', ')}`);
+  }
+  if (field.title !== undefined && typeof field.title !== 'string') invalid(sourceName, `${where}.title of field "${field.name}" must be text`);
+  if (field.format !== undefined && typeof field.format !== 'string') invalid(sourceName, `${where}.format of field "${field.name}" must be text`);
+  if (field.description !== undefined && typeof field.description !== 'string') invalid(sourceName, `${where}.description of field "${field.name}" must be text`);
+  if (field.constraints !== undefined && (typeof field.constraints !== 'object' || field.constraints === null || Array.isArray(field.constraints))) {
+    invalid(sourceName, `${where}.constraints of field "${field.name}" must be an object`);
+  }
+  const checked: TableSchemaField = { name: field.name, title: (field.title as string | undefined) ?? field.name, type: field.type as FieldType };
+  if (field.format !== undefined) checked.format = field.format as string;
+  if (field.description !== undefined) checked.description = field.description as string;
+  if (field.constraints !== undefined) checked.constraints = field.constraints as TableSchemaField['constraints'];
+  return checked;
+}
+
+/**
+ * Parses a user-supplied Frictionless Table Schema (JSON text) and checks its shape. Errors name `sourceName` (the file
+ * or form field) and what is wrong, such as the line of a JSON syntax error or the field with an unknown type.
+ */
+export function parseTableSchema(text: string, sourceName: string): TableSchema {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    const position = /position (\d+)/.exec(message);
+    const line = position ? text.slice(0, Number(position[1])).split('\n').length : undefined;
+    invalid(sourceName, `the JSON is invalid${line !== undefined ? ` at line ${line}` : ''} (${message}). Fix the JSON syntax`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) invalid(sourceName, 'the top level must be an object with a "fields" list');
+  const schema = parsed as Record<string, unknown>;
+  if (!Array.isArray(schema.fields) || schema.fields.length === 0) invalid(sourceName, '"fields" must be a list of at least one field');
+
+  const fields = schema.fields.map((field, position) => checkField(sourceName, field, position));
+  const seen = new Set<string>();
+  for (const field of fields) {
+    if (seen.has(field.name)) invalid(sourceName, `field name "${field.name}" appears more than once`);
+    seen.add(field.name);
+  }
+  const result: TableSchema = { fields };
+  if (schema.missingValues !== undefined) {
+    if (!Array.isArray(schema.missingValues) || schema.missingValues.some((value) => typeof value !== 'string')) invalid(sourceName, '"missingValues" must be a list of text values');
+    result.missingValues = schema.missingValues as string[];
+  }
+  if (schema.primaryKey !== undefined) {
+    const keys = typeof schema.primaryKey === 'string' ? [schema.primaryKey] : schema.primaryKey;
+    if (!Array.isArray(keys) || keys.some((key) => typeof key !== 'string' || !seen.has(key))) invalid(sourceName, '"primaryKey" must name fields of the schema');
+    result.primaryKey = schema.primaryKey as string | string[];
+  }
+  return result;
+}
