@@ -1,4 +1,5 @@
 import { CatalogueService } from './catalogue/catalogue.service.ts';
+import { createAccountServices, type AccountServices } from './accounts/account-services.ts';
 import { ApiTokenService } from './accounts/api-token.service.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
@@ -11,6 +12,7 @@ import type { Logger } from './logger.ts';
  */
 export interface Services {
   tokens: ApiTokenService;
+  accounts: AccountServices;
   config: Config;
   logger: Logger;
   db: Database;
@@ -28,5 +30,6 @@ export interface ServiceInputs {
 export function createServices(inputs: ServiceInputs): Services {
   const { config, logger, db, keys } = inputs;
   const tokens = new ApiTokenService(db, keys);
-  return { config, logger, db, keys, tokens, catalogue: new CatalogueService(db) };
+  const accounts = createAccountServices(config, logger, db, keys);
+  return { config, logger, db, keys, tokens, accounts, catalogue: new CatalogueService(db) };
 }

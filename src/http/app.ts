@@ -51,7 +51,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     return reply.header('cache-control', 'no-store').send({ status: 'ok' });
   });
 
-  registerAuthentication(app, services);
+  await registerAuthentication(app, services);
   await registerFeatureRoutes(app, services);
   return app;
 }

@@ -4,6 +4,8 @@ import * as catalogue from './2026-12-04-02-catalogue.ts';
 import * as catalogueSearch from './2026-12-04-03-catalogue-search.ts';
 import * as accounts from './2026-12-04-04-accounts.ts';
 import * as auditLog from './2026-12-04-05-audit-log.ts';
+import * as signIn from './2026-12-04-06-sign-in.ts';
+import * as tenancy from './2026-12-04-07-tenancy.ts';
 
 /**
  * Every migration, keyed by its dated name; Kysely applies them in name order. A new migration gets a new dated name
@@ -15,6 +17,8 @@ const migrations: Record<string, Migration> = {
   '2026-12-04-03-catalogue-search': catalogueSearch,
   '2026-12-04-04-accounts': accounts,
   '2026-12-04-05-audit-log': auditLog,
+  '2026-12-04-06-sign-in': signIn,
+  '2026-12-04-07-tenancy': tenancy,
 };
 
 export const migrationProvider: MigrationProvider = {
