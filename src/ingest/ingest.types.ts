@@ -23,8 +23,26 @@ export interface IngestOptions {
   schema?: TableSchema;
   /** The sheet to load from a workbook. */
   sheet?: string;
-  /** Called as bytes are read, for progress bars. */
+  /** Called as bytes are read, for progress bars. Workbooks report only the start and the end. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /**
+   * Called by analyseFile for every non-blank cell of every loaded row, for checks such as a personal-data scan that
+   * must see the whole file without a third pass. Types are final only when the pass ends, so the hook receives the
+   * trimmed cell text.
+   */
+  onValue?: (value: string, position: ValuePosition) => void;
+}
+
+/** Where a cell passed to IngestOptions.onValue sits. */
+export interface ValuePosition {
+  /** The `_id` the row will get. */
+  rowId: number;
+  /** 1-based physical line (CSV) or sheet row (workbook). */
+  line: number;
+  /** 0-based index of the field in the schema. */
+  fieldIndex: number;
+  /** The column id (Table Schema field `name`). */
+  column: string;
 }
 
 /** What the analysis pass learnt about a file, from every value rather than a sample. */
@@ -44,6 +62,12 @@ export interface FileAnalysis {
   /** Data rows that the load pass will write. */
   rows: number;
   warnings: IngestWarning[];
+  /** Size of the file in bytes, for progress bars. */
+  byte_size: number;
+  /** The decimal mark numbers were read with: `,` in semicolon-delimited files, otherwise `.`. */
+  decimal_mark: '.' | ',';
+  /** Non-blank lines after the header that are not loaded: summary rows and footer notes. */
+  excluded_lines: number[];
 }
 
 /** Where a rejected value or line sits in the user's file. */

@@ -4,6 +4,8 @@
  */
 export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'datetime';
 
+export const FIELD_TYPES: readonly FieldType[] = ['string', 'integer', 'number', 'boolean', 'date', 'datetime'];
+
 export interface FieldConstraints {
   required?: boolean;
   unique?: boolean;
@@ -19,9 +21,16 @@ export interface TableSchemaField {
   name: string;
   title: string;
   type: FieldType;
+  /** strftime pattern for dates such as `%d/%m/%Y`, or `default` (ISO 8601) or `any`. */
   format?: string;
   description?: string;
   constraints?: FieldConstraints;
+  /** Cell texts read as null in this field only, such as `****` in a numeric column (Table Schema v2). */
+  missingValues?: string[];
+  /** The decimal mark of a number field, `.` or `,`. */
+  decimalChar?: string;
+  trueValues?: string[];
+  falseValues?: string[];
 }
 
 export interface TableSchema {

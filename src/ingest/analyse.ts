@@ -1,0 +1,291 @@
+/**
+ * Pass 1: reads the whole file once in constant memory and decides encoding, dialect, header, column ids, types and
+ * the rows to load. Values that break a user-supplied Table Schema are collected here, so nothing is written for a
+ * file that cannot load.
+ */
+import { makeColumnNames } from './column-names.ts';
+import { makeConverter, type Converter } from './converters.ts';
+import type { SourceRecord } from './csv-tokenizer.ts';
+import { detectEncoding } from './encoding.ts';
+import { ColumnProfile } from './inference.ts';
+import { IngestError, type FileAnalysis, type IngestOptions, type IngestSource, type IngestWarning } from './ingest.types.ts';
+import { effectiveWidth, findHeaderIndex, findTitle, isBlankRecord, isBlankText, splitTail, type TailExclusion } from './layout.ts';
+import type { DecimalMark } from './numbers.ts';
+import { fileSize, formatOf, openCsv, openSheet } from './records.ts';
+import { compileConstraints, matchSchemaFields, type ConstraintCheck } from './schema-fields.ts';
+import type { TableSchemaField } from './table-schema.ts';
+import { chooseSheet } from './workbook.ts';
+
+/** Records read before the header is chosen. */
+const PREFIX_RECORDS = 300;
+/** Records held back from inference until the end, so that summary and footer rows can be dropped. */
+const TAIL_RECORDS = 200;
+/** Schema violations reported before the analysis stops reading. */
+export const MAX_REPORTED_VIOLATIONS = 100;
+
+interface Violation {
+  line: number;
+  column: string;
+  problem: string;
+}
+
+/** One column as pass 1 sees it: inferred, or checked against the user's field. */
+interface ColumnState {
+  profile: ColumnProfile | null;
+  userField: TableSchemaField | undefined;
+  convert: Converter | null;
+  constraints: ConstraintCheck | null;
+  required: boolean;
+}
+
+/** The most columns a sheet can have (Excel's limit, XFD). */
+const MAX_SHEET_COLUMNS = 16_384;
+
+function columnState(userField: TableSchemaField | undefined, decimal: DecimalMark): ColumnState {
+  return {
+    profile: userField ? null : new ColumnProfile(decimal),
+    userField,
+    convert: userField ? makeConverter(userField, decimal) : null,
+    constraints: userField ? compileConstraints(userField) : null,
+    required: userField?.constraints?.required === true,
+  };
+}
+
+/** Shortens a value quoted in an error message. */
+function clip(value: string): string {
+  return value.length > 40 ? `${value.slice(0, 37)}...` : value;
+}
+
+function finishField(state: ColumnState, header: string, name: string): { field: TableSchemaField; warning?: IngestWarning } {
+  if (state.userField) return { field: { ...state.userField, title: header } };
+  const inferred = state.profile!.result();
+  const field: TableSchemaField = { name, title: header, type: inferred.type };
+  if (inferred.format) field.format = inferred.format;
+  if (!inferred.missingValues) return { field };
+  field.missingValues = inferred.missingValues;
+  const markers = inferred.missingValues.map((value) => `"${value}"`).join(', ');
+  return {
+    field,
+    warning: {
+      code: 'missing_value_markers',
+      message: `Column "${header.trim() || name}" is numeric apart from ${inferred.missingCount} ${inferred.missingCount === 1 ? 'cell' : 'cells'} holding ${markers}, which are loaded as empty (null) values.`,
+      column: header,
+    },
+  };
+}
+
+/** Warns about summary rows one by one, and about each run of footer notes once. */
+function exclusionWarnings(excluded: TailExclusion[], location: (line: number) => string): IngestWarning[] {
+  const warnings: IngestWarning[] = [];
+  const footers = excluded.filter((exclusion) => exclusion.kind === 'footer');
+  for (const exclusion of excluded) {
+    if (exclusion.kind !== 'summary') continue;
+    warnings.push({
+      code: 'summary_row_excluded',
+      message: `The row on ${location(exclusion.line)} looks like a total, so it was not loaded as data.`,
+      line: exclusion.line,
+    });
+  }
+  if (footers.length > 0) {
+    const first = footers[0]!.line;
+    warnings.push({
+      code: 'footer_rows_excluded',
+      message:
+        footers.length === 1
+          ? `The note on ${location(first)} comes after the table, so it was not loaded as data.`
+          : `${footers.length} note rows after the table, from ${location(first)} to line ${footers[footers.length - 1]!.line}, were not loaded as data.`,
+      line: first,
+    });
+  }
+  return warnings;
+}
+
+export async function analyseFile(source: IngestSource, options: IngestOptions = {}): Promise<FileAnalysis> {
+  const format = formatOf(source);
+  const size = await fileSize(source);
+  const report = (bytes: number) => options.onProgress?.(bytes, size);
+
+  let encoding = 'UTF-8';
+  let delimiter: string | null = null;
+  let sheet: string | null = null;
+  let batches: AsyncGenerator<SourceRecord[]>;
+  if (format === 'csv') {
+    const detected = await detectEncoding(source.path, source.filename);
+    encoding = detected.encoding;
+    const opened = await openCsv(source, detected.encoding, null, report);
+    delimiter = opened.delimiter;
+    batches = opened.batches;
+  } else {
+    report(0);
+    sheet = await chooseSheet(source, format, options.sheet);
+    batches = openSheet(source, format, sheet);
+  }
+  const decimal: DecimalMark = delimiter === ';' ? ',' : '.';
+
+  const prefix: SourceRecord[] = [];
+  while (prefix.length < PREFIX_RECORDS) {
+    const next = await batches.next();
+    if (next.done) break;
+    for (const record of next.value) prefix.push(record);
+  }
+  const headerIndex = findHeaderIndex(prefix);
+  const where = sheet ? ` (sheet ${sheet})` : '';
+  if (headerIndex === -1) {
+    throw new IngestError('empty_file', `${source.filename}${where} has no data in it. Check that you chose the right file or sheet.`, {
+      file: source.filename,
+      sheet: sheet ?? undefined,
+    });
+  }
+  const headerRecord = prefix[headerIndex]!;
+  const namedWidth = effectiveWidth(headerRecord.cells);
+  // A CSV column with a blank header still holds data when the header row has a cell for it; in a workbook any
+  // column right of the header may. Data beyond that limit is a surplus cell.
+  const columnLimit = format === 'csv' ? Math.max(headerRecord.cells.length, namedWidth) : MAX_SHEET_COLUMNS;
+  const headers = headerRecord.cells.slice(0, format === 'csv' ? columnLimit : namedWidth);
+  let columnIds = makeColumnNames(headers);
+  const userFields = options.schema ? matchSchemaFields(options.schema, headers, columnIds, source.filename) : [];
+  const userMissing = new Set(options.schema?.missingValues ?? []);
+  const columns: ColumnState[] = headers.map((_, c) => columnState(userFields[c], decimal));
+  const addColumn = (): void => {
+    headers.push('');
+    columnIds = makeColumnNames(headers);
+    columns.push(columnState(undefined, decimal));
+  };
+  let usedWidth = namedWidth;
+
+  const violations: Violation[] = [];
+  let rows = 0;
+  /** Loaded rows by their number of cells, with the first line of each, to count short rows once the width is known. */
+  const rowLengths = new Map<number, { count: number; firstLine: number }>();
+  const location = (line: number) => `${sheet ? `row ${line} of sheet ${sheet}` : `line ${line}`} of ${source.filename}`;
+
+  const fail = (): never => {
+    const listed = violations.map((v) => `column "${v.column.trim()}" on ${sheet ? 'row' : 'line'} ${v.line} ${v.problem}`).join('; ');
+    const more = violations.length >= MAX_REPORTED_VIOLATIONS ? ` The first ${MAX_REPORTED_VIOLATIONS} are listed; there may be more.` : '';
+    throw new IngestError(
+      'schema_violation',
+      `${violations.length === 1 ? 'A value' : `${violations.length} values`} in ${source.filename} do not fit the Table Schema: ${listed}.${more} Correct the file or the schema and import again; nothing was loaded.`,
+      { file: source.filename, line: violations[0]!.line, column: violations[0]!.column, sheet: sheet ?? undefined },
+    );
+  };
+
+  const processRow = (record: SourceRecord): void => {
+    const cells = record.cells;
+    if (isBlankRecord(cells)) return;
+    const width = effectiveWidth(cells);
+    if (width > columnLimit) {
+      throw new IngestError(
+        'surplus_cell',
+        `${location(record.line)} has a value in column ${width}, but the header on ${sheet ? 'row' : 'line'} ${headerRecord.line} has only ${columnLimit} columns. If a value contains the delimiter "${delimiter ?? ','}", put the whole field in double quotes; otherwise remove the extra value or add a header for it, then import again.`,
+        { file: source.filename, line: record.line, sheet: sheet ?? undefined },
+      );
+    }
+    if (width > usedWidth) usedWidth = width;
+    while (columns.length < width) addColumn();
+    const lengthSeen = rowLengths.get(cells.length);
+    if (lengthSeen) lengthSeen.count++;
+    else rowLengths.set(cells.length, { count: 1, firstLine: record.line });
+    rows++;
+
+    for (let c = 0; c < columns.length; c++) {
+      const raw = cells[c];
+      const state = columns[c]!;
+      if (raw === undefined || isBlankText(raw)) {
+        if (state.required) violations.push({ line: record.line, column: headers[c]!, problem: 'is missing but the field is required' });
+        continue;
+      }
+      const trimmed = raw.trim();
+      options.onValue?.(trimmed, { rowId: rows, line: record.line, fieldIndex: c, column: columnIds[c]! });
+      if (state.profile) {
+        state.profile.observe(trimmed);
+        continue;
+      }
+      if (userMissing.has(trimmed) || state.userField?.missingValues?.includes(trimmed)) continue;
+      const converted = state.convert!(trimmed);
+      const problem = converted === null ? `"${clip(trimmed)}" is not a valid ${describeType(state.userField!)}` : state.constraints?.(converted, raw) ?? null;
+      if (problem !== null) {
+        violations.push({ line: record.line, column: headers[c]!, problem: converted === null ? problem : `(value "${clip(trimmed)}") ${problem}` });
+      }
+    }
+    if (violations.length >= MAX_REPORTED_VIOLATIONS) fail();
+  };
+
+  let tail: SourceRecord[] = [];
+  const hold = (record: SourceRecord) => {
+    tail.push(record);
+    if (tail.length >= TAIL_RECORDS * 2) {
+      for (let i = 0; i < TAIL_RECORDS; i++) processRow(tail[i]!);
+      tail = tail.slice(TAIL_RECORDS);
+    }
+  };
+  for (let i = headerIndex + 1; i < prefix.length; i++) hold(prefix[i]!);
+  for await (const batch of batches) for (const record of batch) hold(record);
+
+  const { kept, excluded } = splitTail(tail, namedWidth, decimal);
+  for (const record of kept) processRow(record);
+  if (violations.length > 0) fail();
+  if (rows === 0) {
+    throw new IngestError(
+      'header_only',
+      `${source.filename}${where} has a header on ${sheet ? 'row' : 'line'} ${headerRecord.line} but no data rows below it. Add the data and import again.`,
+      { file: source.filename, line: headerRecord.line, sheet: sheet ?? undefined },
+    );
+  }
+  report(size);
+
+  const width = Math.max(namedWidth, usedWidth);
+  while (headers.length > width) headers.pop();
+  columnIds = makeColumnNames(headers);
+  const warnings: IngestWarning[] = [];
+  const fields: TableSchemaField[] = [];
+  for (let c = 0; c < width; c++) {
+    const field = finishField(columns[c]!, headers[c]!, columnIds[c]!);
+    fields.push(field.field);
+    if (field.warning) warnings.push(field.warning);
+  }
+  if (format === 'csv') {
+    let shortRows = 0;
+    let firstShortLine = Number.POSITIVE_INFINITY;
+    for (const [length, seen] of rowLengths) {
+      if (length >= width) continue;
+      shortRows += seen.count;
+      firstShortLine = Math.min(firstShortLine, seen.firstLine);
+    }
+    if (shortRows > 0) {
+      warnings.push({
+        code: 'short_rows',
+        message: `${shortRows} ${shortRows === 1 ? 'row has' : 'rows have'} fewer cells than the header; the missing cells are loaded as empty (null) values. The first is on ${location(firstShortLine)}.`,
+        line: firstShortLine,
+      });
+    }
+  }
+  warnings.push(...exclusionWarnings(excluded, location));
+
+  return {
+    format,
+    encoding,
+    delimiter,
+    header_row: headerRecord.line,
+    title: findTitle(prefix, headerIndex),
+    sheet,
+    schema: { fields, ...(options.schema?.missingValues ? { missingValues: options.schema.missingValues } : {}) },
+    rows,
+    warnings,
+    byte_size: size,
+    decimal_mark: decimal,
+    excluded_lines: excluded.map((exclusion) => exclusion.line),
+  };
+}
+
+function describeType(field: TableSchemaField): string {
+  switch (field.type) {
+    case 'date':
+      return `date${field.format && field.format !== 'default' && field.format !== 'any' ? ` in the form ${field.format}` : ' (YYYY-MM-DD)'}`;
+    case 'datetime':
+      return 'date and time';
+    case 'integer':
+      return 'whole number';
+    default:
+      return field.type;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Encoding detection from the whole file. A file is UTF-8 only if every byte validates, because the first non-ASCII
+ * byte of a council export often sits thousands of rows in. Files that fail are single-byte: Windows-1252 when a byte
+ * in 0x80–0x9F maps to a printable Windows-1252 character (€, curly quotes, dashes), otherwise ISO-8859-1.
+ */
+import fs from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import iconv from 'iconv-lite';
+import { IngestError } from './ingest.types.ts';
+
+export type TextEncoding = 'UTF-8' | 'UTF-16LE' | 'UTF-16BE' | 'windows-1252' | 'ISO-8859-1';
+
+const ICONV_NAMES: Record<TextEncoding, string> = {
+  'UTF-8': 'utf8',
+  'UTF-16LE': 'utf16le',
+  'UTF-16BE': 'utf16be',
+  'windows-1252': 'win1252',
+  'ISO-8859-1': 'latin1',
+};
+
+/** Bytes 0x81, 0x8D, 0x8F, 0x90 and 0x9D have no character in Windows-1252, so they point to ISO-8859-1. */
+const WINDOWS_1252_UNDEFINED = new Set([0x81, 0x8d, 0x8f, 0x90, 0x9d]);
+
+const READ_CHUNK_BYTES = 1 << 20;
+
+/** Reads the first bytes of a file, for signatures and byte-order marks. */
+async function readHead(path: string, length: number): Promise<Buffer> {
+  const handle = await fs.promises.open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Returns how many bytes at the end of `chunk` start a UTF-8 sequence that continues in the next chunk. */
+function incompleteUtf8Tail(chunk: Buffer): number {
+  const end = chunk.length;
+  for (let back = 1; back <= 3 && back <= end; back++) {
+    const byte = chunk[end - back]!;
+    if ((byte & 0xc0) === 0x80) continue;
+    if (byte < 0x80) return 0;
+    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return needed > back ? back : 0;
+  }
+  return 0;
+}
+
+/** Guesses UTF-16 without a byte-order mark from the NUL bytes that ASCII text leaves in every other position. */
+function utf16FromNulPattern(head: Buffer): TextEncoding | null {
+  const pairs = Math.floor(head.length / 2);
+  if (pairs < 2) return null;
+  let evenNul = 0;
+  let oddNul = 0;
+  for (let i = 0; i + 1 < head.length; i += 2) {
+    if (head[i] === 0) evenNul++;
+    if (head[i + 1] === 0) oddNul++;
+  }
+  if (oddNul > pairs * 0.3 && evenNul < pairs * 0.05) return 'UTF-16LE';
+  if (evenNul > pairs * 0.3 && oddNul < pairs * 0.05) return 'UTF-16BE';
+  return null;
+}
+
+function rejectBinary(filename: string, what: string): never {
+  throw new IngestError(
+    'binary_file',
+    `${filename} is not a text file (${what}). Save it as CSV (comma-separated values) or upload the workbook as .xlsx or .ods.`,
+    { file: filename },
+  );
+}
+
+/** Rejects files that are clearly not delimited text: archives, PDFs, images, or NUL and control bytes. */
+function checkTextSignature(head: Buffer, filename: string): void {
+  if (head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) rejectBinary(filename, 'it is a zip archive, perhaps a workbook');
+  if (head.subarray(0, 5).toString('latin1') === '%PDF-') rejectBinary(filename, 'it is a PDF document');
+  if (head.subarray(0, 8).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]))) {
+    rejectBinary(filename, 'it is an old Excel .xls or Office file');
+  }
+  let control = 0;
+  for (const byte of head) {
+    if (byte === 0) rejectBinary(filename, 'it contains NUL bytes');
+    if (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d && byte !== 0x0c) control++;
+  }
+  if (control > Math.max(4, head.length * 0.01)) rejectBinary(filename, 'it contains control bytes');
+}
+
+export interface DetectedEncoding {
+  encoding: TextEncoding;
+  /** Whether the file starts with a byte-order mark, which decoding drops. */
+  bom: boolean;
+}
+
+/** Decides the encoding of a text file from its byte-order mark, its NUL pattern or every byte of it. */
+export async function detectEncoding(path: string, filename: string): Promise<DetectedEncoding> {
+  const head = await readHead(path, 8192);
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return { encoding: 'UTF-8', bom: true };
+  if (head[0] === 0xff && head[1] === 0xfe) return { encoding: 'UTF-16LE', bom: true };
+  if (head[0] === 0xfe && head[1] === 0xff) return { encoding: 'UTF-16BE', bom: true };
+  const utf16 = utf16FromNulPattern(head);
+  if (utf16) return { encoding: utf16, bom: false };
+  checkTextSignature(head, filename);
+
+  if (await isWholeFileUtf8(path)) return { encoding: 'UTF-8', bom: false };
+  return { encoding: (await hasPrintableWindows1252Bytes(path)) ? 'windows-1252' : 'ISO-8859-1', bom: false };
+}
+
+async function isWholeFileUtf8(path: string): Promise<boolean> {
+  let carry: Buffer | null = null;
+  for await (const piece of fs.createReadStream(path, { highWaterMark: READ_CHUNK_BYTES })) {
+    const chunk: Buffer = carry ? Buffer.concat([carry, piece as Buffer]) : (piece as Buffer);
+    const tail = incompleteUtf8Tail(chunk);
+    if (!isUtf8(chunk.subarray(0, chunk.length - tail))) return false;
+    carry = tail > 0 ? Buffer.from(chunk.subarray(chunk.length - tail)) : null;
+  }
+  return carry === null;
+}
+
+async function hasPrintableWindows1252Bytes(path: string): Promise<boolean> {
+  let printable = 0;
+  let undefinedInWindows = 0;
+  for await (const piece of fs.createReadStream(path, { highWaterMark: READ_CHUNK_BYTES })) {
+    const chunk = piece as Buffer;
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i]!;
+      if (byte < 0x80 || byte > 0x9f) continue;
+      if (WINDOWS_1252_UNDEFINED.has(byte)) undefinedInWindows++;
+      else printable++;
+    }
+  }
+  return printable > 0 && undefinedInWindows === 0;
+}
+
+/** Streams the decoded text of a file, without its byte-order mark. */
+export async function* decodeFile(
+  path: string,
+  encoding: TextEncoding,
+  onBytes?: (bytesRead: number) => void,
+): AsyncGenerator<string> {
+  const decoder = iconv.getDecoder(ICONV_NAMES[encoding], { stripBOM: true });
+  let bytesRead = 0;
+  for await (const piece of fs.createReadStream(path, { highWaterMark: 256 * 1024 })) {
+    const chunk = piece as Buffer;
+    bytesRead += chunk.length;
+    const text = decoder.write(chunk);
+    onBytes?.(bytesRead);
+    if (text.length > 0) yield text;
+  }
+  const rest = decoder.end();
+  if (rest) yield rest;
+}

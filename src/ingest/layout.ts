@@ -1,0 +1,144 @@
+/**
+ * Where the table sits in a file: the header row below any title, blank and note rows, and the summary and footer rows
+ * after the data that are not part of the table.
+ */
+import type { SourceRecord } from './csv-tokenizer.ts';
+import { parseDecimal, type DecimalMark } from './numbers.ts';
+
+export function isBlankText(text: string | undefined): boolean {
+  if (text === undefined || text.length === 0) return true;
+  return text.trim().length === 0;
+}
+
+export function isBlankRecord(cells: string[]): boolean {
+  for (const cell of cells) if (!isBlankText(cell)) return false;
+  return true;
+}
+
+/** Position after the last non-blank cell, so that Excel's trailing empty cells do not count. */
+export function effectiveWidth(cells: string[]): number {
+  for (let i = cells.length - 1; i >= 0; i--) if (!isBlankText(cells[i])) return i + 1;
+  return 0;
+}
+
+function nonBlankCount(cells: string[]): number {
+  let count = 0;
+  for (const cell of cells) if (!isBlankText(cell)) count++;
+  return count;
+}
+
+const HEADER_CANDIDATES = 100;
+
+/** Returns the most common non-zero width, the larger on a tie. */
+function dominantWidth(widths: number[]): number {
+  const counts = new Map<number, number>();
+  for (const width of widths) if (width > 0) counts.set(width, (counts.get(width) ?? 0) + 1);
+  let best = 0;
+  let bestCount = 0;
+  for (const [width, count] of counts) {
+    if (count > bestCount || (count === bestCount && width > best)) {
+      best = width;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+/**
+ * Returns the index of the header record: the first row at least as wide as the table's dominant width that is mostly
+ * filled, which passes over titles, units lines and key–value notes above the table. Returns -1 when every record is
+ * blank.
+ */
+export function findHeaderIndex(records: SourceRecord[]): number {
+  const widths = records.map((record) => effectiveWidth(record.cells));
+  const dominant = dominantWidth(widths);
+  if (dominant === 0) return -1;
+  const limit = Math.min(records.length, HEADER_CANDIDATES);
+  for (let i = 0; i < limit; i++) {
+    const width = widths[i]!;
+    if (width < dominant) continue;
+    const filled = nonBlankCount(records[i]!.cells);
+    if (dominant > 1 && filled < 2) continue;
+    if (filled >= width * 0.5) return i;
+  }
+  return widths.findIndex((width) => width > 0);
+}
+
+/** Returns the text of the first non-blank row above the header, kept as the table's title. */
+export function findTitle(records: SourceRecord[], headerIndex: number): string | null {
+  for (let i = 0; i < headerIndex; i++) {
+    const parts = records[i]!.cells.map((cell) => cell.trim()).filter((cell) => cell.length > 0);
+    if (parts.length > 0) return parts.join(' ');
+  }
+  return null;
+}
+
+const FOOTER_NOTE = /^(?:sources?|notes?|nb|footnotes?|copyright|©|\*{2,})/i;
+const SUMMARY_LABEL = /^(?:grand\s+|sub-?\s*)?totals?\b|^sum\b/i;
+
+function firstNonBlank(cells: string[]): string | undefined {
+  for (const cell of cells) if (!isBlankText(cell)) return cell.trim();
+  return undefined;
+}
+
+/** A row with at most two cells filled, in a table wide enough that such a row is not ordinary data. */
+function isSparse(cells: string[], width: number): boolean {
+  const filled = nonBlankCount(cells);
+  return filled <= 2 && filled * 2 < width;
+}
+
+function isFooterNote(cells: string[], width: number): boolean {
+  const first = firstNonBlank(cells);
+  return first !== undefined && FOOTER_NOTE.test(first) && (isSparse(cells, width) || nonBlankCount(cells) === 1);
+}
+
+function isSummaryRow(cells: string[], width: number, decimal: DecimalMark): boolean {
+  const first = firstNonBlank(cells);
+  if (first === undefined) return false;
+  if (!isBlankText(cells[0]) && SUMMARY_LABEL.test(first)) return true;
+  if (SUMMARY_LABEL.test(first) && isBlankText(cells[0]) && cells.findIndex((cell) => !isBlankText(cell)) <= 1) return true;
+  // A grand total written alone, with the key columns left empty.
+  if (width < 3 || !isBlankText(cells[0])) return false;
+  const filled = cells.filter((cell) => !isBlankText(cell));
+  return filled.length <= Math.max(1, Math.floor(width / 4)) && filled.every((cell) => parseDecimal(cell.trim(), decimal) !== null);
+}
+
+export interface TailExclusion {
+  line: number;
+  kind: 'summary' | 'footer';
+}
+
+/**
+ * Splits the last records of a table into those kept and the summary and footer rows dropped. Footer notes start at a
+ * `Source:`, `Note:` or `****` row, or at a blank row, and run to the end with only sparse rows after them. A summary
+ * row is a `Total` or `Grand total` row, or a lone number with the key columns empty, at the end of the data.
+ */
+export function splitTail(tail: SourceRecord[], width: number, decimal: DecimalMark): { kept: SourceRecord[]; excluded: TailExclusion[] } {
+  let end = tail.length;
+  let footerStart = end;
+  for (let i = end - 1; i >= 0; i--) {
+    const cells = tail[i]!.cells;
+    if (isBlankRecord(cells)) {
+      if (i < end - 1 && tail.slice(i + 1).some((record) => !isBlankRecord(record.cells))) footerStart = i;
+      continue;
+    }
+    if (isFooterNote(cells, width)) {
+      footerStart = i;
+      continue;
+    }
+    if (!isSparse(cells, width)) break;
+  }
+  const excluded: TailExclusion[] = [];
+  for (let i = footerStart; i < end; i++) {
+    if (!isBlankRecord(tail[i]!.cells)) excluded.push({ line: tail[i]!.line, kind: 'footer' });
+  }
+  end = footerStart;
+
+  for (;;) {
+    while (end > 0 && isBlankRecord(tail[end - 1]!.cells)) end--;
+    if (end === 0 || !isSummaryRow(tail[end - 1]!.cells, width, decimal)) break;
+    excluded.unshift({ line: tail[end - 1]!.line, kind: 'summary' });
+    end--;
+  }
+  return { kept: tail.slice(0, end), excluded };
+}

@@ -1,0 +1,115 @@
+/**
+ * Numbers as UK spreadsheets write them: thousands separators, a leading £ (or $ or €), a minus sign before or after
+ * the symbol, accounting negatives in brackets `(300.00)`, padding spaces, and decimal commas (`1.234,56`) in files
+ * whose delimiter is the semicolon. Parsing returns plain decimal text for PostgreSQL, never a float, so no digit of
+ * a money amount is lost.
+ */
+
+export type DecimalMark = '.' | ',';
+
+const PLAIN_INTEGER = /^-?(?:0|[1-9]\d*)$/;
+const CURRENCY = new Set(['£', '$', '€']);
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/**
+ * Parses the digits of an unsigned amount. Returns [integer digits, fraction digits or '', exponent or ''], or null when
+ * the text is not a number or is a code with a leading zero such as `01234`.
+ */
+function parseUnsigned(text: string, decimal: DecimalMark): [string, string, string] | null {
+  const group = decimal === '.' ? ',' : '.';
+  const n = text.length;
+  let i = 0;
+  let integer = '';
+  let run = 0;
+  let groups = 0;
+  while (i < n) {
+    const code = text.charCodeAt(i);
+    if (isDigit(code)) {
+      run++;
+      i++;
+      continue;
+    }
+    if (text[i] === group && run > 0 && (groups > 0 ? run === 3 : run <= 3)) {
+      integer += text.slice(i - run, i);
+      groups++;
+      run = 0;
+      i++;
+      continue;
+    }
+    break;
+  }
+  if (groups > 0 && run !== 3) return null;
+  integer += text.slice(i - run, i);
+
+  let fraction = '';
+  if (i < n && text[i] === decimal) {
+    const start = ++i;
+    while (i < n && isDigit(text.charCodeAt(i))) i++;
+    fraction = text.slice(start, i);
+    if (fraction.length === 0 && integer.length === 0) return null;
+  }
+  if (integer.length === 0 && fraction.length === 0) return null;
+
+  let exponent = '';
+  if (i < n && (text[i] === 'e' || text[i] === 'E') && groups === 0) {
+    const start = i++;
+    if (text[i] === '+' || text[i] === '-') i++;
+    const digitsStart = i;
+    while (i < n && isDigit(text.charCodeAt(i))) i++;
+    if (i === digitsStart) return null;
+    exponent = 'e' + text.slice(start + 1, i);
+  }
+  if (i !== n) return null;
+  if (integer.length > 1 && integer.charCodeAt(0) === 48) return null;
+  return [integer.length > 0 ? integer : '0', fraction, exponent];
+}
+
+/**
+ * Parses a numeric cell to decimal text such as `-1234.50`, or returns null when the cell is not a number.
+ * The text must already be trimmed.
+ */
+export function parseDecimal(text: string, decimal: DecimalMark): string | null {
+  if (PLAIN_INTEGER.test(text)) return text;
+  let body = text;
+  let negative = false;
+  if (body.length > 2 && body.startsWith('(') && body.endsWith(')')) {
+    negative = true;
+    body = body.slice(1, -1).trim();
+  }
+  let sign = body[0];
+  if (sign === '-' || sign === '+' || sign === '\u2212') {
+    if (negative) return null;
+    negative = sign !== '+';
+    body = body.slice(1).trimStart();
+  }
+  if (body.length > 0 && CURRENCY.has(body[0]!)) {
+    body = body.slice(1).trimStart();
+    sign = body[0];
+    if (sign === '-' || sign === '+') {
+      if (negative) return null;
+      negative = sign === '-';
+      body = body.slice(1);
+    }
+  }
+  const parts = parseUnsigned(body, decimal);
+  if (parts === null) return null;
+  const [integer, fraction, exponent] = parts;
+  const magnitude = fraction.length > 0 ? `${integer}.${fraction}${exponent}` : `${integer}${exponent}`;
+  return negative ? `-${magnitude}` : magnitude;
+}
+
+/** PostgreSQL bigint holds 18 digits safely; longer integers are typed number (numeric). */
+const MAX_BIGINT_DIGITS = 18;
+
+/** Returns true when decimal text from parseDecimal is a whole number that fits bigint. */
+export function isIntegerText(decimalText: string): boolean {
+  for (let i = 0; i < decimalText.length; i++) {
+    const code = decimalText.charCodeAt(i);
+    if (code === 46 || code === 101) return false;
+  }
+  const digits = decimalText.startsWith('-') ? decimalText.length - 1 : decimalText.length;
+  return digits <= MAX_BIGINT_DIGITS;
+}
