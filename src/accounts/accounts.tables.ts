@@ -56,8 +56,83 @@ export interface ApiTokensTable {
   last_used_at: NullableTimestamp;
 }
 
+export type SessionStage = 'second_factor' | 'second_factor_setup' | 'complete';
+
+export interface SessionsTable {
+  /** SHA-256 hex of the cookie value; the cookie value itself is never stored. */
+  id: string;
+  user_id: string;
+  /** The organisation the user is acting in; a session is not owned by it. */
+  current_organisation_id: string | null;
+  /** `complete` once the second factor, where required, has been given or set up. */
+  stage: SessionStage;
+  csrf_token: string;
+  via: ColumnType<'password' | 'single_sign_on', 'password' | 'single_sign_on' | undefined, never>;
+  created_at: CreatedAt;
+  last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** Absolute expiry; the idle timeout is measured from `last_seen_at`. */
+  expires_at: Timestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export type AccountLinkPurpose = 'password_reset' | 'email_verification';
+
+export interface AccountLinksTable {
+  /** SHA-256 hex of the secret in the emailed link. */
+  id: string;
+  user_id: string;
+  purpose: AccountLinkPurpose;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+}
+
+export interface InvitationsTable {
+  id: Generated<string>;
+  organisation_id: string;
+  token_hash: string;
+  email: string;
+  role: OrganisationRole;
+  invited_by: string | null;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  accepted_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface SsoLoginsTable {
+  state_hash: string;
+  organisation_id: string;
+  code_verifier: string;
+  nonce: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  created_at: CreatedAt;
+  recipient: string;
+  subject: string;
+  text_body: string;
+}
+
+export interface RateLimitCountersTable {
+  bucket: string;
+  key_hash: string;
+  window_start: Timestamp;
+  hits: number;
+}
+
 export interface AccountsTables {
   users: UsersTable;
   memberships: MembershipsTable;
   api_tokens: ApiTokensTable;
+  sessions: SessionsTable;
+  account_links: AccountLinksTable;
+  invitations: InvitationsTable;
+  sso_logins: SsoLoginsTable;
+  outbox: OutboxTable;
+  rate_limit_counters: RateLimitCountersTable;
 }

@@ -1,3 +1,5 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { OrganisationRole, TokenScope } from '../accounts/accounts.tables.ts';
 import type { AuthContext } from '../accounts/auth-context.ts';
@@ -13,12 +15,18 @@ declare module 'fastify' {
 
 /**
  * Sets `request.auth` on every request: from a bearer token when an Authorization header is sent (an invalid token is
- * rejected with 401 rather than treated as anonymous).
+ * rejected with 401 rather than treated as anonymous), otherwise from the session cookie. Also installs the cookie and
+ * form body parsers and the CSRF check, which need the session.
  */
-export function registerAuthentication(app: FastifyInstance, services: Services): void {
+export async function registerAuthentication(app: FastifyInstance, services: Services): Promise<void> {
+  // Other features may have registered these already; registering twice would fail.
+  if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie);
+  if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(fastifyFormbody);
   app.decorateRequest('auth', null);
+  app.decorateRequest('session', null);
   app.addHook('onRequest', async (request) => {
     request.auth = null;
+    request.session = null;
     const header = request.headers.authorization;
     if (header !== undefined) {
       const token = await services.tokens.authenticateBearer(header, null);
@@ -32,8 +40,11 @@ export function registerAuthentication(app: FastifyInstance, services: Services)
         sessionId: null,
         tokenId: token.tokenId,
       };
+      return;
     }
+    request.auth = await services.accounts.sessions.authenticateRequest(request);
   });
+  services.accounts.csrf.register(app);
 }
 
 function unauthenticated(): AppError {

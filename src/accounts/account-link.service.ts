@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { hash } from '@node-rs/argon2';
+import type { Kysely } from 'kysely';
+import { appendAuditEvent } from '../audit/audit.repository.ts';
+import type { DB } from '../db/schema.ts';
+import { validationError } from '../errors.ts';
+import type { AccountLinkPurpose } from './accounts.tables.ts';
+import { findUserIdByEmail, presentSecret, setCurrentUser, sha256Hex } from './account-scope.ts';
+import type { Mailer } from './mailer.ts';
+import { checkNewPassword } from './password-policy.ts';
+import type { SessionService } from './session.service.ts';
+
+const RESET_LIFETIME_MS = 60 * 60_000;
+const VERIFICATION_LIFETIME_MS = 7 * 24 * 60 * 60_000;
+
+const INVALID_LINK = 'This link is invalid, has expired or has already been used. Ask for a new one.';
+
+/** Single-use emailed links: password reset (1 hour) and email verification (7 days). Only link hashes are stored. */
+export class AccountLinkService {
+  constructor(
+    private readonly db: { app: Kysely<DB> },
+    private readonly mailer: Mailer,
+    private readonly sessions: SessionService,
+    private readonly publicUrl: string,
+  ) {}
+
+  private async createLink(trx: Kysely<DB>, userId: string, purpose: AccountLinkPurpose): Promise<string> {
+    const secret = randomBytes(32).toString('base64url');
+    const lifetime = purpose === 'password_reset' ? RESET_LIFETIME_MS : VERIFICATION_LIFETIME_MS;
+    await trx.insertInto('account_links').values({ id: sha256Hex(secret), user_id: userId, purpose, expires_at: new Date(Date.now() + lifetime) }).execute();
+    return secret;
+  }
+
+  /**
+   * Emails a reset link when the address has an account. The caller shows the same confirmation either way, so the
+   * response never reveals whether an account exists.
+   */
+  async requestPasswordReset(email: string, requestId?: string): Promise<void> {
+    await this.db.app.transaction().execute(async (trx) => {
+      const userId = await findUserIdByEmail(trx, email.trim());
+      if (userId === null) return;
+      await setCurrentUser(trx, userId);
+      const user = await trx.selectFrom('users').select(['email']).where('id', '=', userId).executeTakeFirstOrThrow();
+      const secret = await this.createLink(trx, userId, 'password_reset');
+      await appendAuditEvent(trx, { organisationId: null, actorUserId: userId, actorKind: 'user', action: 'user.password_reset_requested', subjectType: 'user', subjectId: userId, requestId });
+      await this.mailer.send(
+        {
+          to: user.email,
+          subject: 'Reset your Thurrock Data Exchange password',
+          text: `Use this link within 1 hour to choose a new password:\n\n${this.publicUrl}/account/reset-password/${secret}\n\nIf you did not ask to reset your password, you can ignore this email.`,
+        },
+        trx,
+      );
+    });
+  }
+
+  /** Whether a reset link is still usable, to show the form or the "link expired" page. */
+  async resetLinkIsValid(secret: string): Promise<boolean> {
+    return (await this.findLink(this.db.app, secret, 'password_reset')) !== null;
+  }
+
+  private async findLink(db: Kysely<DB>, secret: string, purpose: AccountLinkPurpose): Promise<{ id: string; userId: string } | null> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(secret)) return null;
+    const id = sha256Hex(secret);
+    const run = async (trx: Kysely<DB>) => {
+      await presentSecret(trx, id);
+      return trx.selectFrom('account_links').select(['id', 'user_id', 'expires_at', 'used_at', 'purpose']).where('id', '=', id).executeTakeFirst();
+    };
+    const row = db.isTransaction ? await run(db) : await db.transaction().execute(run);
+    if (!row || row.purpose !== purpose || row.used_at !== null || row.expires_at.getTime() <= Date.now()) return null;
+    return { id: row.id, userId: row.user_id };
+  }
+
+  /** Sets a new password from a reset link, uses the link up, clears any lock and signs out every session. */
+  async resetPassword(secret: string, password: string, requestId?: string): Promise<void> {
+    const errors = checkNewPassword(password);
+    if (errors.length > 0) throw validationError('invalid_password', errors[0]!.message, errors);
+    const passwordHash = await hash(password);
+    const done = await this.db.app.transaction().execute(async (trx) => {
+      const link = await this.findLink(trx, secret, 'password_reset');
+      if (link === null) return false;
+      await setCurrentUser(trx, link.userId);
+      const used = await trx.updateTable('account_links').set({ used_at: new Date() }).where('id', '=', link.id).where('used_at', 'is', null).executeTakeFirst();
+      if (Number(used.numUpdatedRows) !== 1) return false;
+      await trx.updateTable('users').set({ password_hash: passwordHash, failed_sign_ins: 0, lockout_count: 0, locked_until: null, email_verified_at: new Date() }).where('id', '=', link.userId).execute();
+      await this.sessions.revokeAllForUser(trx, link.userId);
+      await appendAuditEvent(trx, { organisationId: null, actorUserId: link.userId, actorKind: 'user', action: 'user.password_reset', subjectType: 'user', subjectId: link.userId, requestId });
+      return true;
+    });
+    if (!done) throw validationError('link_invalid', INVALID_LINK, [{ field: 'password', message: INVALID_LINK }]);
+  }
+
+  /** Emails a verification link to a user, inside the caller's transaction acting as that user. */
+  async sendVerification(trx: Kysely<DB>, userId: string, email: string): Promise<void> {
+    const secret = await this.createLink(trx, userId, 'email_verification');
+    await this.mailer.send(
+      {
+        to: email,
+        subject: 'Confirm your email address',
+        text: `Confirm your email address for Thurrock Data Exchange by opening this link within 7 days:\n\n${this.publicUrl}/account/verify-email/${secret}`,
+      },
+      trx,
+    );
+  }
+
+  /** Marks the email address of the link's user as verified; returns false for an invalid or used link. */
+  async verifyEmail(secret: string, requestId?: string): Promise<boolean> {
+    return this.db.app.transaction().execute(async (trx) => {
+      const link = await this.findLink(trx, secret, 'email_verification');
+      if (link === null) return false;
+      await setCurrentUser(trx, link.userId);
+      await trx.updateTable('account_links').set({ used_at: new Date() }).where('id', '=', link.id).execute();
+      await trx.updateTable('users').set({ email_verified_at: new Date() }).where('id', '=', link.userId).execute();
+      await appendAuditEvent(trx, { organisationId: null, actorUserId: link.userId, actorKind: 'user', action: 'user.email_verified', subjectType: 'user', subjectId: link.userId, requestId });
+      return true;
+    });
+  }
+}
