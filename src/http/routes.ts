@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { accountRoutes } from '../accounts/accounts.routes.ts';
 import type { Services } from '../services.ts';
 
 /**
@@ -6,6 +7,5 @@ import type { Services } from '../services.ts';
  * hooks (the CKAN envelope, HTML error pages) without touching the others.
  */
 export async function registerFeatureRoutes(app: FastifyInstance, services: Services): Promise<void> {
-  void app;
-  void services;
+  await app.register(async (instance) => accountRoutes(instance, services));
 }

@@ -1,0 +1,134 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { EngineName } from '../db/database.ts';
+import type { DB } from '../db/schema.ts';
+import { setOrganisation } from '../db/tenant.ts';
+import { AppError } from '../errors.ts';
+import { hiddenResourceExists } from './access.ts';
+import { invalidParameter } from './datastore-params.ts';
+import { MAX_SQL_ROWS, type DatastoreSqlResult } from './datastore.types.ts';
+import { checkSelectQuery, rewriteTables } from './sql-guard.ts';
+
+export interface SqlLimits {
+  /** PostgreSQL `statement_timeout` for the query, in milliseconds. */
+  timeoutMs: number;
+  engine: EngineName;
+}
+
+/**
+ * Planner cost above which the embedded engine refuses a query. PGlite runs queries on the Node.js thread and does not
+ * enforce statement_timeout, so a runaway query would stall every request; the planner's estimate stops the obvious
+ * ones (cross joins of large tables) before they start. The bound is an estimate, not a time.
+ */
+const EMBEDDED_MAX_PLAN_COST = 20_000_000;
+
+const CKAN_TYPES: Record<string, string> = {
+  smallint: 'int',
+  integer: 'int',
+  bigint: 'int',
+  numeric: 'numeric',
+  real: 'numeric',
+  'double precision': 'numeric',
+  text: 'text',
+  'character varying': 'text',
+  character: 'text',
+  boolean: 'bool',
+  date: 'date',
+  'timestamp without time zone': 'timestamp',
+  'timestamp with time zone': 'timestamp',
+};
+
+/**
+ * Runs a read-only SELECT from datastore_search_sql. The query is checked against the allow-list, its resource ids are
+ * resolved as the caller (row-level security hides private resources), rewritten to their datastore tables, and run in
+ * a read-only transaction with a statement timeout and a row cap.
+ */
+export async function runDatastoreSql(db: Kysely<DB>, organisationId: string | null, query: string, limits: SqlLimits): Promise<DatastoreSqlResult> {
+  const checked = await checkSelectQuery(query);
+  return db
+    .transaction()
+    .setAccessMode('read only')
+    .execute(async (trx) => {
+      await setOrganisation(trx, organisationId);
+      await sql.raw(`set local statement_timeout = ${Math.trunc(limits.timeoutMs)}`).execute(trx);
+      const tableNames = await resolveTables(trx, checked.references.map((reference) => reference.resourceId));
+      const rewritten = await rewriteTables(query, checked.references, tableNames);
+      const capped = `select * from (${rewritten}\n) as _sql limit ${MAX_SQL_ROWS + 1}`;
+      try {
+        if (limits.engine === 'pglite') await checkPlanCost(trx, capped);
+        const fields = await describeResult(trx, rewritten);
+        const { rows } = await sql.raw<Record<string, unknown>>(capped).execute(trx);
+        const records = rows.slice(0, MAX_SQL_ROWS).map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, value instanceof Date ? value.toISOString() : value])));
+        return {
+          sql: query,
+          fields,
+          records,
+          recordsTruncated: rows.length > MAX_SQL_ROWS,
+        };
+      } catch (error) {
+        throw asQueryError(error, limits.timeoutMs);
+      }
+    });
+}
+
+async function resolveTables(trx: Transaction<DB>, resourceIds: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(resourceIds)];
+  const tableNames = new Map<string, string>();
+  if (unique.length === 0) return tableNames;
+  const rows = await trx.selectFrom('resources').select(['id', 'table_name']).where('id', 'in', unique).execute();
+  for (const row of rows) tableNames.set(row.id, row.table_name);
+  for (const id of unique) {
+    if (tableNames.has(id)) continue;
+    if (await hiddenResourceExists(trx, id)) {
+      throw new AppError('forbidden', 'resource_private', `You are not authorised to read resource "${id}". Its dataset is private to its organisation.`);
+    }
+    throw invalidParameter('sql', `Table "${id}" is not a datastore resource. Check the resource id.`);
+  }
+  return tableNames;
+}
+
+async function checkPlanCost(trx: Transaction<DB>, capped: string): Promise<void> {
+  const { rows } = await sql.raw<{ 'QUERY PLAN': unknown }>(`explain (format json) ${capped}`).execute(trx);
+  const raw = rows[0]?.['QUERY PLAN'];
+  const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: { 'Total Cost': number } }>;
+  const cost = plan[0]?.Plan['Total Cost'] ?? 0;
+  if (cost > EMBEDDED_MAX_PLAN_COST) {
+    throw invalidParameter('sql', 'The query would take too long on this server. Add filters, a LIMIT or fewer joins.');
+  }
+}
+
+/**
+ * Result column names and types, read without running the query: joining one row to the query filtered by `where
+ * false` yields a single row of nulls that still carries every column, and `pg_typeof` works on nulls.
+ */
+async function describeResult(trx: Transaction<DB>, rewritten: string): Promise<Array<{ id: string; type: string }>> {
+  const empty = `(select 1) as _one left join (select * from (${rewritten}\n) as _q where false) as _sql on true`;
+  const { rows } = await sql.raw<Record<string, unknown>>(`select _sql.* from ${empty}`).execute(trx);
+  const names = Object.keys(rows[0] ?? {});
+  if (names.length === 0) return [];
+  const probes = names.map((name, index) => `pg_typeof(_sql."${name.replace(/"/g, '""')}")::text as "${index}"`);
+  // Two result columns with the same name make the probe ambiguous; a savepoint keeps the transaction usable.
+  await sql.raw('savepoint civic_describe').execute(trx);
+  try {
+    const { rows: typeRows } = await sql.raw<Record<string, string>>(`select ${probes.join(', ')} from ${empty}`).execute(trx);
+    await sql.raw('release savepoint civic_describe').execute(trx);
+    return names.map((name, index) => ({ id: name, type: ckanType(typeRows[0]?.[String(index)]) }));
+  } catch {
+    await sql.raw('rollback to savepoint civic_describe').execute(trx);
+    return names.map((name) => ({ id: name, type: 'text' }));
+  }
+}
+
+function ckanType(postgresType: string | undefined): string {
+  if (postgresType === undefined) return 'text';
+  return CKAN_TYPES[postgresType] ?? postgresType;
+}
+
+/** Turns a PostgreSQL error caused by the query into a Validation Error on `sql`; anything else is left to the 500 path. */
+function asQueryError(error: unknown, timeoutMs: number): unknown {
+  if (error instanceof AppError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return error;
+  if (code === '57014') return invalidParameter('sql', `The query took longer than ${timeoutMs} ms and was cancelled. Add filters or a LIMIT.`);
+  if (/^(42|22|21|2F|54|25)/.test(code)) return invalidParameter('sql', `The query failed: ${(error as Error).message}.`);
+  return error;
+}
