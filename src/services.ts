@@ -1,4 +1,6 @@
 import { CatalogueService } from './catalogue/catalogue.service.ts';
+import { ingestFunctions } from './catalogue/import.ingest.ts';
+import { ImportService } from './catalogue/import.service.ts';
 import { createAccountServices, type AccountServices } from './accounts/account-services.ts';
 import { ApiTokenService } from './accounts/api-token.service.ts';
 import type { Config } from './config.ts';
@@ -18,6 +20,7 @@ export interface Services {
   db: Database;
   keys: KeyRing;
   catalogue: CatalogueService;
+  imports: ImportService;
 }
 
 export interface ServiceInputs {
@@ -31,5 +34,5 @@ export function createServices(inputs: ServiceInputs): Services {
   const { config, logger, db, keys } = inputs;
   const tokens = new ApiTokenService(db, keys);
   const accounts = createAccountServices(config, logger, db, keys);
-  return { config, logger, db, keys, tokens, accounts, catalogue: new CatalogueService(db) };
+  return { config, logger, db, keys, tokens, accounts, catalogue: new CatalogueService(db), imports: new ImportService(db, ingestFunctions, logger) };
 }

@@ -176,7 +176,7 @@ export class CatalogueService {
       const resource = isUuid(resourceId) ? await repository.findResourceById(trx, resourceId) : undefined;
       const file = resource && (await repository.findResourceFile(trx, resource.id));
       if (!resource || !file) throw notFound('resource_not_found', `Resource "${resourceId}" was not found.`);
-      return { filename: resource.original_filename, mediaType: resource.media_type, byteSize: Number(resource.byte_size), sha256: resource.sha256, content: file.content };
+      return { filename: resource.original_filename, mediaType: resource.media_type, byteSize: Number(resource.byte_size), sha256: resource.sha256, content: asBuffer(file.content) };
     });
   }
 
@@ -220,6 +220,11 @@ export class CatalogueService {
   async countAllDatasets(): Promise<number> {
     return this.inScope({ kind: 'platform' }, (trx) => repository.countDatasets(trx, {}));
   }
+}
+
+/** PGlite returns bytea as a Uint8Array and node-postgres as a Buffer; callers get a Buffer either way. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

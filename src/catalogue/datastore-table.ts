@@ -3,7 +3,7 @@ import type { TableSchema, TableSchemaField } from '../ingest/table-schema.ts';
 /** Most filter indexes an import builds on one table; each index slows the load, so wide tables get only the first ones. */
 export const MAX_FILTER_INDEXES = 8;
 
-/** Longest text (in characters) that still counts as a code worth a filter index, such as a postcode or ODS code. */
+/** Maximum length in characters of text that still counts as a code worth a filter index, such as a postcode or ODS code. */
 export const MAX_CODE_LENGTH = 40;
 
 /** Double-quotes an SQL identifier, doubling any quote inside it. */

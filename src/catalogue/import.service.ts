@@ -18,7 +18,7 @@ import { baseFilename, describeFile, mediaTypeOf, storeOriginalFile, type FileFa
 /** Largest original file the catalogue stores: PostgreSQL keeps at most 1 GB in one field. */
 export const MAX_ORIGINAL_FILE_BYTES = 1024 * 1024 * 1024 - 1024;
 
-/** What the import transaction decided, gathered for the load report. */
+/** Decisions of the import transaction, gathered for the load report. */
 interface LoadOutcome {
   organisationSlug: string;
   resourceId: string;
@@ -31,9 +31,9 @@ interface LoadOutcome {
 }
 
 /**
- * Loads a file as a new version of a dataset: analysis, then one transaction that creates the organisation and dataset
- * when missing, the typed datastore table, the rows, the filter indexes, the resource row and the stored original, and
- * points the dataset at the new version. Any failure rolls all of it back, so the previous version keeps serving.
+ * Loads a file as a new version of a dataset. After the analysis, one transaction creates the organisation and dataset
+ * when missing, the typed datastore table, the rows, the filter indexes, the resource row and the stored original. It
+ * then points the dataset at the new version. Any failure rolls all of it back, so the previous version keeps serving.
  */
 export class ImportService {
   private readonly checks: ImportCheck[];
@@ -218,10 +218,10 @@ export class ImportService {
 }
 
 /**
- * Runs a `COPY … FROM STDIN` on the import's connection. PGlite reads COPY input from its virtual `/dev/blob` file, and
- * reading a file needs the `pg_read_server_files` privilege that the application role must not hold (on PostgreSQL it
- * would open the server's real files), so there the COPY alone runs as the session's owner. `set local` keeps the
- * switch inside the transaction: a commit or rollback returns the session to the application role.
+ * Runs a `COPY … FROM STDIN` on the import's connection. PGlite reads COPY input from its virtual `/dev/blob` file.
+ * Reading a file needs the `pg_read_server_files` privilege, which the application role must not have because on
+ * PostgreSQL it would open the server's real files. So on PGlite the COPY alone runs as the session's owner, and
+ * `set local` keeps the switch inside the transaction: a commit or rollback returns the session to the application role.
  */
 async function copyIntoTable(engine: EngineName, raw: RawConnection, copySql: string, chunks: AsyncIterable<string | Buffer>): Promise<number> {
   if (engine !== 'pglite') return raw.copyFrom(copySql, chunks);

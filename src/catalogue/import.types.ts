@@ -45,7 +45,7 @@ export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
 }
 
-/** What an import check sees: the analysis and, through the import's own transaction, the loaded but uncommitted rows. */
+/** Input to an import check: the analysis and, through the import's own transaction, the loaded but uncommitted rows. */
 export interface ImportCheckContext {
   source: IngestSource;
   analysis: FileAnalysis;

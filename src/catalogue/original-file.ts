@@ -54,8 +54,8 @@ async function* binaryCopyOfFile(filePath: string, byteSize: number): AsyncGener
 /**
  * Stores the original bytes of a loaded file in `resource_files`, inside the caller's transaction.
  *
- * On PostgreSQL the file streams through a binary COPY into a temporary table, so this process never holds it whole;
- * COPY cannot write to `resource_files` itself because row-level security forbids COPY FROM on such tables. PGlite runs
+ * On PostgreSQL the file streams through a binary COPY into a temporary table, so this process never keeps the whole file in memory.
+ * COPY cannot write to `resource_files` itself, because row-level security forbids COPY FROM on such tables. PGlite runs
  * inside this process and would buffer the COPY input anyway, so there the file goes in as one parameter.
  */
 export async function storeOriginalFile(

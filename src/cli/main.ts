@@ -3,10 +3,11 @@ import { ConfigError } from '../config.ts';
 import { FolderLockedError } from '../db/folder-lock.ts';
 import { MigrationError } from '../db/database.ts';
 import { UsageError, type Command } from './command.ts';
+import { importCommand } from './import.command.ts';
 import { migrateCommand } from './migrate.command.ts';
 import { serveCommand } from './serve.command.ts';
 
-const commands: Command[] = [serveCommand, migrateCommand];
+const commands: Command[] = [serveCommand, importCommand, migrateCommand];
 
 function printHelp(): void {
   const lines = ['Usage: civic COMMAND [options]', '', 'Commands:'];

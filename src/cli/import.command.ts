@@ -1,0 +1,176 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import type { LoadReport, Visibility } from '../catalogue/catalogue.types.ts';
+import type { ImportProgress } from '../catalogue/import.types.ts';
+import { parseTableSchema } from '../catalogue/schema-input.ts';
+import { uploadFile } from '../catalogue/upload.client.ts';
+import { AppError } from '../errors.ts';
+import type { TableSchema } from '../ingest/table-schema.ts';
+import { UsageError, type Command } from './command.ts';
+import { openServices } from './runtime.ts';
+
+const USAGE =
+  'civic import FILE --organisation SLUG --dataset SLUG [--title T] [--organisation-name NAME] [--schema table-schema.json] ' +
+  '[--sheet NAME] [--visibility private|open] [--json] [--server URL --token TOKEN]';
+
+interface ImportArguments {
+  file: string;
+  organisation: string;
+  organisationName?: string;
+  dataset: string;
+  title?: string;
+  schemaPath?: string;
+  sheet?: string;
+  visibility?: Visibility;
+  json: boolean;
+  server?: string;
+  token?: string;
+}
+
+function parseImportArguments(argv: string[]): ImportArguments {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      organisation: { type: 'string' },
+      'organisation-name': { type: 'string' },
+      dataset: { type: 'string' },
+      title: { type: 'string' },
+      schema: { type: 'string' },
+      sheet: { type: 'string' },
+      visibility: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      server: { type: 'string' },
+      token: { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'Give the FILE to import.' : `Give one FILE to import, not ${positionals.length}.`);
+  if (!values.organisation) throw new UsageError('--organisation SLUG is required.');
+  if (!values.dataset) throw new UsageError('--dataset SLUG is required.');
+  if (values.visibility !== undefined && values.visibility !== 'private' && values.visibility !== 'open') {
+    throw new UsageError(`--visibility is "${values.visibility}". Use private or open.`);
+  }
+  const token = values.token ?? (process.env.CIVIC_TOKEN || undefined);
+  if (values.server !== undefined && token === undefined) throw new UsageError('--server needs --token TOKEN (or the CIVIC_TOKEN environment variable).');
+  if (values.server === undefined && values.token !== undefined) throw new UsageError('--token is used only with --server URL.');
+  if (values.server !== undefined && values['organisation-name'] !== undefined) {
+    throw new UsageError('--organisation-name cannot be used with --server, because a server loads only into an existing organisation.');
+  }
+  return {
+    file: positionals[0]!,
+    organisation: values.organisation,
+    organisationName: values['organisation-name'],
+    dataset: values.dataset,
+    title: values.title,
+    schemaPath: values.schema,
+    sheet: values.sheet,
+    visibility: values.visibility as Visibility | undefined,
+    json: values.json,
+    server: values.server,
+    token,
+  };
+}
+
+function checkReadableFile(filePath: string, what: string): void {
+  let stats: fs.Stats;
+  try {
+    stats = fs.statSync(filePath);
+  } catch {
+    throw new AppError('not_found', 'file_not_found', `${what} ${filePath} was not found. Check the path.`);
+  }
+  if (!stats.isFile()) throw new AppError('validation', 'not_a_file', `${what} ${filePath} is not a file. Give the path of a file.`);
+}
+
+/** A progress bar over both reads of the file, drawn on standard error only when it is a terminal. */
+function progressReporter(totalBytes: number): { onProgress?: (progress: ImportProgress) => void; stop(): void } {
+  if (!process.stderr.isTTY || totalBytes === 0) return { stop() {} };
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: '{phase} [{bar}] {percentage}% | {megabytes} of {totalMegabytes} MB read | {eta_formatted} left', hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  const megabytes = (bytes: number) => (bytes / 1_048_576).toFixed(1);
+  const total = totalBytes * 2;
+  bar.start(total, 0, { phase: 'Analysing', megabytes: '0.0', totalMegabytes: megabytes(total) });
+  return {
+    onProgress(progress) {
+      const done = progress.phase === 'analyse' ? progress.bytesRead : totalBytes + progress.bytesRead;
+      bar.update(Math.min(done, total), { phase: progress.phase === 'analyse' ? 'Analysing' : 'Loading  ', megabytes: megabytes(done) });
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+function printReport(report: LoadReport, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return;
+  }
+  const lines = [
+    `Loaded ${report.rows} rows from ${report.file} into ${report.organisation}/${report.dataset}, version ${report.version} (${report.visibility}).`,
+    `Resource ${report.resource_id}: ${report.schema.fields.length} columns, ${report.encoding}${report.delimiter ? `, delimiter ${JSON.stringify(report.delimiter)}` : ''}, header on ${report.sheet ? `row ${report.header_row} of sheet ${report.sheet}` : `line ${report.header_row}`}.`,
+  ];
+  for (const field of report.schema.fields) lines.push(`  ${field.name.padEnd(28)} ${field.type}${field.format ? ` (${field.format})` : ''}  "${field.title}"`);
+  for (const warning of report.warnings) lines.push(`Warning: ${warning.message}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function importLocally(args: ImportArguments, schema: TableSchema | undefined): Promise<LoadReport> {
+  // Logs stay quiet unless LOG_LEVEL asks for them, so the progress bar and the report stay readable.
+  const services = await openServices({ logLevel: process.env.LOG_LEVEL || 'warn' });
+  const progress = progressReporter(fs.statSync(args.file).size);
+  try {
+    return await services.imports.importFile(
+      { path: args.file, filename: path.basename(args.file) },
+      {
+        organisation: args.organisation,
+        organisationName: args.organisationName,
+        dataset: args.dataset,
+        title: args.title,
+        schema,
+        sheet: args.sheet,
+        visibility: args.visibility,
+        actor: { kind: 'operator', name: os.userInfo().username },
+        onProgress: progress.onProgress,
+      },
+    );
+  } finally {
+    progress.stop();
+    await services.db.close();
+  }
+}
+
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'Load a CSV, XLSX or ODS file as a new version of a dataset',
+  usage: USAGE,
+  async run(argv) {
+    const args = parseImportArguments(argv);
+    checkReadableFile(args.file, 'File');
+    let schemaText: string | undefined;
+    let schema: TableSchema | undefined;
+    if (args.schemaPath !== undefined) {
+      checkReadableFile(args.schemaPath, 'Schema file');
+      schemaText = fs.readFileSync(args.schemaPath, 'utf8');
+      schema = parseTableSchema(schemaText, `Schema file ${args.schemaPath}`);
+    }
+    const report =
+      args.server !== undefined
+        ? await uploadFile({
+            server: args.server,
+            token: args.token!,
+            filePath: args.file,
+            organisation: args.organisation,
+            dataset: args.dataset,
+            title: args.title,
+            schema: schemaText,
+            sheet: args.sheet,
+            visibility: args.visibility,
+          })
+        : await importLocally(args, schema);
+    printReport(report, args.json);
+    return 0;
+  },
+};
