@@ -9,7 +9,7 @@ import type { SourceRecord } from './csv-tokenizer.ts';
 import { detectEncoding } from './encoding.ts';
 import { ColumnProfile } from './inference.ts';
 import { IngestError, type FileAnalysis, type IngestOptions, type IngestSource, type IngestWarning } from './ingest.types.ts';
-import { effectiveWidth, findHeaderIndex, findTitle, isBlankRecord, isBlankText, splitTail, type TailExclusion } from './layout.ts';
+import { effectiveWidth, findHeaderEnd, findHeaderIndex, findTitle, stackHeaders, isBlankRecord, isBlankText, splitTail, type TailExclusion } from './layout.ts';
 import type { DecimalMark } from './numbers.ts';
 import { fileSize, formatOf, openCsv, openSheet } from './records.ts';
 import { compileConstraints, matchSchemaFields, type ConstraintCheck } from './schema-fields.ts';
@@ -137,11 +137,14 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     });
   }
   const headerRecord = prefix[headerIndex]!;
-  const namedWidth = effectiveWidth(headerRecord.cells);
+  const headerEnd = findHeaderEnd(prefix, headerIndex, decimal);
+  const headerRows = prefix.slice(headerIndex, headerEnd + 1).map((record) => record.cells);
+  const headerCells = headerEnd > headerIndex ? stackHeaders(headerRows) : headerRecord.cells;
+  const namedWidth = effectiveWidth(headerCells);
   // A CSV column with a blank header still holds data when the header row has a cell for it; in a workbook any
   // column right of the header may. Data beyond that limit is a surplus cell.
-  const columnLimit = format === 'csv' ? Math.max(headerRecord.cells.length, namedWidth) : MAX_SHEET_COLUMNS;
-  const headers = headerRecord.cells.slice(0, format === 'csv' ? columnLimit : namedWidth);
+  const columnLimit = format === 'csv' ? Math.max(...headerRows.map((cells) => cells.length), namedWidth) : MAX_SHEET_COLUMNS;
+  const headers = headerCells.slice(0, format === 'csv' ? columnLimit : namedWidth);
   let columnIds = makeColumnNames(headers);
   const userFields = options.schema ? matchSchemaFields(options.schema, headers, columnIds, source.filename) : [];
   const userMissing = new Set(options.schema?.missingValues ?? []);
@@ -218,7 +221,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
       tail = tail.slice(TAIL_RECORDS);
     }
   };
-  for (let i = headerIndex + 1; i < prefix.length; i++) hold(prefix[i]!);
+  for (let i = headerEnd + 1; i < prefix.length; i++) hold(prefix[i]!);
   for await (const batch of batches) for (const record of batch) hold(record);
 
   const { kept, excluded } = splitTail(tail, namedWidth, decimal);
@@ -266,6 +269,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     encoding,
     delimiter,
     header_row: headerRecord.line,
+    header_end_row: prefix[headerEnd]!.line,
     title: findTitle(prefix, headerIndex),
     sheet,
     schema: { fields, ...(options.schema?.missingValues ? { missingValues: options.schema.missingValues } : {}) },

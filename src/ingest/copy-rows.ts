@@ -54,7 +54,7 @@ export async function* copyRows(source: IngestSource, analysis: FileAnalysis, op
   const values: string[] = new Array<string>(width + 1);
   for await (const batch of batches) {
     for (const record of batch) {
-      if (record.line <= analysis.header_row || excluded.has(record.line)) continue;
+      if (record.line <= analysis.header_end_row || excluded.has(record.line)) continue;
       const cells = record.cells;
       if (isBlankRecord(cells)) continue;
       id++;

@@ -54,6 +54,8 @@ export interface FileAnalysis {
   delimiter: string | null;
   /** 1-based line (CSV) or row (workbook) of the header. */
   header_row: number;
+  /** The last line or row of the header: the same as header_row unless the header is stacked over several rows. */
+  header_end_row: number;
   /** A title found above the header, kept as metadata. */
   title: string | null;
   /** The sheet loaded from a workbook. */

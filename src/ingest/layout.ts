@@ -64,6 +64,63 @@ export function findHeaderIndex(records: SourceRecord[]): number {
   return widths.findIndex((width) => width > 0);
 }
 
+/** Rows under the header row that may continue it (stacked headers, units rows). */
+const MAX_EXTRA_HEADER_ROWS = 4;
+const ROWS_SAMPLED_FOR_NUMBERS = 50;
+
+/**
+ * Returns the index of the last row of a stacked header that starts at `headerIndex`. A row below the header
+ * continues it when none of its cells is a number and at least half of its cells sit above columns whose data is
+ * mostly numeric, as in `provincie / A / Groningen` or a units row such as `£ / £`. A text-only table never
+ * stacks, so its first data row is never taken for a header.
+ */
+export function findHeaderEnd(records: SourceRecord[], headerIndex: number, decimal: DecimalMark): number {
+  const numericCells = new Map<number, number>();
+  const filledCells = new Map<number, number>();
+  let sampled = 0;
+  const isNumber = (cell: string) => parseDecimal(cell.trim(), decimal) !== null;
+  for (let i = headerIndex + 1; i < records.length && sampled < ROWS_SAMPLED_FOR_NUMBERS; i++) {
+    const cells = records[i]!.cells;
+    if (isBlankRecord(cells) || !cells.some((cell) => !isBlankText(cell) && isNumber(cell))) continue;
+    sampled++;
+    cells.forEach((cell, c) => {
+      if (isBlankText(cell)) return;
+      filledCells.set(c, (filledCells.get(c) ?? 0) + 1);
+      if (isNumber(cell)) numericCells.set(c, (numericCells.get(c) ?? 0) + 1);
+    });
+  }
+  const numericColumn = (c: number) => (numericCells.get(c) ?? 0) * 2 > (filledCells.get(c) ?? 0) && (numericCells.get(c) ?? 0) > 0;
+
+  let end = headerIndex;
+  for (let i = headerIndex + 1; i < records.length && i <= headerIndex + MAX_EXTRA_HEADER_ROWS; i++) {
+    const cells = records[i]!.cells;
+    if (isBlankRecord(cells)) break;
+    let filled = 0;
+    let aboveNumbers = 0;
+    let hasNumber = false;
+    cells.forEach((cell, c) => {
+      if (isBlankText(cell)) return;
+      filled++;
+      if (isNumber(cell)) hasNumber = true;
+      if (numericColumn(c)) aboveNumbers++;
+    });
+    if (hasNumber || aboveNumbers * 2 < filled) break;
+    end = i;
+  }
+  return end;
+}
+
+/** Joins the cells of a stacked header column by column, with a line break between the rows' texts. */
+export function stackHeaders(rows: string[][]): string[] {
+  const width = Math.max(...rows.map((cells) => cells.length));
+  const headers: string[] = [];
+  for (let c = 0; c < width; c++) {
+    const parts = rows.map((cells) => cells[c] ?? '').filter((cell) => !isBlankText(cell));
+    headers.push(parts.length === 0 ? rows[0]![c] ?? '' : parts.join('\n'));
+  }
+  return headers;
+}
+
 /** Returns the text of the first non-blank row above the header, kept as the table's title. */
 export function findTitle(records: SourceRecord[], headerIndex: number): string | null {
   for (let i = 0; i < headerIndex; i++) {

@@ -3,13 +3,37 @@
  * width of the table still reads as one cell. Date cells become ISO dates, or ISO local date-times when they carry a
  * time of day.
  */
+import fs from 'node:fs';
 import ExcelJS from 'exceljs';
 import type { SourceRecord } from './csv-tokenizer.ts';
 import { IngestError, type IngestSource } from './ingest.types.ts';
 import type { SheetInfo } from './workbook.ts';
 
+/**
+ * The last workbook read, kept briefly because one import reads it up to three times (sheet list, analysis, load).
+ */
+let recent: { key: string; workbook: Promise<ExcelJS.Workbook>; timer: NodeJS.Timeout } | null = null;
+const KEEP_RECENT_MS = 60_000;
+
 // NOTE: exceljs's full reader holds the whole workbook in memory; only CSV and ODS are read in constant memory.
 async function loadWorkbook(source: IngestSource): Promise<ExcelJS.Workbook> {
+  const stat = await fs.promises.stat(source.path);
+  const key = `${source.path}:${stat.size}:${stat.mtimeMs}`;
+  if (recent?.key === key) return recent.workbook;
+  if (recent) clearTimeout(recent.timer);
+  const workbook = readWorkbook(source);
+  const timer = setTimeout(() => {
+    recent = null;
+  }, KEEP_RECENT_MS);
+  timer.unref();
+  recent = { key, workbook, timer };
+  workbook.catch(() => {
+    if (recent?.workbook === workbook) recent = null;
+  });
+  return workbook;
+}
+
+async function readWorkbook(source: IngestSource): Promise<ExcelJS.Workbook> {
   const workbook = new ExcelJS.Workbook();
   try {
     await workbook.xlsx.readFile(source.path);
