@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { AuditActorKind } from './audit.tables.ts';
+import { appendChainedEntries } from './chain.repository.ts';
 
 /** One audit event. `details` must hold no secrets and no personal data (no passwords, tokens or email addresses). */
 export interface AuditEvent {
@@ -17,28 +18,28 @@ export interface AuditEvent {
 /** Keys that must never reach the audit log, whatever a caller passes. */
 const FORBIDDEN_DETAIL_KEYS = /password|secret|^token$|email|_hash$/i;
 
-/**
- * Appends one audit row in the caller's transaction, so the event commits or rolls back with the change it records.
- * Every audit write goes through this function, and audit rows are never updated or deleted.
- */
-export async function appendAuditEvent(trx: Kysely<DB>, event: AuditEvent): Promise<void> {
-  const details = event.details ?? {};
-  for (const key of Object.keys(details)) {
+function checkDetails(event: AuditEvent): void {
+  for (const key of Object.keys(event.details ?? {})) {
     if (FORBIDDEN_DETAIL_KEYS.test(key)) {
       throw new Error(`Audit details for ${event.action} contain the key "${key}", which may hold a secret or personal data.`);
     }
   }
-  await trx
-    .insertInto('audit_log')
-    .values({
-      organisation_id: event.organisationId,
-      actor_user_id: event.actorUserId,
-      actor_kind: event.actorKind,
-      action: event.action,
-      subject_type: event.subjectType,
-      subject_id: event.subjectId ?? null,
-      request_id: event.requestId ?? null,
-      details: JSON.stringify(details),
-    })
-    .execute();
+}
+
+/**
+ * Appends one audit row in the caller's transaction, so the event commits or rolls back with the change it records,
+ * and returns its id. Every audit write goes through this function or `appendAuditEvents`, and audit rows are never
+ * updated or deleted. The row joins the hash chain: appending locks the chain head until the transaction ends, so
+ * concurrent appenders take turns.
+ */
+export async function appendAuditEvent(trx: Kysely<DB>, event: AuditEvent): Promise<number> {
+  checkDetails(event);
+  const [id] = await appendChainedEntries(trx, [event]);
+  return id!;
+}
+
+/** Appends several audit rows under one lock of the chain head and returns their ids in order. */
+export async function appendAuditEvents(trx: Kysely<DB>, events: readonly AuditEvent[]): Promise<number[]> {
+  for (const event of events) checkDetails(event);
+  return appendChainedEntries(trx, events);
 }

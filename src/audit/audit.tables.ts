@@ -1,9 +1,11 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType } from 'kysely';
+import type { DisclosureTables } from './disclosure.tables.ts';
 
 export type AuditActorKind = 'user' | 'token' | 'platform' | 'system';
 
 export interface AuditLogTable {
-  id: Generated<number>;
+  /** Position in the hash chain: 1, 2, 3, … with no gaps, assigned by appendAuditEvent under the chain lock. */
+  id: number;
   occurred_at: ColumnType<Date, Date | string | undefined, never>;
   organisation_id: string | null;
   actor_user_id: string | null;
@@ -14,8 +16,12 @@ export interface AuditLogTable {
   subject_id: string | null;
   request_id: string | null;
   details: ColumnType<unknown, string, never>;
+  /** Hash of the entry before this one; 32 zero bytes for entry 1. */
+  prev_hash: ColumnType<Uint8Array, Uint8Array, never>;
+  /** SHA-256 over `prev_hash` and the canonical encoding of this entry (src/audit/chain.ts). */
+  entry_hash: ColumnType<Uint8Array, Uint8Array, never>;
 }
 
-export interface AuditTables {
+export interface AuditTables extends DisclosureTables {
   audit_log: AuditLogTable;
 }

@@ -6,6 +6,7 @@ import * as accounts from './2026-12-04-04-accounts.ts';
 import * as auditLog from './2026-12-04-05-audit-log.ts';
 import * as signIn from './2026-12-04-06-sign-in.ts';
 import * as tenancy from './2026-12-04-07-tenancy.ts';
+import * as auditChain from './2026-12-04-30-audit-chain.ts';
 
 /**
  * Every migration, keyed by its dated name; Kysely applies them in name order. A new migration gets a new dated name
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-04-05-audit-log': auditLog,
   '2026-12-04-06-sign-in': signIn,
   '2026-12-04-07-tenancy': tenancy,
+  '2026-12-04-30-audit-chain': auditChain,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,96 @@
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../db/schema.ts';
+import { entryHash, formatOccurredAt, sortKeys, toBuffer, type ChainFields } from './chain.ts';
+import type { AuditEvent } from './audit.repository.ts';
+import { MerkleFrontier } from './merkle.ts';
+
+/** Rows per INSERT statement, well under PostgreSQL's limit of 65,535 bind parameters. */
+const INSERT_BATCH = 2000;
+
+export interface ChainHead {
+  size: number;
+  headHash: Buffer;
+  frontier: MerkleFrontier;
+}
+
+interface ChainHeadRow {
+  size: number;
+  head_hash: Uint8Array;
+  frontier: Uint8Array;
+}
+
+/**
+ * Locks the chain head row until the transaction ends and returns it. Every appender takes this lock first, so entries
+ * get consecutive ids and each links to the one committed before it: the chain cannot fork, whatever the concurrency.
+ */
+export async function lockChainHead(trx: Kysely<DB>): Promise<ChainHead> {
+  const { rows } = await sql<ChainHeadRow>`select size, head_hash, frontier from audit_chain_head where id for update`.execute(trx);
+  const row = rows[0];
+  if (!row) throw new Error('The audit chain head row is missing; run the migrations.');
+  const size = Number(row.size);
+  return { size, headHash: toBuffer(row.head_hash), frontier: MerkleFrontier.decode(size, toBuffer(row.frontier)) };
+}
+
+/** Reads the chain head without locking it. */
+export async function readChainHead(trx: Kysely<DB>): Promise<ChainHead> {
+  const { rows } = await sql<ChainHeadRow>`select size, head_hash, frontier from audit_chain_head where id`.execute(trx);
+  const row = rows[0];
+  if (!row) throw new Error('The audit chain head row is missing; run the migrations.');
+  const size = Number(row.size);
+  return { size, headHash: toBuffer(row.head_hash), frontier: MerkleFrontier.decode(size, toBuffer(row.frontier)) };
+}
+
+/** Turns an event into the exact field values that are stored and hashed. */
+export function chainFieldsOf(event: AuditEvent, occurredAt: Date): ChainFields {
+  return {
+    occurredAt: formatOccurredAt(occurredAt),
+    organisationId: event.organisationId,
+    actorUserId: event.actorUserId,
+    actorKind: event.actorKind,
+    action: event.action,
+    subjectType: event.subjectType,
+    subjectId: event.subjectId ?? null,
+    requestId: event.requestId ?? null,
+    // A JSON round trip drops undefined values and turns dates into strings, as the jsonb column will hold them.
+    details: sortKeys(JSON.parse(JSON.stringify(event.details ?? {}))),
+  };
+}
+
+/**
+ * Appends events to the chain in the caller's transaction and returns their ids (chain positions). Holds the chain
+ * head lock until the transaction ends, so callers should append as late in their transaction as they can.
+ */
+export async function appendChainedEntries(trx: Kysely<DB>, events: readonly AuditEvent[], occurredAt?: Date): Promise<number[]> {
+  if (events.length === 0) return [];
+  const head = await lockChainHead(trx);
+  // Read the clock after taking the lock, so on one instance times rise with the ids.
+  const now = occurredAt ?? new Date();
+  let previous = head.headHash;
+  const rows = events.map((event, index) => {
+    const fields = chainFieldsOf(event, now);
+    const hash = entryHash(previous, fields);
+    const row = {
+      id: head.size + index + 1,
+      occurred_at: now,
+      organisation_id: fields.organisationId,
+      actor_user_id: fields.actorUserId,
+      actor_kind: event.actorKind,
+      action: fields.action,
+      subject_type: fields.subjectType,
+      subject_id: fields.subjectId,
+      request_id: fields.requestId,
+      details: JSON.stringify(fields.details),
+      prev_hash: previous,
+      entry_hash: hash,
+    };
+    head.frontier.append(hash);
+    previous = hash;
+    return row;
+  });
+
+  for (let start = 0; start < rows.length; start += INSERT_BATCH) {
+    await trx.insertInto('audit_log').values(rows.slice(start, start + INSERT_BATCH)).execute();
+  }
+  await sql`update audit_chain_head set size = ${head.frontier.size}, head_hash = ${previous}, frontier = ${head.frontier.encode()} where id`.execute(trx);
+  return rows.map((row) => row.id);
+}
