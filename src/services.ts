@@ -3,6 +3,7 @@ import { ingestFunctions } from './catalogue/import.ingest.ts';
 import { ImportService } from './catalogue/import.service.ts';
 import { createAccountServices, type AccountServices } from './accounts/account-services.ts';
 import { ApiTokenService } from './accounts/api-token.service.ts';
+import { createAuditServices, type AuditServices } from './audit/audit-services.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { KeyRing } from './keys/key-ring.ts';
@@ -19,6 +20,7 @@ export interface Services {
   logger: Logger;
   db: Database;
   keys: KeyRing;
+  audit: AuditServices;
   catalogue: CatalogueService;
   imports: ImportService;
 }
@@ -34,5 +36,5 @@ export function createServices(inputs: ServiceInputs): Services {
   const { config, logger, db, keys } = inputs;
   const tokens = new ApiTokenService(db, keys);
   const accounts = createAccountServices(config, logger, db, keys);
-  return { config, logger, db, keys, tokens, accounts, catalogue: new CatalogueService(db), imports: new ImportService(db, ingestFunctions, logger) };
+  return { config, logger, db, keys, audit: createAuditServices(db, keys, logger), tokens, accounts, catalogue: new CatalogueService(db), imports: new ImportService(db, ingestFunctions, logger) };
 }
