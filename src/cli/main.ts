@@ -2,12 +2,13 @@ import { AppError } from '../errors.ts';
 import { ConfigError } from '../config.ts';
 import { FolderLockedError } from '../db/folder-lock.ts';
 import { MigrationError } from '../db/database.ts';
+import { auditCommand } from './audit.command.ts';
 import { UsageError, type Command } from './command.ts';
 import { importCommand } from './import.command.ts';
 import { migrateCommand } from './migrate.command.ts';
 import { serveCommand } from './serve.command.ts';
 
-const commands: Command[] = [serveCommand, importCommand, migrateCommand];
+const commands: Command[] = [serveCommand, auditCommand, importCommand, migrateCommand];
 
 function printHelp(): void {
   const lines = ['Usage: civic COMMAND [options]', '', 'Commands:'];

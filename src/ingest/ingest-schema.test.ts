@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyseFile } from './analyse.ts';
+import { IngestError, type ValuePosition } from './ingest.types.ts';
+import { column, fixture, load } from './ingest.test-support.ts';
+import type { TableSchema } from './table-schema.ts';
+
+const source = fixture('ingest', 'schema-check.csv');
+
+describe('user-supplied Table Schema', () => {
+  it('overrides inference when every value fits', async () => {
+    const schema: TableSchema = { fields: [{ name: 'amount', title: 'Amount', type: 'string' }] };
+    const loaded = await load(fixture('ingest', 'money.csv'), { schema });
+    assert.equal(loaded.analysis.schema.fields[1]!.type, 'string');
+    assert.deepEqual(column(loaded, 'amount'), ['£1,234.50', '-£25', '(300.00)', ' 519.89 ', '1,000']);
+  });
+
+  it('matches a field by its title', async () => {
+    const schema: TableSchema = { fields: [{ name: 'paid', title: 'Date', type: 'date', format: '%d/%m/%Y' }] };
+    const loaded = await load(fixture('ingest', 'preamble.csv'), { schema });
+    assert.deepEqual(column(loaded, 'paid'), ['2025-04-05', '2025-04-06']);
+  });
+
+  it('reports every value that breaks it by line and column', async () => {
+    const schema: TableSchema = {
+      fields: [
+        { name: 'ref', title: 'Ref', type: 'string', constraints: { required: true } },
+        { name: 'paid_on', title: 'Paid on', type: 'date', format: '%d/%m/%Y' },
+        { name: 'amount', title: 'Amount', type: 'number', constraints: { minimum: 0 } },
+        { name: 'status', title: 'Status', type: 'string', constraints: { enum: ['open', 'closed'] } },
+      ],
+    };
+    const error = await analyseFile(source, { schema }).then(
+      () => assert.fail('the file was accepted'),
+      (caught: unknown) => caught,
+    );
+    assert.ok(error instanceof IngestError);
+    assert.equal(error.code, 'schema_violation');
+    assert.equal(error.location.line, 3);
+    assert.equal(error.location.column, 'Paid on');
+    const message = error.message;
+    assert.match(message, /^5 values in schema-check\.csv do not fit/);
+    assert.match(message, /column "Paid on" on line 3 "not a date" is not a valid date in the form %d\/%m\/%Y/);
+    assert.match(message, /column "Ref" on line 4 is missing but the field is required/);
+    assert.match(message, /column "Amount" on line 4 "abc" is not a valid number/);
+    assert.match(message, /column "Amount" on line 5 \(value "-5"\) is below the minimum 0/);
+    assert.match(message, /column "Status" on line 5 \(value "maybe"\) is not one of the allowed values/);
+  });
+
+  it('rejects a field the file does not have', async () => {
+    const schema: TableSchema = { fields: [{ name: 'postcode', title: 'Postcode', type: 'string' }] };
+    await assert.rejects(analyseFile(source, { schema }), { code: 'schema_mismatch' });
+  });
+
+  it('rejects an invalid field name', async () => {
+    const schema: TableSchema = { fields: [{ name: 'Paid On', title: 'Paid on', type: 'date' }] };
+    await assert.rejects(analyseFile(source, { schema }), { code: 'schema_invalid' });
+  });
+});
+
+describe('analysis hooks', () => {
+  it('shows every loaded value to onValue', async () => {
+    const seen: Array<[string, ValuePosition]> = [];
+    await analyseFile(fixture('ingest', 'totals.csv'), { onValue: (value, position) => seen.push([value, position]) });
+    assert.equal(seen.length, 6);
+    assert.deepEqual(seen[5], ['250.50', { rowId: 2, line: 3, fieldIndex: 2, column: 'amount' }]);
+  });
+
+  it('reports progress up to the file size', async () => {
+    const progress: Array<[number, number]> = [];
+    const analysis = await analyseFile(fixture('ingest', 'utf8-late.csv'), { onProgress: (read, total) => progress.push([read, total]) });
+    assert.ok(progress.length > 0);
+    assert.deepEqual(progress.at(-1), [analysis.byte_size, analysis.byte_size]);
+  });
+});
