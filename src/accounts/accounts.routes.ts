@@ -1,0 +1,165 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, type FieldError } from '../errors.ts';
+import { formPageContext } from '../http/forms.ts';
+import { requireSignIn } from '../http/auth.ts';
+import { RESET_BY_ADDRESS, RESET_BY_EMAIL, SIGN_IN_BY_ADDRESS, SIGN_IN_BY_EMAIL } from '../http/rate-limit.ts';
+import type { Services } from '../services.ts';
+import { setCurrentUser } from './account-scope.ts';
+import { registerTokenRoutes } from './api-token.routes.ts';
+
+type FormBody = Record<string, string | undefined>;
+
+function field(body: unknown, name: string): string {
+  const value = (body as FormBody | undefined)?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Sign-in, second factor, sign-out, password reset, email verification and account settings pages. */
+export async function accountRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const { sessions, signIn, links, rateLimiter, csrf } = services.accounts;
+
+  const show = (request: FastifyRequest, reply: FastifyReply, template: string, values: Record<string, unknown>, errors: FieldError[], extra: Record<string, unknown> = {}) =>
+    reply.page(template, { ...formPageContext(values, errors), csrfToken: csrf.tokenFor(request, reply), ...extra }, errors.length > 0 ? 400 : 200);
+
+  app.addPageContext((request) => ({
+    accountNavigation: request.auth
+      ? [{ text: 'Your account', href: '/account' }, { text: 'Sign out', href: '/sign-out' }]
+      : [{ text: 'Sign in', href: '/sign-in' }],
+  }));
+
+  app.get('/sign-in', async (request, reply) => show(request, reply, 'accounts/sign-in.njk', {}, []));
+
+  app.post('/sign-in', async (request, reply) => {
+    csrf.checkAnonymous(request);
+    const email = field(request.body, 'email').trim();
+    const password = field(request.body, 'password');
+    const errors: FieldError[] = [];
+    if (email === '') errors.push({ field: 'email', message: 'Enter your email address' });
+    else if (!EMAIL_PATTERN.test(email)) errors.push({ field: 'email', message: 'Enter an email address in the correct format, like name@example.org' });
+    if (password === '') errors.push({ field: 'password', message: 'Enter your password' });
+    if (errors.length > 0) return show(request, reply, 'accounts/sign-in.njk', { email }, errors);
+
+    await rateLimiter.hit(SIGN_IN_BY_ADDRESS, request.ip);
+    await rateLimiter.hit(SIGN_IN_BY_EMAIL, email);
+    try {
+      if (request.session) await sessions.revoke(request.session.id);
+      const result = await signIn.signIn(email, password, request.id);
+      sessions.setCookie(reply, result.started.cookieValue);
+      if (result.stage === 'second_factor') return reply.redirect('/sign-in/two-factor', 303);
+      if (result.stage === 'second_factor_setup') return reply.redirect('/account/two-factor/setup', 303);
+      return reply.redirect('/account', 303);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'sign_in_failed') throw error;
+      return show(request, reply, 'accounts/sign-in.njk', { email }, [{ field: 'email', message: error.message }]);
+    }
+  });
+
+  app.get('/sign-in/two-factor', async (request, reply) => {
+    if (request.session?.stage !== 'second_factor') return reply.redirect('/sign-in', 303);
+    return show(request, reply, 'accounts/two-factor.njk', {}, []);
+  });
+
+  app.post('/sign-in/two-factor', async (request, reply) => {
+    const session = request.session;
+    if (session?.stage !== 'second_factor') return reply.redirect('/sign-in', 303);
+    await rateLimiter.hit(SIGN_IN_BY_ADDRESS, request.ip);
+    try {
+      await signIn.verifySecondFactor(session.id, session.userId, field(request.body, 'code'), request.id);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'totp_invalid') return show(request, reply, 'accounts/two-factor.njk', {}, error.fields);
+      throw error;
+    }
+    return reply.redirect('/account', 303);
+  });
+
+  // Reached at the next sign-in by anyone who must use a second factor, and from account settings by anyone else.
+  app.get('/account/two-factor/setup', async (request, reply) => {
+    const session = request.session;
+    if (!session || (session.stage !== 'second_factor_setup' && session.stage !== 'complete')) return reply.redirect('/sign-in', 303);
+    const { secret, uri } = await signIn.beginTotpSetup(session.userId);
+    return show(request, reply, 'accounts/two-factor-setup.njk', {}, [], { secret, uri });
+  });
+
+  app.post('/account/two-factor/setup', async (request, reply) => {
+    const session = request.session;
+    if (!session || (session.stage !== 'second_factor_setup' && session.stage !== 'complete')) return reply.redirect('/sign-in', 303);
+    try {
+      await signIn.confirmTotpSetup(session.userId, field(request.body, 'code'), session.id, request.id);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'totp_invalid') throw error;
+      const { secret, uri } = await signIn.beginTotpSetup(session.userId);
+      return show(request, reply, 'accounts/two-factor-setup.njk', {}, error.fields, { secret, uri });
+    }
+    return reply.redirect('/account', 303);
+  });
+
+  app.get('/sign-out', async (request, reply) =>
+    reply.page('accounts/message.njk', { title: 'Sign out', paragraphs: [], csrfToken: csrf.tokenFor(request, reply), signOutForm: true }),
+  );
+
+  app.post('/sign-out', async (request, reply) => {
+    if (request.session) await sessions.revoke(request.session.id);
+    sessions.clearCookie(reply);
+    return reply.redirect('/sign-in', 303);
+  });
+
+  app.post('/account/sign-out-everywhere', { preHandler: requireSignIn() }, async (request, reply) => {
+    await signIn.signOutEverywhere(request.auth!.userId, request.id);
+    sessions.clearCookie(reply);
+    return reply.page('accounts/message.njk', { title: 'You have been signed out everywhere', paragraphs: ['Every session on every device has ended.'], link: { href: '/sign-in', text: 'Sign in again' } });
+  });
+
+  app.get('/account', { preHandler: requireSignIn() }, async (request, reply) => {
+    const user = await services.db.app.transaction().execute(async (trx) => {
+      await setCurrentUser(trx, request.auth!.userId);
+      return trx.selectFrom('users').select(['email', 'display_name', 'email_verified_at', 'totp_enabled_at']).where('id', '=', request.auth!.userId).executeTakeFirstOrThrow();
+    });
+    return reply.page('accounts/settings.njk', { user, csrfToken: csrf.tokenFor(request, reply) });
+  });
+
+  app.get('/account/reset-password', async (request, reply) => show(request, reply, 'accounts/reset-request.njk', {}, []));
+
+  app.post('/account/reset-password', async (request, reply) => {
+    csrf.checkAnonymous(request);
+    const email = field(request.body, 'email').trim();
+    if (!EMAIL_PATTERN.test(email)) {
+      return show(request, reply, 'accounts/reset-request.njk', { email }, [{ field: 'email', message: 'Enter an email address in the correct format, like name@example.org' }]);
+    }
+    await rateLimiter.hit(RESET_BY_ADDRESS, request.ip);
+    await rateLimiter.hit(RESET_BY_EMAIL, email);
+    await links.requestPasswordReset(email, request.id);
+    return reply.page('accounts/message.njk', {
+      title: 'Check your email',
+      paragraphs: ['If an account uses that email address, we have sent it a link to reset the password. The link works for 1 hour.'],
+    });
+  });
+
+  app.get<{ Params: { secret: string } }>('/account/reset-password/:secret', async (request, reply) => {
+    if (!(await links.resetLinkIsValid(request.params.secret))) {
+      return reply.page('accounts/message.njk', { title: 'This link has expired', paragraphs: ['Reset links work once, for 1 hour.'], link: { href: '/account/reset-password', text: 'Ask for a new link' } }, 404);
+    }
+    return show(request, reply, 'accounts/reset-password.njk', {}, [], { secret: request.params.secret });
+  });
+
+  app.post<{ Params: { secret: string } }>('/account/reset-password/:secret', async (request, reply) => {
+    csrf.checkAnonymous(request);
+    try {
+      await links.resetPassword(request.params.secret, field(request.body, 'password'), request.id);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.kind !== 'validation') throw error;
+      return show(request, reply, 'accounts/reset-password.njk', {}, error.fields, { secret: request.params.secret });
+    }
+    sessions.clearCookie(reply);
+    return reply.page('accounts/message.njk', { title: 'Your password has been changed', paragraphs: ['You have been signed out everywhere.'], link: { href: '/sign-in', text: 'Sign in' } });
+  });
+
+  app.get<{ Params: { secret: string } }>('/account/verify-email/:secret', async (request, reply) => {
+    const verified = await links.verifyEmail(request.params.secret, request.id);
+    if (!verified) return reply.page('accounts/message.njk', { title: 'This link has expired', paragraphs: ['Sign in and ask for a new confirmation email.'] }, 404);
+    return reply.page('accounts/message.njk', { title: 'Email address confirmed', paragraphs: [], link: { href: '/account', text: 'Go to your account' } });
+  });
+
+  await registerTokenRoutes(app, services);
+}

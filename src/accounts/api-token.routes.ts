@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { AppError } from '../errors.ts';
+import { formPageContext } from '../http/forms.ts';
+import { requireMember } from '../http/auth.ts';
+import type { Services } from '../services.ts';
+import type { NewToken, TokenSummary } from './api-token.service.ts';
+
+const CreateTokenBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    scopes: Type.Array(Type.Union([Type.Literal('read'), Type.Literal('write'), Type.Literal('exchange')]), { minItems: 1 }),
+    expires_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 })),
+  },
+  { additionalProperties: false },
+);
+
+function toJson(token: TokenSummary) {
+  return {
+    id: token.id,
+    name: token.name,
+    prefix: token.prefix,
+    scopes: token.scopes,
+    created_at: token.createdAt.toISOString(),
+    expires_at: token.expiresAt.toISOString(),
+    revoked_at: token.revokedAt?.toISOString() ?? null,
+    last_used_at: token.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+/** The API token pages under /account/tokens and the JSON API under /api/tokens; tokens cannot manage tokens. */
+export async function registerTokenRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const tokens = services.tokens;
+  const csrf = services.accounts.csrf;
+  const sessionMember = requireMember();
+  const rejectTokens = async (request: { auth: { via: string } | null }) => {
+    if (request.auth?.via === 'token') throw new AppError('forbidden', 'session_required', 'API tokens are managed after signing in, not with another token.');
+  };
+
+  app.get('/api/tokens', { preHandler: [sessionMember, rejectTokens] }, async (request) => ({
+    tokens: (await tokens.list(request.auth!.organisationId!)).map(toJson),
+  }));
+
+  app.post<{ Body: Static<typeof CreateTokenBody> }>('/api/tokens', { schema: { body: CreateTokenBody }, preHandler: [sessionMember, rejectTokens] }, async (request, reply) => {
+    const created: NewToken = await tokens.create(request.auth!, { name: request.body.name, scopes: request.body.scopes, expiresInDays: request.body.expires_in_days }, request.id);
+    return reply.status(201).send({ id: created.id, name: created.name, prefix: created.prefix, scopes: created.scopes, expires_at: created.expiresAt.toISOString(), token: created.token });
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/tokens/:id', { preHandler: [sessionMember, rejectTokens] }, async (request, reply) => {
+    if (!/^[0-9a-f-]{36}$/.test(request.params.id)) throw new AppError('not_found', 'token_not_found', 'API token not found.');
+    await tokens.revoke(request.auth!, request.params.id, request.id);
+    return reply.status(204).send();
+  });
+
+  app.get('/account/tokens', { preHandler: [sessionMember, rejectTokens] }, async (request, reply) =>
+    reply.page('accounts/tokens.njk', { tokens: await tokens.list(request.auth!.organisationId!), csrfToken: csrf.tokenFor(request, reply), ...formPageContext({}, []) }),
+  );
+
+  app.post('/account/tokens', { preHandler: [sessionMember, rejectTokens] }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, string | string[] | undefined>;
+    const name = typeof body.name === 'string' ? body.name : '';
+    const scopes = Array.isArray(body.scopes) ? body.scopes : typeof body.scopes === 'string' ? [body.scopes] : [];
+    const daysText = typeof body.expiresInDays === 'string' ? body.expiresInDays.trim() : '';
+    const values = { name, scopes, expiresInDays: daysText };
+    try {
+      const created = await tokens.create(request.auth!, { name, scopes, expiresInDays: daysText === '' ? undefined : Number(daysText) }, request.id);
+      return reply.page('accounts/tokens.njk', { tokens: await tokens.list(request.auth!.organisationId!), created, csrfToken: csrf.tokenFor(request, reply), ...formPageContext({}, []) });
+    } catch (error) {
+      if (!(error instanceof AppError) || (error.kind !== 'validation' && error.kind !== 'conflict')) throw error;
+      const fields = error.fields.length > 0 ? error.fields : [{ field: 'name', message: error.message }];
+      return reply.page('accounts/tokens.njk', { tokens: await tokens.list(request.auth!.organisationId!), csrfToken: csrf.tokenFor(request, reply), ...formPageContext(values, fields, { scopes: 'scopes' }) }, 400);
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/account/tokens/:id/revoke', { preHandler: [sessionMember, rejectTokens] }, async (request, reply) => {
+    if (!/^[0-9a-f-]{36}$/.test(request.params.id)) throw new AppError('not_found', 'token_not_found', 'API token not found.');
+    await tokens.revoke(request.auth!, request.params.id, request.id);
+    return reply.redirect('/account/tokens', 303);
+  });
+}
