@@ -8,6 +8,8 @@ import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { KeyRing } from './keys/key-ring.ts';
 import type { Logger } from './logger.ts';
+import { publicationImportCheck } from './publication/publication.check.ts';
+import { PublicationService } from './publication/publication.service.ts';
 
 /**
  * Everything a request handler or command may use. Built once by the composition root (src/main.ts) and passed down,
@@ -23,6 +25,7 @@ export interface Services {
   audit: AuditServices;
   catalogue: CatalogueService;
   imports: ImportService;
+  publication: PublicationService;
 }
 
 export interface ServiceInputs {
@@ -36,5 +39,8 @@ export function createServices(inputs: ServiceInputs): Services {
   const { config, logger, db, keys } = inputs;
   const tokens = new ApiTokenService(db, keys);
   const accounts = createAccountServices(config, logger, db, keys);
-  return { config, logger, db, keys, audit: createAuditServices(db, keys, logger), tokens, accounts, catalogue: new CatalogueService(db), imports: new ImportService(db, ingestFunctions, logger) };
+  const imports = new ImportService(db, ingestFunctions, logger);
+  imports.addCheck(publicationImportCheck(logger));
+  const publication = new PublicationService(db, logger, ingestFunctions.columnSqlType);
+  return { config, logger, db, keys, audit: createAuditServices(db, keys, logger), tokens, accounts, catalogue: new CatalogueService(db), imports, publication };
 }

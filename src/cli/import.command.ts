@@ -9,12 +9,14 @@ import { parseTableSchema } from '../catalogue/schema-input.ts';
 import { uploadFile } from '../catalogue/upload.client.ts';
 import { AppError } from '../errors.ts';
 import type { TableSchema } from '../ingest/table-schema.ts';
+import { publicationOutcome } from '../publication/import-outcome.ts';
+import type { PublicationImportOptions } from '../publication/publication.check.ts';
 import { UsageError, type Command } from './command.ts';
 import { openServices } from './runtime.ts';
 
 const USAGE =
   'civic import FILE --organisation SLUG --dataset SLUG [--title T] [--organisation-name NAME] [--schema table-schema.json] ' +
-  '[--sheet NAME] [--visibility private|open] [--json] [--server URL --token TOKEN]';
+  '[--sheet NAME] [--visibility private|open] [--transparency spending|card-transactions|contracts|land] [--json] [--server URL --token TOKEN]';
 
 interface ImportArguments {
   file: string;
@@ -25,6 +27,7 @@ interface ImportArguments {
   schemaPath?: string;
   sheet?: string;
   visibility?: Visibility;
+  transparency?: string;
   json: boolean;
   server?: string;
   token?: string;
@@ -42,6 +45,7 @@ function parseImportArguments(argv: string[]): ImportArguments {
       schema: { type: 'string' },
       sheet: { type: 'string' },
       visibility: { type: 'string' },
+      transparency: { type: 'string' },
       json: { type: 'boolean', default: false },
       server: { type: 'string' },
       token: { type: 'string' },
@@ -56,6 +60,7 @@ function parseImportArguments(argv: string[]): ImportArguments {
   const token = values.token ?? (process.env.CIVIC_TOKEN || undefined);
   if (values.server !== undefined && token === undefined) throw new UsageError('--server needs --token TOKEN (or the CIVIC_TOKEN environment variable).');
   if (values.server === undefined && values.token !== undefined) throw new UsageError('--token is used only with --server URL.');
+  if (values.server !== undefined && values.transparency !== undefined) throw new UsageError('--transparency is not yet sent to a server; load the file locally.');
   if (values.server !== undefined && values['organisation-name'] !== undefined) {
     throw new UsageError('--organisation-name cannot be used with --server, because a server loads only into an existing organisation.');
   }
@@ -68,6 +73,7 @@ function parseImportArguments(argv: string[]): ImportArguments {
     schemaPath: values.schema,
     sheet: values.sheet,
     visibility: values.visibility as Visibility | undefined,
+    transparency: values.transparency,
     json: values.json,
     server: values.server,
     token,
@@ -122,20 +128,19 @@ async function importLocally(args: ImportArguments, schema: TableSchema | undefi
   const services = await openServices({ logLevel: process.env.LOG_LEVEL || 'warn' });
   const progress = progressReporter(fs.statSync(args.file).size);
   try {
-    return await services.imports.importFile(
-      { path: args.file, filename: path.basename(args.file) },
-      {
-        organisation: args.organisation,
-        organisationName: args.organisationName,
-        dataset: args.dataset,
-        title: args.title,
-        schema,
-        sheet: args.sheet,
-        visibility: args.visibility,
-        actor: { kind: 'operator', name: os.userInfo().username },
-        onProgress: progress.onProgress,
-      },
-    );
+    const options: PublicationImportOptions = {
+      organisation: args.organisation,
+      organisationName: args.organisationName,
+      dataset: args.dataset,
+      title: args.title,
+      schema,
+      sheet: args.sheet,
+      visibility: args.visibility,
+      transparency: args.transparency,
+      actor: { kind: 'operator', name: os.userInfo().username },
+      onProgress: progress.onProgress,
+    };
+    return await services.imports.importFile({ path: args.file, filename: path.basename(args.file) }, options);
   } finally {
     progress.stop();
     await services.db.close();
@@ -171,6 +176,9 @@ export const importCommand: Command = {
           })
         : await importLocally(args, schema);
     printReport(report, args.json);
-    return 0;
+    const outcome = publicationOutcome(report, args.visibility);
+    if (!args.json && outcome.lines.length > 0) process.stdout.write(`${outcome.lines.join('\n')}\n`);
+    if (outcome.exitCode !== 0 && args.json) process.stderr.write(`${outcome.lines[outcome.lines.length - 1]}\n`);
+    return outcome.exitCode;
   },
 };

@@ -6,9 +6,10 @@ import { auditCommand } from './audit.command.ts';
 import { UsageError, type Command } from './command.ts';
 import { importCommand } from './import.command.ts';
 import { migrateCommand } from './migrate.command.ts';
+import { publishCommand } from './publish.command.ts';
 import { serveCommand } from './serve.command.ts';
 
-const commands: Command[] = [serveCommand, auditCommand, importCommand, migrateCommand];
+const commands: Command[] = [serveCommand, auditCommand, importCommand, publishCommand, migrateCommand];
 
 function printHelp(): void {
   const lines = ['Usage: civic COMMAND [options]', '', 'Commands:'];

@@ -1,0 +1,79 @@
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { AppError } from '../errors.ts';
+import { parseRedactOption, type PersonalDataFix } from '../privacy/redaction.ts';
+import { GATE_EXIT_STATUS } from '../publication/import-outcome.ts';
+import type { PublishResult } from '../publication/publication.service.ts';
+import { UsageError, type Command } from './command.ts';
+import { openServices } from './runtime.ts';
+
+const USAGE =
+  'civic publish DATASET [--redact COLUMN[:KIND]]... [--drop COLUMN]... [--generalise-postcode COLUMN]... ' +
+  '[--generalise-dob COLUMN]... [--justify "REASON"] [--open] [--json]';
+
+function parsePublishArguments(argv: string[]): { dataset: string; fixes: PersonalDataFix[]; justification?: string; open: boolean; json: boolean } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      redact: { type: 'string', multiple: true },
+      drop: { type: 'string', multiple: true },
+      'generalise-postcode': { type: 'string', multiple: true },
+      'generalise-dob': { type: 'string', multiple: true },
+      justify: { type: 'string' },
+      open: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'Give the DATASET slug to publish.' : `Give one DATASET slug, not ${positionals.length}.`);
+  const fixes: PersonalDataFix[] = [
+    ...(values.redact ?? []).map(parseRedactOption),
+    ...(values.drop ?? []).map((column): PersonalDataFix => ({ type: 'drop', column })),
+    ...(values['generalise-postcode'] ?? []).map((column): PersonalDataFix => ({ type: 'generalise_postcode', column })),
+    ...(values['generalise-dob'] ?? []).map((column): PersonalDataFix => ({ type: 'generalise_dob', column })),
+  ];
+  if (fixes.some((fix) => fix.column.trim() === '')) throw new UsageError('A fix needs a COLUMN name.');
+  if (fixes.length === 0 && values.justify === undefined && !values.open) throw new UsageError('Give at least one fix, --justify "REASON" or --open.');
+  return { dataset: positionals[0]!, fixes, justification: values.justify, open: values.open, json: values.json };
+}
+
+function printResult(result: PublishResult, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const lines: string[] = [];
+  if (result.fixes.length > 0) lines.push(`Made version ${result.version} of ${result.dataset}: ${result.fixes.join('; ')}.`);
+  if (result.personal_data.length === 0) lines.push('No personal data found in the current version.');
+  for (const finding of result.personal_data) lines.push(`Personal data remains: ${finding.column}: ${finding.kind} in ${finding.count} cells, example rows ${finding.rows.join(', ')}.`);
+  if (result.justified) lines.push('A justification is recorded for the remaining findings.');
+  lines.push(`Dataset ${result.dataset} is ${result.visibility}.`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export const publishCommand: Command = {
+  name: 'publish',
+  summary: 'Fix personal data in a dataset, record a justification, and make it open',
+  usage: USAGE,
+  async run(argv) {
+    const args = parsePublishArguments(argv);
+    const services = await openServices({ logLevel: process.env.LOG_LEVEL || 'warn' });
+    try {
+      const result = await services.publication.publish({ kind: 'operator', name: os.userInfo().username }, args.dataset, {
+        fixes: args.fixes,
+        justification: args.justification,
+        open: args.open,
+      });
+      printResult(result, args.json);
+      return 0;
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'personal_data_found') {
+        process.stderr.write(`civic publish: ${error.message}\n`);
+        return GATE_EXIT_STATUS;
+      }
+      throw error;
+    } finally {
+      await services.db.close();
+    }
+  },
+};

@@ -1,0 +1,39 @@
+import type { LoadReport, Visibility } from '../catalogue/catalogue.types.ts';
+import { AVAILABLE_FIXES, describeFindings, findingsOf } from './publication.service.ts';
+import type { TransparencyReport } from './transparency-check.ts';
+
+/** Exit status of `civic import --visibility open` and `civic publish --open` when the publication gate refuses. */
+export const GATE_EXIT_STATUS = 3;
+
+/** Most Transparency Code problems printed in the text report; `--json` gives all that the report holds. */
+const PRINTED_PROBLEMS = 50;
+
+/**
+ * The lines `civic import` prints after its report about the publication gate and the Transparency Code check, and
+ * its exit status: GATE_EXIT_STATUS when open was requested but personal data kept the dataset private.
+ */
+export function publicationOutcome(report: LoadReport, requested: Visibility | undefined): { lines: string[]; exitCode: number } {
+  const lines: string[] = [];
+  const transparency = report.transparency as TransparencyReport | undefined;
+  if (transparency) {
+    if (transparency.valid) {
+      lines.push(`Transparency Code schema "${transparency.schema}": no problems.`);
+    } else {
+      lines.push(`Transparency Code schema "${transparency.schema}": ${transparency.problem_count} problems.`);
+      for (const problem of transparency.problems.slice(0, PRINTED_PROBLEMS)) lines.push(`  ${problem.message}`);
+      if (transparency.problem_count > PRINTED_PROBLEMS) lines.push(`  … and ${transparency.problem_count - PRINTED_PROBLEMS} more; --json lists up to ${transparency.problems.length}.`);
+    }
+  }
+  const findings = findingsOf(report);
+  if (findings.length > 0) {
+    lines.push(`Personal data found: ${describeFindings(findings)}.`);
+    for (const finding of findings) lines.push(`  ${finding.column}: ${finding.kind}, example rows ${finding.rows.join(', ')}`);
+  }
+  if (requested === 'open' && report.visibility !== 'open') {
+    lines.push(
+      `The dataset was loaded as private because it holds personal data. To publish it with "civic publish ${report.dataset}", ${AVAILABLE_FIXES}, then add --open.`,
+    );
+    return { lines, exitCode: GATE_EXIT_STATUS };
+  }
+  return { lines, exitCode: 0 };
+}
