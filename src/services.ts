@@ -4,6 +4,7 @@ import { ImportService } from './catalogue/import.service.ts';
 import { createAccountServices, type AccountServices } from './accounts/account-services.ts';
 import { ApiTokenService } from './accounts/api-token.service.ts';
 import { createAuditServices, type AuditServices } from './audit/audit-services.ts';
+import { OpenDataService } from './ckan-api/open-data.service.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { KeyRing } from './keys/key-ring.ts';
@@ -22,6 +23,7 @@ export interface Services {
   logger: Logger;
   db: Database;
   keys: KeyRing;
+  openData: OpenDataService;
   audit: AuditServices;
   catalogue: CatalogueService;
   imports: ImportService;
@@ -42,5 +44,5 @@ export function createServices(inputs: ServiceInputs): Services {
   const imports = new ImportService(db, ingestFunctions, logger);
   imports.addCheck(publicationImportCheck(logger));
   const publication = new PublicationService(db, logger, ingestFunctions.columnSqlType);
-  return { config, logger, db, keys, audit: createAuditServices(db, keys, logger), tokens, accounts, catalogue: new CatalogueService(db), imports, publication };
+  return { config, logger, db, keys, openData: new OpenDataService(db, config), audit: createAuditServices(db, keys, logger), tokens, accounts, catalogue: new CatalogueService(db), imports, publication };
 }

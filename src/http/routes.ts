@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { accountRoutes } from '../accounts/accounts.routes.ts';
+import { ckanRoutes } from '../ckan-api/ckan.routes.ts';
 import type { Services } from '../services.ts';
 
 /**
@@ -8,4 +9,5 @@ import type { Services } from '../services.ts';
  */
 export async function registerFeatureRoutes(app: FastifyInstance, services: Services): Promise<void> {
   await app.register(async (instance) => accountRoutes(instance, services));
+  await app.register(async (instance) => ckanRoutes(instance, services));
 }

@@ -1,0 +1,133 @@
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import type { DB } from '../db/schema.ts';
+import { isUuid } from './access.ts';
+
+/**
+ * Read queries behind the CKAN actions and the native API. Every query runs in a transaction scoped by
+ * withOrganisation, so row-level security decides which datasets, resources and organisations come back.
+ */
+
+export interface DatasetRecord {
+  id: string;
+  slug: string;
+  title: string;
+  description: string;
+  licence_id: string;
+  tags: string[];
+  theme: string | null;
+  update_frequency: string | null;
+  temporal_start: string | null;
+  temporal_end: string | null;
+  spatial: string | null;
+  visibility: 'open' | 'private';
+  current_resource_id: string | null;
+  created_at: Date;
+  modified_at: Date;
+  organisation_id: string;
+  organisation_slug: string;
+  organisation_name: string;
+  organisation_description: string;
+  organisation_created_at: Date;
+}
+
+export interface ResourceRecord {
+  id: string;
+  dataset_id: string;
+  version: number;
+  name: string;
+  description: string;
+  format: string;
+  media_type: string;
+  byte_size: number;
+  sha256: string;
+  row_count: number;
+  created_at: Date;
+}
+
+export interface OrganisationRecord {
+  id: string;
+  slug: string;
+  name: string;
+  description: string;
+  website: string | null;
+  created_at: Date;
+  /** Datasets of the organisation that the caller can see. */
+  dataset_count: number;
+}
+
+type DatasetQuery = SelectQueryBuilder<DB & { d: DB['datasets']; o: DB['organisations'] }, 'd' | 'o', DatasetRecord>;
+
+export function selectDatasets(trx: Kysely<DB>): DatasetQuery {
+  return trx
+    .selectFrom('datasets as d')
+    .innerJoin('organisations as o', 'o.id', 'd.organisation_id')
+    .select([
+      'd.id', 'd.slug', 'd.title', 'd.description', 'd.licence_id', 'd.tags', 'd.theme', 'd.update_frequency',
+      'd.temporal_start', 'd.temporal_end', 'd.spatial', 'd.visibility', 'd.current_resource_id', 'd.created_at',
+      'd.modified_at', 'd.organisation_id',
+      'o.slug as organisation_slug', 'o.name as organisation_name', 'o.description as organisation_description',
+      'o.created_at as organisation_created_at',
+    ]) as unknown as DatasetQuery;
+}
+
+/** Finds a visible dataset by slug, or by id when the reference is a UUID (CKAN accepts either). */
+export function findDataset(trx: Kysely<DB>, reference: string): Promise<DatasetRecord | undefined> {
+  const query = selectDatasets(trx);
+  if (isUuid(reference)) return query.where((eb) => eb.or([eb('d.slug', '=', reference), eb('d.id', '=', reference)])).executeTakeFirst();
+  return query.where('d.slug', '=', reference).executeTakeFirst();
+}
+
+export async function listOpenDatasetSlugs(trx: Kysely<DB>, limit: number | null, offset: number): Promise<string[]> {
+  let query = trx.selectFrom('datasets').select('slug').where('visibility', '=', 'open').orderBy('slug').offset(offset);
+  if (limit !== null) query = query.limit(limit);
+  return (await query.execute()).map((row) => row.slug);
+}
+
+const RESOURCE_COLUMNS = [
+  'id', 'dataset_id', 'version', 'name', 'description', 'format', 'media_type', 'byte_size', 'sha256', 'row_count', 'created_at',
+] as const;
+
+/** Resources of the given datasets, newest version first within each dataset. */
+export async function listResources(trx: Kysely<DB>, datasetIds: string[]): Promise<Map<string, ResourceRecord[]>> {
+  const byDataset = new Map<string, ResourceRecord[]>(datasetIds.map((id) => [id, []]));
+  if (datasetIds.length === 0) return byDataset;
+  const rows = await trx.selectFrom('resources').select(RESOURCE_COLUMNS).where('dataset_id', 'in', datasetIds).orderBy('dataset_id').orderBy('version', 'desc').execute();
+  for (const row of rows) byDataset.get(row.dataset_id)?.push({ ...row, byte_size: Number(row.byte_size), row_count: Number(row.row_count) });
+  return byDataset;
+}
+
+export async function findResource(trx: Kysely<DB>, id: string): Promise<ResourceRecord | undefined> {
+  if (!isUuid(id)) return undefined;
+  const row = await trx.selectFrom('resources').select(RESOURCE_COLUMNS).where('id', '=', id).executeTakeFirst();
+  return row ? { ...row, byte_size: Number(row.byte_size), row_count: Number(row.row_count) } : undefined;
+}
+
+function selectOrganisations(trx: Kysely<DB>) {
+  return trx
+    .selectFrom('organisations as o')
+    .select(['o.id', 'o.slug', 'o.name', 'o.description', 'o.website', 'o.created_at'])
+    .select(sql<number>`(select count(*) from datasets d where d.organisation_id = o.id)::int`.as('dataset_count'))
+    .where('o.status', '=', 'active');
+}
+
+export type OrganisationSort = 'name' | 'title' | 'package_count';
+
+export function listOrganisations(
+  trx: Kysely<DB>,
+  options: { sort: OrganisationSort; descending: boolean; limit: number; offset: number },
+): Promise<OrganisationRecord[]> {
+  const direction = options.descending ? 'desc' : 'asc';
+  const column = options.sort === 'name' ? 'o.slug' : options.sort === 'title' ? 'o.name' : sql`dataset_count`;
+  return selectOrganisations(trx).orderBy(column, direction).orderBy('o.slug').limit(options.limit).offset(options.offset).execute();
+}
+
+export async function countOrganisations(trx: Kysely<DB>): Promise<number> {
+  const row = await trx.selectFrom('organisations').select((eb) => eb.fn.countAll<string | number>().as('count')).where('status', '=', 'active').executeTakeFirst();
+  return Number(row?.count ?? 0);
+}
+
+export function findOrganisation(trx: Kysely<DB>, reference: string): Promise<OrganisationRecord | undefined> {
+  const query = selectOrganisations(trx);
+  if (isUuid(reference)) return query.where((eb) => eb.or([eb('o.slug', '=', reference), eb('o.id', '=', reference)])).executeTakeFirst();
+  return query.where('o.slug', '=', reference).executeTakeFirst();
+}

@@ -1,0 +1,234 @@
+import { notFound } from '../errors.ts';
+import type { OrganisationSort } from './catalogue-read.repository.ts';
+import { organizationDetailDict, packageDict, resourceDict, type CkanDict } from './ckan.dicts.ts';
+import { invalidParameter, readBoolean, readDatastoreQuery, readInteger, readString, requireString } from './datastore-params.ts';
+import { MAX_SQL_ROWS, type DatastoreResult } from './datastore.types.ts';
+import type { OpenDataService } from './open-data.service.ts';
+import { readPackageSearchQuery } from './package-search.ts';
+
+/** What an action needs from the request: the service, the caller's organisation and the raw parameters. */
+export interface ActionContext {
+  service: OpenDataService;
+  organisationId: string | null;
+  params: Record<string, unknown>;
+  /** The site's public base URL, without a trailing slash. */
+  publicUrl: string;
+}
+
+export interface ActionParameter {
+  name: string;
+  description: string;
+  required?: boolean;
+}
+
+export interface CkanAction {
+  /** The text help_show returns for the action. */
+  help: string;
+  parameters: ActionParameter[];
+  run(context: ActionContext): Promise<unknown>;
+}
+
+function datastoreLinks(params: Record<string, unknown>, result: DatastoreResult): { start: string; next: string } {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (key === 'offset' || key === 'cursor' || value === undefined || value === null) continue;
+    query.append(key, typeof value === 'string' ? value : JSON.stringify(value));
+  }
+  const start = `/api/3/action/datastore_search?${query.toString()}`;
+  const next = new URLSearchParams(query);
+  next.set('offset', String(result.offset + result.limit));
+  if (result.nextCursor !== null) next.set('cursor', result.nextCursor);
+  return { start, next: `/api/3/action/datastore_search?${next.toString()}` };
+}
+
+const ORGANIZATION_SORTS: Record<string, OrganisationSort> = { name: 'name', title: 'title', package_count: 'package_count' };
+
+function readOrganisationSort(params: Record<string, unknown>): { sort: OrganisationSort; descending: boolean } {
+  const text = readString(params, 'sort')?.trim() || 'title asc';
+  const match = /^(\w+)(?:\s+(asc|desc))?$/i.exec(text);
+  const sort = match ? ORGANIZATION_SORTS[match[1]!] : undefined;
+  if (!sort) throw invalidParameter('sort', `Cannot sort organisations by "${text}". Use name, title or package_count, followed by asc or desc.`);
+  return { sort, descending: match![2]?.toLowerCase() === 'desc' };
+}
+
+export const ACTIONS: Record<string, CkanAction> = {
+  package_list: {
+    help: 'Return the names of the site\'s open datasets, sorted by name. Parameters: limit, offset.',
+    parameters: [
+      { name: 'limit', description: 'Maximum number of names to return.' },
+      { name: 'offset', description: 'Number of names to skip, when limit is given.' },
+    ],
+    async run({ service, organisationId, params }) {
+      const limit = params.limit === undefined ? null : readInteger(params, 'limit', 1000, 0, 1_000_000);
+      return service.listOpenDatasetSlugs(organisationId, limit, readInteger(params, 'offset', 0, 0, Number.MAX_SAFE_INTEGER));
+    },
+  },
+
+  package_search: {
+    help:
+      'Search datasets. q is free text over titles, descriptions, tags and organisation names; fq filters by ' +
+      'organization, tags, res_format or license_id (field:value); rows (default 10, max 1000), start, sort ' +
+      '(score, metadata_modified, metadata_created, title_string, name; asc or desc), facet.field (JSON list), ' +
+      'facet.limit, include_private.',
+    parameters: [
+      { name: 'q', description: 'Free text; words match by prefix.' },
+      { name: 'fq', description: 'Filters such as organization:thurrock-council tags:finance res_format:CSV license_id:OGL-UK-3.0.' },
+      { name: 'rows', description: 'Datasets per page, 0 to 1000 (default 10).' },
+      { name: 'start', description: 'Datasets to skip.' },
+      { name: 'sort', description: 'Such as "metadata_modified desc" or "title_string asc" (default "score desc, metadata_modified desc").' },
+      { name: 'facet.field', description: 'JSON list of organization, tags, res_format, license_id.' },
+      { name: 'facet.limit', description: 'Items per facet (default 50, -1 for all).' },
+      { name: 'include_private', description: 'Include private datasets of the caller\'s organisation.' },
+    ],
+    async run({ service, organisationId, params, publicUrl }) {
+      const query = readPackageSearchQuery(params);
+      const page = await service.searchDatasets(organisationId, query);
+      const facets: Record<string, Record<string, number>> = {};
+      const searchFacets: Record<string, { title: string; items: Array<{ name: string; display_name: string; count: number }> }> = {};
+      for (const [field, items] of Object.entries(page.facets)) {
+        facets[field] = Object.fromEntries(items.map((item) => [item.name, item.count]));
+        searchFacets[field] = { title: field, items: items.map((item) => ({ name: item.name, display_name: item.displayName, count: item.count })) };
+      }
+      return {
+        count: page.count,
+        results: page.datasets.map((dataset) => packageDict(dataset, page.resources.get(dataset.id) ?? [], publicUrl)),
+        sort: query.sortText,
+        facets,
+        search_facets: searchFacets,
+      };
+    },
+  },
+
+  package_show: {
+    help: 'Return a dataset (package) by name or id, with its resources (one per loaded version, newest first).',
+    parameters: [{ name: 'id', description: 'Dataset name (slug) or id.', required: true }],
+    async run({ service, organisationId, params, publicUrl }) {
+      const { dataset, resources } = await service.showDataset(organisationId, requireString(params, 'id'));
+      return packageDict(dataset, resources, publicUrl);
+    },
+  },
+
+  resource_show: {
+    help: 'Return a resource by id.',
+    parameters: [{ name: 'id', description: 'Resource id.', required: true }],
+    async run({ service, organisationId, params, publicUrl }) {
+      const { resource, dataset, position } = await service.showResource(organisationId, requireString(params, 'id'));
+      return resourceDict(resource, dataset, position, publicUrl);
+    },
+  },
+
+  organization_list: {
+    help: 'Return organisation names, or full dicts with all_fields=true. Parameters: all_fields, sort (name, title, package_count), limit, offset.',
+    parameters: [
+      { name: 'all_fields', description: 'Return dicts instead of names.' },
+      { name: 'sort', description: 'name, title or package_count, with asc or desc (default "title asc").' },
+      { name: 'limit', description: 'Maximum organisations (default 25 with all_fields, else 1000).' },
+      { name: 'offset', description: 'Organisations to skip.' },
+    ],
+    async run({ service, organisationId, params }) {
+      const allFields = readBoolean(params, 'all_fields', false);
+      const { sort, descending } = readOrganisationSort(params);
+      const limit = readInteger(params, 'limit', allFields ? 25 : 1000, 0, allFields ? 1000 : 100_000);
+      const { organisations } = await service.listOrganisations(organisationId, { sort, descending, limit, offset: readInteger(params, 'offset', 0, 0, Number.MAX_SAFE_INTEGER) });
+      return allFields ? organisations.map(organizationDetailDict) : organisations.map((organisation) => organisation.slug);
+    },
+  },
+
+  organization_show: {
+    help: 'Return an organisation by name or id; include_datasets=true adds its datasets (up to 1000) as packages.',
+    parameters: [
+      { name: 'id', description: 'Organisation name (slug) or id.', required: true },
+      { name: 'include_datasets', description: 'Include the organisation\'s datasets.' },
+    ],
+    async run({ service, organisationId, params, publicUrl }) {
+      const organisation = await service.showOrganisation(organisationId, requireString(params, 'id'));
+      const dict: CkanDict = organizationDetailDict(organisation);
+      if (readBoolean(params, 'include_datasets', false)) {
+        const query = readPackageSearchQuery({ fq: `organization:${organisation.slug}`, rows: 1000, sort: 'title_string asc', include_private: true });
+        const page = await service.searchDatasets(organisationId, query);
+        dict.packages = page.datasets.map((dataset) => packageDict(dataset, page.resources.get(dataset.id) ?? [], publicUrl));
+      }
+      return dict;
+    },
+  },
+
+  datastore_search: {
+    help:
+      'Search a resource\'s rows. Parameters: resource_id, filters (JSON object of column to value or list), q (text, ' +
+      'or JSON object of column to text), fields, sort ("col asc, col2 desc"), limit (default 100, max 32000), offset, ' +
+      'include_total, records_format (objects, lists, csv, tsv), distinct. Rows carry _id in source order from 1.',
+    parameters: [
+      { name: 'resource_id', description: 'Resource id.', required: true },
+      { name: 'filters', description: 'JSON object of column to value or list of values.' },
+      { name: 'q', description: 'Full-text search over the text columns, or a JSON object of column to text.' },
+      { name: 'fields', description: 'Columns to return, comma-separated or a JSON list.' },
+      { name: 'sort', description: 'Such as "amount desc, _id asc".' },
+      { name: 'limit', description: 'Rows per page, 0 to 32000 (default 100).' },
+      { name: 'offset', description: 'Rows to skip.' },
+      { name: 'include_total', description: 'Whether to count matching rows (default true).' },
+      { name: 'records_format', description: 'objects, lists, csv or tsv.' },
+      { name: 'distinct', description: 'Return distinct rows of the chosen fields.' },
+      { name: 'cursor', description: 'Continuation token from _links.next; pages deep results by _id.' },
+    ],
+    async run({ service, organisationId, params }) {
+      const query = readDatastoreQuery(params);
+      const result = await service.searchDatastore(organisationId, query);
+      const body: CkanDict = {
+        resource_id: result.resourceId,
+        fields: result.fields,
+        records: result.records,
+        records_format: query.recordsFormat,
+        limit: result.limit,
+        offset: result.offset,
+        include_total: query.includeTotal,
+        total_was_estimated: false,
+        _links: datastoreLinks(params, result),
+      };
+      if (result.total !== undefined) body.total = result.total;
+      if (Object.keys(query.filters).length > 0) body.filters = query.filters;
+      if (query.q !== null) body.q = query.q;
+      if (query.sort.length > 0) body.sort = readString(params, 'sort') ?? query.sort.map((key) => `${key.column} ${key.descending ? 'desc' : 'asc'}`).join(', ');
+      if (query.distinct) body.distinct = true;
+      return body;
+    },
+  },
+
+  datastore_search_sql: {
+    help:
+      `Run a read-only SELECT over datastore tables, named by resource id in double quotes. Only SELECT with allowed ` +
+      `functions is accepted; results stop at ${MAX_SQL_ROWS} rows (records_truncated is then true).`,
+    parameters: [{ name: 'sql', description: 'One SELECT statement, such as SELECT * FROM "<resource id>" LIMIT 5.', required: true }],
+    async run({ service, organisationId, params }) {
+      const result = await service.runSql(organisationId, requireString(params, 'sql'));
+      return { sql: result.sql, fields: result.fields, records: result.records, records_truncated: result.recordsTruncated, records_limit: MAX_SQL_ROWS };
+    },
+  },
+
+  help_show: {
+    help: 'Return the help text of an action. Parameter: name.',
+    parameters: [{ name: 'name', description: 'Action name.', required: true }],
+    async run({ params }) {
+      const name = requireString(params, 'name');
+      const action = Object.hasOwn(ACTIONS, name) ? ACTIONS[name] : undefined;
+      if (!action) throw notFound('action_not_found', `Action function "${name}" was not found.`);
+      return action.help;
+    },
+  },
+
+  status_show: {
+    help: 'Return the site\'s status: title, URL, API level and extensions.',
+    parameters: [],
+    async run({ publicUrl }) {
+      return {
+        site_title: 'Civic Exchange',
+        site_description: 'Open data from Thurrock Council and its partners',
+        site_url: publicUrl,
+        // The CKAN release whose Action API shapes this service follows.
+        ckan_version: '2.10.0',
+        error_emails_to: null,
+        locale_default: 'en_GB',
+        extensions: ['datastore'],
+      };
+    },
+  },
+};

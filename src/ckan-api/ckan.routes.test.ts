@@ -1,0 +1,225 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { buildCatalogue, type Catalogue } from '../../test/helpers/catalogue-builders.ts';
+import { testEngines } from '../../test/helpers/engines.ts';
+import { startTestServer, testServices } from '../../test/helpers/services.ts';
+import type { RunningServer } from '../main.ts';
+
+type Envelope = { help: string; success: boolean; result?: any; error?: Record<string, any> };
+
+for (const engine of testEngines()) {
+  describe(`CKAN Action API on ${engine.name}`, () => {
+    let handle: Awaited<ReturnType<typeof engine.create>>;
+    let server: RunningServer;
+    let catalogue: Catalogue;
+    before(async () => {
+      handle = await engine.create();
+      catalogue = await buildCatalogue(handle.db);
+      server = await startTestServer(testServices(handle.db, { publicUrl: 'https://data.example.test' }));
+    });
+    after(async () => {
+      await server.close();
+      await handle.drop();
+    });
+
+    async function get(action: string, params: Record<string, string> = {}): Promise<{ status: number; body: Envelope }> {
+      const response = await fetch(`${server.url}/api/3/action/${action}?${new URLSearchParams(params).toString()}`);
+      return { status: response.status, body: (await response.json()) as Envelope };
+    }
+
+    async function post(action: string, body: unknown): Promise<{ status: number; body: Envelope }> {
+      const response = await fetch(`${server.url}/api/3/action/${action}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Envelope };
+    }
+
+    test('package_list names open datasets only', async () => {
+      const { status, body } = await get('package_list');
+      assert.equal(status, 200);
+      assert.equal(body.success, true);
+      assert.equal(body.help, 'https://data.example.test/api/3/action/help_show?name=package_list');
+      assert.deepEqual(body.result, ['foodbank-parcels', 'spending-over-500']);
+    });
+
+    test('package_show returns the CKAN package dict', async () => {
+      const { status, body } = await get('package_show', { id: 'spending-over-500' });
+      assert.equal(status, 200);
+      const pkg = body.result;
+      assert.equal(pkg.id, catalogue.spending.id);
+      assert.equal(pkg.name, 'spending-over-500');
+      assert.equal(pkg.title, 'Spending over £500');
+      assert.equal(pkg.notes, 'Payments to suppliers over £500 made by Thurrock Council.');
+      assert.equal(pkg.license_id, 'OGL-UK-3.0');
+      assert.equal(pkg.license_title, 'Open Government Licence v3.0');
+      assert.equal(pkg.private, false);
+      assert.equal(pkg.state, 'active');
+      assert.equal(pkg.owner_org, catalogue.council.id);
+      assert.equal(pkg.organization.name, 'thurrock-council');
+      assert.equal(pkg.organization.title, 'Thurrock Council');
+      assert.deepEqual(pkg.tags.map((tag: { name: string }) => tag.name), ['finance', 'transparency']);
+      assert.equal(pkg.num_tags, 2);
+      assert.equal(pkg.num_resources, 2);
+      assert.equal(pkg.metadata_modified, '2026-02-01T10:00:00.000');
+      assert.deepEqual(pkg.extras, [
+        { key: 'update_frequency', value: 'monthly' },
+        { key: 'temporal_start', value: '2026-01-01' },
+        { key: 'temporal_end', value: '2026-01-31' },
+        { key: 'spatial_coverage', value: 'E06000034' },
+      ]);
+      const [newest, oldest] = pkg.resources;
+      assert.equal(newest.id, catalogue.spendingV2.id);
+      assert.equal(newest.package_id, catalogue.spending.id);
+      assert.equal(newest.position, 0);
+      assert.equal(newest.format, 'CSV');
+      assert.equal(newest.datastore_active, true);
+      assert.equal(newest.url, `https://data.example.test/dataset/spending-over-500/resource/${catalogue.spendingV2.id}/download`);
+      assert.equal(oldest.id, catalogue.spendingV1.id);
+      assert.equal(oldest.position, 1);
+      const byId = await get('package_show', { id: catalogue.spending.id });
+      assert.equal(byId.body.result.name, 'spending-over-500');
+    });
+
+    test('package_search with fq facets and paging', async () => {
+      const { status, body } = await get('package_search', { q: 'thurrock payments', fq: 'organization:thurrock-council res_format:CSV', 'facet.field': '["organization","tags","res_format","license_id"]' });
+      assert.equal(status, 200);
+      assert.equal(body.result.count, 1);
+      assert.equal(body.result.results[0].name, 'spending-over-500');
+      assert.deepEqual(body.result.search_facets.organization, { title: 'organization', items: [{ name: 'thurrock-council', display_name: 'Thurrock Council', count: 1 }] });
+      assert.deepEqual(body.result.facets.tags, { finance: 1, transparency: 1 });
+
+      const all = await get('package_search', { sort: 'title_string asc', rows: '1', start: '1', 'facet.field': '["license_id"]' });
+      assert.equal(all.body.result.count, 2);
+      assert.deepEqual(all.body.result.results.map((pkg: { name: string }) => pkg.name), ['spending-over-500']);
+      assert.deepEqual(all.body.result.facets.license_id, { 'CC-BY-4.0': 1, 'OGL-UK-3.0': 1 });
+
+      const tagged = await post('package_search', { fq: 'tags:food', sort: 'metadata_modified desc' });
+      assert.deepEqual(tagged.body.result.results.map((pkg: { name: string }) => pkg.name), ['foodbank-parcels']);
+    });
+
+    test('package_search treats q as text', async () => {
+      for (const q of ['name:(foo', '"unbalanced', 'a && b || !c', '*:*']) {
+        const { status, body } = await get('package_search', { q });
+        assert.equal(status, 200, q);
+        assert.equal(body.success, true);
+      }
+      const everything = await get('package_search', { q: '*:*' });
+      assert.equal(everything.body.result.count, 2);
+    });
+
+    test('private datasets stay hidden from anonymous callers', async () => {
+      const list = await get('package_list');
+      assert.ok(!list.body.result.includes('safeguarding-referrals'));
+      const search = await get('package_search', { q: 'finance', include_private: 'true', 'facet.field': '["tags","organization"]' });
+      assert.equal(search.body.result.count, 1);
+      assert.equal(search.body.result.facets.tags['social-care'], undefined);
+      assert.equal(search.body.result.facets.tags.finance, 1);
+      const show = await get('package_show', { id: 'safeguarding-referrals' });
+      assert.equal(show.status, 403);
+      assert.equal(show.body.success, false);
+      assert.equal(show.body.error?.__type, 'Authorization Error');
+      assert.doesNotMatch(JSON.stringify(show.body), /Private referral counts/);
+      const resource = await get('resource_show', { id: catalogue.secretResource.id });
+      assert.equal(resource.status, 403);
+      assert.equal(resource.body.error?.__type, 'Authorization Error');
+      const rows = await get('datastore_search', { resource_id: catalogue.secretResource.id });
+      assert.equal(rows.status, 403);
+      assert.doesNotMatch(JSON.stringify(rows.body), /Grays Riverside/);
+      const sql = await get('datastore_search_sql', { sql: `select * from "${catalogue.secretResource.id}"` });
+      assert.equal(sql.status, 403);
+      const organisation = await get('organization_show', { id: 'thurrock-council', include_datasets: 'true' });
+      assert.equal(organisation.body.result.package_count, 1);
+      assert.deepEqual(organisation.body.result.packages.map((pkg: { name: string }) => pkg.name), ['spending-over-500']);
+    });
+
+    test('organization_list and organization_show', async () => {
+      const names = await get('organization_list');
+      assert.deepEqual(names.body.result, ['grays-foodbank', 'thurrock-council']);
+      const full = await get('organization_list', { all_fields: 'true', sort: 'package_count desc', limit: '1' });
+      assert.equal(full.body.result.length, 1);
+      assert.equal(full.body.result[0].name, 'grays-foodbank');
+      assert.equal(full.body.result[0].is_organization, true);
+      const shown = await get('organization_show', { id: catalogue.council.id });
+      assert.equal(shown.body.result.name, 'thurrock-council');
+      assert.equal(shown.body.result.title, 'Thurrock Council');
+      assert.equal(shown.body.result.packages, undefined);
+      const missing = await get('organization_show', { id: 'no-such-council' });
+      assert.equal(missing.status, 404);
+      assert.equal(missing.body.error?.__type, 'Not Found Error');
+    });
+
+    test('resource_show help_show status_show', async () => {
+      const resource = await get('resource_show', { id: catalogue.spendingV1.id });
+      assert.equal(resource.body.result.id, catalogue.spendingV1.id);
+      assert.equal(resource.body.result.package_id, catalogue.spending.id);
+      assert.equal(resource.body.result.position, 1);
+      const help = await get('help_show', { name: 'datastore_search' });
+      assert.match(help.body.result, /resource_id, filters/);
+      const status = await get('status_show');
+      assert.equal(status.body.result.site_url, 'https://data.example.test');
+      assert.deepEqual(status.body.result.extensions, ['datastore']);
+    });
+
+    test('datastore_search envelope and links', async () => {
+      const { status, body } = await get('datastore_search', { resource_id: catalogue.spendingV2.id, limit: '2', filters: '{"supplier":"Tilbury Print"}', sort: 'amount desc' });
+      assert.equal(status, 200);
+      const result = body.result;
+      assert.equal(result.resource_id, catalogue.spendingV2.id);
+      assert.equal(result.total, 50);
+      assert.equal(result.total_was_estimated, false);
+      assert.deepEqual(result.records.map((record: { _id: number }) => record._id), [248, 243]);
+      assert.deepEqual(result.fields[0], { id: '_id', type: 'int' });
+      assert.deepEqual(result.fields[1], { id: 'supplier', type: 'text', info: { label: 'Supplier Name' } });
+      assert.match(result._links.start, /^\/api\/3\/action\/datastore_search\?/);
+      assert.match(result._links.next, /offset=2/);
+    });
+
+    test('bad input gives CKAN errors naming the parameter', async () => {
+      const cases: Array<[Record<string, string>, number, string, string]> = [
+        [{ resource_id: '0f8e2a51-1111-4111-8111-111111111111' }, 404, 'Not Found Error', 'message'],
+        [{ resource_id: catalogue.spendingV1.id, fields: 'colour' }, 409, 'Validation Error', 'fields'],
+        [{ resource_id: catalogue.spendingV1.id, filters: '{"supplier": ' }, 409, 'Validation Error', 'filters'],
+        [{ resource_id: catalogue.spendingV1.id, limit: '32001' }, 409, 'Validation Error', 'limit'],
+        [{ resource_id: catalogue.spendingV1.id, limit: '-1' }, 409, 'Validation Error', 'limit'],
+        [{}, 409, 'Validation Error', 'resource_id'],
+      ];
+      for (const [params, expectedStatus, type, key] of cases) {
+        const { status, body } = await get('datastore_search', params);
+        assert.equal(status, expectedStatus, JSON.stringify(params));
+        assert.equal(body.success, false);
+        assert.equal(body.error?.__type, type);
+        assert.ok(body.error?.[key], `${JSON.stringify(params)} names ${key}`);
+      }
+      const sql = await get('datastore_search_sql', { sql: 'delete from resources' });
+      assert.equal(sql.status, 409);
+      assert.match(sql.body.error?.sql[0], /Only SELECT queries are allowed/);
+      const fq = await get('package_search', { fq: 'colour:red' });
+      assert.equal(fq.status, 400);
+      assert.equal(fq.body.error?.__type, 'Search Query Error');
+    });
+
+    test('unknown action and malformed JSON are 400', async () => {
+      const unknown = await fetch(`${server.url}/api/3/action/package_delete_everything`);
+      assert.equal(unknown.status, 400);
+      assert.equal(await unknown.json(), 'Bad request - Action name not known: package_delete_everything');
+      const malformed = await fetch(`${server.url}/api/3/action/package_show`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id": ' });
+      assert.equal(malformed.status, 400);
+      assert.match((await malformed.json()) as string, /^Bad request - JSON Error/);
+      const list = await fetch(`${server.url}/api/3/action/package_show`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1]' });
+      assert.equal(list.status, 400);
+      const empty = await fetch(`${server.url}/api/3/action/package_list`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' });
+      assert.equal(empty.status, 200);
+    });
+
+    test('no stack traces reach clients', async () => {
+      const responses = await Promise.all([
+        get('datastore_search', { resource_id: 'not-a-uuid' }),
+        get('datastore_search_sql', { sql: `select 1/0 from "${catalogue.spendingV1.id}"` }),
+        get('package_show', { id: '' }),
+      ]);
+      for (const { body } of responses) assert.doesNotMatch(JSON.stringify(body), /at \w+ \(|\.ts:\d+|node_modules/);
+    });
+  });
+}

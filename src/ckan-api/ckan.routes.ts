@@ -1,0 +1,140 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.ts';
+import { describeError, STATUS_BY_KIND } from '../http/errors.ts';
+import type { Services } from '../services.ts';
+import { ACTIONS, type CkanAction } from './ckan.actions.ts';
+import { callerOrganisationId } from './caller.ts';
+
+/**
+ * The CKAN Action API 3 at /api/3/action/NAME (and /api/action/NAME, which CKAN serves as version 3). Actions take
+ * GET query parameters or a POST JSON body and answer in CKAN's envelope with CKAN's status codes. Parameters are
+ * checked by the actions themselves, so every error comes back in the envelope; the route schemas only document them.
+ */
+
+/** A client error CKAN answers with a bare JSON string such as "Bad request - JSON Error: …", not an envelope. */
+class BadRequest extends Error {
+  override name = 'BadRequest';
+}
+
+const ERROR_TYPES: Record<string, { status: number; type: string; prefix: string }> = {
+  not_found: { status: 404, type: 'Not Found Error', prefix: 'Not found: ' },
+  forbidden: { status: 403, type: 'Authorization Error', prefix: 'Access denied: ' },
+  unauthenticated: { status: 403, type: 'Authorization Error', prefix: 'Access denied: ' },
+};
+
+function helpUrl(publicUrl: string, name: string): string {
+  return `${publicUrl}/api/3/action/help_show?name=${encodeURIComponent(name)}`;
+}
+
+/** The CKAN error body and status for a thrown value; internals never reach the client. */
+export function ckanError(error: unknown): { status: number; error: Record<string, unknown> } {
+  if (error instanceof AppError) {
+    if (error.code === 'search_query_error') return { status: 400, error: { __type: 'Search Query Error', message: error.message } };
+    if (error.kind === 'validation') {
+      const body: Record<string, unknown> = { __type: 'Validation Error', message: error.message };
+      for (const field of error.fields) body[field.field] = [...((body[field.field] as string[] | undefined) ?? []), field.message];
+      return { status: 409, error: body };
+    }
+    const mapped = ERROR_TYPES[error.kind];
+    if (mapped) return { status: mapped.status, error: { __type: mapped.type, message: mapped.prefix + error.message } };
+    return { status: STATUS_BY_KIND[error.kind], error: { __type: 'Error', message: error.message } };
+  }
+  const described = describeError(error);
+  if (described.status < 500) return { status: described.status, error: { __type: 'Error', message: described.message } };
+  return { status: 500, error: { __type: 'Internal Server Error', message: 'Internal Server Error' } };
+}
+
+function requestParameters(request: FastifyRequest): Record<string, unknown> {
+  if (request.method === 'GET') {
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const params: Record<string, unknown> = {};
+    // CKAN reads a repeated query parameter as a list and a single one as a string.
+    for (const [key, value] of Object.entries(query)) params[key] = Array.isArray(value) && value.length === 1 ? value[0] : value;
+    delete params.callback;
+    return params;
+  }
+  const body = request.body;
+  if (body === undefined || body === null || body === '') return {};
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new BadRequest(`Bad request - Bad request data: Request data JSON decoded to ${JSON.stringify(body).slice(0, 100)} but it needs to be a dictionary.`);
+  }
+  return body as Record<string, unknown>;
+}
+
+async function runAction(services: Services, name: string, action: CkanAction, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const publicUrl = services.config.publicUrl;
+  const help = helpUrl(publicUrl, name);
+  try {
+    const params = requestParameters(request);
+    const result = await action.run({ service: services.openData, organisationId: callerOrganisationId(request), params, publicUrl });
+    await reply.header('cache-control', 'no-store').send({ help, success: true, result });
+  } catch (error) {
+    if (error instanceof BadRequest) {
+      await reply.status(400).type('application/json; charset=utf-8').send(JSON.stringify(error.message));
+      return;
+    }
+    const { status, error: body } = ckanError(error);
+    if (status >= 500) request.log.error({ err: error, action: name }, 'CKAN action failed');
+    else request.log.info({ action: name, status, type: body.__type }, 'CKAN action rejected');
+    await reply.status(status).send({ help, success: false, error: body });
+  }
+}
+
+function documentation(name: string, action: CkanAction) {
+  const properties = Object.fromEntries(action.parameters.map((parameter) => [parameter.name, { type: 'string', description: parameter.description }]));
+  const required = action.parameters.filter((parameter) => parameter.required).map((parameter) => parameter.name);
+  const envelope = {
+    type: 'object',
+    description: 'CKAN envelope: help, success and result, or error with __type and message.',
+    properties: { help: { type: 'string' }, success: { type: 'boolean' }, result: {}, error: { type: 'object', additionalProperties: true } },
+    additionalProperties: true,
+  };
+  const responses = { 200: envelope, 403: envelope, 404: envelope, 409: envelope };
+  return {
+    get: { tags: ['CKAN Action API'], summary: name, description: action.help, querystring: { type: 'object', properties, required }, response: responses },
+    post: { tags: ['CKAN Action API'], summary: name, description: action.help, body: { type: 'object', properties, required }, response: responses },
+  };
+}
+
+export async function ckanRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  // Actions check their own parameters so errors come back in the CKAN envelope; schemas here document them only.
+  app.setValidatorCompiler(() => (value) => ({ value }));
+
+  // Lenient JSON: an empty body is an empty dict; malformed JSON is CKAN's 400 "JSON Error".
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = String(body).trim();
+    if (text === '') return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(new BadRequest(`Bad request - JSON Error: Error decoding JSON data. Error: ${(error as Error).message}`), undefined);
+    }
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    if (error instanceof BadRequest) {
+      return reply.status(400).type('application/json; charset=utf-8').send(JSON.stringify(error.message));
+    }
+    const { status, error: body } = ckanError(error);
+    if (status >= 500) request.log.error({ err: error }, 'CKAN request failed');
+    return reply.status(status).send({ help: helpUrl(services.config.publicUrl, 'help_show'), success: false, error: body });
+  });
+
+  for (const [name, action] of Object.entries(ACTIONS)) {
+    const docs = documentation(name, action);
+    for (const prefix of ['/api/3/action', '/api/action']) {
+      const hide = prefix === '/api/action';
+      app.get(`${prefix}/${name}`, { schema: { ...docs.get, hide } }, (request, reply) => runAction(services, name, action, request, reply));
+      app.post(`${prefix}/${name}`, { schema: { ...docs.post, hide } }, (request, reply) => runAction(services, name, action, request, reply));
+    }
+  }
+
+  const unknownAction = async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
+    await reply.status(400).type('application/json; charset=utf-8').send(JSON.stringify(`Bad request - Action name not known: ${request.params.name}`));
+  };
+  for (const prefix of ['/api/3/action', '/api/action']) {
+    app.get(`${prefix}/:name`, { schema: { hide: true } }, unknownAction);
+    app.post(`${prefix}/:name`, { schema: { hide: true } }, unknownAction);
+  }
+}
