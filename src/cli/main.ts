@@ -2,6 +2,7 @@ import { AppError } from '../errors.ts';
 import { ConfigError } from '../config.ts';
 import { FolderLockedError } from '../db/folder-lock.ts';
 import { MigrationError } from '../db/database.ts';
+import { adminCommand } from './admin.command.ts';
 import { auditCommand } from './audit.command.ts';
 import { UsageError, type Command } from './command.ts';
 import { importCommand } from './import.command.ts';
@@ -9,7 +10,7 @@ import { migrateCommand } from './migrate.command.ts';
 import { publishCommand } from './publish.command.ts';
 import { serveCommand } from './serve.command.ts';
 
-const commands: Command[] = [serveCommand, auditCommand, importCommand, publishCommand, migrateCommand];
+const commands: Command[] = [serveCommand, adminCommand, auditCommand, importCommand, publishCommand, migrateCommand];
 
 function printHelp(): void {
   const lines = ['Usage: civic COMMAND [options]', '', 'Commands:'];

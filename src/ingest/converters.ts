@@ -37,6 +37,21 @@ function anyDate(): DateParser {
   };
 }
 
+/** Dates repeat heavily in council files (a month of payments has about 30), so parsed values are remembered. */
+const MEMO_LIMIT = 10_000;
+
+function memoise(parse: DateParser): Converter {
+  const memo = new Map<string, string | null>();
+  return (text) => {
+    let value = memo.get(text);
+    if (value !== undefined) return value;
+    value = parse(text);
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    memo.set(text, value);
+    return value;
+  };
+}
+
 /**
  * Builds the converter of a field. `decimal` is the file's decimal mark, which a field's own `decimalChar` overrides.
  * Throws when the field's format is one ingest cannot read.
@@ -60,15 +75,15 @@ export function makeConverter(field: TableSchemaField, decimal: DecimalMark): Co
       return booleanWithValues(field);
     case 'date': {
       const format = field.format ?? 'default';
-      if (format === 'any') return anyDate();
+      if (format === 'any') return memoise(anyDate());
       const parser = compileDateFormat(format === 'default' ? '%Y-%m-%d' : format);
       if (parser === null) throw new Error(`Unsupported date format ${format}`);
-      return parser;
+      return memoise(parser);
     }
     case 'datetime': {
       const parser = compileDatetimeFormat(field.format ?? 'default');
       if (parser === null) throw new Error(`Unsupported datetime format ${field.format ?? ''}`);
-      return parser;
+      return memoise(parser);
     }
   }
 }

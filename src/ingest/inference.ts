@@ -42,6 +42,8 @@ export class ColumnProfile {
   private onlyString = false;
   private values = 0;
   private readonly sentinels = new Map<string, number>();
+  /** Texts already known to fit every surviving date and datetime format; dates repeat heavily. */
+  private readonly knownDates = new Set<string>();
 
   constructor(private readonly decimal: DecimalMark) {}
 
@@ -73,9 +75,13 @@ export class ColumnProfile {
     if (first < 48 || first > 57) {
       this.dates = [];
       this.datetimes = [];
-    } else {
-      if (this.dates.length > 0) this.dates = keepMatching(this.dates, trimmed);
-      if (this.datetimes.length > 0) this.datetimes = keepMatching(this.datetimes, trimmed);
+    } else if (!this.knownDates.has(trimmed)) {
+      const dates = this.dates.length > 0 ? keepMatching(this.dates, trimmed) : this.dates;
+      const datetimes = this.datetimes.length > 0 ? keepMatching(this.datetimes, trimmed) : this.datetimes;
+      if (dates !== this.dates || datetimes !== this.datetimes) this.knownDates.clear();
+      this.dates = dates;
+      this.datetimes = datetimes;
+      if (this.dates.length + this.datetimes.length > 0 && this.knownDates.size < 10_000) this.knownDates.add(trimmed);
     }
     this.updateOnlyString();
   }

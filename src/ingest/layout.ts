@@ -7,6 +7,9 @@ import { parseDecimal, type DecimalMark } from './numbers.ts';
 
 export function isBlankText(text: string | undefined): boolean {
   if (text === undefined || text.length === 0) return true;
+  // Most cells start with a visible character, which settles the question without trimming.
+  const first = text.charCodeAt(0);
+  if (first > 32 && first !== 160 && first < 0x2000) return false;
   return text.trim().length === 0;
 }
 
