@@ -9,6 +9,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { KeyRing } from './keys/key-ring.ts';
 import type { Logger } from './logger.ts';
+import { createExchangeServices, type ExchangeServices } from './exchange/exchange.services.ts';
 import { publicationImportCheck } from './publication/publication.check.ts';
 import { PublicationService } from './publication/publication.service.ts';
 
@@ -27,6 +28,8 @@ export interface Services {
   audit: AuditServices;
   catalogue: CatalogueService;
   imports: ImportService;
+  /** Information sharing agreements, enforced releases, notifications and the job worker. */
+  exchange: ExchangeServices;
   publication: PublicationService;
 }
 
@@ -44,5 +47,6 @@ export function createServices(inputs: ServiceInputs): Services {
   const imports = new ImportService(db, ingestFunctions, logger);
   imports.addCheck(publicationImportCheck(logger));
   const publication = new PublicationService(db, logger, ingestFunctions.columnSqlType);
-  return { config, logger, db, keys, openData: new OpenDataService(db, config), audit: createAuditServices(db, keys, logger), tokens, accounts, catalogue: new CatalogueService(db), imports, publication };
+  const exchange = createExchangeServices({ config, db, keys, logger, mailer: accounts.mailer });
+  return { config, logger, db, keys, openData: new OpenDataService(db, config), audit: createAuditServices(db, keys, logger), tokens, accounts, catalogue: new CatalogueService(db), imports, publication, exchange };
 }

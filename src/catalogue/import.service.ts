@@ -4,6 +4,7 @@ import type { RawConnection } from '../db/connection.ts';
 import type { Database, EngineName } from '../db/database.ts';
 import { APP_ROLE } from '../db/roles.ts';
 import type { DB } from '../db/schema.ts';
+import { appendAuditEvent } from '../audit/audit.repository.ts';
 import { AppError, conflict, forbidden, notFound } from '../errors.ts';
 import type { FileAnalysis, IngestOptions, IngestSource } from '../ingest/ingest.types.ts';
 import type { Logger } from '../logger.ts';
@@ -158,6 +159,17 @@ export class ImportService {
       ...(created ? {} : metadataColumns({ ...options.metadata, ...(options.title !== undefined ? { title } : {}) })),
       current_resource_id: resourceId,
       visibility,
+    });
+    // Written last because appending locks the audit chain head until commit.
+    await appendAuditEvent(kysely, {
+      organisationId: organisation.id,
+      actorUserId: actor.kind === 'organisation' ? (actor.userId ?? null) : null,
+      actorKind: actor.kind === 'organisation' ? (actor.tokenId ? 'token' : 'user') : 'platform',
+      action: 'resource.imported',
+      subjectType: 'resource',
+      subjectId: resourceId,
+      requestId: options.requestId ?? null,
+      details: { dataset: options.dataset, version, rows: copied, visibility, sha256: file.sha256, ...(actor.kind === 'operator' ? { operator: actor.name } : {}) },
     });
     return outcome;
   }

@@ -43,6 +43,8 @@ export interface ImportOptions {
   /** Visibility to set; absent keeps an existing dataset's and makes a new one private. */
   visibility?: Visibility;
   onProgress?: (progress: ImportProgress) => void;
+  /** The HTTP request id, recorded in the audit event of an upload. */
+  requestId?: string;
 }
 
 /** Input to an import check: the analysis and, through the import's own transaction, the loaded but uncommitted rows. */

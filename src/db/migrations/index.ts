@@ -7,6 +7,7 @@ import * as auditLog from './2026-12-04-05-audit-log.ts';
 import * as signIn from './2026-12-04-06-sign-in.ts';
 import * as tenancy from './2026-12-04-07-tenancy.ts';
 import * as auditChain from './2026-12-04-30-audit-chain.ts';
+import * as agreements from './2026-12-04-20-agreements.ts';
 import * as publication from './2026-12-04-40-publication.ts';
 
 /**
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-04-06-sign-in': signIn,
   '2026-12-04-07-tenancy': tenancy,
   '2026-12-04-30-audit-chain': auditChain,
+  '2026-12-04-20-agreements': agreements,
   '2026-12-04-40-publication': publication,
 };
 

@@ -1,0 +1,176 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import fastifyMultipart from '@fastify/multipart';
+// Brings the OpenAPI route schema keys (tags, summary, security) into Fastify's schema type.
+import type {} from '@fastify/swagger';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ConfigError } from '../config.ts';
+import { AppError, validationError } from '../errors.ts';
+import { hasRole, requireToken } from '../http/auth.ts';
+import type { TableSchema } from '../ingest/table-schema.ts';
+import type { Services } from '../services.ts';
+import type { LoadReport, Visibility } from './catalogue.types.ts';
+import { baseFilename } from './original-file.ts';
+import { parseTableSchema } from './schema-input.ts';
+
+export const DEFAULT_UPLOAD_MAX_MB = 512;
+
+/** Reads CIVIC_UPLOAD_MAX_MB, the largest file the upload API accepts, in mebibytes (default 512). */
+export function uploadLimitBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.CIVIC_UPLOAD_MAX_MB;
+  if (raw === undefined || raw === '') return DEFAULT_UPLOAD_MAX_MB * 1024 * 1024;
+  const megabytes = Number(raw);
+  if (!Number.isInteger(megabytes) || megabytes < 1 || megabytes > 1023) {
+    throw new ConfigError(`CIVIC_UPLOAD_MAX_MB is "${raw}", which is not a whole number from 1 to 1023. Set it to such a number or unset it to use ${DEFAULT_UPLOAD_MAX_MB}.`);
+  }
+  return megabytes * 1024 * 1024;
+}
+
+const Params = Type.Object({
+  organisation: Type.String({ description: 'Organisation slug', pattern: '^[a-z0-9][a-z0-9-]{1,99}$' }),
+  dataset: Type.String({ description: 'Dataset slug; created when missing', pattern: '^[a-z0-9][a-z0-9_-]{1,99}$' }),
+});
+type Params = Static<typeof Params>;
+
+const Field = Type.Object({ name: Type.String(), title: Type.String(), type: Type.String(), format: Type.Optional(Type.String()) }, { additionalProperties: true });
+const Warning = Type.Object({ code: Type.String(), message: Type.String(), line: Type.Optional(Type.Integer()), column: Type.Optional(Type.String()) }, { additionalProperties: true });
+
+/** The load report; import checks may add fields (such as `personal_data`), so extra properties pass through. */
+export const LoadReportSchema = Type.Object(
+  {
+    dataset: Type.String(),
+    organisation: Type.String(),
+    title: Type.String(),
+    resource_id: Type.String({ format: 'uuid' }),
+    version: Type.Integer({ minimum: 1 }),
+    visibility: Type.Union([Type.Literal('private'), Type.Literal('open')]),
+    rows: Type.Integer({ minimum: 0 }),
+    file: Type.String(),
+    format: Type.String(),
+    encoding: Type.String(),
+    delimiter: Type.Union([Type.String(), Type.Null()]),
+    header_row: Type.Integer(),
+    sheet: Type.Union([Type.String(), Type.Null()]),
+    title_metadata: Type.Union([Type.String(), Type.Null()]),
+    schema: Type.Object({ fields: Type.Array(Field) }, { additionalProperties: true }),
+    warnings: Type.Array(Warning),
+  },
+  { additionalProperties: true },
+);
+
+const ErrorBody = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String(), fields: Type.Array(Type.Object({ field: Type.String(), message: Type.String() })), request_id: Type.String() }),
+});
+
+interface UploadFields {
+  title?: string;
+  schema?: string;
+  sheet?: string;
+  visibility?: string;
+}
+
+const TEXT_FIELDS = new Set<keyof UploadFields>(['title', 'schema', 'sheet', 'visibility']);
+
+/**
+ * Reads the multipart body: text fields into `fields`, and the one `file` part streamed to a file in `folder`.
+ * Returns the stored file, or null when the request had no file part.
+ */
+async function receiveParts(request: FastifyRequest, folder: string, fields: UploadFields): Promise<{ path: string; filename: string } | null> {
+  let stored: { path: string; filename: string } | null = null;
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      if (part.fieldname !== 'file' || stored !== null) {
+        part.file.resume();
+        throw validationError('unexpected_file', `Send one file, in the form field "file" (got "${part.fieldname}").`, [{ field: part.fieldname, message: 'Send the file in the field "file"' }]);
+      }
+      const filename = baseFilename(part.filename || 'upload.csv');
+      const target = path.join(folder, filename);
+      await pipeline(part.file, fs.createWriteStream(target));
+      stored = { path: target, filename };
+      continue;
+    }
+    const name = part.fieldname as keyof UploadFields;
+    if (!TEXT_FIELDS.has(name)) throw validationError('unexpected_field', `The form field "${part.fieldname}" is not known. Send file, title, schema, sheet and visibility only.`, [{ field: part.fieldname, message: 'Unknown field' }]);
+    fields[name] = String(part.value);
+  }
+  return stored;
+}
+
+function checkVisibility(value: string | undefined): Visibility | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value !== 'private' && value !== 'open') {
+    throw validationError('invalid_visibility', `Visibility "${value}" is not valid. Use private or open.`, [{ field: 'visibility', message: 'Use private or open' }]);
+  }
+  return value;
+}
+
+/**
+ * The upload API: `POST /api/v1/organisations/{organisation}/datasets/{dataset}/resources` loads a file as a new
+ * version, with the same pipeline as `civic import`. It needs a bearer token with the `write` scope, issued to the
+ * organisation in the URL, whose owner is a data steward or administrator there.
+ */
+export async function uploadRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const maxBytes = uploadLimitBytes();
+  if (!app.hasContentTypeParser('multipart/form-data')) {
+    await app.register(fastifyMultipart, { limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 1024 * 1024, parts: 12 } });
+  }
+
+  app.post<{ Params: Params }>(
+    '/api/v1/organisations/:organisation/datasets/:dataset/resources',
+    {
+      preHandler: requireToken('write'),
+      schema: {
+        tags: ['catalogue'],
+        summary: 'Load a file as a new version of a dataset',
+        description:
+          'Multipart form: `file` (CSV, XLSX or ODS), and optional `title`, `schema` (Frictionless Table Schema as JSON text), `sheet` and ' +
+          '`visibility` (private or open). Creates the dataset when missing. Needs a bearer token with the write scope for this organisation. ' +
+          `Files larger than ${Math.round(maxBytes / 1048576)} MB are rejected with 413.`,
+        consumes: ['multipart/form-data'],
+        security: [{ bearerAuth: [] }],
+        params: Params,
+        response: { 201: LoadReportSchema, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const auth = request.auth!;
+      const organisation = await services.catalogue.findOrganisation({ kind: 'organisation', organisationId: auth.organisationId! }, request.params.organisation);
+      if (!organisation || organisation.id !== auth.organisationId) {
+        throw new AppError('forbidden', 'organisation_mismatch', `This API token cannot load data into organisation "${request.params.organisation}". Use a token of that organisation.`);
+      }
+      if (!hasRole(auth, ['data_steward'])) {
+        throw new AppError('forbidden', 'role_required', 'Loading data needs the data steward or administrator role in the organisation.');
+      }
+      if (!request.isMultipart()) {
+        throw validationError('multipart_required', 'Send the file as multipart/form-data with the file in the field "file".', [{ field: 'file', message: 'Send a file' }]);
+      }
+
+      const folder = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'civic-upload-'));
+      let report: LoadReport;
+      try {
+        const fields: UploadFields = {};
+        const stored = await receiveParts(request, folder, fields);
+        if (stored === null) throw validationError('file_missing', 'Send the file to load in the form field "file".', [{ field: 'file', message: 'Choose a file' }]);
+        const schema: TableSchema | undefined = fields.schema ? parseTableSchema(fields.schema, 'The schema field') : undefined;
+        report = await services.imports.importFile(stored, {
+          organisation: request.params.organisation,
+          dataset: request.params.dataset,
+          title: fields.title || undefined,
+          schema,
+          sheet: fields.sheet || undefined,
+          visibility: checkVisibility(fields.visibility),
+          actor: { kind: 'organisation', organisationId: organisation.id, userId: auth.userId, tokenId: auth.tokenId ?? undefined },
+          requestId: request.id,
+        });
+      } finally {
+        // Removed before the response goes out, so a client that sees the report finds no temporary file left.
+        await fs.promises.rm(folder, { recursive: true, force: true });
+      }
+      request.log.info({ dataset: report.dataset, resource_id: report.resource_id, version: report.version, rows: report.rows }, 'upload loaded');
+      return reply.status(201).send(report);
+    },
+  );
+}
