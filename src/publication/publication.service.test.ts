@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { testEngines } from '../../test/helpers/engines.ts';
+import { testServices } from '../../test/helpers/services.ts';
+import type { AuthContext } from '../accounts/auth-context.ts';
+import { PLATFORM_SCOPE } from '../catalogue/catalogue.types.ts';
+import type { Database } from '../db/database.ts';
+import { AppError } from '../errors.ts';
+import { REDACTED_TEXT } from '../privacy/redaction.ts';
+import type { PersonalDataFinding } from '../privacy/scanner.ts';
+import type { Services } from '../services.ts';
+import type { PublicationImportOptions } from './publication.check.ts';
+import type { PublicationActor } from './publication.service.ts';
+import type { TransparencyReport } from './transparency-check.ts';
+
+const OPERATOR: PublicationActor = { kind: 'operator', name: 'test-operator' };
+
+function importOptions(dataset: string, extra: Partial<PublicationImportOptions> = {}): PublicationImportOptions {
+  return { organisation: 'devon', organisationName: 'Devon County Council', dataset, actor: { kind: 'operator', name: 'test-operator' }, ...extra };
+}
+
+async function datasetRow(db: Database, slug: string): Promise<{ id: string; visibility: string; current_resource_id: string | null }> {
+  return db.owner.selectFrom('datasets').select(['id', 'visibility', 'current_resource_id']).where('slug', '=', slug).executeTakeFirstOrThrow();
+}
+
+async function auditActions(db: Database, datasetId: string): Promise<string[]> {
+  const rows = await db.owner.selectFrom('audit_log').select('action').where('subject_id', '=', datasetId).orderBy('id').execute();
+  return rows.map((row) => row.action);
+}
+
+async function rejection(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to be rejected');
+}
+
+for (const engine of testEngines()) {
+  describe(`publication gate on ${engine.name}`, () => {
+    let handle: Awaited<ReturnType<typeof engine.create>>;
+    let services: Services;
+
+    before(async () => {
+      handle = await engine.create();
+      services = testServices(handle.db);
+    });
+    after(async () => handle.drop());
+
+    test('real spending file stays private until redacted', async () => {
+      const file = 'test/fixtures/spending/DCCSpendingOver500_201706.csv';
+      const report = await services.imports.importFile({ path: file, filename: 'DCCSpendingOver500_201706.csv' }, importOptions('devon-2017-06', { visibility: 'open' }));
+      assert.equal(report.visibility, 'private');
+      const findings = report.personal_data as PersonalDataFinding[];
+      assert.deepEqual(findings.map((finding) => `${finding.column}:${finding.kind}`), ['Supplier Name:individual_name']);
+      assert.ok(findings[0]!.count >= 183, `${findings[0]!.count} named payees`);
+      assert.ok(!JSON.stringify(findings).includes('CAMERON'), 'findings hold no values');
+
+      const before = await datasetRow(handle.db, 'devon-2017-06');
+      assert.equal(before.visibility, 'private');
+      const stored = await handle.db.owner.selectFrom('resources').select('load_report').where('id', '=', before.current_resource_id!).executeTakeFirstOrThrow();
+      assert.deepEqual((stored.load_report as { personal_data: unknown }).personal_data, findings, 'the dataset page reads the findings from the load report');
+
+      const refused = await rejection(services.publication.setVisibility(OPERATOR, 'devon-2017-06', 'open'));
+      assert.equal(refused.kind, 'conflict');
+      assert.equal(refused.code, 'personal_data_found');
+      assert.match(refused.message, /Supplier Name \(individual_name, \d+ cells\)/);
+      assert.match(refused.message, /--redact COLUMN\[:KIND\]/);
+
+      // Any other path to open is refused by the database as well.
+      await assert.rejects(services.catalogue.setVisibility(PLATFORM_SCOPE, 'devon-2017-06', 'open'), /personal-data findings/);
+      assert.equal((await datasetRow(handle.db, 'devon-2017-06')).visibility, 'private');
+
+      const result = await services.publication.publish(OPERATOR, 'devon-2017-06', { fixes: [{ type: 'redact', column: 'Supplier Name', kind: 'individual_name' }], open: true });
+      assert.equal(result.visibility, 'open');
+      assert.equal(result.version, 2);
+      assert.deepEqual(result.personal_data, []);
+
+      const after = await datasetRow(handle.db, 'devon-2017-06');
+      assert.equal(after.visibility, 'open');
+      assert.equal(after.current_resource_id, result.resource_id);
+      const resource = await handle.db.owner.selectFrom('resources').select(['table_name', 'row_count']).where('id', '=', result.resource_id).executeTakeFirstOrThrow();
+      assert.equal(Number(resource.row_count), 7990);
+      const table = sql.table(`datastore.${resource.table_name}`);
+      const redacted = await sql<{ n: string }>`select count(*) as n from ${table} where supplier_name = ${REDACTED_TEXT}`.execute(handle.db.owner);
+      assert.equal(Number(redacted.rows[0]!.n), findings[0]!.count);
+      const named = await sql<{ n: string }>`select count(*) as n from ${table} where supplier_name in ('CAMERON ROBERT MR', 'GOUGH ANNA DR')`.execute(handle.db.owner);
+      assert.equal(Number(named.rows[0]!.n), 0);
+      const company = await sql<{ n: string }>`select count(*) as n from ${table} where supplier_name = 'ENTERPRISE RENT-A-CAR (UK) LTD'`.execute(handle.db.owner);
+      assert.ok(Number(company.rows[0]!.n) > 0, 'company payees are kept');
+
+      const file2 = await handle.db.owner.selectFrom('resource_files').select('content').where('resource_id', '=', result.resource_id).executeTakeFirstOrThrow();
+      const csv = Buffer.from(file2.content).toString('utf8');
+      assert.ok(csv.includes(REDACTED_TEXT));
+      assert.ok(!csv.includes('CAMERON ROBERT MR'));
+      assert.deepEqual(await auditActions(handle.db, after.id), ['dataset.personal_data_fixed', 'dataset.opened']);
+    });
+
+    test('justification opens a flagged version', async () => {
+      await services.imports.importFile({ path: 'test/fixtures/spending/DCCSpendingOver500_202504.csv', filename: 'DCCSpendingOver500_202504.csv' }, importOptions('devon-2025-04'));
+      const short = await rejection(services.publication.publish(OPERATOR, 'devon-2025-04', { fixes: [], justification: 'ok', open: true }));
+      assert.equal(short.code, 'invalid_justification');
+
+      const result = await services.publication.publish(OPERATOR, 'devon-2025-04', {
+        fixes: [],
+        justification: 'Named professionals are paid in their business capacity and publish their own trading names.',
+        open: true,
+      });
+      assert.equal(result.visibility, 'open');
+      assert.equal(result.justified, true);
+      assert.equal(result.personal_data.length, 1);
+      const dataset = await datasetRow(handle.db, 'devon-2025-04');
+      const justification = await handle.db.owner.selectFrom('publication_justifications').selectAll().where('dataset_id', '=', dataset.id).executeTakeFirstOrThrow();
+      assert.equal(justification.recorded_by, 'operator test-operator');
+      assert.equal(justification.resource_id, dataset.current_resource_id);
+      assert.deepEqual(await auditActions(handle.db, dataset.id), ['dataset.publication_justified', 'dataset.opened']);
+    });
+
+    test('fixes generalise, drop and reject unknown columns', async () => {
+      await services.imports.importFile({ path: 'test/fixtures/privacy/personal-data.csv', filename: 'personal-data.csv' }, importOptions('people-fixture'));
+      const unknown = await rejection(services.publication.publish(OPERATOR, 'people-fixture', { fixes: [{ type: 'drop', column: 'Nope' }] }));
+      assert.equal(unknown.code, 'unknown_column');
+      assert.match(unknown.message, /"Supplier name"/);
+      const versions = await handle.db.owner.selectFrom('resources').select('version').where('original_filename', '=', 'personal-data.csv').execute();
+      assert.equal(versions.length, 1, 'a rejected fix writes nothing');
+
+      const partial = await services.publication.publish(OPERATOR, 'people-fixture', {
+        fixes: [
+          { type: 'generalise_postcode', column: 'Notes' },
+          { type: 'generalise_dob', column: 'Date of birth' },
+          { type: 'drop', column: 'Contact' },
+        ],
+      });
+      const remaining = partial.personal_data.map((finding) => `${finding.column}:${finding.kind}`);
+      assert.ok(!remaining.includes('Notes:postcode'));
+      assert.ok(!remaining.includes('Date of birth:date_of_birth'));
+      assert.ok(!remaining.some((entry) => entry.startsWith('Contact:')));
+      assert.ok(remaining.includes('Notes:nhs_number'), 'other kinds stay flagged');
+      const resource = await handle.db.owner.selectFrom('resources').select('table_name').where('id', '=', partial.resource_id).executeTakeFirstOrThrow();
+      const table = sql.table(`datastore.${resource.table_name}`);
+      const row7 = await sql<{ notes: string; date_of_birth: number | null }>`select notes, date_of_birth from ${table} where _id in (7, 8) order by _id`.execute(handle.db.owner);
+      assert.equal(row7.rows[0]!.notes, 'Delivered to RM17 6');
+      assert.equal(Number(row7.rows[1]!.date_of_birth), 1984);
+
+      const refused = await rejection(services.publication.publish(OPERATOR, 'people-fixture', { fixes: [], open: true }));
+      assert.equal(refused.code, 'personal_data_found');
+      assert.match(refused.message, /Notes \(nhs_number/);
+    });
+
+    test('only data stewards publish', async () => {
+      const dataset = await handle.db.owner.selectFrom('datasets').select('organisation_id').where('slug', '=', 'people-fixture').executeTakeFirstOrThrow();
+      const auth: AuthContext = { via: 'session', userId: '00000000-0000-4000-8000-000000000001', organisationId: dataset.organisation_id, roles: ['analyst'], scopes: null, platformAdmin: false, sessionId: null, tokenId: null };
+      const refused = await rejection(services.publication.publish({ kind: 'user', auth }, 'people-fixture', { fixes: [], open: true }));
+      assert.equal(refused.kind, 'forbidden');
+      const otherOrganisation = await rejection(services.publication.publish({ kind: 'user', auth: { ...auth, roles: ['data_steward'], organisationId: '00000000-0000-4000-8000-0000000000aa' } }, 'people-fixture', { fixes: [], open: true }));
+      assert.equal(otherOrganisation.kind, 'not_found');
+    });
+
+    test('transparency report lists every problem', async () => {
+      const report = await services.imports.importFile(
+        { path: 'test/fixtures/transparency/spending-missing-purpose.csv', filename: 'spending-missing-purpose.csv' },
+        importOptions('thurrock-spending-bad', { transparency: 'spending' }),
+      );
+      const transparency = report.transparency as TransparencyReport;
+      assert.equal(transparency.valid, false);
+      assert.deepEqual(transparency.missing_fields, ['Purpose']);
+      const problems = transparency.problems.map((problem) => `${problem.row ?? '-'}:${problem.field}:${problem.code}`);
+      assert.deepEqual(problems, ['-:Purpose:missing_field', '2:Amount:wrong_type', '3:IrrecoverableVATAmount:out_of_range']);
+      assert.match(transparency.problems[1]!.message, /Row 2: Amount is "TBC", which is not a number/);
+    });
+
+    test('unknown transparency schema rolls back', async () => {
+      const refused = await rejection(
+        services.imports.importFile({ path: 'test/fixtures/transparency/spending-missing-purpose.csv', filename: 'x.csv' }, importOptions('thurrock-unknown', { transparency: 'grants' })),
+      );
+      assert.equal(refused.code, 'unknown_transparency_schema');
+      const row = await handle.db.owner.selectFrom('datasets').select('id').where('slug', '=', 'thurrock-unknown').executeTakeFirst();
+      assert.equal(row, undefined);
+    });
+  });
+}
