@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { accountRoutes } from '../accounts/accounts.routes.ts';
 import { auditRoutes } from '../audit/audit.routes.ts';
 import { ckanRoutes } from '../ckan-api/ckan.routes.ts';
+import { exchangeRoutes } from '../exchange/exchange.routes.ts';
 import { uploadRoutes } from '../catalogue/upload.routes.ts';
 import type { Services } from '../services.ts';
 
@@ -14,4 +15,5 @@ export async function registerFeatureRoutes(app: FastifyInstance, services: Serv
   await app.register(async (instance) => uploadRoutes(instance, services));
   await app.register(async (instance) => auditRoutes(instance, services));
   await app.register(async (instance) => ckanRoutes(instance, services));
+  await app.register(async (instance) => exchangeRoutes(instance, services));
 }

@@ -7,8 +7,8 @@ import * as auditLog from './2026-12-04-05-audit-log.ts';
 import * as signIn from './2026-12-04-06-sign-in.ts';
 import * as tenancy from './2026-12-04-07-tenancy.ts';
 import * as auditChain from './2026-12-04-30-audit-chain.ts';
-import * as agreements from './2026-12-04-20-agreements.ts';
 import * as publication from './2026-12-04-40-publication.ts';
+import * as agreements from './2026-12-04-45-agreements.ts';
 
 /**
  * Every migration, keyed by its dated name; Kysely applies them in name order. A new migration gets a new dated name
@@ -23,8 +23,8 @@ const migrations: Record<string, Migration> = {
   '2026-12-04-06-sign-in': signIn,
   '2026-12-04-07-tenancy': tenancy,
   '2026-12-04-30-audit-chain': auditChain,
-  '2026-12-04-20-agreements': agreements,
   '2026-12-04-40-publication': publication,
+  '2026-12-04-45-agreements': agreements,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,35 @@
+/**
+ * Agreement dates are calendar days in UK time: an agreement is in force from the start of its start date to the end
+ * of its end date as observed in Europe/London, and its review is overdue from the day after the review date.
+ */
+const LONDON_DAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
+
+/** The calendar day in London at `instant`, as YYYY-MM-DD. */
+export function londonDate(instant: Date): string {
+  return LONDON_DAY.format(instant);
+}
+
+/** Adds whole calendar months to an ISO date, clamping to the month's last day (31 January + 1 month = 28 February). */
+export function addMonths(isoDate: string, months: number): string {
+  const [year, month, day] = isoDate.split('-').map(Number) as [number, number, number];
+  const target = new Date(Date.UTC(year, month - 1 + months, 1));
+  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+  target.setUTCDate(Math.min(day, lastDay));
+  return target.toISOString().slice(0, 10);
+}
+
+export type DateState = 'not_started' | 'in_force' | 'review_overdue' | 'expired';
+
+/** Where `instant` falls against a version's dates; expiry wins over an overdue review. */
+export function dateState(dates: { startDate: string; endDate: string; reviewDate: string }, instant: Date): DateState {
+  const today = londonDate(instant);
+  if (today < dates.startDate) return 'not_started';
+  if (today > dates.endDate) return 'expired';
+  if (today > dates.reviewDate) return 'review_overdue';
+  return 'in_force';
+}
+
+/** The review reminder goes out from three months before the review date. */
+export function reviewReminderDue(reviewDate: string, instant: Date): boolean {
+  return londonDate(instant) >= addMonths(reviewDate, -3);
+}

@@ -1,0 +1,50 @@
+import { createHmac } from 'node:crypto';
+import type { Normalisation } from '../agreements/agreement.terms.ts';
+import type { KeyRing } from '../keys/key-ring.ts';
+
+/**
+ * Keyed pseudonyms: HMAC-SHA-256 of the normalised value under a key derived per agreement, so the same person gets
+ * the same pseudonym in every version of one agreement and unlinkable pseudonyms across agreements. The key never
+ * leaves the process; without it a recipient cannot reverse a pseudonym or test a guessed value.
+ */
+export class Pseudonymiser {
+  readonly #key: Buffer;
+
+  constructor(keys: KeyRing, agreementId: string) {
+    this.#key = keys.derive(`agreement-pseudonym:${agreementId}`);
+  }
+
+  /** Returns the pseudonym as 64 lower-case hex characters; null and empty values stay null. */
+  pseudonymise(value: unknown, normalisation: Normalisation): string | null {
+    const normalised = normaliseIdentifier(value, normalisation);
+    if (normalised === null) return null;
+    return createHmac('sha256', this.#key).update(normalised, 'utf8').digest('hex');
+  }
+
+  toJSON(): string {
+    return '[Pseudonymiser]';
+  }
+}
+
+/**
+ * Brings equal identifiers to one form: an NHS number keeps its digits only ("943 476 5919" and "9434765919" are one
+ * person), an email address is trimmed and lower-cased, and other text is trimmed, Unicode-normalised (NFC) and has
+ * runs of white space collapsed.
+ */
+export function normaliseIdentifier(value: unknown, normalisation: Normalisation): string | null {
+  if (value === null || value === undefined) return null;
+  const text = value instanceof Date ? value.toISOString() : String(value);
+  let normalised: string;
+  switch (normalisation) {
+    case 'nhs_number':
+      normalised = text.replace(/\D/g, '');
+      break;
+    case 'email':
+      normalised = text.trim().toLowerCase();
+      break;
+    case 'text':
+      normalised = text.normalize('NFC').trim().replace(/\s+/g, ' ');
+      break;
+  }
+  return normalised === '' ? null : normalised;
+}

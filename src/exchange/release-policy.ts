@@ -1,0 +1,188 @@
+import type { Kysely } from 'kysely';
+import { dateState } from '../agreements/agreement-dates.ts';
+import { checkDatasetTerms } from '../agreements/agreement-datasets.ts';
+import * as agreements from '../agreements/agreement.repository.ts';
+import { type AgreementTerms, type DatasetTerms, type Party } from '../agreements/agreement.terms.ts';
+import type { AgreementSummary, AgreementVersion } from '../agreements/agreement.types.ts';
+import type { DB } from '../db/schema.ts';
+import { setOrganisation } from '../db/tenant.ts';
+import { AppError, notFound, validationError } from '../errors.ts';
+import type { TableSchema, TableSchemaField } from '../ingest/table-schema.ts';
+
+/**
+ * The terms check made before every release, and again for every chunk of an export. Each refusal carries a stable
+ * code naming the failing term and a plain message, and is a 403 unless the request itself is malformed.
+ */
+export type RefusalCode =
+  | 'not_a_recipient'
+  | 'agreement_not_active'
+  | 'agreement_suspended'
+  | 'agreement_terminated'
+  | 'agreement_not_started'
+  | 'agreement_expired'
+  | 'agreement_review_overdue'
+  | 'purpose_not_agreed'
+  | 'dataset_not_agreed'
+  | 'field_not_agreed';
+
+export function refusal(code: RefusalCode, message: string): AppError {
+  return new AppError('forbidden', code, message);
+}
+
+export interface ReleaseRequest {
+  recipientOrganisationId: string;
+  agreementReference: string;
+  /** Dataset slug or id, as in the URL. */
+  dataset: string;
+  purpose: string | undefined;
+  /** Fields the caller asked for with `?fields=`; all agreed fields when absent. */
+  fields: string[] | undefined;
+}
+
+/** A dataset version a release reads from. */
+export interface ReleaseResource {
+  id: string;
+  version: number;
+  tableName: string;
+  schema: TableSchema;
+  rowCount: number;
+}
+
+/** Everything a release needs once the terms allow it. */
+export interface ReleasePlan {
+  agreement: AgreementSummary;
+  version: AgreementVersion;
+  terms: AgreementTerms;
+  dataset: DatasetTerms;
+  datasetId: string;
+  datasetSlug: string;
+  purpose: string;
+  /** Fields released, in the agreement's order. */
+  fields: TableSchemaField[];
+  recipientOrganisationId: string;
+}
+
+const STATUS_REFUSALS: Record<string, RefusalCode> = {
+  draft: 'agreement_not_active',
+  awaiting_approval: 'agreement_not_active',
+  suspended: 'agreement_suspended',
+  terminated: 'agreement_terminated',
+  expired: 'agreement_expired',
+  lapsed_review: 'agreement_review_overdue',
+};
+
+/** Checks status and dates against the clock; used per request and per export chunk. */
+export function checkInForce(agreement: { reference: string; status: string }, terms: AgreementTerms, now: Date): void {
+  const statusCode = STATUS_REFUSALS[agreement.status];
+  if (statusCode) {
+    throw refusal(statusCode, `Agreement ${agreement.reference} is ${agreement.status.replace('_', ' ')}, so no data can be released under it.`);
+  }
+  switch (dateState(terms, now)) {
+    case 'not_started':
+      throw refusal('agreement_not_started', `Agreement ${agreement.reference} starts on ${terms.startDate}; no data can be released before then.`);
+    case 'expired':
+      throw refusal('agreement_expired', `Agreement ${agreement.reference} ended on ${terms.endDate}; no data can be released after it ends.`);
+    case 'review_overdue':
+      throw refusal('agreement_review_overdue', `Agreement ${agreement.reference} was due for review on ${terms.reviewDate}; releases stop until a reviewed version is approved.`);
+    case 'in_force':
+      return;
+  }
+}
+
+/**
+ * Resolves the agreement, dataset and fields for a recipient and checks every term. Runs in the transaction `trx`,
+ * which starts in the recipient's scope (so row-level security decides what the recipient can see) and is left in the
+ * provider's scope, where the release reads the dataset.
+ */
+export async function authoriseRelease(trx: Kysely<DB>, request: ReleaseRequest, now: Date): Promise<ReleasePlan> {
+  await setOrganisation(trx, request.recipientOrganisationId);
+  const agreement = await agreements.findAgreementByReference(trx, request.agreementReference);
+  if (!agreement) throw notFound('agreement_not_found', `No agreement with the reference ${request.agreementReference} names your organisation.`);
+  const versions = await agreements.listVersions(trx, agreement.id);
+  const version = versions.find((candidate) => candidate.id === agreement.versionInForceId);
+  const recipientOf = (terms: AgreementTerms): Party | undefined =>
+    terms.parties.find((party) => party.organisationId === request.recipientOrganisationId && party.sharingRole === 'recipient');
+  if (!version || !recipientOf(version.terms)) {
+    if (!version && versions.some((candidate) => recipientOf(candidate.terms))) {
+      throw refusal('agreement_not_active', `Agreement ${agreement.reference} has no approved version in force, so no data can be released under it.`);
+    }
+    throw refusal('not_a_recipient', `Your organisation is not a recipient under agreement ${agreement.reference}.`);
+  }
+  const terms = version.terms;
+  checkInForce(agreement, terms, now);
+
+  if (request.purpose === undefined || request.purpose.trim() === '') {
+    throw validationError('purpose_missing', `State the purpose of the request in the Civic-Purpose header, one of: ${terms.purposes.join(', ')}.`);
+  }
+  const purpose = request.purpose.trim();
+  if (!(terms.purposes as string[]).includes(purpose)) {
+    throw refusal('purpose_not_agreed', `"${purpose}" is not a purpose of agreement ${agreement.reference}. The agreed purposes are: ${terms.purposes.join(', ')}.`);
+  }
+
+  await setOrganisation(trx, agreement.organisationId);
+  const datasetRow = await trx
+    .selectFrom('datasets')
+    .select(['id', 'slug'])
+    .where((eb) => (/^[0-9a-f-]{36}$/i.test(request.dataset) ? eb('id', '=', request.dataset) : eb('slug', '=', request.dataset)))
+    .where('organisation_id', '=', agreement.organisationId)
+    .executeTakeFirst();
+  const dataset = datasetRow ? terms.datasets.find((candidate) => candidate.datasetId === datasetRow.id) : undefined;
+  if (!datasetRow || !dataset) {
+    throw refusal('dataset_not_agreed', `Agreement ${agreement.reference} does not cover a dataset "${request.dataset}". The agreement page lists the datasets it covers.`);
+  }
+
+  const requested = request.fields ?? dataset.fields;
+  for (const field of requested) {
+    if (!dataset.fields.includes(field)) {
+      throw refusal('field_not_agreed', `The field "${field}" is not released under agreement ${agreement.reference}. The agreed fields are: ${dataset.fields.join(', ')}.`);
+    }
+  }
+  const ordered = dataset.fields.filter((field) => requested.includes(field));
+  return {
+    agreement,
+    version,
+    terms,
+    dataset,
+    datasetId: datasetRow.id,
+    datasetSlug: datasetRow.slug,
+    purpose,
+    fields: ordered.map((name) => ({ name, title: name, type: 'string' as const })),
+    recipientOrganisationId: request.recipientOrganisationId,
+  };
+}
+
+/** Loads a version of the dataset (the current one when `version` is absent) in the provider's scope. */
+export async function loadResource(trx: Kysely<DB>, plan: ReleasePlan, version?: number): Promise<ReleaseResource | null> {
+  let query = trx.selectFrom('resources').select(['id', 'version', 'table_name', 'table_schema', 'row_count']).where('dataset_id', '=', plan.datasetId);
+  if (version === undefined) {
+    query = query.where('id', '=', (eb) => eb.selectFrom('datasets').select('current_resource_id').where('id', '=', plan.datasetId));
+  } else query = query.where('version', '=', version);
+  const row = await query.executeTakeFirst();
+  if (!row) return null;
+  return bindResource(plan, { id: row.id, version: row.version, tableName: row.table_name, schema: row.table_schema as TableSchema, rowCount: Number(row.row_count) });
+}
+
+/** The next version after `version`, for the change feed. */
+export async function loadNextResource(trx: Kysely<DB>, plan: ReleasePlan, afterVersion: number): Promise<ReleaseResource | null> {
+  const row = await trx
+    .selectFrom('resources')
+    .select(['id', 'version', 'table_name', 'table_schema', 'row_count'])
+    .where('dataset_id', '=', plan.datasetId)
+    .where('version', '>', afterVersion)
+    .orderBy('version')
+    .limit(1)
+    .executeTakeFirst();
+  if (!row) return null;
+  return bindResource(plan, { id: row.id, version: row.version, tableName: row.table_name, schema: row.table_schema as TableSchema, rowCount: Number(row.row_count) });
+}
+
+/** Checks the agreed fields and filter against this version's schema and types the released fields from it. */
+function bindResource(plan: ReleasePlan, resource: ReleaseResource): ReleaseResource {
+  const problems = checkDatasetTerms(plan.dataset, resource.schema, 'dataset');
+  if (problems.length > 0) {
+    throw new AppError('conflict', 'dataset_version_incompatible', `Version ${resource.version} of the dataset no longer matches agreement ${plan.agreement.reference}: ${problems[0]!.message}. Ask the provider to amend the agreement.`);
+  }
+  const byName = new Map(resource.schema.fields.map((field) => [field.name, field]));
+  plan.fields = plan.fields.map((field) => byName.get(field.name)!);
+  return resource;
+}

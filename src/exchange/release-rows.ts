@@ -1,0 +1,75 @@
+import { sql, type Kysely } from 'kysely';
+import { compileRowFilter } from '../agreements/row-filter.ts';
+import type { DB } from '../db/schema.ts';
+import type { KeyRing } from '../keys/key-ring.ts';
+import { Pseudonymiser } from './pseudonym.ts';
+import type { ReleasePlan, ReleaseResource } from './release-policy.ts';
+
+/** One page of released rows: the values shaped for the recipient and the subjects for the disclosure log. */
+export interface ReleasedPage {
+  records: Array<Record<string, unknown>>;
+  subjects: Array<{ kind: 'nhs_number' | 'person_id' | 'email'; value: string }>;
+  /** `_id` of the last row read; the next page starts after it. */
+  lastId: number | null;
+}
+
+/**
+ * Reads rows of a dataset version in `_id` order after `afterId`, with the agreement's row filter in the SQL, and
+ * shapes them: only the released fields, with pseudonymised fields replaced. The subject field is read for the
+ * disclosure log even when it is not released. Runs in the provider's scope.
+ */
+export class RowReader {
+  readonly #pseudonymiser: Pseudonymiser;
+
+  constructor(
+    keys: KeyRing,
+    private readonly plan: ReleasePlan,
+    private readonly resource: ReleaseResource,
+  ) {
+    this.#pseudonymiser = new Pseudonymiser(keys, plan.agreement.id);
+  }
+
+  async readPage(trx: Kysely<DB>, afterId: number, limit: number): Promise<ReleasedPage> {
+    const { dataset } = this.plan;
+    const names = new Set(this.plan.fields.map((field) => field.name));
+    if (dataset.subject) names.add(dataset.subject.field);
+    const columns = [sql.id('_id'), ...[...names].map((name) => sql.id(name))];
+    const conditions = [sql<boolean>`${sql.id('_id')} > ${afterId}`];
+    if (dataset.rowFilter) conditions.push(compileRowFilter(dataset.rowFilter, this.resource.schema));
+    const table = sql.id('datastore', this.resource.tableName);
+    const { rows } = await sql<Record<string, unknown>>`
+      select ${sql.join(columns)} from ${table}
+      where ${sql.join(conditions, sql` and `)}
+      order by ${sql.id('_id')} limit ${limit}`.execute(trx);
+    return this.shape(rows);
+  }
+
+  shape(rows: Array<Record<string, unknown>>): ReleasedPage {
+    const pseudonymised = new Map(this.plan.dataset.pseudonymise.map((entry) => [entry.field, entry.normalise]));
+    const subject = this.plan.dataset.subject;
+    const records: Array<Record<string, unknown>> = [];
+    const subjects: ReleasedPage['subjects'] = [];
+    let lastId: number | null = null;
+    for (const row of rows) {
+      const record: Record<string, unknown> = {};
+      for (const field of this.plan.fields) {
+        const value = row[field.name] ?? null;
+        const normalisation = pseudonymised.get(field.name);
+        record[field.name] = normalisation ? this.#pseudonymiser.pseudonymise(value, normalisation) : value;
+      }
+      records.push(record);
+      if (subject) {
+        const value = row[subject.field];
+        if (value !== null && value !== undefined && String(value).trim() !== '') subjects.push({ kind: subject.kind, value: String(value) });
+      }
+      lastId = Number(row._id);
+    }
+    return { records, subjects, lastId };
+  }
+}
+
+/** Fields as the response describes them, so a recipient knows which values are pseudonyms. */
+export function describeFields(plan: ReleasePlan): Array<{ name: string; type: string; pseudonymised: boolean }> {
+  const pseudonymised = new Set(plan.dataset.pseudonymise.map((entry) => entry.field));
+  return plan.fields.map((field) => ({ name: field.name, type: pseudonymised.has(field.name) ? 'string' : field.type, pseudonymised: pseudonymised.has(field.name) }));
+}

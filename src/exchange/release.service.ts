@@ -1,0 +1,174 @@
+import type { Kysely } from 'kysely';
+import type { DisclosureLog } from '../audit/disclosure.repository.ts';
+import type { Database } from '../db/database.ts';
+import type { DB } from '../db/schema.ts';
+import { AppError, validationError } from '../errors.ts';
+import type { Clock } from '../jobs/job-queue.ts';
+import type { KeyRing } from '../keys/key-ring.ts';
+import { CursorCodec } from './cursor.ts';
+import { authoriseRelease, loadNextResource, loadResource, type ReleasePlan, type ReleaseRequest, type ReleaseResource } from './release-policy.ts';
+import { describeFields, RowReader, type ReleasedPage } from './release-rows.ts';
+
+/** The organisation, token and request behind a release. */
+export interface Caller {
+  organisationId: string;
+  userId: string;
+  tokenId: string | null;
+  requestId: string;
+}
+
+export const DEFAULT_PAGE_SIZE = 1000;
+export const MAX_PAGE_SIZE = 10_000;
+
+export interface RecordsPage {
+  agreement: { reference: string; version: number };
+  dataset: { slug: string; version: number };
+  purpose: string;
+  fields: Array<{ name: string; type: string; pseudonymised: boolean }>;
+  records: Array<Record<string, unknown>>;
+  /** Cursor for the next page; null on the last page. */
+  next_cursor: string | null;
+}
+
+export interface ChangesPage extends RecordsPage {
+  /** Cursor to pass as `since` next time; present even when nothing changed. */
+  next_cursor: string;
+  /** Whether more rows are ready now; when false, call again later with `next_cursor`. */
+  has_more: boolean;
+}
+
+/**
+ * Releases data to recipients under agreements: one page of records, a page of the change feed, and (in
+ * export.service.ts) whole exports. Each release checks the terms, reads and shapes the rows and writes the
+ * disclosure record in one transaction, so data never leaves without its record.
+ */
+export class ReleaseService {
+  readonly cursors: CursorCodec;
+
+  constructor(
+    readonly db: Database,
+    readonly keys: KeyRing,
+    readonly disclosures: DisclosureLog,
+    readonly clock: Clock = () => new Date(),
+  ) {
+    this.cursors = new CursorCodec(keys);
+  }
+
+  async records(caller: Caller, request: ReleaseRequest, options: { cursor?: string; limit?: number }): Promise<RecordsPage> {
+    const limit = pageSize(options.limit);
+    return this.db.app.transaction().execute(async (trx) => {
+      const plan = await authoriseRelease(trx, toRequest(caller, request), this.clock());
+      const scope = `${plan.agreement.id}:${plan.datasetId}:records`;
+      let position = { version: 0, lastId: 0 };
+      if (options.cursor !== undefined) {
+        const decoded = this.cursors.decode(scope, options.cursor);
+        if (!decoded) throw invalidCursor('cursor');
+        position = decoded;
+      }
+      const resource = await loadResource(trx, plan, options.cursor === undefined ? undefined : position.version);
+      if (!resource) throw noData(plan, options.cursor !== undefined);
+      const page = await new RowReader(this.keys, plan, resource).readPage(trx, position.lastId, limit);
+      await this.disclose(trx, caller, plan, resource, page);
+      const more = page.records.length === limit && page.lastId !== null;
+      return {
+        ...describePage(plan, resource),
+        records: page.records,
+        next_cursor: more ? this.cursors.encode(scope, { version: resource.version, lastId: page.lastId! }) : null,
+      };
+    });
+  }
+
+  /**
+   * The change feed: rows of dataset versions newer than the cursor, version by version in `_id` order. Without
+   * `since` it starts at the beginning of the current version.
+   */
+  async changes(caller: Caller, request: ReleaseRequest, options: { since?: string; limit?: number }): Promise<ChangesPage> {
+    const limit = pageSize(options.limit);
+    return this.db.app.transaction().execute(async (trx) => {
+      const plan = await authoriseRelease(trx, toRequest(caller, request), this.clock());
+      const scope = `${plan.agreement.id}:${plan.datasetId}:changes`;
+      let resource: ReleaseResource | null;
+      let afterId = 0;
+      if (options.since === undefined) {
+        resource = await loadResource(trx, plan);
+        if (!resource) throw noData(plan, false);
+      } else {
+        const position = this.cursors.decode(scope, options.since);
+        if (!position) throw invalidCursor('since');
+        resource = await loadResource(trx, plan, position.version);
+        afterId = position.lastId;
+        // `_id` numbers a version's rows 1..row_count, so a cursor at row_count has read the whole version, which
+      // hands over to the next version if there is one.
+        if (!resource || afterId >= resource.rowCount) {
+          const next = await loadNextResource(trx, plan, position.version);
+          if (next) {
+            resource = next;
+            afterId = 0;
+          } else if (!resource) throw noData(plan, true);
+        }
+      }
+      const page = await new RowReader(this.keys, plan, resource).readPage(trx, afterId, limit);
+      if (page.records.length > 0) await this.disclose(trx, caller, plan, resource, page);
+      const lastId = page.lastId ?? Math.max(afterId, resource.rowCount);
+      const hasMore = page.records.length === limit || (await loadNextResource(trx, plan, resource.version)) !== null;
+      return {
+        ...describePage(plan, resource),
+        records: page.records,
+        next_cursor: this.cursors.encode(scope, { version: resource.version, lastId }),
+        has_more: hasMore,
+      };
+    });
+  }
+
+  /** Writes the disclosure record of one release in the release's transaction. */
+  async disclose(trx: Kysely<DB>, caller: Caller, plan: ReleasePlan, resource: ReleaseResource, page: ReleasedPage): Promise<void> {
+    await this.disclosures.appendDisclosure(trx, {
+      organisationId: plan.agreement.organisationId,
+      recipientOrganisationId: caller.organisationId,
+      agreementId: plan.agreement.id,
+      agreementVersion: plan.version.version,
+      purpose: plan.purpose,
+      datasetId: plan.datasetId,
+      resourceId: resource.id,
+      fields: plan.fields.map((field) => field.name),
+      rowCount: page.records.length,
+      occurredAt: this.clock(),
+      requestId: caller.requestId,
+      subjects: page.subjects,
+      actorUserId: caller.userId,
+      actorKind: 'token',
+    });
+  }
+}
+
+export function toRequest(caller: Caller, request: ReleaseRequest): ReleaseRequest {
+  return { ...request, recipientOrganisationId: caller.organisationId };
+}
+
+export function describePage(plan: ReleasePlan, resource: ReleaseResource): Omit<RecordsPage, 'records' | 'next_cursor'> {
+  return {
+    agreement: { reference: plan.agreement.reference, version: plan.version.version },
+    dataset: { slug: plan.datasetSlug, version: resource.version },
+    purpose: plan.purpose,
+    fields: describeFields(plan),
+  };
+}
+
+function pageSize(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw validationError('invalid_limit', `The limit ${limit} is not valid. Use a whole number from 1 to ${MAX_PAGE_SIZE}.`, [{ field: 'limit', message: `Use a whole number from 1 to ${MAX_PAGE_SIZE}` }]);
+  }
+  return limit;
+}
+
+function invalidCursor(parameter: string): AppError {
+  return validationError('invalid_cursor', `The ${parameter} value is not a cursor issued for this agreement and dataset. Start again without it.`, [{ field: parameter, message: 'Not a valid cursor' }]);
+}
+
+function noData(plan: ReleasePlan, versionGone: boolean): AppError {
+  return versionGone
+    ? new AppError('conflict', 'dataset_version_gone', `The dataset version the cursor points to no longer exists. Start again without the cursor.`)
+    : new AppError('not_found', 'dataset_has_no_data', `Dataset ${plan.datasetSlug} has no data loaded yet.`);
+}
+

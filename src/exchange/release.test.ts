@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { testEngines } from '../../test/helpers/engines.ts';
+import { startTestServer } from '../../test/helpers/services.ts';
+import { activeAgreement, AGREEMENT_REFERENCE, buildScenario, DATASET_SLUG, type Scenario } from '../../test/fixtures/social-care/scenario.ts';
+import type { RunningServer } from '../main.ts';
+import type { Services } from '../services.ts';
+import { exchangeTestServices, TestClock } from './exchange.test-support.ts';
+import { contentDigest, parseSignature, readPublicKey, verifyDigestSignature } from './signing.ts';
+
+const IN_FORCE = '2026-12-04T12:00:00Z';
+
+for (const engine of testEngines()) {
+  describe(`exchange release on ${engine.name}`, () => {
+    let handle: Awaited<ReturnType<typeof engine.create>>;
+    let services: Services;
+    let server: RunningServer;
+    let scenario: Scenario;
+    let logLines: string[];
+    const clock = new TestClock(IN_FORCE);
+    const recordsPath = `/api/v1/exchange/agreements/${AGREEMENT_REFERENCE}/datasets/${DATASET_SLUG}/records`;
+
+    before(async () => {
+      handle = await engine.create();
+      ({ services, logLines } = exchangeTestServices(handle.db, clock));
+      scenario = await buildScenario(services);
+      await activeAgreement(services, scenario);
+      server = await startTestServer(services);
+    });
+    after(async () => {
+      await server.close();
+      await handle.drop();
+    });
+
+    const get = (path: string, token: string, purpose: string | null = 'direct_care') =>
+      fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}`, ...(purpose === null ? {} : { 'civic-purpose': purpose }) } });
+
+    async function refusal(path: string, token: string, purpose: string | null = 'direct_care'): Promise<{ status: number; code: string; message: string }> {
+      const response = await get(path, token, purpose);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      return { status: response.status, code: body.error.code, message: body.error.message };
+    }
+
+    test('records carry only the agreed fields', async () => {
+      clock.now = new Date(IN_FORCE);
+      const response = await get(`${recordsPath}?limit=25`, scenario.trust.token);
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { records: Array<Record<string, unknown>>; next_cursor: string | null; agreement: { version: number } };
+      assert.equal(body.records.length, 25);
+      assert.equal(body.agreement.version, 1);
+      assert.deepEqual(Object.keys(body.records[0]!), ['person_id', 'nhs_number', 'date_of_birth', 'postcode', 'locality', 'care_package', 'start_date', 'weekly_cost']);
+      assert.match(String(body.records[0]!.nhs_number), /^[0-9a-f]{64}$/);
+      assert.ok(body.next_cursor);
+      const second = (await (await get(`${recordsPath}?limit=25&cursor=${encodeURIComponent(body.next_cursor)}`, scenario.trust.token)).json()) as { records: Array<{ person_id: string }> };
+      assert.equal(second.records.length, 25);
+      assert.notEqual(second.records[0]!.person_id, body.records[0]!.person_id);
+    });
+
+    test('response digest and signature verify', async () => {
+      clock.now = new Date(IN_FORCE);
+      const response = await get(`${recordsPath}?limit=5`, scenario.trust.token);
+      const body = Buffer.from(await response.arrayBuffer());
+      const digest = response.headers.get('content-digest')!;
+      assert.equal(digest, contentDigest(body));
+      const signature = parseSignature(response.headers.get('civic-signature')!)!;
+      const keys = (await (await fetch(`${server.url}/api/v1/exchange/signing-keys`)).json()) as { keys: Array<{ kid: string }> };
+      assert.equal(keys.keys[0]!.kid, signature.keyId);
+      const publicKey = readPublicKey(JSON.stringify(keys.keys[0]));
+      assert.equal(verifyDigestSignature(digest, signature.signature, publicKey), true);
+      assert.equal(verifyDigestSignature(contentDigest(Buffer.concat([body, Buffer.from(' ')])), signature.signature, publicKey), false);
+    });
+
+    test('refuses a caller that is not a recipient', async () => {
+      clock.now = new Date(IN_FORCE);
+      const result = await refusal(recordsPath, scenario.police.token);
+      assert.equal(result.status, 403);
+      assert.equal(result.code, 'not_a_recipient');
+    });
+
+    test('refuses a purpose that is not agreed', async () => {
+      clock.now = new Date(IN_FORCE);
+      const result = await refusal(recordsPath, scenario.trust.token, 'fraud_prevention');
+      assert.equal(result.status, 403);
+      assert.equal(result.code, 'purpose_not_agreed');
+      assert.match(result.message, /fraud_prevention/);
+      const missing = await refusal(recordsPath, scenario.trust.token, null);
+      assert.equal(missing.status, 400);
+      assert.equal(missing.code, 'purpose_missing');
+    });
+
+    test('refuses a field outside the agreement', async () => {
+      clock.now = new Date(IN_FORCE);
+      const result = await refusal(`${recordsPath}?fields=person_id,social_worker_notes`, scenario.trust.token);
+      assert.equal(result.status, 403);
+      assert.equal(result.code, 'field_not_agreed');
+      assert.match(result.message, /"social_worker_notes"/);
+      const subset = (await (await get(`${recordsPath}?fields=care_package,person_id&limit=2`, scenario.trust.token)).json()) as { records: Array<Record<string, unknown>> };
+      assert.deepEqual(Object.keys(subset.records[0]!), ['person_id', 'care_package']);
+    });
+
+    test('refuses before the start date', async () => {
+      clock.now = new Date('2025-12-31T23:30:00Z');
+      const result = await refusal(recordsPath, scenario.trust.token);
+      assert.equal(result.status, 403);
+      assert.equal(result.code, 'agreement_not_started');
+    });
+
+    test('refuses after the end date', async () => {
+      clock.now = new Date('2028-01-01T00:30:00Z');
+      const result = await refusal(recordsPath, scenario.trust.token);
+      assert.equal(result.status, 403);
+      assert.equal(result.code, 'agreement_expired');
+    });
+
+    test('refuses past the review date', async () => {
+      clock.now = new Date('2027-07-01T09:00:00Z');
+      const result = await refusal(recordsPath, scenario.trust.token);
+      assert.equal(result.status, 403);
+      assert.equal(result.code, 'agreement_review_overdue');
+    });
+
+    test('refuses while suspended', async () => {
+      clock.now = new Date(IN_FORCE);
+      await services.exchange.workflow.suspend(scenario.trust.dpo.actor, AGREEMENT_REFERENCE, 'Suspected breach under investigation');
+      const result = await refusal(recordsPath, scenario.trust.token);
+      assert.equal(result.status, 403);
+      assert.equal(result.code, 'agreement_suspended');
+      await services.exchange.workflow.resume(scenario.council.dpo.actor, AGREEMENT_REFERENCE, 'Investigation closed');
+      assert.equal((await get(recordsPath, scenario.trust.token)).status, 200);
+    });
+
+    test('refuses under an agreement not yet approved', async () => {
+      clock.now = new Date(IN_FORCE);
+      await services.exchange.agreements.createDraft(scenario.council.dpo.actor, 'THR-ISA-2026-099', (await import('../../test/fixtures/social-care/scenario.ts')).directCareTerms(scenario));
+      const result = await refusal(`/api/v1/exchange/agreements/THR-ISA-2026-099/datasets/${DATASET_SLUG}/records`, scenario.trust.token);
+      assert.equal(result.status, 403);
+      assert.equal(result.code, 'agreement_not_active');
+    });
+
+    test('refuses a token without the exchange scope', async () => {
+      const readToken = await services.tokens.create(
+        { via: 'session', userId: scenario.trust.analyst.userId, organisationId: scenario.trust.id, roles: ['analyst'], scopes: null, platformAdmin: false, sessionId: null, tokenId: null },
+        { name: 'Read only', scopes: ['read'] },
+      );
+      const result = await refusal(recordsPath, readToken.token);
+      assert.equal(result.status, 403);
+      assert.equal(result.code, 'token_scope');
+      const anonymous = await fetch(`${server.url}${recordsPath}`, { headers: { 'civic-purpose': 'direct_care' } });
+      assert.equal(anonymous.status, 401);
+    });
+
+    test('each release writes a disclosure record', async () => {
+      clock.now = new Date(IN_FORCE);
+      const response = await fetch(`${server.url}${recordsPath}?limit=7`, { headers: { authorization: `Bearer ${scenario.trust.token}`, 'civic-purpose': 'direct_care', 'x-request-id': 'disclosure-check-0001' } });
+      assert.equal(response.status, 200);
+      const rows = await services.db.owner.selectFrom('disclosures').selectAll().where('request_id', '=', 'disclosure-check-0001').execute();
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]!.recipient_organisation_id, scenario.trust.id);
+      assert.equal(Number(rows[0]!.row_count), 7);
+      assert.equal(Number(rows[0]!.subject_count), 7);
+      assert.equal(rows[0]!.purpose, 'direct_care');
+      assert.equal(rows[0]!.agreement_version, 1);
+      assert.deepEqual(rows[0]!.fields, ['person_id', 'nhs_number', 'date_of_birth', 'postcode', 'locality', 'care_package', 'start_date', 'weekly_cost']);
+    });
+
+    test('log lines never hold a clear NHS number', () => {
+      const text = logLines.join('');
+      assert.ok(text.length > 0);
+      assert.doesNotMatch(text, /999 ?\d{3} ?\d{4}/);
+    });
+  });
+}
