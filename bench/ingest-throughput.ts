@@ -23,12 +23,12 @@ async function writeFile(): Promise<void> {
     const amount = pounds >= 1000 ? `"${Math.floor(pounds / 1000)},${String(pounds % 1000).padStart(3, '0')}.${String(i % 100).padStart(2, '0')}"` : `${pounds}.${String(i % 100).padStart(2, '0')}`;
     lines.push(`18,Thurrock Council,${day}/04/2025,TRN${i},INV-${i % 9973},${amount},Supplier ${i % 4999} Ltd,${100000 + (i % 4999)},GB${123456789 + (i % 1000)},Adults Housing and Health,Agency staff,A${11000 + (i % 90)},"Business Entities (Sole Trade, Partnership, Ltd)"`);
     if (lines.length === 10_000) {
-      if (!out.write(lines.join('\r\n') + '\r\n')) await new Promise((resolve) => out.once('drain', resolve));
+      if (!out.write(lines.join('\r\n') + '\r\n')) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
       lines = [];
     }
   }
   if (lines.length > 0) out.write(lines.join('\r\n') + '\r\n');
-  await new Promise((resolve) => out.end(resolve));
+  await new Promise<void>((resolve) => out.end(() => resolve()));
 }
 
 function megabytes(bytes: number): string {

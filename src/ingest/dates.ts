@@ -1,6 +1,6 @@
 /**
  * Dates and timestamps in the forms UK files use. Formats follow strftime (`%d/%m/%Y`), the notation Table Schema uses
- * for `format`. Slash and dash dates are read day first (`05/04/2025` is 5 April 2025); month-first is tried only
+ * for `format`. Slash and dash dates are read day first, so `05/04/2025` is 5 April 2025. Month-first is tried only
  * after every day-first format has failed on some value of the column.
  */
 

@@ -1,7 +1,7 @@
 /**
- * Type inference over every value of a column. Each column keeps the set of types (and date formats) that every value
- * so far fits; a value that breaks one removes it, and the narrowest survivor wins: integer, number, boolean, date,
- * datetime, then string.
+ * Type inference over every value of a column. Each column keeps the set of types and date formats that every value so
+ * far fits, and a value that breaks one removes it. At the end the narrowest survivor wins, in the order integer,
+ * number, boolean, date, datetime, string.
  */
 import { compileDateFormat, compileDatetimeFormat, DATE_FORMATS, DATETIME_FORMATS, type DateParser } from './dates.ts';
 import { parseBoolean } from './converters.ts';

@@ -1,6 +1,6 @@
 /**
- * Where the table sits in a file: the header row below any title, blank and note rows, and the summary and footer rows
- * after the data that are not part of the table.
+ * Table layout detection: the header row below any title, blank and note rows, and the summary and footer rows after
+ * the data that are not part of the table.
  */
 import type { SourceRecord } from './csv-tokenizer.ts';
 import { parseDecimal, type DecimalMark } from './numbers.ts';
@@ -141,7 +141,7 @@ function firstNonBlank(cells: string[]): string | undefined {
   return undefined;
 }
 
-/** A row with at most two cells filled, in a table wide enough that such a row is not ordinary data. */
+/** Returns true for a row with at most two cells filled, in a table wide enough that such a row is not ordinary data. */
 function isSparse(cells: string[], width: number): boolean {
   const filled = nonBlankCount(cells);
   return filled <= 2 && filled * 2 < width;
