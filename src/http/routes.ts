@@ -4,6 +4,7 @@ import { auditRoutes } from '../audit/audit.routes.ts';
 import { ckanRoutes } from '../ckan-api/ckan.routes.ts';
 import { exchangeRoutes } from '../exchange/exchange.routes.ts';
 import { uploadRoutes } from '../catalogue/upload.routes.ts';
+import { registerPortal } from '../portal/portal.plugin.ts';
 import type { Services } from '../services.ts';
 
 /**
@@ -12,6 +13,7 @@ import type { Services } from '../services.ts';
  */
 export async function registerFeatureRoutes(app: FastifyInstance, services: Services): Promise<void> {
   await app.register(async (instance) => accountRoutes(instance, services));
+  await app.register(async (instance) => registerPortal(instance, services));
   await app.register(async (instance) => uploadRoutes(instance, services));
   await app.register(async (instance) => auditRoutes(instance, services));
   await app.register(async (instance) => ckanRoutes(instance, services));

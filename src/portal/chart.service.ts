@@ -1,0 +1,125 @@
+import { sql } from 'kysely';
+import type { ResourceVersion } from '../catalogue/catalogue.types.ts';
+import { loadDatastoreTable } from '../ckan-api/datastore-table.ts';
+import type { Database } from '../db/database.ts';
+import { withOrganisation } from '../db/tenant.ts';
+import type { TableSchemaField } from '../ingest/table-schema.ts';
+import { badParameter, choice, singleValue, type QueryValues } from './query-params.ts';
+
+export type ChartType = 'bar' | 'line';
+export type Aggregate = 'sum' | 'count' | 'mean';
+
+/** Most groups a chart shows; a grouping column with more values shows the largest ones and says so. */
+export const MAX_GROUPS = 20;
+/** Most months a monthly chart shows: ten years. */
+export const MAX_MONTHS = 120;
+
+export interface ChartRequest {
+  /** The numeric column summed or averaged; null when counting rows. */
+  value: TableSchemaField | null;
+  group: { kind: 'column'; field: TableSchemaField } | { kind: 'month'; field: TableSchemaField };
+  type: ChartType;
+  aggregate: Aggregate;
+}
+
+export interface ChartPoint {
+  label: string;
+  value: number;
+}
+
+export interface ChartData {
+  points: ChartPoint[];
+  /** Whether there were more groups than the chart shows. */
+  truncated: boolean;
+}
+
+const NUMERIC = new Set(['integer', 'number']);
+const DATES = new Set(['date', 'datetime']);
+
+export function numericFields(version: ResourceVersion): TableSchemaField[] {
+  return version.tableSchema.fields.filter((field) => NUMERIC.has(field.type));
+}
+
+/** Columns to group by: text, whole numbers and yes-or-no columns. */
+export function groupFields(version: ResourceVersion): TableSchemaField[] {
+  return version.tableSchema.fields.filter((field) => field.type === 'string' || field.type === 'boolean' || field.type === 'integer');
+}
+
+export function dateFields(version: ResourceVersion): TableSchemaField[] {
+  return version.tableSchema.fields.filter((field) => DATES.has(field.type));
+}
+
+/**
+ * Reads the chart parameters against the version's columns. Absent parameters get defaults (the first numeric
+ * column summed, grouped by the first text column, as bars); a wrong one raises a 400 naming it and the choices.
+ */
+export function readChartRequest(version: ResourceVersion, query: QueryValues): ChartRequest {
+  const fields = version.tableSchema.fields;
+  const byName = new Map(fields.map((field) => [field.name, field]));
+  const numeric = numericFields(version);
+  const aggregate = choice(query, 'agg', ['sum', 'count', 'mean'] as const, numeric.length > 0 ? 'sum' : 'count');
+  const type = choice(query, 'type', ['bar', 'line'] as const, 'bar');
+
+  let value: TableSchemaField | null = null;
+  const valueName = singleValue(query, 'value');
+  if (valueName !== undefined && valueName !== '') {
+    const field = byName.get(valueName);
+    if (!field) throw badParameter('value', `"${valueName}" is not a column of this dataset. Use a numeric column: ${numeric.map((f) => f.name).join(', ') || 'this dataset has none, so use agg=count'}.`);
+    if (!NUMERIC.has(field.type)) throw badParameter('value', `Column "${valueName}" holds ${field.type} values, not numbers. Use a numeric column: ${numeric.map((f) => f.name).join(', ') || 'this dataset has none, so use agg=count'}.`);
+    value = field;
+  } else if (aggregate !== 'count') {
+    value = numeric[0] ?? null;
+    if (!value) throw badParameter('agg', `This dataset has no numeric column to ${aggregate === 'sum' ? 'add up' : 'average'}. Use agg=count.`);
+  }
+
+  const groupName = singleValue(query, 'group');
+  let group: ChartRequest['group'];
+  if (groupName === undefined || groupName === '') {
+    const fallback = groupFields(version).find((field) => field.type === 'string') ?? groupFields(version)[0];
+    const date = dateFields(version)[0];
+    if (fallback) group = { kind: 'column', field: fallback };
+    else if (date) group = { kind: 'month', field: date };
+    else throw badParameter('group', 'This dataset has no column to group by.');
+  } else if (groupName.startsWith('month:')) {
+    const field = byName.get(groupName.slice('month:'.length));
+    if (!field || !DATES.has(field.type)) {
+      throw badParameter('group', `"${groupName}" does not name a date column. Use month: and one of: ${dateFields(version).map((f) => f.name).join(', ') || 'none (this dataset has no date column)'}.`);
+    }
+    group = { kind: 'month', field };
+  } else {
+    const field = byName.get(groupName);
+    if (!field) throw badParameter('group', `"${groupName}" is not a column of this dataset. Use one of: ${groupFields(version).map((f) => f.name).join(', ')}, or month: and a date column.`);
+    group = { kind: 'column', field };
+  }
+  return { value, group, type, aggregate };
+}
+
+/**
+ * Groups the version's rows in SQL and returns one point per group: months in date order, other groups largest
+ * first. Runs as the visitor's organisation, so the resource must be visible to them.
+ */
+export async function chartData(db: Database, viewer: string | null, version: ResourceVersion, request: ChartRequest): Promise<ChartData> {
+  return withOrganisation(db.app, viewer, async (trx) => {
+    const table = await loadDatastoreTable(trx, version.id);
+    const target = sql.id('datastore', table.tableName);
+    const valueColumn = request.value ? sql.id(request.value.name) : null;
+    const measure =
+      request.aggregate === 'count' || !valueColumn
+        ? sql`count(*)`
+        : request.aggregate === 'sum'
+          ? sql`coalesce(sum(${valueColumn}), 0)`
+          : sql`avg(${valueColumn})`;
+    const groupColumn = sql.id(request.group.field.name);
+    const isMonth = request.group.kind === 'month';
+    const label = isMonth ? sql`to_char(date_trunc('month', ${groupColumn}), 'YYYY-MM')` : sql`coalesce(${groupColumn}::text, '')`;
+    const where = isMonth ? sql`where ${groupColumn} is not null` : sql``;
+    const limit = (isMonth ? MAX_MONTHS : MAX_GROUPS) + 1;
+    const order = isMonth ? sql`label asc` : sql`value desc nulls last, label asc`;
+    const { rows } = await sql<{ label: string; value: number | string | null }>`
+      select ${label} as label, (${measure})::float8 as value from ${target} ${where}
+      group by 1 order by ${order} limit ${limit}`.execute(trx);
+    const truncated = rows.length === limit;
+    const points = rows.slice(0, limit - 1).map((row) => ({ label: row.label, value: Number(row.value ?? 0) }));
+    return { points, truncated };
+  });
+}
