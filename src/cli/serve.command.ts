@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { seedSampleCatalogue } from '../catalogue/samples.ts';
 import { startServer } from '../main.ts';
 import { UsageError, type Command } from './command.ts';
 import { openServices } from './runtime.ts';
@@ -6,14 +7,24 @@ import { openServices } from './runtime.ts';
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Start the HTTP server (portal, CKAN API and native API)',
-  usage: 'civic serve [--port N] [--host ADDRESS]',
+  usage: 'civic serve [--port N] [--host ADDRESS] [--seed]',
   async run(argv) {
-    const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' } } });
+    const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' }, seed: { type: 'boolean', default: false } } });
     const port = values.port === undefined ? undefined : Number(values.port);
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
       throw new UsageError(`--port is "${values.port}", which is not a port number. Use a whole number from 0 to 65535.`);
     }
     const services = await openServices();
+    // --seed loads the sample catalogue into an empty catalogue before listening, so /healthz answers only once the
+    // samples are there.
+    if (values.seed) {
+      try {
+        await seedSampleCatalogue(services);
+      } catch (error) {
+        await services.db.close();
+        throw error;
+      }
+    }
     const server = await startServer(services, { port: port ?? services.config.port, host: values.host ?? services.config.host });
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
