@@ -9,8 +9,9 @@ import { importCommand } from './import.command.ts';
 import { migrateCommand } from './migrate.command.ts';
 import { publishCommand } from './publish.command.ts';
 import { serveCommand } from './serve.command.ts';
+import { verifyExportCommand } from './verify-export.command.ts';
 
-const commands: Command[] = [serveCommand, adminCommand, auditCommand, importCommand, publishCommand, migrateCommand];
+const commands: Command[] = [serveCommand, adminCommand, auditCommand, importCommand, publishCommand, migrateCommand, verifyExportCommand];
 
 function printHelp(): void {
   const lines = ['Usage: civic COMMAND [options]', '', 'Commands:'];

@@ -26,13 +26,20 @@ export const serveCommand: Command = {
       }
     }
     const server = await startServer(services, { port: port ?? services.config.port, host: values.host ?? services.config.host });
+    // The job worker delivers webhooks and runs the daily agreement check; every instance runs one, and the queue
+    // hands each job to one of them.
+    await services.exchange.scheduleDailyCheck();
+    services.exchange.worker.start();
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         services.logger.info({ signal }, 'server stopping');
-        server.close().then(resolve, (error: unknown) => {
-          services.logger.error({ err: error }, 'server did not stop cleanly');
-          resolve();
-        });
+        services.exchange.worker
+          .stop()
+          .then(() => server.close())
+          .then(resolve, (error: unknown) => {
+            services.logger.error({ err: error }, 'server did not stop cleanly');
+            resolve();
+          });
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));

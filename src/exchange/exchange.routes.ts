@@ -135,4 +135,30 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
       };
     },
   );
+
+  const SubscriptionBody = Type.Object({
+    url: Type.String({ minLength: 1, maxLength: 2000, description: 'https URL that receives POSTed events' }),
+    agreement: Type.Optional(Type.String({ maxLength: 60, description: 'Limit to one agreement reference' })),
+    description: Type.Optional(Type.String({ maxLength: 500 })),
+  });
+
+  // The secret is in this response only; it signs every delivery (Civic-Webhook-Signature: sha256=<hex HMAC of body>).
+  app.post<{ Body: Static<typeof SubscriptionBody> }>('/api/v1/exchange/subscriptions', { ...guarded, schema: { body: SubscriptionBody } }, async (request, reply) => {
+    const input: { url: string; agreementReference?: string; description?: string } = { url: request.body.url };
+    if (request.body.agreement !== undefined) input.agreementReference = request.body.agreement;
+    if (request.body.description !== undefined) input.description = request.body.description;
+    const created = await services.exchange.webhooks.subscribe({ organisationId: request.auth!.organisationId!, userId: request.auth!.userId, requestId: request.id }, input);
+    return reply.status(201).send({ id: created.id, secret: created.secret, signature_header: 'Civic-Webhook-Signature' });
+  });
+
+  app.get('/api/v1/exchange/subscriptions', guarded, async (request) => ({ subscriptions: await services.exchange.webhooks.list(request.auth!.organisationId!) }));
+
+  app.delete<{ Params: { id: string } }>('/api/v1/exchange/subscriptions/:id', { ...guarded, schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }) } }, async (request, reply) => {
+    await services.exchange.webhooks.disable({ organisationId: request.auth!.organisationId!, userId: request.auth!.userId, requestId: request.id }, request.params.id);
+    return reply.status(204).send();
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/exchange/subscriptions/:id/deliveries', { ...guarded, schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }) } }, async (request) => ({
+    deliveries: await services.exchange.webhooks.deliveries(request.auth!.organisationId!, request.params.id),
+  }));
 }

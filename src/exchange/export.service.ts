@@ -160,12 +160,14 @@ export class ExportService {
         .selectFrom('exchange_exports as e')
         .innerJoin('agreements as a', 'a.id', 'e.agreement_id')
         .innerJoin('agreement_versions as v', 'v.id', 'e.agreement_version_id')
-        .innerJoin('resources as r', 'r.id', 'e.resource_id')
-        .select(['e.id', 'e.status', 'e.format', 'e.purpose', 'e.fields', 'e.row_count', 'e.content_digest', 'e.signature', 'e.error_code', 'e.started_at', 'e.finished_at', 'a.reference', 'v.version as agreement_version', 'r.version as dataset_version'])
+        .select(['e.id', 'e.organisation_id', 'e.resource_id', 'e.status', 'e.format', 'e.purpose', 'e.fields', 'e.row_count', 'e.content_digest', 'e.signature', 'e.error_code', 'e.started_at', 'e.finished_at', 'a.reference', 'v.version as agreement_version'])
         .where('e.id', '=', exportId)
         .executeTakeFirst();
       if (!row) throw notFound('export_not_found', `No export has the id ${exportId}.`);
-      return row;
+      // The dataset version is the provider's row; the export record, visible to the recipient, vouches for reading it.
+      await setOrganisation(trx, row.organisation_id);
+      const resource = await trx.selectFrom('resources').select('version').where('id', '=', row.resource_id).executeTakeFirst();
+      return { ...row, dataset_version: resource?.version ?? null };
     });
   }
 }

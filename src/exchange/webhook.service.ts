@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import { sql } from 'kysely';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
@@ -211,6 +211,7 @@ function urlError(message: string) {
 /** Checks a delivery's signature; receivers can copy this logic. */
 export function verifyWebhookSignature(secret: string, body: string, header: string | undefined): boolean {
   if (!header?.startsWith('sha256=')) return false;
-  const expected = createHmac('sha256', secret).update(body).digest('hex');
-  return header.length === expected.length + 7 && header.slice(7) === expected;
+  const expected = Buffer.from(createHmac('sha256', secret).update(body).digest('hex'));
+  const given = Buffer.from(header.slice(7));
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
