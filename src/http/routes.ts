@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { accountRoutes } from '../accounts/accounts.routes.ts';
+import { apiV1Routes } from '../api-v1/api-v1.routes.ts';
+import { registerOpenApi } from '../api-v1/openapi.ts';
 import { auditRoutes } from '../audit/audit.routes.ts';
 import { ckanRoutes } from '../ckan-api/ckan.routes.ts';
 import { exchangeRoutes } from '../exchange/exchange.routes.ts';
@@ -12,10 +14,13 @@ import type { Services } from '../services.ts';
  * hooks (the CKAN envelope, HTML error pages) without touching the others.
  */
 export async function registerFeatureRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  // First, so @fastify/swagger sees every route registered after it.
+  await registerOpenApi(app, services);
   await app.register(async (instance) => accountRoutes(instance, services));
   await app.register(async (instance) => registerPortal(instance, services));
   await app.register(async (instance) => uploadRoutes(instance, services));
   await app.register(async (instance) => auditRoutes(instance, services));
   await app.register(async (instance) => ckanRoutes(instance, services));
+  await app.register(async (instance) => apiV1Routes(instance, services));
   await app.register(async (instance) => exchangeRoutes(instance, services));
 }

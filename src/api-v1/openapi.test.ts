@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { testEngines } from '../../test/helpers/engines.ts';
+import { testServices } from '../../test/helpers/services.ts';
+import { buildApp } from '../http/app.ts';
+
+/** Turns a Fastify route path (/api/v1/datasets/:slug) into its OpenAPI form (/api/v1/datasets/{slug}). */
+function openApiPath(url: string): string {
+  return url.replace(/:(\w+)/g, '{$1}');
+}
+
+/**
+ * Reads Fastify's printed route tree (the only public form of its route table) into method and path pairs. A segment
+ * shared by routes with different parameter names prints as `:a|:b`; each name gives its own path.
+ */
+function routeTable(printed: string): Array<{ method: string; url: string }> {
+  const routes: Array<{ method: string; url: string }> = [];
+  const stack: Array<{ column: number; paths: string[] }> = [];
+  for (const line of printed.split('\n')) {
+    const column = line.search(/[^\s│├└─]/);
+    if (column < 0) continue;
+    const match = /^(\S+)(?: \(([A-Z, ]+)\))?$/.exec(line.slice(column).trim());
+    if (!match) continue;
+    while (stack.length > 0 && stack[stack.length - 1]!.column >= column) stack.pop();
+    const parents = stack[stack.length - 1]?.paths ?? [''];
+    const alternatives = match[1]!.split('|').map((part, index, parts) => (index === 0 ? part : parts[0]!.replace(/:\w+$/, '') + part));
+    const paths = parents.flatMap((parent) => alternatives.map((segment) => `${parent}${segment}`.replace(/\/\/+/g, '/')));
+    stack.push({ column, paths });
+    for (const method of match[2]?.split(', ') ?? []) for (const url of paths) routes.push({ method, url });
+  }
+  return routes;
+}
+
+const [engine] = testEngines();
+
+describe('OpenAPI document', () => {
+  let handle: Awaited<ReturnType<NonNullable<typeof engine>['create']>>;
+  let app: FastifyInstance;
+  const routes: Array<{ method: string; url: string }> = [];
+  before(async () => {
+    handle = await engine!.create();
+    const services = testServices(handle.db, { publicUrl: 'https://data.example.test' });
+    app = await buildApp(services);
+    await app.ready();
+    routes.push(...routeTable(app.printRoutes({ commonPrefix: false })).filter((route) => route.url.startsWith('/api/v1/')));
+  });
+  after(async () => {
+    await app.close();
+    await handle.drop();
+  });
+
+  test('parses as OpenAPI 3.1', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/openapi.json' });
+    assert.equal(response.statusCode, 200);
+    const document = JSON.parse(response.body);
+    assert.match(document.openapi, /^3\.1\.\d+$/);
+    assert.equal(document.info.title, 'Civic Exchange API');
+    assert.deepEqual(document.servers, [{ url: 'https://data.example.test' }]);
+    assert.ok(document.tags.some((tag: { name: string }) => tag.name === 'CKAN Action API'));
+    assert.ok(document.paths['/api/3/action/datastore_search'].get);
+    assert.ok(document.paths['/api/3/action/package_search'].post);
+  });
+
+  test('documents every /api/v1 route', async () => {
+    const document = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
+    const apiRoutes = routes.filter((route) => route.method !== 'HEAD');
+    assert.ok(apiRoutes.length >= 6, `found ${apiRoutes.length} /api/v1 routes`);
+    // A segment with two parameter names yields one path per name; each method must be documented under one of them.
+    const byMethod = new Map<string, string[]>();
+    for (const route of apiRoutes) {
+      const key = `${route.method} ${route.url.replace(/:\w+/g, ':')}`;
+      byMethod.set(key, [...(byMethod.get(key) ?? []), route.url]);
+    }
+    for (const [key, urls] of byMethod) {
+      const method = key.split(' ')[0]!.toLowerCase();
+      assert.ok(urls.some((url) => document.paths[openApiPath(url)]?.[method]), `${key} is documented (as one of ${urls.join(', ')})`);
+    }
+    const records = document.paths['/api/v1/resources/{id}/records']!.get as { parameters: Array<{ name: string }> };
+    assert.ok(records.parameters.some((parameter) => parameter.name === 'filters'));
+  });
+});
