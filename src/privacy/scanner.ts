@@ -72,6 +72,7 @@ export class ColumnRoles {
   readonly bank: boolean[];
   readonly nhs: boolean[];
   readonly reference: boolean[];
+  readonly personAddress: boolean[];
 
   constructor(readonly headers: readonly string[]) {
     this.payee = headers.map(isPayeeHeader);
@@ -79,6 +80,7 @@ export class ColumnRoles {
     this.dateOfBirth = headers.map(isDateOfBirthHeader);
     this.bank = headers.map(isBankHeader);
     this.nhs = headers.map((header) => headerWords(header).includes('nhs'));
+    this.personAddress = headers.map((header) => headerWords(header).some((word) => PERSON_WORDS.has(word)));
     this.reference = headers.map(
       (header) => !isBankHeader(header) && !/post\s*code/i.test(header) && headerWords(header).some((word) => REFERENCE_WORDS.has(word)),
     );
@@ -90,6 +92,15 @@ const HAS_LETTER = /[A-Za-z]/;
 // Headers of reference columns, whose codes can look like phone numbers or postcodes ("CMC07919000059A",
 // "103176/EX79RZ") without being either.
 const REFERENCE_WORDS = new Set(['invoice', 'transaction', 'reference', 'ref', 'document', 'order', 'voucher', 'id', 'code', 'amount', 'value', 'total']);
+
+const PERSON_KINDS = new Set<PersonalDataKind>(['individual_name', 'date_of_birth', 'nhs_number', 'national_insurance_number']);
+
+// Header words that make an address column a person's address.
+const PERSON_WORDS = new Set([
+  'home', 'resident', 'residents', 'patient', 'client', 'claimant', 'applicant', 'tenant', 'person', 'individual',
+  'customer', 'pupil', 'student', 'child', 'carer', 'payee', 'supplier', 'beneficiary', 'creditor', 'contact',
+  'personal', 'member', 'employee', 'staff', 'correspondence',
+]);
 
 function countDigits(value: string): number {
   let digits = 0;
@@ -115,6 +126,7 @@ export function inspectRow(roles: ColumnRoles, values: ReadonlyArray<string | nu
   });
   let sortCodeColumn = -1;
   let accountColumn = -1;
+  const postcodeColumns: number[] = [];
 
   for (let column = 0; column < roles.headers.length; column += 1) {
     const raw = values[column];
@@ -139,11 +151,18 @@ export function inspectRow(roles: ColumnRoles, values: ReadonlyArray<string | nu
     if (digits === 8 && isAccountNumber(value)) accountColumn = column;
     if (digits >= 4 && roles.dateOfBirth[column] && yearOfDate(value) !== null) hits.push({ column, kind: 'date_of_birth' });
     if (letter && digits >= 6 && containsNationalInsuranceNumber(value)) hits.push({ column, kind: 'national_insurance_number' });
-    if (letter && digits >= 2 && !reference && containsFullPostcode(value)) hits.push({ column, kind: 'postcode' });
+    if (letter && digits >= 2 && !reference && containsFullPostcode(value)) postcodeColumns.push(column);
     if (letter && roles.payee[column]) {
       const titled = looksLikeTitledIndividual(value);
       if (titled || (individualRow && !hasLegalForm(value))) hits.push({ column, kind: 'individual_name' });
     }
+  }
+
+  // A postcode on its own locates a place (a library, a council building, a public toilet); it is personal data where
+  // it is a person's address, so it counts under a header about people or in a row that names or identifies someone.
+  const aboutPerson = hits.some((hit) => PERSON_KINDS.has(hit.kind));
+  for (const column of postcodeColumns) {
+    if (aboutPerson || roles.personAddress[column]) hits.push({ column, kind: 'postcode' });
   }
 
   // A sort code in one cell and an account number in another count only when a header says they are bank details,

@@ -129,20 +129,21 @@ for (const engine of testEngines()) {
 
       const partial = await services.publication.publish(OPERATOR, 'people-fixture', {
         fixes: [
-          { type: 'generalise_postcode', column: 'Notes' },
+          { type: 'generalise_postcode', column: 'Client contact' },
           { type: 'generalise_dob', column: 'Date of birth' },
-          { type: 'drop', column: 'Contact' },
+          { type: 'drop', column: 'Sort code' },
         ],
       });
       const remaining = partial.personal_data.map((finding) => `${finding.column}:${finding.kind}`);
-      assert.ok(!remaining.includes('Notes:postcode'));
+      assert.ok(!remaining.includes('Client contact:postcode'));
       assert.ok(!remaining.includes('Date of birth:date_of_birth'));
-      assert.ok(!remaining.some((entry) => entry.startsWith('Contact:')));
+      assert.ok(!remaining.includes('Account number:bank_account'), 'an account number alone is not bank details');
+      assert.ok(remaining.includes('Client contact:phone_number'), 'generalising postcodes leaves phone numbers');
       assert.ok(remaining.includes('Notes:nhs_number'), 'other kinds stay flagged');
       const resource = await handle.db.owner.selectFrom('resources').select('table_name').where('id', '=', partial.resource_id).executeTakeFirstOrThrow();
       const table = sql.table(`datastore.${resource.table_name}`);
-      const row7 = await sql<{ notes: string; date_of_birth: number | null }>`select notes, date_of_birth from ${table} where _id in (7, 8) order by _id`.execute(handle.db.owner);
-      assert.equal(row7.rows[0]!.notes, 'Delivered to RM17 6');
+      const row7 = await sql<{ client_contact: string; date_of_birth: number | null }>`select client_contact, date_of_birth from ${table} where _id in (7, 8) order by _id`.execute(handle.db.owner);
+      assert.equal(row7.rows[0]!.client_contact, '12 High Road, RM17 6');
       assert.equal(Number(row7.rows[1]!.date_of_birth), 1984);
 
       const refused = await rejection(services.publication.publish(OPERATOR, 'people-fixture', { fixes: [], open: true }));
