@@ -3,6 +3,7 @@ import { accountRoutes } from '../accounts/accounts.routes.ts';
 import { apiV1Routes } from '../api-v1/api-v1.routes.ts';
 import { registerOpenApi } from '../api-v1/openapi.ts';
 import { auditRoutes } from '../audit/audit.routes.ts';
+import { gdprRoutes } from '../gdpr/gdpr.routes.ts';
 import { ckanRoutes } from '../ckan-api/ckan.routes.ts';
 import { exchangeRoutes } from '../exchange/exchange.routes.ts';
 import { uploadRoutes } from '../catalogue/upload.routes.ts';
@@ -20,6 +21,7 @@ export async function registerFeatureRoutes(app: FastifyInstance, services: Serv
   await app.register(async (instance) => registerPortal(instance, services));
   await app.register(async (instance) => uploadRoutes(instance, services));
   await app.register(async (instance) => auditRoutes(instance, services));
+  await app.register(async (instance) => gdprRoutes(instance, services));
   await app.register(async (instance) => ckanRoutes(instance, services));
   await app.register(async (instance) => apiV1Routes(instance, services));
   await app.register(async (instance) => exchangeRoutes(instance, services));

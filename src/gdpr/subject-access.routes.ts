@@ -1,0 +1,106 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SubjectIdentifier } from '../audit/subject-index.ts';
+import { AppError } from '../errors.ts';
+import { requireRole } from '../http/auth.ts';
+import { formPageContext } from '../http/forms.ts';
+import type { Services } from '../services.ts';
+import { subjectAccessCsv, subjectAccessPdf } from './subject-access.export.ts';
+import { IDENTIFIER_LABELS, parseSubjectQuery, type SubjectAccessActor, type SubjectAccessService, type SubjectDisclosure } from './subject-access.service.ts';
+
+const SearchBody = Type.Object({
+  kind: Type.Union([Type.Literal('nhs_number'), Type.Literal('person_id'), Type.Literal('email')]),
+  identifier: Type.String({ minLength: 1, maxLength: 320 }),
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv'), Type.Literal('pdf')])),
+});
+
+function formValues(body: unknown): { kind: string; identifier: string; format: string } {
+  const record = (body ?? {}) as Record<string, unknown>;
+  const text = (name: string) => (typeof record[name] === 'string' ? (record[name] as string) : '');
+  return { kind: text('kind'), identifier: text('identifier'), format: text('format') };
+}
+
+function actorOf(request: FastifyRequest): SubjectAccessActor {
+  const auth = request.auth!;
+  return { organisationId: auth.organisationId!, userId: auth.userId, actorKind: auth.via === 'token' ? 'token' : 'user', requestId: request.id };
+}
+
+async function organisationName(services: Services, organisationId: string): Promise<string> {
+  const row = await services.db.app.selectFrom('organisations').select('name').where('id', '=', organisationId).executeTakeFirst();
+  return row?.name ?? 'Your organisation';
+}
+
+/** Filename stem of a download; it holds the date only, never the identifier. */
+function fileStem(now: Date): string {
+  return `subject-access-response-${now.toISOString().slice(0, 10)}`;
+}
+
+async function sendDownload(reply: FastifyReply, format: 'csv' | 'pdf', disclosures: SubjectDisclosure[], subject: SubjectIdentifier, controllerName: string): Promise<FastifyReply> {
+  const now = new Date();
+  void reply.header('cache-control', 'no-store');
+  if (format === 'csv') {
+    void reply.header('content-disposition', `attachment; filename="${fileStem(now)}.csv"`);
+    return reply.type('text/csv; charset=utf-8').send(subjectAccessCsv(disclosures));
+  }
+  const pdf = await subjectAccessPdf(disclosures, { controllerName, subject, generatedAt: now });
+  void reply.header('content-disposition', `attachment; filename="${fileStem(now)}.pdf"`);
+  return reply.type('application/pdf').send(pdf);
+}
+
+/**
+ * Subject access for data protection officers: a GOV.UK form at /privacy/subject-access that works without JavaScript
+ * (identifiers travel in POST bodies, never in URLs or logs), and the same search at /api/v1/privacy/subject-access.
+ */
+export async function subjectAccessRoutes(app: FastifyInstance, services: Services, subjectAccess: SubjectAccessService): Promise<void> {
+  const dpoOnly = requireRole('data_protection_officer');
+  const { csrf } = services.accounts;
+
+  app.get('/privacy/subject-access', { preHandler: dpoOnly }, async (request, reply) => {
+    const organisation = await organisationName(services, request.auth!.organisationId!);
+    return reply.page('gdpr/subject-access.njk', { ...formPageContext({ kind: '', identifier: '' }, []), organisationName: organisation, csrfToken: csrf.tokenFor(request, reply) });
+  });
+
+  app.post('/privacy/subject-access', { preHandler: dpoOnly }, async (request, reply) => {
+    const values = formValues(request.body);
+    const organisation = await organisationName(services, request.auth!.organisationId!);
+    let subject: SubjectIdentifier;
+    try {
+      subject = parseSubjectQuery(values);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.kind !== 'validation') throw error;
+      const context = formPageContext(values, error.fields, { kind: 'kind' });
+      return reply.page('gdpr/subject-access.njk', { ...context, organisationName: organisation, csrfToken: csrf.tokenFor(request, reply) }, 400);
+    }
+    const disclosures = await subjectAccess.search(actorOf(request), subject);
+    void reply.header('cache-control', 'no-store');
+    return reply.page('gdpr/subject-access-results.njk', {
+      disclosures,
+      values: { kind: subject.kind, identifier: values.identifier },
+      identifierLabel: IDENTIFIER_LABELS[subject.kind],
+      organisationName: organisation,
+      csrfToken: csrf.tokenFor(request, reply),
+    });
+  });
+
+  app.post('/privacy/subject-access/download', { preHandler: dpoOnly }, async (request, reply) => {
+    const values = formValues(request.body);
+    const subject = parseSubjectQuery(values);
+    const format = values.format === 'csv' ? 'csv' : 'pdf';
+    const disclosures = await subjectAccess.search(actorOf(request), subject, `subject_access.exported_${format}`);
+    return sendDownload(reply, format, disclosures, subject, await organisationName(services, request.auth!.organisationId!));
+  });
+
+  app.post('/api/v1/privacy/subject-access', { preHandler: requireRole('data_protection_officer'), schema: { body: SearchBody } }, async (request, reply) => {
+    const body = request.body as { kind: string; identifier: string; format?: 'json' | 'csv' | 'pdf' };
+    const subject = parseSubjectQuery(body);
+    const format = body.format ?? 'json';
+    const action = format === 'json' ? 'subject_access.searched' : `subject_access.exported_${format}`;
+    const disclosures = await subjectAccess.search(actorOf(request), subject, action);
+    if (format !== 'json') return sendDownload(reply, format, disclosures, subject, await organisationName(services, request.auth!.organisationId!));
+    void reply.header('cache-control', 'no-store');
+    return {
+      identifierKind: subject.kind,
+      disclosures: disclosures.map((disclosure) => ({ ...disclosure, occurredAt: disclosure.occurredAt.toISOString() })),
+    };
+  });
+}

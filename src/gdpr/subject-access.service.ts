@@ -1,0 +1,137 @@
+import { sql } from 'kysely';
+import { PURPOSES } from '../agreements/agreement.terms.ts';
+import { appendAuditEvent } from '../audit/audit.repository.ts';
+import type { AuditActorKind } from '../audit/audit.tables.ts';
+import type { DisclosureLog } from '../audit/disclosure.repository.ts';
+import type { SubjectIdentifier, SubjectKind } from '../audit/subject-index.ts';
+import type { Database } from '../db/database.ts';
+import { withOrganisation } from '../db/tenant.ts';
+import { validationError, type FieldError } from '../errors.ts';
+import { parseNhsNumber } from './nhs-number.ts';
+
+export const IDENTIFIER_LABELS: Record<SubjectKind, string> = {
+  nhs_number: 'NHS number',
+  person_id: 'Council person ID',
+  email: 'Email address',
+};
+
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const PERSON_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/;
+
+/** One release that contained the person, as the subject access response lists it. */
+export interface SubjectDisclosure {
+  disclosureId: string;
+  occurredAt: Date;
+  recipientOrganisationId: string;
+  recipientName: string;
+  agreementId: string;
+  agreementReference: string | null;
+  agreementTitle: string | null;
+  agreementVersion: number;
+  /** The purpose code as recorded, such as `direct_care`. */
+  purpose: string;
+  /** The purpose in words, such as "Direct care". */
+  purposeLabel: string;
+  datasetTitle: string | null;
+  fields: string[];
+}
+
+/** Who runs a search, for the audit entry. */
+export interface SubjectAccessActor {
+  organisationId: string;
+  userId: string | null;
+  actorKind: AuditActorKind;
+  requestId: string;
+}
+
+/**
+ * Validates a search: the identifier kind and its value. Throws a validation error whose fields are `kind` and
+ * `identifier`, with GOV.UK messages.
+ */
+export function parseSubjectQuery(input: { kind?: unknown; identifier?: unknown }): SubjectIdentifier {
+  const errors: FieldError[] = [];
+  const kind = typeof input.kind === 'string' && input.kind in IDENTIFIER_LABELS ? (input.kind as SubjectKind) : null;
+  const value = typeof input.identifier === 'string' ? input.identifier.trim() : '';
+  if (kind === null) errors.push({ field: 'kind', message: 'Select the kind of identifier' });
+  if (value === '') {
+    errors.push({ field: 'identifier', message: 'Enter the NHS number, council person ID or email address' });
+  } else if (kind === 'nhs_number' && parseNhsNumber(value) === null) {
+    errors.push({ field: 'identifier', message: 'Enter a valid NHS number' });
+  } else if (kind === 'email' && (!EMAIL_PATTERN.test(value) || value.length > 320)) {
+    errors.push({ field: 'identifier', message: 'Enter an email address in the correct format, like name@example.com' });
+  } else if (kind === 'person_id' && !PERSON_ID_PATTERN.test(value)) {
+    errors.push({ field: 'identifier', message: 'Enter a council person ID of up to 64 letters, digits, dots, hyphens or slashes' });
+  }
+  if (errors.length > 0 || kind === null) throw validationError('invalid_subject_search', errors.map((error) => error.message).join('. '), errors);
+  return { kind, value: kind === 'nhs_number' ? parseNhsNumber(value)! : value };
+}
+
+interface DisclosureRow {
+  id: string;
+  occurred_at: Date;
+  recipient_organisation_id: string;
+  recipient_name: string | null;
+  agreement_id: string;
+  agreement_reference: string | null;
+  agreement_title: string | null;
+  agreement_version: number;
+  purpose: string;
+  dataset_title: string | null;
+  fields: string[];
+}
+
+/** Answers subject access requests (UK GDPR Article 15(1)(c)) from the disclosure log of the searching organisation. */
+export class SubjectAccessService {
+  readonly #db: Database;
+  readonly #disclosures: DisclosureLog;
+
+  constructor(db: Database, disclosures: DisclosureLog) {
+    this.#db = db;
+    this.#disclosures = disclosures;
+  }
+
+  /**
+   * Lists every disclosure by the actor's organisation that contained the person, oldest first, and records the search
+   * in the audit log (the identifier kind and the count, never the identifier).
+   */
+  async search(actor: SubjectAccessActor, subject: SubjectIdentifier, action = 'subject_access.searched'): Promise<SubjectDisclosure[]> {
+    const hash = this.#disclosures.subjects.hash(subject);
+    if (hash === null) return [];
+    return withOrganisation(this.#db.app, actor.organisationId, async (trx) => {
+      const { rows } = await sql<DisclosureRow>`
+        select d.id, d.occurred_at, d.recipient_organisation_id, o.name as recipient_name, d.agreement_id,
+               a.reference as agreement_reference, a.title as agreement_title, d.agreement_version, d.purpose,
+               ds.title as dataset_title, d.fields
+        from disclosure_subjects s
+        join disclosures d on d.id = s.disclosure_id
+        left join organisations o on o.id = d.recipient_organisation_id
+        left join agreements a on a.id = d.agreement_id
+        left join datasets ds on ds.id = d.dataset_id
+        where s.subject_hash = ${hash} and d.organisation_id = ${actor.organisationId}
+        order by d.occurred_at, d.id`.execute(trx);
+      await appendAuditEvent(trx, {
+        organisationId: actor.organisationId,
+        actorUserId: actor.userId,
+        actorKind: actor.actorKind,
+        action,
+        subjectType: 'data_subject',
+        requestId: actor.requestId,
+        details: { identifierKind: subject.kind, disclosureCount: rows.length },
+      });
+      return rows.map((row) => ({
+        disclosureId: row.id,
+        occurredAt: new Date(row.occurred_at),
+        recipientOrganisationId: row.recipient_organisation_id,
+        recipientName: row.recipient_name ?? 'An organisation no longer listed',
+        agreementId: row.agreement_id,
+        agreementReference: row.agreement_reference,
+        agreementTitle: row.agreement_title,
+        agreementVersion: Number(row.agreement_version),
+        purpose: row.purpose,
+        purposeLabel: (PURPOSES as Record<string, string>)[row.purpose] ?? row.purpose,
+        datasetTitle: row.dataset_title,
+        fields: row.fields,
+      }));
+    });
+  }
+}
