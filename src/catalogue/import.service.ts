@@ -225,6 +225,8 @@ export class ImportService {
         if (value !== null) lengths.set(Number(key.slice(1)), Number(value));
       }
     }
+    // Index builds sort in memory up to this limit (the default is 64 MB), and spill to disk beyond it.
+    await raw.query(`set local maintenance_work_mem = '256MB'`);
     for (const statement of createIndexSql(tableName, filterIndexColumns(analysis.schema, lengths))) await raw.query(statement);
   }
 }

@@ -42,11 +42,20 @@ export function baseFilename(filename: string): string {
 const BINARY_COPY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
 const BINARY_COPY_TRAILER = Buffer.from([0xff, 0xff]);
 
-async function* binaryCopyOfFile(filePath: string, byteSize: number): AsyncGenerator<Buffer> {
-  const tupleHeader = Buffer.alloc(6);
-  tupleHeader.writeInt16BE(1, 0);
-  tupleHeader.writeInt32BE(byteSize, 2);
-  yield Buffer.concat([BINARY_COPY_HEADER, tupleHeader]);
+function binaryUuid(uuid: string): Buffer {
+  const field = Buffer.alloc(4 + 16);
+  field.writeInt32BE(16, 0);
+  Buffer.from(uuid.replaceAll('-', ''), 'hex').copy(field, 4);
+  return field;
+}
+
+/** One binary COPY tuple (resource id, organisation id, file content), streamed from disk. */
+async function* binaryCopyOfFile(resourceId: string, organisationId: string, filePath: string, byteSize: number): AsyncGenerator<Buffer> {
+  const fieldCount = Buffer.alloc(2);
+  fieldCount.writeInt16BE(3, 0);
+  const contentLength = Buffer.alloc(4);
+  contentLength.writeInt32BE(byteSize, 0);
+  yield Buffer.concat([BINARY_COPY_HEADER, fieldCount, binaryUuid(resourceId), binaryUuid(organisationId), contentLength]);
   for await (const chunk of fs.createReadStream(filePath, { highWaterMark: 1024 * 1024 })) yield chunk as Buffer;
   yield BINARY_COPY_TRAILER;
 }
@@ -54,8 +63,9 @@ async function* binaryCopyOfFile(filePath: string, byteSize: number): AsyncGener
 /**
  * Stores the original bytes of a loaded file in `resource_files`, inside the caller's transaction.
  *
- * On PostgreSQL the file streams through a binary COPY into a temporary table, so this process never keeps the whole file in memory.
- * COPY cannot write to `resource_files` itself, because row-level security forbids COPY FROM on such tables. PGlite runs
+ * On PostgreSQL the file streams through a binary COPY into a temporary table, so this process never keeps the whole
+ * file in memory. The temporary table copies the column's compression, so the insert moves the compressed value
+ * without compressing it again. COPY cannot write to `resource_files` itself, because row-level security forbids COPY FROM on such tables. PGlite runs
  * inside this process and would buffer the COPY input anyway, so there the file goes in as one parameter.
  */
 export async function storeOriginalFile(
@@ -69,8 +79,11 @@ export async function storeOriginalFile(
     await insertResourceFile(db, { resource_id: values.resourceId, organisation_id: values.organisationId, content });
     return;
   }
-  await raw.query('create temporary table civic_original_file (content bytea not null) on commit drop');
-  await raw.copyFrom('copy civic_original_file (content) from stdin with (format binary)', binaryCopyOfFile(values.filePath, values.byteSize));
-  await raw.query('insert into resource_files (resource_id, organisation_id, content) select $1, $2, content from civic_original_file', [values.resourceId, values.organisationId]);
+  await raw.query('create temporary table civic_original_file (like resource_files including compression) on commit drop');
+  await raw.copyFrom(
+    'copy civic_original_file (resource_id, organisation_id, content) from stdin with (format binary)',
+    binaryCopyOfFile(values.resourceId, values.organisationId, values.filePath, values.byteSize),
+  );
+  await raw.query('insert into resource_files (resource_id, organisation_id, content) select resource_id, organisation_id, content from civic_original_file');
   await raw.query('drop table civic_original_file');
 }
