@@ -8,6 +8,7 @@ import { ckanRoutes } from '../ckan-api/ckan.routes.ts';
 import { exchangeRoutes } from '../exchange/exchange.routes.ts';
 import { uploadRoutes } from '../catalogue/upload.routes.ts';
 import { registerPortal } from '../portal/portal.plugin.ts';
+import { publicationRoutes } from '../publication/publication.routes.ts';
 import type { Services } from '../services.ts';
 
 /**
@@ -25,4 +26,5 @@ export async function registerFeatureRoutes(app: FastifyInstance, services: Serv
   await app.register(async (instance) => ckanRoutes(instance, services));
   await app.register(async (instance) => apiV1Routes(instance, services));
   await app.register(async (instance) => exchangeRoutes(instance, services));
+  await app.register(async (instance) => publicationRoutes(instance, services));
 }
