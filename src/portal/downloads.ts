@@ -9,10 +9,11 @@ import { notFound } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 /**
- * Rows per COPY statement on the embedded engine. PGlite returns a COPY's whole output as one blob and has a single
- * session, so exports run in slices of `_id` that bound memory and let other requests take turns in between.
+ * Rows per query when the embedded engine exports CSV. PGlite writes COPY output only to a file, which the application
+ * role may not do, and has a single session, so its exports read slices of `_id` that bound memory and let other
+ * requests take turns in between.
  */
-export const EMBEDDED_COPY_ROWS = 20_000;
+export const EMBEDDED_BATCH_ROWS = 5_000;
 /** Rows per query when writing JSON, on either engine. */
 export const JSON_BATCH_ROWS = 2_000;
 
@@ -30,14 +31,15 @@ export function csvField(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** The select list of an export: booleans as true/false rather than PostgreSQL's t/f. */
+/** One exported column: booleans as true/false rather than PostgreSQL's t/f. */
+function exportValue(name: string, type: string): string {
+  const column = quoteIdentifier(name);
+  return type === 'boolean' ? `case when ${column} then 'true' when not ${column} then 'false' end` : column;
+}
+
+/** The select list of a COPY export, one column per Table Schema field. */
 function exportColumns(version: ResourceVersion): string {
-  return version.tableSchema.fields
-    .map((field) => {
-      const column = quoteIdentifier(field.name);
-      return field.type === 'boolean' ? `(case when ${column} then 'true' when not ${column} then 'false' end) as ${column}` : column;
-    })
-    .join(', ');
+  return version.tableSchema.fields.map((field) => `${exportValue(field.name, field.type)} as ${quoteIdentifier(field.name)}`).join(', ');
 }
 
 /** Starts a transaction on `raw` that sees what `viewer` may see, and checks the resource is among it. */
@@ -81,31 +83,57 @@ function producedStream(logger: Logger, context: Record<string, unknown>, produc
   return output;
 }
 
+/** One value as COPY's CSV format writes it: NULL as nothing, an empty string as "", quotes only where needed. */
+export function copyCsvValue(value: string | null): string {
+  if (value === null) return '';
+  if (value === '' || value === '\\.') return `"${value}"`;
+  return csvField(value);
+}
+
 /**
  * Streams a version as CSV in UTF-8. On PostgreSQL one `COPY … TO STDOUT` feeds the response as it arrives, so
- * memory stays flat whatever the table size; on the embedded engine the copy runs in `_id` slices.
+ * memory stays flat whatever the table size. On the embedded engine the rows are read in `_id` slices as text, the
+ * same text COPY writes, and quoted the same way, so both engines give the same file.
  */
 export function csvExport(db: Database, logger: Logger, viewer: string | null, version: ResourceVersion, options: CsvOptions): Readable {
   const header = version.tableSchema.fields.map((field) => csvField(options.header === 'names' ? field.name : field.title)).join(',') + '\r\n';
-  const select = `select ${exportColumns(version) || 'null'} from ${qualifiedTableName(version.tableName)}`;
-  const copy = (where: string) => `copy (${select} ${where} order by _id) to stdout with (format csv)`;
+  const fields = version.tableSchema.fields;
   return producedStream(logger, { resourceId: version.id, format: 'csv' }, async (write) => {
     if (options.bom) await write(UTF8_BOM);
     await write(header);
-    const slices: string[] = [];
-    if (db.engine === 'postgres') slices.push('');
-    else for (let start = 0; start < version.rowCount; start += EMBEDDED_COPY_ROWS) slices.push(`where _id > ${start} and _id <= ${start + EMBEDDED_COPY_ROWS}`);
-    for (const where of slices) {
+    if (fields.length === 0) return;
+    if (db.engine === 'postgres') {
+      const copy = `copy (select ${exportColumns(version)} from ${qualifiedTableName(version.tableName)} order by _id) to stdout with (format csv)`;
       await db.withConnection('app', async (raw) => {
         await beginAsViewer(raw, viewer, version.id);
         try {
-          for await (const chunk of raw.copyTo(copy(where))) await write(chunk);
+          for await (const chunk of raw.copyTo(copy)) await write(chunk);
           await raw.query('commit');
         } catch (error) {
           await raw.query('rollback').catch(() => undefined);
           throw error;
         }
       });
+      return;
+    }
+    const texts = fields.map((field, position) => `(${exportValue(field.name, field.type)})::text as c${position}`).join(', ');
+    for (let start = 0; start < version.rowCount; start += EMBEDDED_BATCH_ROWS) {
+      const rows = await db.withConnection('app', async (raw) => {
+        await beginAsViewer(raw, viewer, version.id);
+        try {
+          const result = await raw.query<Record<string, string | null>>(
+            `select ${texts} from ${qualifiedTableName(version.tableName)} where _id > $1 and _id <= $2 order by _id`,
+            [start, start + EMBEDDED_BATCH_ROWS],
+          );
+          await raw.query('commit');
+          return result.rows;
+        } catch (error) {
+          await raw.query('rollback').catch(() => undefined);
+          throw error;
+        }
+      });
+      const text = rows.map((row) => fields.map((_field, position) => copyCsvValue(row[`c${position}`] ?? null)).join(',') + '\n').join('');
+      await write(text);
     }
   });
 }

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../http/app.ts';
+import { testEngines } from '../../test/helpers/engines.ts';
+import { testServices } from '../../test/helpers/services.ts';
+import { barChartSvg, lineChartSvg, niceMaximum } from './chart-svg.ts';
+import { insertPortalCatalogue } from './portal.test-data.ts';
+
+/** The text of each cell in the first column after "Row" of the preview table. */
+function rowNumbers(html: string): number[] {
+  const body = html.slice(html.indexOf('<tbody class="govuk-table__body">'));
+  return [...body.matchAll(/<tr class="govuk-table__row">\s*<td class="govuk-table__cell govuk-table__cell--numeric">(\d+)<\/td>/g)].map((match) => Number(match[1]));
+}
+
+describe('chart SVG', () => {
+  test('bars carry text labels', () => {
+    const svg = barChartSvg([{ label: 'Highways & <roads>', value: 1250.5 }, { label: 'Libraries', value: -20 }], { title: 'Total by area', description: 'Two areas.', id: 'c' });
+    assert.match(svg, /role="img" aria-labelledby="c-title c-desc"/);
+    assert.match(svg, /<title id="c-title">Total by area<\/title>/);
+    assert.match(svg, /<desc id="c-desc">Two areas.<\/desc>/);
+    assert.match(svg, />Highways &amp; &lt;roads&gt;<\/text>/);
+    assert.match(svg, />1,250.5<\/text>/);
+    assert.match(svg, />-20<\/text>/);
+    assert.equal((svg.match(/<rect /g) ?? []).length, 3);
+  });
+
+  test('line axis is rounded', () => {
+    assert.equal(niceMaximum(0), 1);
+    assert.equal(niceMaximum(73), 100);
+    assert.equal(niceMaximum(2100), 2500);
+    const svg = lineChartSvg([{ label: '2026-01', value: 10 }, { label: '2026-02', value: 30 }], { title: 'By month', description: 'Rising.', id: 'l' });
+    assert.match(svg, /<path d="M/);
+    assert.match(svg, />2026-02<\/text>/);
+  });
+});
+
+for (const engine of testEngines()) {
+  describe(`preview and chart on ${engine.name}`, () => {
+    let drop: () => Promise<void>;
+    let app: FastifyInstance;
+
+    before(async () => {
+      const created = await engine.create();
+      drop = created.drop;
+      await insertPortalCatalogue(created.db);
+      app = await buildApp(testServices(created.db));
+    });
+
+    after(async () => {
+      await app.close();
+      await drop();
+    });
+
+    const get = (url: string) => app.inject({ url });
+
+    test('preview pages through rows', async () => {
+      const first = await get('/dataset/spending-over-500/preview');
+      assert.equal(first.statusCode, 200);
+      assert.match(first.body, /Showing rows 1 to 25 of 60/);
+      assert.deepEqual(rowNumbers(first.body), Array.from({ length: 25 }, (_, index) => index + 1));
+      assert.match(first.body, /<th scope="col" class="govuk-table__header govuk-table__header--numeric" >\s*<a class="govuk-link" href="[^"]*sort=amount/);
+      const third = await get('/dataset/spending-over-500/preview?page=3');
+      assert.match(third.body, /Showing rows 51 to 60 of 60/);
+      assert.deepEqual(rowNumbers(third.body), Array.from({ length: 10 }, (_, index) => index + 51));
+      assert.match(third.body, /Café &quot;Riverside&quot;, Grays/);
+    });
+
+    test('preview sorts and filters', async () => {
+      const sorted = await get('/dataset/spending-over-500/preview?sort=amount&order=desc');
+      assert.equal(sorted.statusCode, 200);
+      assert.deepEqual(rowNumbers(sorted.body).slice(0, 3), [60, 59, 58]);
+      assert.match(sorted.body, /aria-sort="descending"/);
+      const filtered = await get('/dataset/spending-over-500/preview?filter-supplier=acme');
+      assert.match(filtered.body, /Showing rows 1 to 15 of 15/);
+      const byDate = await get('/dataset/spending-over-500/preview?filter-payment_date=2026-01-01');
+      // Row i is dated month i mod 3 + 1, day i mod 27 + 1, so 1 January falls on rows i = 0, 27 and 54.
+      assert.match(byDate.body, /Showing rows 1 to 3 of 3\s*</);
+      assert.deepEqual(rowNumbers(byDate.body), [1, 28, 55]);
+      const none = await get('/dataset/spending-over-500/preview?filter-service=nothing');
+      assert.match(none.body, /No rows match these filters./);
+    });
+
+    test('preview old version', async () => {
+      const response = await get('/dataset/spending-over-500/preview?version=1');
+      assert.equal(response.statusCode, 200);
+      assert.match(response.body, /Version 1, loaded 1 February 2026/);
+      assert.match(response.body, /Showing rows 1 to 20 of 20\s*</);
+    });
+
+    test('preview bad input', async () => {
+      const badFilter = await get('/dataset/spending-over-500/preview?filter-amount=lots&filter-payment_date=31/01/2026');
+      assert.equal(badFilter.statusCode, 400);
+      assert.match(badFilter.body, /<title>Error: Preview/);
+      assert.match(badFilter.body, /href="#filter-amount">Amount \(£\) must be a number, like 250 or 99.5/);
+      assert.match(badFilter.body, /href="#filter-payment_date">Payment Date must be a real date/);
+      assert.match(badFilter.body, /id="filter-amount" name="filter-amount" type="text" value="lots"/);
+      assert.match(badFilter.body, /id="filter-amount-error"/);
+      const sort = await get('/dataset/spending-over-500/preview?sort=salary');
+      assert.equal(sort.statusCode, 400);
+      assert.match(sort.body, /<strong>sort<\/strong>: &quot;salary&quot; is not a column of this dataset. Use one of: payment_date, supplier, service, amount./);
+      const page = await get('/dataset/spending-over-500/preview?page=0');
+      assert.equal(page.statusCode, 400);
+      const version = await get('/dataset/spending-over-500/preview?version=two');
+      assert.equal(version.statusCode, 400);
+      assert.match(version.body, /<strong>version<\/strong>/);
+      const beyond = await get('/dataset/spending-over-500/preview?page=4');
+      assert.equal(beyond.statusCode, 404);
+    });
+
+    test('chart groups in SQL', async () => {
+      const response = await get('/dataset/spending-over-500/chart?value=amount&group=service&agg=sum&type=bar');
+      assert.equal(response.statusCode, 200);
+      // Rows i = 0..59 pay 100 + 10.5 i to service i mod 3: Highways gets i = 0, 3, …, 57.
+      const expected = [0, 1, 2].map((offset) => Array.from({ length: 20 }, (_, k) => 100 + (3 * k + offset) * 10.5).reduce((a, b) => a + b, 0));
+      assert.deepEqual(expected, [7985, 8195, 8405]);
+      assert.match(response.body, /<h2 class="govuk-heading-l">Total Amount \(£\) by Service Area<\/h2>/);
+      assert.match(response.body, /<th scope="row" class="govuk-table__header">Libraries<\/th>\s*<td class="govuk-table__cell govuk-table__cell--numeric">8,405<\/td>/);
+      assert.match(response.body, /<th scope="row" class="govuk-table__header">Highways<\/th>\s*<td class="govuk-table__cell govuk-table__cell--numeric">7,985<\/td>/);
+      assert.match(response.body, /<svg xmlns="http:\/\/www.w3.org\/2000\/svg" class="civic-chart"/);
+      assert.match(response.body, /<desc id="chart-desc">Bar chart of total amount \(£\) by service area for 3 groups. The largest is Libraries at 8,405.<\/desc>/);
+    });
+
+    test('chart by month', async () => {
+      const response = await get('/dataset/spending-over-500/chart?group=month:payment_date&agg=count&type=line');
+      assert.equal(response.statusCode, 200);
+      for (const month of ['2026-01', '2026-02', '2026-03']) {
+        assert.match(response.body, new RegExp(`<th scope="row" class="govuk-table__header">${month}</th>\\s*<td class="govuk-table__cell govuk-table__cell--numeric">20</td>`));
+      }
+      assert.match(response.body, /<path d="M/);
+      const mean = await get('/dataset/spending-over-500/chart?value=amount&group=supplier&agg=mean');
+      assert.match(mean.body, /Average Amount \(£\) by Supplier Name/);
+    });
+
+    test('chart defaults and bad input', async () => {
+      const defaults = await get('/dataset/land-and-building-assets/chart');
+      assert.equal(defaults.statusCode, 200);
+      assert.match(defaults.body, /Total BuildingSize by PropertyName/);
+      const cases: Array<[string, RegExp]> = [
+        ['value=supplier', /<strong>value<\/strong>: Column &quot;supplier&quot; holds string values, not numbers. Use a numeric column: amount./],
+        ['value=salary', /<strong>value<\/strong>: &quot;salary&quot; is not a column/],
+        ['group=colour', /<strong>group<\/strong>: &quot;colour&quot; is not a column/],
+        ['group=month:supplier', /<strong>group<\/strong>: &quot;month:supplier&quot; does not name a date column. Use month: and one of: payment_date./],
+        ['type=pie', /<strong>type<\/strong>: &quot;pie&quot; is not a choice for type. Use one of: bar, line./],
+        ['agg=median', /<strong>agg<\/strong>/],
+      ];
+      for (const [query, message] of cases) {
+        const response = await get(`/dataset/spending-over-500/chart?${query}`);
+        assert.equal(response.statusCode, 400, query);
+        assert.match(response.body, message, query);
+      }
+    });
+  });
+}
