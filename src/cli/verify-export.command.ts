@@ -34,7 +34,13 @@ export const verifyExportCommand: Command = {
       keyText = fs.existsSync(given) ? fs.readFileSync(given, 'utf8') : given;
     } else {
       const url = `${values.server!.replace(/\/+$/, '')}/api/v1/exchange/signing-keys`;
-      const response = await fetch(url, { signal: AbortSignal.timeout(15_000) });
+      let response: Response;
+      try {
+        response = await fetch(url, { signal: AbortSignal.timeout(15_000) });
+      } catch (error) {
+        process.stderr.write(`civic verify-export: fetching the signing keys from ${url} failed (${(error as Error).message}). Check the URL, or pass the key with --public-key.\n`);
+        return 1;
+      }
       if (!response.ok) throw new Error(`Fetching the signing keys from ${url} failed with status ${response.status}.`);
       const published = (await response.json()) as { keys?: Array<{ kid?: string }> };
       const key = published.keys?.find((candidate) => candidate.kid === signature.keyId);

@@ -136,7 +136,7 @@ export class WebhookService {
         .where((eb) => (agreementId === null ? eb('agreement_id', 'is', null) : eb.or([eb('agreement_id', 'is', null), eb('agreement_id', '=', agreementId)])))
         .execute();
       for (const subscription of subscriptions) {
-        await enqueueJob(trx, { kind: WEBHOOK_DELIVER_JOB, organisationId: subscription.organisation_id, payload: { subscription_id: subscription.id, event: event as unknown as Record<string, unknown> } });
+        await enqueueJob(trx, { kind: WEBHOOK_DELIVER_JOB, organisationId: subscription.organisation_id, runAt: this.#now(), payload: { subscription_id: subscription.id, event: event as unknown as Record<string, unknown> } });
       }
       return subscriptions.length;
     });

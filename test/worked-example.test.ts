@@ -1,0 +1,234 @@
+/**
+ * The worked example, end to end: Thurrock Council shares adult social care packages with a hospital trust for direct
+ * care, with NHS numbers pseudonymised and names and social worker notes withheld. The trust pulls records and an
+ * export with its exchange token, checks the export's signature offline, is refused a withheld field and anything after
+ * the end date, and is told about new versions by webhook. Every release is in the disclosure log.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { activeAgreement, AGREEMENT_REFERENCE, buildScenario, DATASET_SLUG, SOCIAL_CARE_CSV, type Scenario } from './fixtures/social-care/scenario.ts';
+import { testEngines } from './helpers/engines.ts';
+import { startTestServer } from './helpers/services.ts';
+import { exchangeTestServices, getWithTrailers, TestClock } from '../src/exchange/exchange.test-support.ts';
+import { verifyWebhookSignature } from '../src/exchange/webhook.service.ts';
+import type { RunningServer } from '../src/main.ts';
+import type { Services } from '../src/services.ts';
+
+const IN_FORCE = '2026-12-04T12:00:00Z';
+
+interface Received {
+  body: string;
+  signature: string | undefined;
+}
+
+interface Receiver {
+  url: string;
+  received: Received[];
+  /** How many of the next deliveries to fail with status 500. */
+  failures: number;
+  close(): Promise<void>;
+}
+
+/** A webhook receiver on a loopback port. */
+function startReceiver(): Promise<Receiver> {
+  const received: Received[] = [];
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (receiver.failures > 0) {
+        receiver.failures -= 1;
+        response.writeHead(500).end();
+        return;
+      }
+      received.push({ body: Buffer.concat(chunks).toString('utf8'), signature: request.headers['civic-webhook-signature'] as string | undefined });
+      response.writeHead(204).end();
+    });
+  });
+  const receiver: Receiver = { url: '', received, failures: 0, close: () => new Promise((done) => server.close(() => done())) };
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      receiver.url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks`;
+      resolve(receiver);
+    });
+  });
+}
+
+for (const engine of testEngines()) {
+  describe(`worked example on ${engine.name}`, () => {
+    let handle: Awaited<ReturnType<typeof engine.create>>;
+    let services: Services;
+    let server: RunningServer;
+    let scenario: Scenario;
+    let receiver: Receiver;
+    let webhookSecret: string;
+    const clock = new TestClock(IN_FORCE);
+    const base = `/api/v1/exchange/agreements/${AGREEMENT_REFERENCE}/datasets/${DATASET_SLUG}`;
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'civic-worked-example-'));
+
+    before(async () => {
+      handle = await engine.create();
+      ({ services } = exchangeTestServices(handle.db, clock));
+      scenario = await buildScenario(services);
+      server = await startTestServer(services);
+      receiver = await startReceiver();
+    });
+    after(async () => {
+      await receiver.close();
+      await server.close();
+      await handle.drop();
+      fs.rmSync(folder, { recursive: true, force: true });
+    });
+
+    const trust = () => ({ authorization: `Bearer ${scenario.trust.token}`, 'civic-purpose': 'direct_care' });
+
+    test('agreement becomes active after every approval', async () => {
+      await activeAgreement(services, scenario);
+      const detail = await services.exchange.agreements.getDetail(null, AGREEMENT_REFERENCE);
+      assert.equal(detail.status, 'active');
+      assert.equal(detail.inForce?.version, 1);
+      const register = await services.exchange.agreements.listRegister();
+      assert.deepEqual(register.map((agreement) => agreement.reference), [AGREEMENT_REFERENCE]);
+      const transitions = await services.db.owner.selectFrom('agreement_transitions').select(['to_status', 'actor_kind']).orderBy('id').execute();
+      assert.deepEqual(transitions.map((row) => row.to_status), ['draft', 'awaiting_approval', 'awaiting_approval', 'awaiting_approval', 'awaiting_approval', 'awaiting_approval', 'active']);
+      const audited = await services.db.owner.selectFrom('audit_log').select('action').where('action', '=', 'agreement.transition').execute();
+      assert.equal(audited.length, transitions.length);
+    });
+
+    test('trust subscribes a webhook', async () => {
+      const response = await fetch(`${server.url}/api/v1/exchange/subscriptions`, {
+        method: 'POST',
+        headers: { ...trust(), 'content-type': 'application/json' },
+        body: JSON.stringify({ url: receiver.url, agreement: AGREEMENT_REFERENCE }),
+      });
+      assert.equal(response.status, 201);
+      const body = (await response.json()) as { id: string; secret: string };
+      webhookSecret = body.secret;
+      assert.ok(webhookSecret.length >= 40);
+      const insecure = await fetch(`${server.url}/api/v1/exchange/subscriptions`, {
+        method: 'POST',
+        headers: { ...trust(), 'content-type': 'application/json' },
+        body: JSON.stringify({ url: 'http://partner.example.org/hooks' }),
+      });
+      assert.equal(insecure.status, 400);
+    });
+
+    test('trust pulls records', async () => {
+      clock.now = new Date(IN_FORCE);
+      const response = await fetch(`${server.url}${base}/records?limit=100`, { headers: trust() });
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { records: Array<Record<string, unknown>> };
+      assert.equal(body.records.length, 60);
+      for (const record of body.records) {
+        assert.equal('name' in record, false);
+        assert.equal('social_worker_notes' in record, false);
+        assert.match(String(record.nhs_number), /^[0-9a-f]{64}$/);
+      }
+    });
+
+    test('trust exports and verifies the signature offline', async () => {
+      clock.now = new Date(IN_FORCE);
+      const response = await getWithTrailers(`${server.url}${base}/export?format=csv`, trust());
+      assert.equal(response.status, 200);
+      const file = path.join(folder, 'export.csv');
+      fs.writeFileSync(file, response.body);
+      const signature = String(response.trailers['civic-signature']);
+      // Asynchronous, because the server answering --server runs in this process.
+      const civic = (args: string[]) =>
+        new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+          execFile(process.execPath, ['bin/civic.mjs', 'verify-export', ...args], { encoding: 'utf8' }, (error, stdout, stderr) => {
+            resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+          });
+        });
+      const valid = await civic([file, '--signature', signature, '--server', server.url]);
+      assert.equal(valid.status, 0, valid.stderr);
+      assert.match(valid.stdout, /Signature: valid/);
+
+      const keyFile = path.join(folder, 'key.json');
+      fs.writeFileSync(keyFile, JSON.stringify(services.exchange.signer.publishedKey()));
+      fs.appendFileSync(file, 'THR999999,forged,,,,,,\r\n');
+      const tampered = await civic([file, '--signature', signature, '--public-key', keyFile]);
+      assert.equal(tampered.status, 1);
+      assert.match(tampered.stdout, /INVALID/);
+    });
+
+    test('withheld field is refused with the reason', async () => {
+      clock.now = new Date(IN_FORCE);
+      const response = await fetch(`${server.url}${base}/records?fields=person_id,name`, { headers: trust() });
+      assert.equal(response.status, 403);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'field_not_agreed');
+      assert.match(body.error.message, /"name"/);
+    });
+
+    test('request after the end date is refused with the reason', async () => {
+      clock.now = new Date('2028-01-01T09:00:00Z');
+      const response = await fetch(`${server.url}${base}/records`, { headers: trust() });
+      assert.equal(response.status, 403);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'agreement_expired');
+      assert.match(body.error.message, /ended on 2027-12-31/);
+      clock.now = new Date(IN_FORCE);
+    });
+
+    test('disclosure records exist for every release', async () => {
+      const disclosures = await services.db.owner.selectFrom('disclosures').selectAll().where('recipient_organisation_id', '=', scenario.trust.id).execute();
+      const released = disclosures.reduce((total, row) => total + Number(row.row_count), 0);
+      assert.equal(released, 120);
+      for (const row of disclosures) {
+        assert.equal(row.organisation_id, scenario.council.id);
+        assert.equal(row.purpose, 'direct_care');
+        assert.equal(row.fields.includes('name'), false);
+      }
+      const subjects = await services.db.owner.selectFrom('disclosure_subjects').select('subject_hash').where('recipient_organisation_id', '=', scenario.trust.id).execute();
+      assert.equal(subjects.length, 120);
+    });
+
+    test('new version reaches the webhook after a retry', async () => {
+      // The importing transaction queues its event at the database's time, so the worker's clock starts there.
+      clock.now = new Date(Date.now() + 1000);
+      await services.exchange.worker.runDue();
+      receiver.failures = 1;
+      await services.imports.importFile(
+        { path: SOCIAL_CARE_CSV, filename: 'adult-social-care-packages.csv' },
+        { organisation: scenario.council.slug, dataset: DATASET_SLUG, actor: { kind: 'organisation', organisationId: scenario.council.id } },
+      );
+      await services.exchange.worker.runDue();
+      const versionTwo = () => receiver.received.filter((item) => item.body.includes('dataset.version_created') && item.body.includes('"version":2'));
+      assert.equal(versionTwo().length, 0);
+      clock.now = new Date(clock.now.getTime() + 60 * 60 * 1000);
+      await services.exchange.worker.runDue();
+      const delivered = versionTwo();
+      assert.equal(delivered.length, 1);
+      assert.equal(verifyWebhookSignature(webhookSecret, delivered[0]!.body, delivered[0]!.signature), true);
+      const event = JSON.parse(delivered[0]!.body) as { data: { dataset: { version: number }; agreement: { reference: string } } };
+      assert.equal(event.data.dataset.version, 2);
+      assert.equal(event.data.agreement.reference, AGREEMENT_REFERENCE);
+      const attempts = await services.db.owner.selectFrom('webhook_deliveries').select(['attempt', 'status_code']).where('event_id', '=', (JSON.parse(delivered[0]!.body) as { id: string }).id).orderBy('id').execute();
+      assert.deepEqual(attempts.map((row) => [row.attempt, row.status_code]), [[1, 500], [2, 204]]);
+    });
+
+    test('review reminder three months ahead', async () => {
+      clock.now = new Date('2027-04-01T08:00:00Z');
+      const counts = await services.exchange.workflow.runDailyCheck();
+      assert.equal(counts.reminded, 1);
+      const again = await services.exchange.workflow.runDailyCheck();
+      assert.equal(again.reminded, 0);
+      const mail = await services.db.owner.selectFrom('outbox').select(['subject']).execute();
+      assert.equal(mail.filter((row) => row.subject.includes(AGREEMENT_REFERENCE)).length, 4);
+      await services.exchange.worker.runDue();
+      assert.equal(receiver.received.filter((item) => item.body.includes('agreement.review_due')).length, 1);
+      clock.now = new Date('2027-07-01T08:00:00Z');
+      const lapsed = await services.exchange.workflow.runDailyCheck();
+      assert.equal(lapsed.lapsed, 1);
+      const detail = await services.exchange.agreements.getDetail(scenario.council.id, AGREEMENT_REFERENCE);
+      assert.equal(detail.status, 'lapsed_review');
+      clock.now = new Date(IN_FORCE);
+    });
+  });
+}
