@@ -11,6 +11,8 @@ import type { KeyRing } from './keys/key-ring.ts';
 import type { Logger } from './logger.ts';
 import { createExchangeServices, type ExchangeServices } from './exchange/exchange.services.ts';
 import { publicationImportCheck } from './publication/publication.check.ts';
+import { checkApiTokenLimit, privateDatasetLimitCheck } from './tenancy/plans.ts';
+import { createTenancyServices, type TenancyServices } from './tenancy/tenancy-services.ts';
 import { PublicationService } from './publication/publication.service.ts';
 
 /**
@@ -31,6 +33,8 @@ export interface Services {
   /** Information sharing agreements, enforced releases, notifications and the job worker. */
   exchange: ExchangeServices;
   publication: PublicationService;
+  /** Organisations as tenants: registration and review, plans, members and invitations, single sign-on, export. */
+  tenancy: TenancyServices;
 }
 
 export interface ServiceInputs {
@@ -42,11 +46,13 @@ export interface ServiceInputs {
 
 export function createServices(inputs: ServiceInputs): Services {
   const { config, logger, db, keys } = inputs;
-  const tokens = new ApiTokenService(db, keys);
+  const tokens = new ApiTokenService(db, keys, checkApiTokenLimit);
   const accounts = createAccountServices(config, logger, db, keys);
   const imports = new ImportService(db, ingestFunctions, logger);
   imports.addCheck(publicationImportCheck(logger));
+  imports.addCheck(privateDatasetLimitCheck());
+  const tenancy = createTenancyServices(config, logger, db, keys, accounts);
   const publication = new PublicationService(db, logger, ingestFunctions.columnSqlType);
   const exchange = createExchangeServices({ config, db, keys, logger, mailer: accounts.mailer });
-  return { config, logger, db, keys, openData: new OpenDataService(db, config), audit: createAuditServices(db, keys, logger), tokens, accounts, catalogue: new CatalogueService(db), imports, publication, exchange };
+  return { config, logger, db, keys, openData: new OpenDataService(db, config), audit: createAuditServices(db, keys, logger), tokens, accounts, catalogue: new CatalogueService(db), imports, publication, exchange, tenancy };
 }

@@ -23,11 +23,15 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
   const show = (request: FastifyRequest, reply: FastifyReply, template: string, values: Record<string, unknown>, errors: FieldError[], extra: Record<string, unknown> = {}) =>
     reply.page(template, { ...formPageContext(values, errors), csrfToken: csrf.tokenFor(request, reply), ...extra }, errors.length > 0 ? 400 : 200);
 
-  app.addPageContext((request) => ({
-    accountNavigation: request.auth
-      ? [{ text: 'Your account', href: '/account' }, { text: 'Sign out', href: '/sign-out' }]
-      : [{ text: 'Sign in', href: '/sign-in' }],
-  }));
+  app.addPageContext((request) => {
+    const auth = request.auth;
+    if (!auth) return { accountNavigation: [{ text: 'Register an organisation', href: '/register' }, { text: 'Sign in', href: '/sign-in' }] };
+    const links = [];
+    if (auth.organisationId !== null) links.push({ text: 'Your organisation', href: '/organisation' });
+    if (auth.platformAdmin) links.push({ text: 'Review organisations', href: '/admin/organisations' });
+    links.push({ text: 'Your account', href: '/account' }, { text: 'Sign out', href: '/sign-out' });
+    return { accountNavigation: links };
+  });
 
   app.get('/sign-in', async (request, reply) => show(request, reply, 'accounts/sign-in.njk', {}, []));
 

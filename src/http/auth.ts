@@ -5,12 +5,63 @@ import type { OrganisationRole, TokenScope } from '../accounts/accounts.tables.t
 import type { AuthContext } from '../accounts/auth-context.ts';
 import { AppError } from '../errors.ts';
 import type { Services } from '../services.ts';
+import { organisationApplications } from '../tenancy/applications.ts';
+import { APPLICATION_NAMES } from '../tenancy/plans.ts';
+import type { ApplicationId } from '../tenancy/tenancy.tables.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Who is making the request; null when anonymous. Set by the authentication hook before any route runs. */
     auth: AuthContext | null;
   }
+  interface FastifyInstance {
+    /** The applications an active organisation has enabled; null when it is not active. */
+    organisationApplications(organisationId: string): Promise<ApplicationId[] | null>;
+    /** Every route registered after authentication, with the access its guards declare (see recordRouteAccess). */
+    routeAccess: RouteAccessEntry[];
+  }
+  interface FastifyContextConfig {
+    /**
+     * Declares a route without a guard: `public` for anyone, `session` for routes that check the browser session
+     * themselves (such as the second-factor step, which comes before a complete sign-in).
+     */
+    access?: 'public' | 'session';
+  }
+}
+
+/** What a guard admits, recorded so that tests can list every route with its declared access. */
+export type GuardAccess =
+  | { kind: 'signed_in' }
+  | { kind: 'member'; roles: OrganisationRole[]; scope?: TokenScope }
+  | { kind: 'token'; scope: TokenScope }
+  | { kind: 'platform_admin' }
+  | { kind: 'application'; application: string };
+
+export interface RouteAccessEntry {
+  method: string;
+  url: string;
+  guards: GuardAccess[];
+  declared: 'public' | 'session' | null;
+}
+
+const guardAccess = new WeakMap<object, GuardAccess>();
+
+function describeGuard<T extends preHandlerAsyncHookHandler>(guard: T, access: GuardAccess): T {
+  guardAccess.set(guard, access);
+  return guard;
+}
+
+/** Records each route's guards and declared access into `app.routeAccess` as the route is registered. */
+function recordRouteAccess(app: FastifyInstance): void {
+  app.decorate('routeAccess', [] as RouteAccessEntry[]);
+  app.addHook('onRoute', (route) => {
+    const handlers = [route.preHandler, route.onRequest, route.preValidation].flat().filter((handler) => handler !== undefined && handler !== null);
+    const guards = handlers.map((handler) => guardAccess.get(handler as object)).filter((access): access is GuardAccess => access !== undefined);
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      app.routeAccess.push({ method, url: route.url, guards, declared: (route.config as { access?: 'public' | 'session' } | undefined)?.access ?? null });
+    }
+  });
 }
 
 /**
@@ -22,6 +73,8 @@ export async function registerAuthentication(app: FastifyInstance, services: Ser
   // Other features may have registered these already; registering twice would fail.
   if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie);
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(fastifyFormbody);
+  recordRouteAccess(app);
+  app.decorate('organisationApplications', (organisationId: string) => organisationApplications(services.db.app, organisationId));
   app.decorateRequest('auth', null);
   app.decorateRequest('session', null);
   app.addHook('onRequest', async (request) => {
@@ -56,7 +109,7 @@ function unauthenticated(): AppError {
  * (uploads, exchange); browser sessions are rejected with 401.
  */
 export function requireToken(scope: TokenScope): preHandlerAsyncHookHandler {
-  return async function checkToken(request: FastifyRequest, reply: FastifyReply) {
+  return describeGuard(async function checkToken(request: FastifyRequest, reply: FastifyReply) {
     const auth = request.auth;
     if (auth === null || auth.via !== 'token') {
       void reply.header('www-authenticate', 'Bearer realm="civic"');
@@ -65,7 +118,7 @@ export function requireToken(scope: TokenScope): preHandlerAsyncHookHandler {
     if (!auth.scopes?.includes(scope)) {
       throw new AppError('forbidden', 'token_scope', `The API token does not have the "${scope}" scope. Create a token with that scope.`);
     }
-  };
+  }, { kind: 'token', scope });
 }
 
 /** Whether `auth` holds one of `roles` in its current organisation; administrators hold every role. */
@@ -84,7 +137,7 @@ export function requireRole(...roles: OrganisationRole[]): preHandlerAsyncHookHa
 
 export function requireMember(options: { roles?: OrganisationRole[]; scope?: TokenScope } = {}): preHandlerAsyncHookHandler {
   const roles = options.roles ?? [];
-  return async function checkMember(request: FastifyRequest) {
+  return describeGuard(async function checkMember(request: FastifyRequest) {
     const auth = request.auth;
     if (auth === null) throw unauthenticated();
     if (auth.organisationId === null || auth.roles.length === 0) {
@@ -96,22 +149,38 @@ export function requireMember(options: { roles?: OrganisationRole[]; scope?: Tok
     if (auth.via === 'token' && options.scope !== undefined && !auth.scopes?.includes(options.scope)) {
       throw new AppError('forbidden', 'token_scope', `The API token does not have the "${options.scope}" scope. Create a token with that scope.`);
     }
-  };
+  }, { kind: 'member', roles, ...(options.scope === undefined ? {} : { scope: options.scope }) });
 }
 
 /** A preHandler that admits any signed-in user, member of an organisation or not. */
 export function requireSignIn(): preHandlerAsyncHookHandler {
-  return async function checkSignedIn(request: FastifyRequest) {
+  return describeGuard(async function checkSignedIn(request: FastifyRequest) {
     if (request.auth === null) throw unauthenticated();
-  };
+  }, { kind: 'signed_in' });
 }
 
 /** A preHandler that admits platform administrators signed in through a browser session (never a token). */
 export function requirePlatformAdmin(): preHandlerAsyncHookHandler {
-  return async function checkPlatformAdmin(request: FastifyRequest) {
+  return describeGuard(async function checkPlatformAdmin(request: FastifyRequest) {
     if (request.auth === null) throw unauthenticated();
     if (!request.auth.platformAdmin || request.auth.via !== 'session') {
       throw new AppError('forbidden', 'platform_admin_required', 'Only platform administrators can do this.');
     }
-  };
+  }, { kind: 'platform_admin' });
+}
+
+/**
+ * A preHandler that admits members of an active organisation that has `application` enabled. Use it after
+ * requireMember or requireRole on the routes of that application.
+ */
+export function requireApplication(application: ApplicationId): preHandlerAsyncHookHandler {
+  return describeGuard(async function checkApplication(request: FastifyRequest) {
+    const auth = request.auth;
+    if (auth === null) throw unauthenticated();
+    const enabled = auth.organisationId === null ? null : await request.server.organisationApplications(auth.organisationId);
+    if (enabled === null) throw new AppError('forbidden', 'not_a_member', 'You are not a member of an active organisation.');
+    if (!enabled.includes(application)) {
+      throw new AppError('forbidden', 'application_not_enabled', `Your organisation has not enabled ${APPLICATION_NAMES[application]}. An administrator can enable it in the organisation settings.`);
+    }
+  }, { kind: 'application', application });
 }

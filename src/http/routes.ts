@@ -10,6 +10,7 @@ import { uploadRoutes } from '../catalogue/upload.routes.ts';
 import { registerPortal } from '../portal/portal.plugin.ts';
 import { publicationRoutes } from '../publication/publication.routes.ts';
 import type { Services } from '../services.ts';
+import { tenancyRoutes } from '../tenancy/tenancy.routes.ts';
 
 /**
  * Registers each feature folder's routes. Features are Fastify plugins, so each can set its own error handler and
@@ -19,6 +20,7 @@ export async function registerFeatureRoutes(app: FastifyInstance, services: Serv
   // First, so @fastify/swagger sees every route registered after it.
   await registerOpenApi(app, services);
   await app.register(async (instance) => accountRoutes(instance, services));
+  await app.register(async (instance) => tenancyRoutes(instance, services));
   await app.register(async (instance) => registerPortal(instance, services));
   await app.register(async (instance) => uploadRoutes(instance, services));
   await app.register(async (instance) => auditRoutes(instance, services));

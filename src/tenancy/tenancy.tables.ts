@@ -40,6 +40,8 @@ export interface OrganisationSsoTable {
   /** Client secret sealed with a key from the key ring. */
   client_secret_encrypted: string;
   enabled: Generated<boolean>;
+  /** Whether a first sign-on with a verified email in the organisation's domains creates a viewer membership. */
+  just_in_time: Generated<boolean>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 

@@ -3,7 +3,11 @@ import { hash } from '@node-rs/argon2';
 import type { OrganisationRole } from '../../src/accounts/accounts.tables.ts';
 import type { AuthContext } from '../../src/accounts/auth-context.ts';
 import type { Database } from '../../src/db/database.ts';
+import type { FastifyInstance } from 'fastify';
+import { setCurrentUser } from '../../src/accounts/account-scope.ts';
 import { setPlatformScope } from '../../src/db/tenant.ts';
+import type { Services } from '../../src/services.ts';
+import { WebClient } from './web-client.ts';
 
 /** Builders for accounts tests: rows are written through the application role in the platform scope. */
 
@@ -56,4 +60,23 @@ export async function buildUser(
 /** The request identity of a member acting through a browser session. */
 export function memberAuth(userId: string, organisationId: string, role: OrganisationRole): AuthContext {
   return { via: 'session', userId, organisationId, roles: [role], scopes: null, platformAdmin: false, sessionId: null, tokenId: null };
+}
+
+/**
+ * Starts a complete session for a user acting in `organisationId`, as if they had signed in with every factor, and
+ * returns the cookie value. For route tests that are not about signing in.
+ */
+export async function startSessionFor(services: Services, userId: string, organisationId: string | null): Promise<string> {
+  const started = await services.db.app.transaction().execute(async (trx) => {
+    await setCurrentUser(trx, userId);
+    return services.accounts.sessions.start(trx, userId, 'complete', organisationId);
+  });
+  return started.cookieValue;
+}
+
+/** A web client signed in as `userId` acting in `organisationId`. */
+export async function signedInClient(app: FastifyInstance, services: Services, userId: string, organisationId: string | null): Promise<WebClient> {
+  const client = new WebClient(app);
+  client.cookies.set(services.accounts.sessions.cookieName, await startSessionFor(services, userId, organisationId));
+  return client;
 }

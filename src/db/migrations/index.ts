@@ -9,6 +9,7 @@ import * as tenancy from './2026-12-04-07-tenancy.ts';
 import * as auditChain from './2026-12-04-30-audit-chain.ts';
 import * as publication from './2026-12-04-40-publication.ts';
 import * as agreements from './2026-12-04-45-agreements.ts';
+import * as tenancySignOn from './2026-12-04-55-tenancy-sign-on.ts';
 import * as resourceFileCompression from './2026-12-04-62-resource-file-compression.ts';
 
 /**
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-04-30-audit-chain': auditChain,
   '2026-12-04-40-publication': publication,
   '2026-12-04-45-agreements': agreements,
+  '2026-12-04-55-tenancy-sign-on': tenancySignOn,
   '2026-12-04-62-resource-file-compression': resourceFileCompression,
 };
 

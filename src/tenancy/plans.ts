@@ -1,0 +1,156 @@
+import type { Kysely } from 'kysely';
+import type { ImportCheck } from '../catalogue/import.types.ts';
+import type { DB } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import type { ApplicationId, OrganisationType, PlanId } from './tenancy.tables.ts';
+
+export interface PlanLimits {
+  /** Memberships plus open invitations. */
+  members: number;
+  /** Datasets whose visibility is private. */
+  privateDatasets: number;
+  /** API tokens not yet revoked or expired. */
+  apiTokens: number;
+}
+
+export interface Plan {
+  id: PlanId;
+  name: string;
+  /** Monthly price in pounds, excluding VAT; 0 for a free plan. */
+  monthlyPricePounds: number;
+  limits: PlanLimits;
+  /** The applications an organisation on this plan may enable. */
+  applications: ApplicationId[];
+}
+
+export const PLANS: Record<PlanId, Plan> = {
+  community: {
+    id: 'community',
+    name: 'Free community plan',
+    monthlyPricePounds: 0,
+    limits: { members: 10, privateDatasets: 5, apiTokens: 2 },
+    applications: ['data_workspace', 'publishing'],
+  },
+  partner: {
+    id: 'partner',
+    name: 'Partner plan',
+    monthlyPricePounds: 0,
+    limits: { members: 500, privateDatasets: 200, apiTokens: 50 },
+    applications: ['data_workspace', 'exchange', 'publishing', 'partner_wifi'],
+  },
+  commercial: {
+    id: 'commercial',
+    name: 'Commercial plan',
+    monthlyPricePounds: 250,
+    limits: { members: 50, privateDatasets: 50, apiTokens: 20 },
+    applications: ['data_workspace', 'publishing'],
+  },
+};
+
+export const APPLICATION_NAMES: Record<ApplicationId, string> = {
+  data_workspace: 'Data workspace',
+  exchange: 'Secure data exchange',
+  publishing: 'Open data publishing',
+  partner_wifi: 'Partner Wi-Fi',
+};
+
+export const ORGANISATION_TYPE_NAMES: Record<OrganisationType, string> = {
+  charity: 'Charity',
+  nhs_body: 'NHS body',
+  police: 'Police force',
+  fire: 'Fire and rescue service',
+  school: 'School',
+  council: 'Council',
+  icb: 'Integrated care board',
+  community_group: 'Community group',
+  business: 'Business',
+};
+
+/** The plan a registration starts on: public-sector partners get the partner plan, businesses the commercial plan. */
+export function planForType(type: OrganisationType): PlanId {
+  if (type === 'charity' || type === 'community_group') return 'community';
+  if (type === 'business') return 'commercial';
+  return 'partner';
+}
+
+/** The applications a new organisation on `plan` starts with. */
+export function defaultApplications(plan: PlanId): ApplicationId[] {
+  return plan === 'partner' ? ['data_workspace', 'exchange'] : ['data_workspace'];
+}
+
+type LimitName = keyof PlanLimits;
+
+const LIMIT_WORDS: Record<LimitName, string> = { members: 'members and open invitations', privateDatasets: 'private datasets', apiTokens: 'active API tokens' };
+
+/** The error for a creation that would pass a plan limit, naming the limit and the plan. */
+export function planLimitError(plan: Plan, limit: LimitName): AppError {
+  return new AppError(
+    'conflict',
+    'plan_limit_reached',
+    `Your organisation has reached the limit of ${plan.limits[limit]} ${LIMIT_WORDS[limit]} on the ${plan.name}. Remove one first, or ask a platform administrator about another plan.`,
+  );
+}
+
+async function planOf(trx: Kysely<DB>, organisationId: string): Promise<Plan> {
+  const row = await trx.selectFrom('organisations').select('plan').where('id', '=', organisationId).executeTakeFirst();
+  if (!row) throw new AppError('not_found', 'organisation_not_found', 'Organisation not found.');
+  return PLANS[row.plan];
+}
+
+/**
+ * Throws `plan_limit_reached` when the organisation already has as many members and open invitations as its plan
+ * allows. Runs in a transaction scoped to the organisation.
+ */
+export async function checkMemberLimit(trx: Kysely<DB>, organisationId: string): Promise<void> {
+  const plan = await planOf(trx, organisationId);
+  const members = await trx.selectFrom('memberships').select((eb) => eb.fn.countAll<string>().as('n')).where('organisation_id', '=', organisationId).executeTakeFirstOrThrow();
+  const invitations = await trx
+    .selectFrom('invitations')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('organisation_id', '=', organisationId)
+    .where('accepted_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', new Date())
+    .executeTakeFirstOrThrow();
+  if (Number(members.n) + Number(invitations.n) >= plan.limits.members) throw planLimitError(plan, 'members');
+}
+
+/** The plan-limit check the API token service runs before creating a token. */
+export async function checkApiTokenLimit(trx: Kysely<DB>, organisationId: string): Promise<void> {
+  const plan = await planOf(trx, organisationId);
+  const tokens = await trx
+    .selectFrom('api_tokens')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('organisation_id', '=', organisationId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', new Date())
+    .executeTakeFirstOrThrow();
+  if (Number(tokens.n) >= plan.limits.apiTokens) throw planLimitError(plan, 'apiTokens');
+}
+
+/**
+ * An import check that stops a load which would give the organisation more private datasets than its plan allows.
+ * Only a dataset becoming private counts: a new version of a dataset that was already private never fails.
+ */
+export function privateDatasetLimitCheck(): ImportCheck {
+  return {
+    name: 'private dataset plan limit',
+    async run(context) {
+      if (context.visibility !== 'private') return;
+      const trx = context.db;
+      const versions = await trx.selectFrom('resources').select('id').where('dataset_id', '=', context.datasetId).limit(1).execute();
+      const dataset = await trx.selectFrom('datasets').select('visibility').where('id', '=', context.datasetId).executeTakeFirstOrThrow();
+      const alreadyPrivate = versions.length > 0 && dataset.visibility === 'private';
+      if (alreadyPrivate) return;
+      const plan = await planOf(trx, context.organisationId);
+      const others = await trx
+        .selectFrom('datasets')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('organisation_id', '=', context.organisationId)
+        .where('visibility', '=', 'private')
+        .where('id', '!=', context.datasetId)
+        .executeTakeFirstOrThrow();
+      if (Number(others.n) >= plan.limits.privateDatasets) throw planLimitError(plan, 'privateDatasets');
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { hash } from '@node-rs/argon2';
+import type { Kysely } from 'kysely';
+import { setCurrentUser, findUserIdByEmail } from '../accounts/account-scope.ts';
+import type { AccountLinkService } from '../accounts/account-link.service.ts';
+import type { AuthContext } from '../accounts/auth-context.ts';
+import type { Mailer } from '../accounts/mailer.ts';
+import { checkNewPassword } from '../accounts/password-policy.ts';
+import { appendAuditEvent } from '../audit/audit.repository.ts';
+import type { DB } from '../db/schema.ts';
+import { setPlatformScope } from '../db/tenant.ts';
+import { AppError, validationError, type FieldError } from '../errors.ts';
+import { defaultApplications, ORGANISATION_TYPE_NAMES, planForType } from './plans.ts';
+import { checkRegistrationNumbers, type RegistrationField } from './registration-numbers.ts';
+import { ORGANISATION_TYPES, type OrganisationType } from './tenancy.tables.ts';
+
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const DOMAIN_PATTERN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** The registration form as posted; every value is the raw text the applicant typed. */
+export interface RegistrationInput extends Partial<Record<RegistrationField, string>> {
+  name: string;
+  type: string;
+  emailDomains: string;
+  /** The applicant's account; ignored when the applicant is already signed in. */
+  displayName?: string;
+  email?: string;
+  password?: string;
+}
+
+export interface RegisteredOrganisation {
+  organisationId: string;
+  slug: string;
+  applicantUserId: string;
+}
+
+/** Splits a list of domains typed with commas, spaces or new lines, lower-cased and without duplicates. */
+export function parseDomains(text: string): string[] {
+  return [...new Set(text.split(/[\s,;]+/).map((domain) => domain.trim().toLowerCase().replace(/^@/, '')).filter((domain) => domain !== ''))];
+}
+
+/** A slug from the organisation's name, such as "thurrock-food-bank". */
+export function slugFromName(name: string): string {
+  const slug = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80);
+  return slug.length >= 2 ? slug : `organisation-${slug}`.replace(/-+$/, '');
+}
+
+/**
+ * Self-registration of community and partner organisations. A registration creates the organisation as pending with
+ * the applicant as its first administrator; a platform administrator then approves or declines it (ReviewService).
+ */
+export class RegistrationService {
+  constructor(
+    private readonly db: { app: Kysely<DB> },
+    private readonly links: AccountLinkService,
+    private readonly mailer: Mailer,
+  ) {}
+
+  /** Checks the form and returns every field error at once, with the values to store. */
+  check(input: RegistrationInput, signedIn: boolean): { errors: FieldError[]; type: OrganisationType | null; domains: string[]; numbers: ReturnType<typeof checkRegistrationNumbers>['numbers'] | null } {
+    const errors: FieldError[] = [];
+    const name = input.name.trim();
+    if (name === '') errors.push({ field: 'name', message: 'Enter the name of the organisation' });
+    else if (name.length > 200) errors.push({ field: 'name', message: 'Organisation name must be 200 characters or fewer' });
+    const type = (ORGANISATION_TYPES as readonly string[]).includes(input.type) ? (input.type as OrganisationType) : null;
+    if (type === null) errors.push({ field: 'type', message: 'Select the type of organisation' });
+    const numbers = type === null ? null : checkRegistrationNumbers(type, input);
+    if (numbers) errors.push(...numbers.errors);
+
+    const domains = parseDomains(input.emailDomains);
+    const badDomain = domains.find((domain) => !DOMAIN_PATTERN.test(domain));
+    if (domains.length === 0) errors.push({ field: 'emailDomains', message: 'Enter the email domain your organisation uses, like thurrockfoodbank.org.uk' });
+    else if (badDomain !== undefined) errors.push({ field: 'emailDomains', message: `"${badDomain}" is not an email domain. Enter domains like thurrockfoodbank.org.uk, separated by commas` });
+    else if (domains.length > 10) errors.push({ field: 'emailDomains', message: 'Enter 10 email domains or fewer' });
+
+    if (!signedIn) {
+      const displayName = (input.displayName ?? '').trim();
+      const email = (input.email ?? '').trim().toLowerCase();
+      if (displayName === '') errors.push({ field: 'displayName', message: 'Enter your full name' });
+      else if (displayName.length > 200) errors.push({ field: 'displayName', message: 'Your name must be 200 characters or fewer' });
+      if (email === '') errors.push({ field: 'email', message: 'Enter your work email address' });
+      else if (!EMAIL_PATTERN.test(email)) errors.push({ field: 'email', message: 'Enter an email address in the correct format, like name@example.org' });
+      else if (domains.length > 0 && badDomain === undefined && !domains.includes(email.split('@')[1]!)) {
+        errors.push({ field: 'email', message: `Enter an email address in one of the organisation's domains (${domains.join(', ')})` });
+      }
+      errors.push(...checkNewPassword(input.password ?? '', 'password', email));
+    }
+    return { errors, type, domains, numbers: numbers?.numbers ?? null };
+  }
+
+  /**
+   * Registers an organisation as pending with the applicant as its administrator, in the platform scope because no
+   * tenant exists yet, and audits it. An anonymous applicant gets a new account and an email to confirm the address;
+   * an email that already has an account must sign in first.
+   */
+  async register(input: RegistrationInput, auth: AuthContext | null, requestId?: string): Promise<RegisteredOrganisation> {
+    const checked = this.check(input, auth !== null);
+    if (checked.errors.length > 0) throw validationError('invalid_registration', checked.errors[0]!.message, checked.errors);
+    const type = checked.type!;
+    const email = (input.email ?? '').trim().toLowerCase();
+    const passwordHash = auth === null ? await hash(input.password ?? '') : null;
+    const plan = planForType(type);
+
+    return this.db.app.transaction().execute(async (trx) => {
+      await setPlatformScope(trx);
+      let applicantUserId = auth?.userId ?? null;
+      if (applicantUserId === null) {
+        if ((await findUserIdByEmail(trx, email)) !== null) {
+          throw validationError('email_taken', 'An account already uses this email address', [
+            { field: 'email', message: 'An account already uses this email address. Sign in first, then register the organisation' },
+          ]);
+        }
+        applicantUserId = randomUUID();
+        await setCurrentUser(trx, applicantUserId);
+        await trx.insertInto('users').values({ id: applicantUserId, email, display_name: input.displayName!.trim(), password_hash: passwordHash }).execute();
+      }
+      const slug = await this.uniqueSlug(trx, slugFromName(input.name.trim()));
+      const organisation = await trx
+        .insertInto('organisations')
+        .values({
+          slug,
+          name: input.name.trim(),
+          kind: ORGANISATION_TYPE_NAMES[type].toLowerCase(),
+          status: 'pending',
+          type,
+          ...checked.numbers!,
+          email_domains: checked.domains,
+          plan,
+          applications: defaultApplications(plan),
+          applicant_user_id: applicantUserId,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await trx.insertInto('memberships').values({ organisation_id: organisation.id, user_id: applicantUserId, role: 'administrator' }).execute();
+      await appendAuditEvent(trx, {
+        organisationId: organisation.id,
+        actorUserId: applicantUserId,
+        actorKind: 'user',
+        action: 'organisation.registered',
+        subjectType: 'organisation',
+        subjectId: organisation.id,
+        requestId,
+        details: { slug, type, plan, domains: checked.domains.length, new_account: auth === null },
+      });
+      if (auth === null) {
+        await setCurrentUser(trx, applicantUserId);
+        await this.links.sendVerification(trx, applicantUserId, email);
+      }
+      const applicant = await trx.selectFrom('users').select('email').where('id', '=', applicantUserId).executeTakeFirstOrThrow();
+      await this.mailer.send(
+        {
+          to: applicant.email,
+          subject: `We have received the registration of ${input.name.trim()}`,
+          text: `Thank you for registering ${input.name.trim()} with Thurrock Data Exchange.\n\nA council administrator will review it, usually within 5 working days, and email you the decision.`,
+        },
+        trx,
+      );
+      return { organisationId: organisation.id, slug, applicantUserId };
+    });
+  }
+
+  private async uniqueSlug(trx: Kysely<DB>, base: string): Promise<string> {
+    const taken = await trx.selectFrom('organisations').select('slug').where('slug', 'like', `${base}%`).execute();
+    const used = new Set(taken.map((row) => row.slug));
+    if (!used.has(base)) return base;
+    for (let suffix = 2; suffix < 1000; suffix += 1) {
+      if (!used.has(`${base}-${suffix}`)) return `${base}-${suffix}`;
+    }
+    throw new AppError('conflict', 'slug_exhausted', `Too many organisations are named like "${base}". Choose a more distinctive name.`);
+  }
+}

@@ -1,0 +1,29 @@
+import type { AccountServices } from '../accounts/account-services.ts';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import type { KeyRing } from '../keys/key-ring.ts';
+import type { Logger } from '../logger.ts';
+import { ExportService } from './export.service.ts';
+import { MembersService } from './members.service.ts';
+import { RegistrationService } from './registration.service.ts';
+import { ReviewService } from './review.service.ts';
+import { SsoService } from './sso.service.ts';
+
+/** The services of the tenancy feature, built once by createServices. */
+export interface TenancyServices {
+  registration: RegistrationService;
+  review: ReviewService;
+  members: MembersService;
+  sso: SsoService;
+  exports: ExportService;
+}
+
+export function createTenancyServices(config: Config, logger: Logger, db: Database, keys: KeyRing, accounts: AccountServices): TenancyServices {
+  return {
+    registration: new RegistrationService(db, accounts.links, accounts.mailer),
+    review: new ReviewService(db, accounts.mailer),
+    members: new MembersService(db, accounts.mailer, config.publicUrl),
+    sso: new SsoService(db, keys, accounts.sessions, config, logger),
+    exports: new ExportService(db),
+  };
+}
