@@ -23,7 +23,7 @@ for (const engine of testEngines()) {
     }
 
     before(async () => {
-      const base = { ...process.env, LOG_LEVEL: 'warn' };
+      const base: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
       delete base.DATABASE_URL;
       if (engine.name === 'postgres') {
         const handle = await engine.create();

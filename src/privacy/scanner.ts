@@ -37,7 +37,7 @@ export const PERSONAL_DATA_KINDS = [
 
 export type PersonalDataKind = (typeof PERSONAL_DATA_KINDS)[number];
 
-/** What the scan found in one column. `rows` are example 1-based data row numbers (the first 10), never values. */
+/** Findings of one kind in one column: a count and example 1-based data row numbers (the first 10), never values. */
 export interface PersonalDataFinding {
   column: string;
   kind: PersonalDataKind;
@@ -60,11 +60,11 @@ export interface CellHit {
 
 export const EXAMPLE_ROWS = 10;
 
-// Random ten-digit identifiers pass the NHS check digit about one time in eleven; a column where half or more pass
-// is taken to hold NHS numbers.
+// Random ten-digit identifiers pass the NHS check digit about one time in eleven. A column where half or more pass
+// is taken to contain NHS numbers.
 const NHS_COLUMN_PASS_RATE = 0.5;
 
-/** What each column is for, read once from the headers. */
+/** The role of each column, read once from the headers. */
 export class ColumnRoles {
   readonly payee: boolean[];
   readonly creditorType: number[];
@@ -115,7 +115,7 @@ function countDigits(value: string): number {
 export type TenDigitRunListener = (column: number, runs: number, valid: number) => void;
 
 /**
- * Every personal-data hit in one row. Row-level rules (creditor type, sort code with account) look across cells.
+ * Finds every personal-data hit in one row. Row-level rules (creditor type, sort code with account) look across cells.
  * The digit counts gate the costlier patterns, so a typical amount or date cell is checked in a few steps.
  */
 export function inspectRow(roles: ColumnRoles, values: ReadonlyArray<string | null | undefined>, onTenDigitRuns?: TenDigitRunListener): CellHit[] {
@@ -158,8 +158,8 @@ export function inspectRow(roles: ColumnRoles, values: ReadonlyArray<string | nu
     }
   }
 
-  // A postcode on its own locates a place (a library, a council building, a public toilet); it is personal data where
-  // it is a person's address, so it counts under a header about people or in a row that names or identifies someone.
+  // A postcode on its own locates a place such as a library, a council building or a public toilet. It is personal
+  // data where it is a person's address, so it counts under a header about people or in a row that identifies someone.
   const aboutPerson = hits.some((hit) => PERSON_KINDS.has(hit.kind));
   for (const column of postcodeColumns) {
     if (aboutPerson || roles.personAddress[column]) hits.push({ column, kind: 'postcode' });

@@ -53,9 +53,9 @@ function cellKey(names: readonly string[], values: ReadonlyArray<string | null |
 }
 
 /**
- * Aggregates over a dataset's current version with statistical disclosure control, and refuses queries that would
- * let a reader difference two releases: the same query on another version of the dataset whose published counts differ
- * by fewer than the rule's threshold in any cell.
+ * Aggregates over a dataset's current version with statistical disclosure control. It rejects a query that would let
+ * a reader difference two releases, which is the same query on another version whose published counts differ by
+ * fewer than the rule's threshold in any cell.
  */
 export class AggregateService {
   constructor(
@@ -89,7 +89,7 @@ export class AggregateService {
         if (release.resource_id === resource.id) continue;
         const risk = differencingRisk(release.cell_counts as Record<string, number>, result.publishedCounts, rule);
         if (risk) {
-          this.logger.info({ dataset: slug, resource_id: resource.id, earlier_resource_id: release.resource_id }, 'aggregate refused for differencing');
+          this.logger.info({ dataset: slug, resource_id: resource.id, earlier_resource_id: release.resource_id }, 'aggregate rejected for differencing risk');
           throw new AppError(
             'conflict',
             'differencing_risk',
@@ -165,11 +165,11 @@ function checkColumns(schema: TableSchema, groupBy: readonly string[], sumColumn
   if (sumColumn !== null) {
     const field = schema.fields.find((candidate) => candidate.name === sumColumn);
     if (!field) throw validationError('unknown_column', `Column "${sumColumn}" is not in the dataset. The columns are: ${names.join(', ')}.`, [{ field: 'measure', message: `Unknown column ${sumColumn}` }]);
-    if (field.type !== 'number' && field.type !== 'integer') throw validationError('not_numeric', `Column "${sumColumn}" holds ${field.type} values; sum a number column.`, [{ field: 'measure', message: 'Not a number column' }]);
+    if (field.type !== 'number' && field.type !== 'integer') throw validationError('not_numeric', `Column "${sumColumn}" contains ${field.type} values. Sum a number column.`, [{ field: 'measure', message: 'Not a number column' }]);
   }
 }
 
-/** The first cell published in both releases whose counts differ by 1 up to the suppression threshold, or null. */
+/** Returns the first cell published in both releases whose counts differ by 1 up to the suppression threshold, or null. */
 export function differencingRisk(earlier: Record<string, number>, current: Record<string, number>, rule: DisclosureRule): string | null {
   for (const [key, count] of Object.entries(current)) {
     const before = earlier[key];

@@ -9,7 +9,7 @@ export const GATE_EXIT_STATUS = 3;
 const PRINTED_PROBLEMS = 50;
 
 /**
- * The lines `civic import` prints after its report about the publication gate and the Transparency Code check, and
+ * Builds the lines `civic import` prints after its report about the publication gate and the Transparency Code check, and
  * its exit status: GATE_EXIT_STATUS when open was requested but personal data kept the dataset private.
  */
 export function publicationOutcome(report: LoadReport, requested: Visibility | undefined): { lines: string[]; exitCode: number } {

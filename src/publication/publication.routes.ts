@@ -19,7 +19,7 @@ type AggregateQuerystring = Static<typeof AggregateQuerystring>;
 const VisibilityBody = Type.Object({ visibility: Type.Union([Type.Literal('open'), Type.Literal('private')]) }, { additionalProperties: false });
 type VisibilityBody = Static<typeof VisibilityBody>;
 
-/** The aggregate endpoint with disclosure control, and the gated visibility change. */
+/** Registers the aggregate endpoint with disclosure control, and the gated visibility change. */
 export async function publicationRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const aggregates = new AggregateService(services.db, services.logger);
 

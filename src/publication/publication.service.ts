@@ -14,12 +14,12 @@ import type { PersonalDataFinding } from '../privacy/scanner.ts';
 import { writeFixedVersion } from './fixed-version.ts';
 import { hasJustification, insertJustification } from './publication.repository.ts';
 
-/** Who publishes: an operator running `civic publish` on the server, or a signed-in user or API token holder. */
+/** The publisher: an operator running `civic publish` on the server, or a signed-in user or API token holder. */
 export type PublicationActor = { kind: 'operator'; name: string } | { kind: 'user'; auth: AuthContext; requestId?: string };
 
 export interface PublishRequest {
   fixes: PersonalDataFix[];
-  /** Why the dataset may be opened with its remaining findings; recorded with who gave it and audited. */
+  /** The reason the dataset may be opened with its remaining findings, recorded with its author and audited. */
   justification?: string;
   open?: boolean;
 }
