@@ -84,6 +84,8 @@ export class AggregateService {
 
       const definition = { group_by: query.groupBy, measure: query.measure, rule: rule.name };
       const queryHash = createHash('sha256').update(JSON.stringify(definition)).digest('hex');
+      // NOTE: only the same query on another version is compared. Two different groupings of one version (such as two
+      // age bandings that differ by one year) are not checked against each other for differencing.
       const releases = await findReleases(trx, dataset.id, queryHash);
       for (const release of releases) {
         if (release.resource_id === resource.id) continue;
