@@ -9,7 +9,7 @@ export function isUuid(value: string): boolean {
 }
 
 /**
- * Whether a dataset (by slug or id) or resource exists but row-level security hides it from the caller. CKAN answers
+ * Whether a dataset (by slug or id) or resource exists but row-level security hides it from the caller. CKAN responds to
  * an unauthorised read of a private package or resource with an Authorization Error (403) rather than Not Found, so
  * this check tells the two apart. It opens the platform scope for this one existence query only and closes it again
  * in the same transaction, so no row data leaves the scope.
@@ -36,7 +36,7 @@ export function hiddenResourceExists(trx: Kysely<DB>, resourceId: string): Promi
   return existsBehindPolicy(trx, async () => (await trx.selectFrom('resources').select('id').where('id', '=', resourceId).executeTakeFirst()) !== undefined);
 }
 
-/** The error for a dataset or resource the caller may not read: 403 when it exists but is private, else 404. */
+/** Builds the error for a dataset the caller may not read: 403 when it exists but is private, else 404. */
 export async function missingDatasetError(trx: Kysely<DB>, reference: string): Promise<AppError> {
   if (await hiddenDatasetExists(trx, reference)) {
     return new AppError('forbidden', 'dataset_private', `You are not authorised to read dataset "${reference}". It is private to its organisation.`);

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 
 /**
- * The organisation whose private data the caller may read: the signed-in member's organisation, or a bearer token's
+ * Returns the organisation whose private data the caller may read: the signed-in member's organisation, or a bearer token's
  * organisation when the token carries the `read` scope. Anonymous callers, and tokens without `read`, get null, so
  * row-level security shows them open data only.
  */

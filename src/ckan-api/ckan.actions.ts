@@ -6,7 +6,7 @@ import { MAX_SQL_ROWS, type DatastoreResult } from './datastore.types.ts';
 import type { OpenDataService } from './open-data.service.ts';
 import { readPackageSearchQuery } from './package-search.ts';
 
-/** What an action needs from the request: the service, the caller's organisation and the raw parameters. */
+/** Inputs of an action: the service, the caller's organisation and the raw request parameters. */
 export interface ActionContext {
   service: OpenDataService;
   organisationId: string | null;

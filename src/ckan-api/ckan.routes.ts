@@ -7,11 +7,11 @@ import { callerOrganisationId } from './caller.ts';
 
 /**
  * The CKAN Action API 3 at /api/3/action/NAME (and /api/action/NAME, which CKAN serves as version 3). Actions take
- * GET query parameters or a POST JSON body and answer in CKAN's envelope with CKAN's status codes. Parameters are
+ * GET query parameters or a POST JSON body and respond in CKAN's envelope with CKAN's status codes. Parameters are
  * checked by the actions themselves, so every error comes back in the envelope; the route schemas only document them.
  */
 
-/** A client error CKAN answers with a bare JSON string such as "Bad request - JSON Error: …", not an envelope. */
+/** A client error that CKAN reports as a bare JSON string such as "Bad request - JSON Error: …", not an envelope. */
 class BadRequest extends Error {
   override name = 'BadRequest';
 }
@@ -26,7 +26,7 @@ function helpUrl(publicUrl: string, name: string): string {
   return `${publicUrl}/api/3/action/help_show?name=${encodeURIComponent(name)}`;
 }
 
-/** The CKAN error body and status for a thrown value; internals never reach the client. */
+/** Maps a thrown value to CKAN's error body and status. Internal details of unexpected errors are not sent. */
 export function ckanError(error: unknown): { status: number; error: Record<string, unknown> } {
   if (error instanceof AppError) {
     if (error.code === 'search_query_error') return { status: 400, error: { __type: 'Search Query Error', message: error.message } };

@@ -4,7 +4,7 @@ import type { TableSchema, TableSchemaField } from '../ingest/table-schema.ts';
 import { isUuid, missingResourceError } from './access.ts';
 import { DATASTORE_TYPES, type DatastoreField, type DatastoreType } from './datastore.types.ts';
 
-/** A resource's datastore table as the API sees it: `_id` first, then one column per Table Schema field. */
+/** A resource's datastore table as the API exposes it: `_id` first, then one column per Table Schema field. */
 export interface DatastoreTable {
   resourceId: string;
   datasetId: string;

@@ -50,7 +50,7 @@ export class OpenDataService {
     });
   }
 
-  /** A dataset by slug or id with its resources; 403 when it exists but is private to another organisation. */
+  /** Loads a dataset by slug or id with its resources. Throws 403 when it exists but is private to another organisation. */
   showDataset(organisationId: string | null, reference: string): Promise<DatasetWithResources> {
     return withOrganisation(this.db.app, organisationId, async (trx) => {
       const dataset = await repository.findDataset(trx, reference);

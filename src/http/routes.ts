@@ -6,6 +6,7 @@ import { auditRoutes } from '../audit/audit.routes.ts';
 import { gdprRoutes } from '../gdpr/gdpr.routes.ts';
 import { ckanRoutes } from '../ckan-api/ckan.routes.ts';
 import { exchangeRoutes } from '../exchange/exchange.routes.ts';
+import { agreementRoutes } from '../agreements/agreement.routes.ts';
 import { uploadRoutes } from '../catalogue/upload.routes.ts';
 import { registerPortal } from '../portal/portal.plugin.ts';
 import { publicationRoutes } from '../publication/publication.routes.ts';
@@ -28,5 +29,6 @@ export async function registerFeatureRoutes(app: FastifyInstance, services: Serv
   await app.register(async (instance) => ckanRoutes(instance, services));
   await app.register(async (instance) => apiV1Routes(instance, services));
   await app.register(async (instance) => exchangeRoutes(instance, services));
+  await app.register(async (instance) => agreementRoutes(instance, services));
   await app.register(async (instance) => publicationRoutes(instance, services));
 }

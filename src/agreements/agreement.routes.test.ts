@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
+import { after, before, describe, test } from 'node:test';
+import { activeAgreement, AGREEMENT_REFERENCE, buildScenario, type Scenario } from '../../test/fixtures/social-care/scenario.ts';
+import { launchBrowser, visitAndCheck, type BrowserHarness } from '../../test/helpers/browser.ts';
+import { testEngines } from '../../test/helpers/engines.ts';
+import { startTestServer } from '../../test/helpers/services.ts';
+import { exchangeTestServices, TestClock } from '../exchange/exchange.test-support.ts';
+import type { RunningServer } from '../main.ts';
+import type { Services } from '../services.ts';
+
+/** The text drawn in a PDF: every Flate stream inflated, then the hex strings pdfkit writes for standard fonts decoded. */
+function pdfText(pdf: Buffer): string {
+  const raw = pdf.toString('latin1');
+  let text = '';
+  for (const match of raw.matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
+    try {
+      const content = zlib.inflateSync(Buffer.from(match[1]!, 'latin1')).toString('latin1');
+      for (const hex of content.matchAll(/<([0-9a-fA-F]+)>/g)) text += Buffer.from(hex[1]!, 'hex').toString('latin1');
+      text += '\n';
+    } catch {
+      // Not a Flate stream (such as an embedded image); it holds no text.
+    }
+  }
+  return text;
+}
+
+for (const engine of testEngines()) {
+  describe(`agreements register on ${engine.name}`, () => {
+    let handle: Awaited<ReturnType<typeof engine.create>>;
+    let services: Services;
+    let server: RunningServer;
+    let scenario: Scenario;
+    let browser: BrowserHarness;
+
+    before(async () => {
+      handle = await engine.create();
+      ({ services } = exchangeTestServices(handle.db, new TestClock('2026-12-04T12:00:00Z')));
+      scenario = await buildScenario(services);
+      await activeAgreement(services, scenario);
+      await services.exchange.agreements.createDraft(scenario.council.dpo.actor, 'THR-ISA-2026-777', (await import('../../test/fixtures/social-care/scenario.ts')).directCareTerms(scenario, { title: 'Unapproved draft' }));
+      server = await startTestServer(services);
+      browser = await launchBrowser();
+    });
+    after(async () => {
+      await browser.close();
+      await server.close();
+      await handle.drop();
+    });
+
+    test('register lists active agreements only', async () => {
+      const page = await browser.context.newPage();
+      await visitAndCheck(page, `${server.url}/agreements`, { expectText: AGREEMENT_REFERENCE });
+      const text = await page.locator('main').innerText();
+      assert.match(text, /Direct care/);
+      assert.match(text, /Organisation thurrock-council/);
+      assert.match(text, /30 June 2027/);
+      assert.doesNotMatch(text, /THR-ISA-2026-777/);
+      await page.close();
+    });
+
+    test('agreement page shows the terms', async () => {
+      const page = await browser.context.newPage();
+      await visitAndCheck(page, `${server.url}/agreements/${AGREEMENT_REFERENCE}`, { expectText: 'Adult social care packages for hospital discharge planning' });
+      const text = await page.locator('main').innerText();
+      assert.match(text, /Article 9\(2\)\(h\)/);
+      assert.match(text, /Schedule 1 Part 1, paragraph 2/);
+      assert.match(text, /Pseudonymised before release: nhs_number/);
+      assert.doesNotMatch(text, /social_worker_notes/);
+      await page.close();
+    });
+
+    test('draft is hidden from the public', async () => {
+      const response = await fetch(`${server.url}/agreements/THR-ISA-2026-777`);
+      assert.equal(response.status, 404);
+      const missing = await fetch(`${server.url}/agreements/THR-ISA-0000-000.pdf`);
+      assert.equal(missing.status, 404);
+    });
+
+    test('agreement PDF has selectable text', async () => {
+      const response = await fetch(`${server.url}/agreements/${AGREEMENT_REFERENCE}.pdf`);
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('content-type'), 'application/pdf');
+      const pdf = Buffer.from(await response.arrayBuffer());
+      assert.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-');
+      const text = pdfText(pdf);
+      assert.match(text, /THR-ISA-2026-014/);
+      assert.match(text, /Lawful basis/);
+      assert.match(text, /Health and Social Care Act 2012 s\.251B/);
+    });
+  });
+}

@@ -1,0 +1,67 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { COUNCIL_NAME } from '../http/views.ts';
+import { AppError } from '../errors.ts';
+import type { Services } from '../services.ts';
+import { agreementDocument } from './agreement-document.ts';
+import { renderAgreementPdf } from './agreement-pdf.ts';
+import { PURPOSES } from './agreement.terms.ts';
+
+const STATUS_LABELS: Record<string, string> = {
+  draft: 'Draft',
+  awaiting_approval: 'Awaiting approval',
+  active: 'Active',
+  suspended: 'Suspended',
+  expired: 'Expired',
+  lapsed_review: 'Review overdue',
+  terminated: 'Terminated',
+};
+
+/**
+ * The public register of agreements in force, and each agreement as an HTML page and a PDF. Parties that are signed
+ * in also see their own agreements in other states here.
+ */
+export async function agreementRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const { agreements } = services.exchange;
+
+  app.get('/agreements', async (_request, reply) => {
+    const register = await agreements.listRegister();
+    return reply.page('agreements/register.njk', {
+      agreements: register.map((agreement) => {
+        const terms = agreement.inForce!.terms;
+        return {
+          reference: agreement.reference,
+          title: agreement.title,
+          purposes: terms.purposes.map((purpose) => PURPOSES[purpose]),
+          parties: terms.parties.map((party) => agreement.organisationNames[party.organisationId] ?? 'Organisation'),
+          reviewDate: terms.reviewDate,
+        };
+      }),
+    });
+  });
+
+  app.get<{ Params: { reference: string } }>(
+    '/agreements/:reference',
+    { schema: { params: Type.Object({ reference: Type.String({ pattern: '^[A-Z0-9][A-Z0-9-]{2,59}(\\.pdf)?$' }) }) } },
+    async (request, reply) => {
+      const pdf = request.params.reference.endsWith('.pdf');
+      const reference = pdf ? request.params.reference.slice(0, -4) : request.params.reference;
+      let detail;
+      try {
+        detail = await agreements.getDetail(request.auth?.organisationId ?? null, reference);
+      } catch (error) {
+        if (error instanceof AppError && error.kind === 'not_found') {
+          return reply.page('errors/404.njk', { message: `No agreement in the register has the reference ${reference}.` }, 404);
+        }
+        throw error;
+      }
+      const version = detail.inForce ?? detail.latest;
+      const document = agreementDocument(detail, version);
+      if (pdf) {
+        const body = await renderAgreementPdf(document, COUNCIL_NAME);
+        return reply.type('application/pdf').header('content-disposition', `inline; filename="${reference}.pdf"`).send(body);
+      }
+      return reply.page('agreements/document.njk', { document, statusLabel: STATUS_LABELS[detail.status] ?? detail.status });
+    },
+  );
+}
