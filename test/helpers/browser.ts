@@ -87,9 +87,9 @@ function screenshotName(label: string): string {
 }
 
 /** Saves a full-page screenshot under test-output/screenshots for people to review; returns the file path. */
-export async function saveScreenshot(page: Page, label: string): Promise<string> {
+export async function saveScreenshot(page: Page, label: string, suffix = ''): Promise<string> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  const file = path.join(SCREENSHOT_DIR, `${screenshotName(label)}.png`);
+  const file = path.join(SCREENSHOT_DIR, `${screenshotName(label)}${suffix}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
@@ -179,7 +179,7 @@ export async function checkWithoutJavaScript(harness: BrowserHarness, url: strin
       if (typeof options.expectText === 'string') assert.ok(text.includes(options.expectText), `${url} main content lacks "${options.expectText}" without JavaScript`);
       else assert.match(text, options.expectText);
     }
-    await saveScreenshot(page, `${options.label ?? url}--no-javascript`);
+    await saveScreenshot(page, options.label ?? url, '--no-javascript');
 
     const forms = page.locator('main#main-content form');
     const count = await forms.count();
