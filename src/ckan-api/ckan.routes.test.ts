@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { buildCatalogue, type Catalogue } from '../../test/helpers/catalogue-builders.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { startTestServer, testServices } from '../../test/helpers/services.ts';
+import { buildUser, memberAuth } from '../../test/helpers/accounts.ts';
 import type { RunningServer } from '../main.ts';
 
 type Envelope = { help: string; success: boolean; result?: any; error?: Record<string, any> };
@@ -132,6 +133,28 @@ for (const engine of testEngines()) {
       const organisation = await get('organization_show', { id: 'thurrock-council', include_datasets: 'true' });
       assert.equal(organisation.body.result.package_count, 1);
       assert.deepEqual(organisation.body.result.packages.map((pkg: { name: string }) => pkg.name), ['spending-over-500']);
+    });
+
+    test('read token sees its organisation', async () => {
+      const user = await buildUser(handle.db, { member: { organisationId: catalogue.council.id, role: 'analyst' } });
+      const auth = memberAuth(user.id, catalogue.council.id, 'analyst');
+      const reader = await server.services.tokens.create(auth, { name: 'ckan reader', scopes: ['read'] });
+      const writer = await server.services.tokens.create(auth, { name: 'writer only', scopes: ['write'] });
+      const asToken = async (token: string, action: string, params: Record<string, string>) => {
+        const response = await fetch(`${server.url}/api/3/action/${action}?${new URLSearchParams(params).toString()}`, { headers: { authorization: `Bearer ${token}` } });
+        return { status: response.status, body: (await response.json()) as Envelope };
+      };
+      const shown = await asToken(reader.token, 'package_show', { id: 'safeguarding-referrals' });
+      assert.equal(shown.status, 200);
+      assert.equal(shown.body.result.private, true);
+      const rows = await asToken(reader.token, 'datastore_search', { resource_id: catalogue.secretResource.id });
+      assert.equal(rows.body.result.total, 2);
+      const search = await asToken(reader.token, 'package_search', { include_private: 'true', fq: 'organization:thurrock-council' });
+      assert.equal(search.body.result.count, 2);
+      const defaultSearch = await asToken(reader.token, 'package_search', { fq: 'organization:thurrock-council' });
+      assert.equal(defaultSearch.body.result.count, 1, 'CKAN leaves private datasets out unless include_private is set');
+      const writeOnly = await asToken(writer.token, 'package_show', { id: 'safeguarding-referrals' });
+      assert.equal(writeOnly.status, 403);
     });
 
     test('organization_list and organization_show', async () => {
