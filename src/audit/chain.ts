@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Length in bytes of every hash in the chain and the Merkle tree (SHA-256). */
 export const HASH_BYTES = 32;
@@ -70,7 +70,12 @@ export function encodeEntry(fields: ChainFields): Buffer {
 
 /** Computes an entry's hash: SHA-256 over the previous entry's hash followed by the entry's encoding. */
 export function entryHash(previousHash: Uint8Array, fields: ChainFields): Buffer {
-  return createHash('sha256').update(previousHash).update(encodeEntry(fields)).digest();
+  // One-shot hashing of one buffer costs about half of a Hash object per entry, which matters over a million entries.
+  const encoded = encodeEntry(fields);
+  const input = Buffer.allocUnsafe(previousHash.length + encoded.length);
+  input.set(previousHash, 0);
+  encoded.copy(input, previousHash.length);
+  return hash('sha256', input, 'buffer');
 }
 
 /** Converts a bytea value from either engine (Buffer on PostgreSQL, Uint8Array on PGlite) to a Buffer. */

@@ -108,7 +108,7 @@ export class SubjectAccessService {
         left join agreements a on a.id = d.agreement_id
         left join datasets ds on ds.id = d.dataset_id
         where s.subject_hash = ${hash} and d.organisation_id = ${actor.organisationId}
-        order by d.occurred_at, d.id`.execute(trx);
+        order by d.occurred_at, d.audit_entry_id`.execute(trx);
       await appendAuditEvent(trx, {
         organisationId: actor.organisationId,
         actorUserId: actor.userId,
