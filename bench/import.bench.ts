@@ -102,7 +102,7 @@ async function measureTyped(db: Database, filePath: string): Promise<{ rows: num
   return { rows: report.rows, analyseSeconds };
 }
 
-/** One measurement, in this process; prints it as JSON for the parent. */
+/** Takes one measurement in this process and prints it as JSON for the parent. */
 async function measureCase(engine: EngineName, mode: Mode, filePath: string): Promise<void> {
   const { db, close } = await openEngine(engine);
   let peakRss = process.memoryUsage().rss;

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { RawConnection } from '../db/connection.ts';
-import type { Database, EngineName } from '../db/database.ts';
-import { APP_ROLE } from '../db/roles.ts';
+import type { Database } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import { AppError, conflict, forbidden, notFound } from '../errors.ts';
@@ -12,6 +11,7 @@ import { checkDatasetMetadata, checkDatasetSlug, checkOrganisationSlug, nameFrom
 import * as repository from './catalogue.repository.ts';
 import { metadataColumns, newDatasetValues } from './catalogue.service.ts';
 import type { LoadReport, Visibility } from './catalogue.types.ts';
+import { copyIntoTable } from './copy-into.ts';
 import { createIndexSql, createTableSql, datastoreTableName, filterIndexColumns, qualifiedTableName, quoteIdentifier, textLengthsSql } from './datastore-table.ts';
 import type { ImportCheck, ImportCheckResult, ImportOptions, IngestFunctions } from './import.types.ts';
 import { baseFilename, describeFile, mediaTypeOf, storeOriginalFile, type FileFacts } from './original-file.ts';
@@ -154,7 +154,7 @@ export class ImportService {
       load_report: JSON.stringify(report),
       title_metadata: analysis.title,
     });
-    await storeOriginalFile(this.db.engine, raw, kysely, { resourceId, organisationId: organisation.id, filePath: source.path, byteSize: file.byteSize });
+    await storeOriginalFile(this.db.engine, raw, { resourceId, organisationId: organisation.id, filePath: source.path, byteSize: file.byteSize });
     await repository.updateDataset(kysely, dataset.id, {
       ...(created ? {} : metadataColumns({ ...options.metadata, ...(options.title !== undefined ? { title } : {}) })),
       current_resource_id: resourceId,
@@ -229,20 +229,6 @@ export class ImportService {
     await raw.query(`set local maintenance_work_mem = '256MB'`);
     for (const statement of createIndexSql(tableName, filterIndexColumns(analysis.schema, lengths))) await raw.query(statement);
   }
-}
-
-/**
- * Runs a `COPY … FROM STDIN` on the import's connection. PGlite reads COPY input from its virtual `/dev/blob` file.
- * Reading a file needs the `pg_read_server_files` privilege, which the application role must not have because on
- * PostgreSQL it would open the server's real files. So on PGlite the COPY alone runs as the session's owner, and
- * `set local` keeps the switch inside the transaction: a commit or rollback returns the session to the application role.
- */
-async function copyIntoTable(engine: EngineName, raw: RawConnection, copySql: string, chunks: AsyncIterable<string | Buffer>): Promise<number> {
-  if (engine !== 'pglite') return raw.copyFrom(copySql, chunks);
-  await raw.query('set local role none');
-  const copied = await raw.copyFrom(copySql, chunks);
-  await raw.query(`set local role ${APP_ROLE}`);
-  return copied;
 }
 
 function buildReport(source: IngestSource, analysis: FileAnalysis, options: ImportOptions, outcome: LoadOutcome): LoadReport {

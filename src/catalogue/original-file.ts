@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Kysely } from 'kysely';
 import type { RawConnection } from '../db/connection.ts';
 import type { EngineName } from '../db/database.ts';
-import type { DB } from '../db/schema.ts';
-import { insertResourceFile } from './catalogue.repository.ts';
+import { copyIntoTable } from './copy-into.ts';
 
 export interface FileFacts {
   byteSize: number;
@@ -60,29 +58,34 @@ async function* binaryCopyOfFile(resourceId: string, organisationId: string, fil
   yield BINARY_COPY_TRAILER;
 }
 
+async function* oneChunk(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  yield Buffer.concat(parts);
+}
+
 /**
- * Stores the original bytes of a loaded file in `resource_files`, inside the caller's transaction.
+ * Stores the original bytes of a loaded file in `resource_files`, inside the caller's transaction, through a binary
+ * COPY into a temporary table.
  *
- * On PostgreSQL the file streams through a binary COPY into a temporary table, so this process never keeps the whole
- * file in memory. The temporary table copies the column's compression, so the insert moves the compressed value
- * without compressing it again. COPY cannot write to `resource_files` itself, because row-level security forbids COPY FROM on such tables. PGlite runs
- * inside this process and would buffer the COPY input anyway, so there the file goes in as one parameter.
+ * On PostgreSQL the file streams from disk, so this process never keeps the whole file in memory. PGlite runs
+ * inside this process and loads each COPY statement whole, so there the file goes in as one chunk (one statement).
+ * A query parameter is no way round that: PGlite 0.5 failed to encode a 160 MB bytea parameter (RangeError).
+ * The temporary table copies the column's compression, so the insert moves the compressed value without compressing
+ * it again. COPY cannot write to `resource_files` itself, because row-level security forbids COPY FROM on such tables.
  */
 export async function storeOriginalFile(
   engine: EngineName,
   raw: RawConnection,
-  db: Kysely<DB>,
   values: { resourceId: string; organisationId: string; filePath: string; byteSize: number },
 ): Promise<void> {
-  if (engine === 'pglite') {
-    const content = await fs.promises.readFile(values.filePath);
-    await insertResourceFile(db, { resource_id: values.resourceId, organisation_id: values.organisationId, content });
-    return;
-  }
   await raw.query('create temporary table civic_original_file (like resource_files including compression) on commit drop');
-  await raw.copyFrom(
+  const tuple = binaryCopyOfFile(values.resourceId, values.organisationId, values.filePath, values.byteSize);
+  await copyIntoTable(
+    engine,
+    raw,
     'copy civic_original_file (resource_id, organisation_id, content) from stdin with (format binary)',
-    binaryCopyOfFile(values.resourceId, values.organisationId, values.filePath, values.byteSize),
+    engine === 'pglite' ? oneChunk(tuple) : tuple,
   );
   await raw.query('insert into resource_files (resource_id, organisation_id, content) select resource_id, organisation_id, content from civic_original_file');
   await raw.query('drop table civic_original_file');

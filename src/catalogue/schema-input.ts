@@ -40,7 +40,8 @@ export function parseTableSchema(text: string, sourceName: string): TableSchema 
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    const message = (error as Error).message;
+    // V8's message may quote part of the text, line breaks included; the user gets one line.
+    const message = (error as Error).message.replace(/\s+/g, ' ');
     const position = /position (\d+)/.exec(message);
     const line = position ? text.slice(0, Number(position[1])).split('\n').length : undefined;
     invalid(sourceName, `the JSON is invalid${line !== undefined ? ` at line ${line}` : ''} (${message}). Fix the JSON syntax`);
