@@ -1,7 +1,7 @@
 /**
  * Checks an NHS number: ten digits (spaces and hyphens allowed between them) whose last digit is the modulus 11 check
- * digit of the first nine. The weights run from 10 down to 2; the check digit is 11 minus the remainder of the weighted
- * sum divided by 11, with 11 read as 0, and a result of 10 means no valid number has those first nine digits.
+ * digit of the first nine. The weights run from 10 down to 2. The check digit is 11 minus the remainder of the weighted
+ * sum divided by 11, with 11 read as 0. A result of 10 means no valid number has those first nine digits.
  * Returns the ten digits, or null when the value is not a valid NHS number.
  */
 export function parseNhsNumber(value: string): string | null {

@@ -50,7 +50,7 @@ export interface LetterDetails {
 
 /**
  * Writes the subject access response letter as a PDF: who the controller is, which organisations received the
- * resident's data, under which agreement, for what purpose and when. It holds nothing about anyone else, and shows only
+ * resident's data, under which agreement, for what purpose and when. It contains nothing about anyone else, and shows only
  * the end of the identifier searched.
  */
 export function subjectAccessPdf(disclosures: readonly SubjectDisclosure[], details: LetterDetails): Promise<Buffer> {

@@ -30,7 +30,7 @@ async function organisationName(services: Services, organisationId: string): Pro
   return row?.name ?? 'Your organisation';
 }
 
-/** Filename stem of a download; it holds the date only, never the identifier. */
+/** Filename stem of a download: the date only, never the identifier. */
 function fileStem(now: Date): string {
   return `subject-access-response-${now.toISOString().slice(0, 10)}`;
 }

@@ -36,7 +36,7 @@ export interface SubjectDisclosure {
   fields: string[];
 }
 
-/** Who runs a search, for the audit entry. */
+/** The organisation, user and request behind a search, recorded in its audit entry. */
 export interface SubjectAccessActor {
   organisationId: string;
   userId: string | null;
@@ -80,7 +80,7 @@ interface DisclosureRow {
   fields: string[];
 }
 
-/** Answers subject access requests (UK GDPR Article 15(1)(c)) from the disclosure log of the searching organisation. */
+/** Lists disclosures for subject access requests (UK GDPR Article 15(1)(c)) from the searching organisation's log. */
 export class SubjectAccessService {
   readonly #db: Database;
   readonly #disclosures: DisclosureLog;
