@@ -119,7 +119,7 @@ export class SsoService {
         subjectType: 'organisation',
         subjectId: organisationId,
         requestId,
-        details: { issuer, enabled: input.enabled, just_in_time: input.justInTime, client_secret_changed: input.clientSecret !== '' },
+        details: { issuer, enabled: input.enabled, just_in_time: input.justInTime, new_client_credential: input.clientSecret !== '' },
       });
     });
   }

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildOrganisation, buildUser, memberAuth, signedInClient } from '../../test/helpers/accounts.ts';
+import { testEngines } from '../../test/helpers/engines.ts';
+import { testServices } from '../../test/helpers/services.ts';
+import { WebClient } from '../../test/helpers/web-client.ts';
+import { setPlatformScope } from '../db/tenant.ts';
+import { buildApp } from '../http/app.ts';
+import type { Services } from '../services.ts';
+
+for (const engine of testEngines()) {
+  describe(`members and invitations on ${engine.name}`, () => {
+    let handle: Awaited<ReturnType<typeof engine.create>>;
+    let services: Services;
+    let app: FastifyInstance;
+
+    before(async () => {
+      handle = await engine.create();
+      services = testServices(handle.db);
+      app = await buildApp(services);
+      await app.ready();
+    });
+    after(async () => {
+      await app.close();
+      await handle.drop();
+    });
+
+    const invitationLink = async (email: string) => {
+      const message = await handle.db.owner.selectFrom('outbox').select('text_body').where('recipient', '=', email).orderBy('id', 'desc').executeTakeFirstOrThrow();
+      return /\/invitations\/([A-Za-z0-9_-]{43})/.exec(message.text_body)![1]!;
+    };
+    const membership = (organisationId: string, userId: string) =>
+      handle.db.owner.selectFrom('memberships').selectAll().where('organisation_id', '=', organisationId).where('user_id', '=', userId).executeTakeFirst();
+
+    test('invite, accept with a new account', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
+      const client = await signedInClient(app, services, admin.id, organisation.id);
+      await client.get('/organisation/members');
+
+      const bad = await client.post('/organisation/invitations', { email: 'not-an-email', role: '' });
+      assert.equal(bad.statusCode, 400);
+      assert.match(bad.body, /href="#email">Enter an email address in the correct format/);
+      assert.match(bad.body, /href="#role">Select a role/);
+      assert.match(bad.body, /value="not-an-email"/);
+
+      const sent = await client.post('/organisation/invitations', { email: 'Priya@Example.org', role: 'analyst' });
+      assert.equal(sent.statusCode, 200, sent.body);
+      assert.match(sent.body, /We have emailed an invitation to priya@example.org/);
+      const token = await invitationLink('priya@example.org');
+      const stored = await handle.db.owner.selectFrom('invitations').selectAll().where('email', '=', 'priya@example.org').executeTakeFirstOrThrow();
+      assert.match(stored.token_hash, /^[0-9a-f]{64}$/);
+      assert.notEqual(stored.token_hash, token, 'only the hash is stored');
+
+      const invitee = new WebClient(app);
+      const page = await invitee.get(`/invitations/${token}`);
+      assert.equal(page.statusCode, 200);
+      assert.match(page.body, /Join Organisation/);
+      const weak = await invitee.post(`/invitations/${token}`, { displayName: 'Priya Shah', password: 'short' });
+      assert.equal(weak.statusCode, 400);
+      assert.match(weak.body, /href="#password">Password must be 12 characters or more/);
+      assert.match(weak.body, /value="Priya Shah"/);
+      const accepted = await invitee.post(`/invitations/${token}`, { displayName: 'Priya Shah', password: 'maple river lantern' });
+      assert.equal(accepted.statusCode, 200, accepted.body);
+      const user = await handle.db.owner.selectFrom('users').selectAll().where('email', '=', 'priya@example.org').executeTakeFirstOrThrow();
+      assert.notEqual(user.email_verified_at, null);
+      assert.equal((await membership(organisation.id, user.id))?.role, 'analyst');
+
+      const reused = await new WebClient(app).get(`/invitations/${token}`);
+      assert.equal(reused.statusCode, 404, 'the link works once');
+      const actions = await handle.db.owner.selectFrom('audit_log').select('action').where('organisation_id', '=', organisation.id).orderBy('id').execute();
+      assert.deepEqual(actions.map((row) => row.action), ['invitation.created', 'invitation.accepted']);
+    });
+
+    test('signed-in user must match the invited email', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
+      const invited = await buildUser(handle.db);
+      const stranger = await buildUser(handle.db);
+      await services.tenancy.members.invite(memberAuth(admin.id, organisation.id, 'administrator'), invited.email, 'viewer');
+      const token = await invitationLink(invited.email);
+
+      const wrong = await signedInClient(app, services, stranger.id, null);
+      await wrong.get(`/invitations/${token}`);
+      const refused = await wrong.post(`/invitations/${token}`, {});
+      assert.equal(refused.statusCode, 403);
+      assert.equal(await membership(organisation.id, stranger.id), undefined);
+
+      const right = await signedInClient(app, services, invited.id, null);
+      await right.get(`/invitations/${token}`);
+      const accepted = await right.post(`/invitations/${token}`, {});
+      assert.equal(accepted.statusCode, 200);
+      assert.equal((await membership(organisation.id, invited.id))?.role, 'viewer');
+    });
+
+    test('expired invitation is refused', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
+      await services.tenancy.members.invite(memberAuth(admin.id, organisation.id, 'administrator'), 'late@example.org', 'viewer');
+      const token = await invitationLink('late@example.org');
+      await handle.db.app.transaction().execute(async (trx) => {
+        await setPlatformScope(trx);
+        await trx.updateTable('invitations').set({ expires_at: new Date(Date.now() - 1000) }).where('email', '=', 'late@example.org').execute();
+      });
+      const page = await new WebClient(app).get(`/invitations/${token}`);
+      assert.equal(page.statusCode, 404);
+      assert.match(page.body, /This invitation has expired/);
+    });
+
+    test('role change and last administrator', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
+      const steward = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'data_steward' } });
+      const client = await signedInClient(app, services, admin.id, organisation.id);
+      await client.get('/organisation/members');
+
+      const demoteSelf = await client.post(`/organisation/members/${admin.id}/role`, { role: 'viewer' });
+      assert.equal(demoteSelf.statusCode, 409);
+      assert.match(demoteSelf.body, /last administrator/);
+      const removeSelf = await client.post(`/organisation/members/${admin.id}/remove`, {});
+      assert.equal(removeSelf.statusCode, 409);
+      assert.equal((await membership(organisation.id, admin.id))?.role, 'administrator');
+
+      assert.equal((await client.post(`/organisation/members/${steward.id}/role`, { role: 'administrator' })).statusCode, 303);
+      assert.equal((await membership(organisation.id, steward.id))?.role, 'administrator');
+      assert.equal((await client.post(`/organisation/members/${admin.id}/role`, { role: 'viewer' })).statusCode, 303);
+      assert.equal((await membership(organisation.id, admin.id))?.role, 'viewer');
+
+      const bad = await client.post(`/organisation/members/${steward.id}/role`, { role: 'owner' });
+      assert.equal(bad.statusCode, 403, 'the demoted user is no longer an administrator');
+      const stewardClient = await signedInClient(app, services, steward.id, organisation.id);
+      await stewardClient.get('/organisation/members');
+      assert.equal((await stewardClient.post(`/organisation/members/${steward.id}/role`, { role: 'owner' })).statusCode, 400);
+      assert.equal((await stewardClient.post(`/organisation/members/${admin.id}/remove`, {})).statusCode, 303);
+      assert.equal(await membership(organisation.id, admin.id), undefined);
+      const actions = await handle.db.owner.selectFrom('audit_log').select('action').where('organisation_id', '=', organisation.id).orderBy('id').execute();
+      assert.deepEqual(actions.map((row) => row.action), ['membership.role_changed', 'membership.role_changed', 'membership.removed']);
+    });
+
+    test('member of another organisation is not found', async () => {
+      const mine = await buildOrganisation(handle.db);
+      const theirs = await buildOrganisation(handle.db);
+      const admin = await buildUser(handle.db, { member: { organisationId: mine.id, role: 'administrator' } });
+      const other = await buildUser(handle.db, { member: { organisationId: theirs.id, role: 'analyst' } });
+      const client = await signedInClient(app, services, admin.id, mine.id);
+      const page = await client.get('/organisation/members');
+      assert.equal(page.body.includes(other.email), false);
+      assert.equal((await client.post(`/organisation/members/${other.id}/remove`, {})).statusCode, 404);
+      assert.equal((await membership(theirs.id, other.id))?.role, 'analyst');
+    });
+
+    test('member limit names the plan', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      await handle.db.app.transaction().execute(async (trx) => {
+        await setPlatformScope(trx);
+        await trx.updateTable('organisations').set({ plan: 'community' }).where('id', '=', organisation.id).execute();
+      });
+      const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
+      const auth = memberAuth(admin.id, organisation.id, 'administrator');
+      for (let index = 0; index < 9; index += 1) await services.tenancy.members.invite(auth, `person${index}@example.org`, 'viewer');
+      await assert.rejects(services.tenancy.members.invite(auth, 'eleventh@example.org', 'viewer'), /limit of 10 members and open invitations on the Free community plan/);
+      const open = await handle.db.owner.selectFrom('invitations').select('id').where('organisation_id', '=', organisation.id).execute();
+      assert.equal(open.length, 9);
+    });
+
+    test('api token limit names the plan', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      await handle.db.app.transaction().execute(async (trx) => {
+        await setPlatformScope(trx);
+        await trx.updateTable('organisations').set({ plan: 'community' }).where('id', '=', organisation.id).execute();
+      });
+      const analyst = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'analyst' } });
+      const auth = memberAuth(analyst.id, organisation.id, 'analyst');
+      await services.tokens.create(auth, { name: 'one', scopes: ['read'] });
+      await services.tokens.create(auth, { name: 'two', scopes: ['read'] });
+      await assert.rejects(services.tokens.create(auth, { name: 'three', scopes: ['read'] }), /limit of 2 active API tokens on the Free community plan/);
+    });
+  });
+}
