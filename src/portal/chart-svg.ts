@@ -79,7 +79,7 @@ export function barChartSvg(points: ChartPoint[], text: ChartText): string {
   return frame(height, text, parts.join('\n'));
 }
 
-/** A line through the points in order, with a labelled value axis and every label under its point. */
+/** Draws a line through the points in order, with a labelled value axis and every label under its point. */
 export function lineChartSvg(points: ChartPoint[], text: ChartText): string {
   const height = 380;
   const left = 90;

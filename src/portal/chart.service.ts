@@ -9,7 +9,7 @@ import { badParameter, choice, singleValue, type QueryValues } from './query-par
 export type ChartType = 'bar' | 'line';
 export type Aggregate = 'sum' | 'count' | 'mean';
 
-/** Most groups a chart shows; a grouping column with more values shows the largest ones and says so. */
+/** Maximum groups a chart shows. With more values in the grouping column, the page shows the largest and states it. */
 export const MAX_GROUPS = 20;
 /** Most months a monthly chart shows: ten years. */
 export const MAX_MONTHS = 120;
@@ -50,8 +50,8 @@ export function dateFields(version: ResourceVersion): TableSchemaField[] {
 }
 
 /**
- * Reads the chart parameters against the version's columns. Absent parameters get defaults (the first numeric
- * column summed, grouped by the first text column, as bars); a wrong one raises a 400 naming it and the choices.
+ * Reads the chart parameters against the version's columns. Absent parameters get defaults: the first numeric column
+ * summed, grouped by the first text column, as bars. A wrong one raises a 400 naming it and the choices.
  */
 export function readChartRequest(version: ResourceVersion, query: QueryValues): ChartRequest {
   const fields = version.tableSchema.fields;
@@ -65,7 +65,7 @@ export function readChartRequest(version: ResourceVersion, query: QueryValues): 
   if (valueName !== undefined && valueName !== '') {
     const field = byName.get(valueName);
     if (!field) throw badParameter('value', `"${valueName}" is not a column of this dataset. Use a numeric column: ${numeric.map((f) => f.name).join(', ') || 'this dataset has none, so use agg=count'}.`);
-    if (!NUMERIC.has(field.type)) throw badParameter('value', `Column "${valueName}" holds ${field.type} values, not numbers. Use a numeric column: ${numeric.map((f) => f.name).join(', ') || 'this dataset has none, so use agg=count'}.`);
+    if (!NUMERIC.has(field.type)) throw badParameter('value', `Column "${valueName}" contains ${field.type} values, not numbers. Use a numeric column: ${numeric.map((f) => f.name).join(', ') || 'this dataset has none, so use agg=count'}.`);
     value = field;
   } else if (aggregate !== 'count') {
     value = numeric[0] ?? null;

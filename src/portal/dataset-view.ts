@@ -2,7 +2,7 @@ import type { DatasetDetail, ResourceVersion } from '../catalogue/catalogue.type
 import { findLicence } from '../catalogue/catalogue.metadata.ts';
 import type { TableSchemaField } from '../ingest/table-schema.ts';
 
-/** What the dataset page shows about one version's columns and load, shaped for the template. */
+/** One row of the dataset page's column table. */
 export interface ColumnRow {
   name: string;
   title: string;
@@ -29,7 +29,7 @@ export function columnRows(version: ResourceVersion): ColumnRow[] {
 }
 
 /**
- * The personal-data findings the publication check stored in the load report as `personal_data` (a list of
+ * Describes the personal-data findings the publication check stored in the load report as `personal_data` (a list of
  * `{ column, kind, count }`), as sentences. Entries with a `message` are shown as they are.
  */
 export function personalDataFindings(version: ResourceVersion): string[] {
@@ -48,7 +48,7 @@ export function personalDataFindings(version: ResourceVersion): string[] {
   });
 }
 
-/** Values of the update frequency column, as people say them. */
+/** Plain English names of the update frequency values. */
 const FREQUENCY_NAMES: Record<string, string> = {
   daily: 'Daily',
   weekly: 'Weekly',
@@ -63,7 +63,7 @@ export function frequencyName(value: string | null): string {
   return value === null ? 'Not stated' : (FREQUENCY_NAMES[value] ?? value);
 }
 
-/** The template values of the dataset page, from the dataset and the public base URL. */
+/** Builds the template values of the dataset page from the dataset and the public base URL. */
 export function datasetPageContext(dataset: DatasetDetail, publicUrl: string) {
   const current = dataset.currentResource;
   const licence = findLicence(dataset.licenceId);

@@ -59,7 +59,7 @@ function entryQuery(modifiedSince: Date | null) {
     where d.visibility = 'open' ${since}`;
 }
 
-/** A page of open datasets, most recently changed first; run it in a transaction scoped to the public. */
+/** Reads a page of open datasets, most recently changed first. Run it in a transaction scoped to the public. */
 export async function catalogueEntries(db: Kysely<DB>, page: number, modifiedSince: Date | null): Promise<{ total: number; entries: CatalogueEntry[] }> {
   const from = entryQuery(modifiedSince);
   const { rows: counted } = await sql<{ total: number }>`select count(*)::int as total ${from}`.execute(db);
@@ -75,7 +75,7 @@ export async function catalogueEntries(db: Kysely<DB>, page: number, modifiedSin
   return { total: Number(counted[0]?.total ?? 0), entries: rows };
 }
 
-/** The open dataset with this slug, or undefined. */
+/** Finds the open dataset with this slug; undefined when there is none. */
 export async function catalogueEntry(db: Kysely<DB>, slug: string): Promise<CatalogueEntry | undefined> {
   const { rows } = await sql<CatalogueEntry>`
     select d.id, d.slug, d.title, d.description, d.licence_id, d.tags, d.theme, d.update_frequency,
@@ -134,7 +134,7 @@ function distribution(entry: CatalogueEntry, publicUrl: string, kind: 'csv' | 'j
   return { id: `${base}#${kind}`, types: ['dcat:Distribution'], properties };
 }
 
-/** The dcat:Dataset node of one open dataset, with its publisher, contact point and distributions. */
+/** Builds the dcat:Dataset node of one open dataset, with its publisher, contact point and distributions. */
 export function datasetNode(entry: CatalogueEntry, publicUrl: string): RdfNode {
   const landingPage = `${publicUrl}/dataset/${entry.slug}`;
   const licence = findLicence(entry.licence_id);
@@ -181,7 +181,7 @@ export function datasetNode(entry: CatalogueEntry, publicUrl: string): RdfNode {
   };
 }
 
-/** The dcat:DataService node of the CKAN Action API, serving the datasets given. */
+/** Builds the dcat:DataService node of the CKAN Action API, serving the datasets given. */
 export function dataServiceNode(publicUrl: string, entries: CatalogueEntry[]): RdfNode {
   return {
     id: dataServiceId(publicUrl),
@@ -205,7 +205,7 @@ export interface CataloguePageLinks {
   previous?: string;
 }
 
-/** The dcat:Catalog of one page, with the DataService and a Hydra view linking the other pages. */
+/** Builds the dcat:Catalog of one page, with the DataService and a Hydra view linking the other pages. */
 export function catalogueGraph(publicUrl: string, entries: CatalogueEntry[], total: number, links: CataloguePageLinks): RdfNode[] {
   const catalogue: RdfNode = {
     id: `${publicUrl}/catalog`,

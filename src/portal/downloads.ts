@@ -26,23 +26,23 @@ export interface CsvOptions {
   header: 'titles' | 'names';
 }
 
-/** Quotes one CSV field as RFC 4180 does: in double quotes when it holds a comma, quote or line break. */
+/** Quotes one CSV field as RFC 4180 does: in double quotes when it contains a comma, quote or line break. */
 export function csvField(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** One exported column: booleans as true/false rather than PostgreSQL's t/f. */
+/** Builds the SQL of one exported column, writing booleans as true/false rather than PostgreSQL's t/f. */
 function exportValue(name: string, type: string): string {
   const column = quoteIdentifier(name);
   return type === 'boolean' ? `case when ${column} then 'true' when not ${column} then 'false' end` : column;
 }
 
-/** The select list of a COPY export, one column per Table Schema field. */
+/** Builds the select list of a COPY export, one column per Table Schema field. */
 function exportColumns(version: ResourceVersion): string {
   return version.tableSchema.fields.map((field) => `${exportValue(field.name, field.type)} as ${quoteIdentifier(field.name)}`).join(', ');
 }
 
-/** Starts a transaction on `raw` that sees what `viewer` may see, and checks the resource is among it. */
+/** Starts a transaction on `raw` scoped to `viewer`, and checks that row-level security lets them read the resource. */
 async function beginAsViewer(raw: RawConnection, viewer: string | null, resourceId: string): Promise<void> {
   await raw.query('begin read only');
   await raw.query(`select set_config('civic.organisation_id', $1, true)`, [viewer ?? '']);
@@ -83,7 +83,7 @@ function producedStream(logger: Logger, context: Record<string, unknown>, produc
   return output;
 }
 
-/** One value as COPY's CSV format writes it: NULL as nothing, an empty string as "", quotes only where needed. */
+/** Formats one value as COPY's CSV format does: NULL as nothing, an empty string as "", quotes only where needed. */
 export function copyCsvValue(value: string | null): string {
   if (value === null) return '';
   if (value === '' || value === '\\.') return `"${value}"`;

@@ -24,7 +24,7 @@ export function modifiedSince(query: QueryValues): Date | null {
   return date;
 }
 
-/** The Frictionless Data Package of a dataset (https://specs.frictionlessdata.io/data-package/). */
+/** Builds the Frictionless Data Package of a dataset (https://specs.frictionlessdata.io/data-package/). */
 export function dataPackage(dataset: DatasetDetail, publicUrl: string): Record<string, unknown> {
   const licence = findLicence(dataset.licenceId);
   const current = dataset.currentResource;

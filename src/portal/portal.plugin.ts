@@ -7,7 +7,7 @@ import { portalPageRoutes } from './portal.routes.ts';
 import { PortalService } from './portal.service.ts';
 import { previewRoutes } from './preview.routes.ts';
 
-/** The public data portal: pages, previews, charts, downloads and DCAT metadata. */
+/** Registers the public data portal: pages, previews, charts, downloads and DCAT metadata. */
 export async function registerPortal(app: FastifyInstance, services: Services): Promise<void> {
   const withPortal = { ...services, portal: new PortalService(services.db, services.catalogue) };
   await portalPageRoutes(app, withPortal);

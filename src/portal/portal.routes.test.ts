@@ -192,7 +192,7 @@ for (const engine of testEngines()) {
     test('personal data findings shown', async () => {
       const before = await get('/dataset/land-and-building-assets');
       assert.doesNotMatch(before.body, /may contain personal data/);
-      // The publication gate keeps datasets with findings private, so only their organisation sees this page.
+      // The publication gate keeps datasets with findings private, so only their organisation can open this page.
       await insertTestDataset(database, {
         organisation: { slug: 'survey-team', name: 'Survey team' },
         slug: 'resident-survey',

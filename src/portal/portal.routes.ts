@@ -25,7 +25,7 @@ export function readSearch(query: QueryValues): { filters: SearchFilters; sort: 
   return { filters: { text, facets }, sort, page: pageNumber(query) };
 }
 
-/** The home, search, dataset, organisation and information pages. */
+/** Registers the home, search, dataset, organisation and information pages. */
 export async function portalPageRoutes(app: FastifyInstance, services: Services & { portal: PortalService }): Promise<void> {
   const { portal, config } = services;
 

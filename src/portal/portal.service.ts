@@ -32,7 +32,7 @@ export interface OrganisationListing {
   datasetCount: number;
 }
 
-/** The scope a portal visitor reads the catalogue in: public, or their signed-in organisation. */
+/** Returns the scope a portal visitor reads the catalogue in: public, or their signed-in organisation. */
 export function viewerScope(organisationId: string | null): CatalogueScope {
   return organisationId === null ? PUBLIC_SCOPE : organisationScope(organisationId);
 }
@@ -79,7 +79,7 @@ export class PortalService {
     });
   }
 
-  /** The most recently updated datasets, the themes and the publishing organisations, for the home page. */
+  /** Reads the most recently updated datasets, the themes and the publishing organisations, for the home page. */
   async home(viewer: string | null): Promise<{ recent: search.SearchHitRow[]; themes: search.FacetCountRow[]; organisations: OrganisationListing[]; total: number }> {
     const everything: search.SearchFilters = { text: '', facets: { organisation: [], theme: [], format: [], licence: [], tag: [] } };
     const organisations = await this.organisations(viewer);
@@ -95,7 +95,7 @@ export class PortalService {
     return this.catalogue.showDataset(viewerScope(viewer), slug);
   }
 
-  /** Every organisation the visitor can see, with how many datasets of each they can see. */
+  /** Lists every organisation the visitor can see, with how many datasets of each they can see. */
   async organisations(viewer: string | null): Promise<OrganisationListing[]> {
     return withOrganisation(this.db.app, viewer, async (trx) => {
       const { rows } = await sql<{ slug: string; name: string; description: string; dataset_count: number }>`

@@ -137,7 +137,7 @@ for (const engine of testEngines()) {
       assert.equal(defaults.statusCode, 200);
       assert.match(defaults.body, /Total BuildingSize by PropertyName/);
       const cases: Array<[string, RegExp]> = [
-        ['value=supplier', /<strong>value<\/strong>: Column &quot;supplier&quot; holds string values, not numbers. Use a numeric column: amount./],
+        ['value=supplier', /<strong>value<\/strong>: Column &quot;supplier&quot; contains string values, not numbers. Use a numeric column: amount./],
         ['value=salary', /<strong>value<\/strong>: &quot;salary&quot; is not a column/],
         ['group=colour', /<strong>group<\/strong>: &quot;colour&quot; is not a column/],
         ['group=month:supplier', /<strong>group<\/strong>: &quot;month:supplier&quot; does not name a date column. Use month: and one of: payment_date./],

@@ -3,19 +3,19 @@ import { validationError, type AppError } from '../errors.ts';
 /** Query string values as Fastify parses them: a string, or a list when the parameter repeats. */
 export type QueryValues = Record<string, string | string[] | undefined>;
 
-/** A 400 naming one query parameter, what is wrong with it and how to fix it. */
+/** Builds a 400 error naming one query parameter, what is wrong with it and how to fix it. */
 export function badParameter(parameter: string, message: string): AppError {
   return validationError('invalid_parameter', `The web address has a setting that is not valid: ${parameter}.`, [{ field: parameter, message }]);
 }
 
-/** The single value of a parameter; a repeated parameter is rejected, because only one value makes sense. */
+/** Reads the single value of a parameter. A repeated parameter is rejected, because only one value makes sense. */
 export function singleValue(query: QueryValues, name: string): string | undefined {
   const value = query[name];
   if (Array.isArray(value)) throw badParameter(name, `Give ${name} once, not ${value.length} times.`);
   return value;
 }
 
-/** Every value of a repeatable parameter, trimmed, without blanks or duplicates. */
+/** Reads every value of a repeatable parameter, trimmed, without blanks or duplicates. */
 export function listValues(query: QueryValues, name: string, max = 50): string[] {
   const raw = query[name];
   const values = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((value) => value.trim()).filter((value) => value !== '');

@@ -75,7 +75,7 @@ export function toJsonLdNode(node: RdfNode): Record<string, unknown> {
   return out;
 }
 
-/** A JSON-LD document of the nodes, with the context inline so readers need fetch nothing. */
+/** Writes the nodes as a JSON-LD document with the context inline, so readers need to fetch nothing. */
 export function toJsonLd(nodes: RdfNode[]): Record<string, unknown> {
   return { '@context': JSON_LD_CONTEXT, '@graph': nodes.map(toJsonLdNode) };
 }
@@ -114,7 +114,7 @@ function turtleBody(node: RdfNode, indent: string, pending: RdfNode[]): string {
   return lines.join(' ;\n');
 }
 
-/** A Turtle document of the nodes; nested nodes with an IRI are written as their own statements, once each. */
+/** Writes the nodes as a Turtle document. Nested nodes with an IRI become their own statements, written once each. */
 export function toTurtle(nodes: RdfNode[]): string {
   const header = Object.entries(PREFIXES).map(([prefix, namespace]) => `@prefix ${prefix}: <${namespace}> .`);
   const blocks: string[] = [];

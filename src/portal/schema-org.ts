@@ -6,7 +6,7 @@ export function scriptJson(value: unknown): string {
   return JSON.stringify(value, null, 2).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-/** The schema.org Dataset description that search engines read from the dataset page (https://schema.org/Dataset). */
+/** Builds the schema.org Dataset description that search engines read from the dataset page (https://schema.org/Dataset). */
 export function schemaOrgDataset(dataset: DatasetDetail, publicUrl: string): Record<string, unknown> {
   const landingPage = `${publicUrl}/dataset/${dataset.slug}`;
   const licence = findLicence(dataset.licenceId);

@@ -48,8 +48,8 @@ export async function launchBrowser(): Promise<BrowserHarness> {
   const noScriptContext = await browser.newContext({ locale: 'en-GB', javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
   for (const watched of [context, noScriptContext]) {
     watched.on('page', (page) => {
-      // A failed load also logs "Failed to load resource", which the response listener reports with its URL instead;
-      // the document itself may fail on purpose, as a 404 page does.
+      // A failed load also logs "Failed to load resource". The response listener reports it with its URL instead, and
+      // skips the document itself because a 404 page fails on purpose.
       page.on('console', (message) => {
         if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console error on ${page.url()}: ${message.text()}`);
       });
