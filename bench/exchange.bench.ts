@@ -1,7 +1,7 @@
 /**
  * Times agreement-enforced releases against a plain datastore_search of the same rows, over loopback HTTP, in the
- * same run, and prints the ratio. The table has social-care-like rows; the agreement releases 8 of its 10 fields with
- * the NHS number pseudonymised, and every release writes its disclosure record (with one subject hash per row).
+ * same run, and prints the ratio. The table has social-care-like rows. The agreement releases 8 of its 10 fields with
+ * the NHS number pseudonymised, and every release writes its disclosure record with one subject hash per row.
  * Workloads: pages of 1,000 records read through the whole table, and the whole table as one CSV export against
  * paging through it with datastore_search.
  * PostgreSQL runs when DATABASE_URL or TEST_DATABASE_URL is set (the bench creates and drops its own database);

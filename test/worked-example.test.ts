@@ -2,7 +2,7 @@
  * The worked example, end to end: Thurrock Council shares adult social care packages with a hospital trust for direct
  * care, with NHS numbers pseudonymised and names and social worker notes withheld. The trust pulls records and an
  * export with its exchange token, checks the export's signature offline, is refused a withheld field and anything after
- * the end date, and is told about new versions by webhook. Every release is in the disclosure log.
+ * the end date, and receives a webhook for each new version. Every release is in the disclosure log.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -138,11 +138,13 @@ for (const engine of testEngines()) {
       const file = path.join(folder, 'export.csv');
       fs.writeFileSync(file, response.body);
       const signature = String(response.trailers['civic-signature']);
-      // Asynchronous, because the server answering --server runs in this process.
+      // Asynchronous, because the server that --server names runs in this process.
       const civic = (args: string[]) =>
         new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
           execFile(process.execPath, ['bin/civic.mjs', 'verify-export', ...args], { encoding: 'utf8' }, (error, stdout, stderr) => {
-            resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+            let status = 0;
+            if (error) status = typeof error.code === 'number' ? error.code : 1;
+            resolve({ status, stdout, stderr });
           });
         });
       const valid = await civic([file, '--signature', signature, '--server', server.url]);

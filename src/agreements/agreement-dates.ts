@@ -1,6 +1,6 @@
 /**
- * Agreement dates are calendar days in UK time: an agreement is in force from the start of its start date to the end
- * of its end date as observed in Europe/London, and its review is overdue from the day after the review date.
+ * Agreement dates are calendar days in UK time. An agreement is in force from the start of its start date to the end
+ * of its end date as observed in Europe/London. Its review is overdue from the day after the review date.
  */
 const LONDON_DAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
 

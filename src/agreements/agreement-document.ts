@@ -4,7 +4,7 @@ import type { AgreementDetail, AgreementVersion } from './agreement.types.ts';
 
 /**
  * The agreement as a document: headed sections of paragraphs and lists. The HTML page and the PDF both render this
- * one model, so they say the same thing.
+ * one model, so their content is the same.
  */
 export interface DocumentSection {
   heading: string;

@@ -9,7 +9,7 @@ import { exchangeTestServices, TestClock } from '../exchange/exchange.test-suppo
 import type { RunningServer } from '../main.ts';
 import type { Services } from '../services.ts';
 
-/** The text drawn in a PDF: every Flate stream inflated, then the hex strings pdfkit writes for standard fonts decoded. */
+/** Extracts the text drawn in a PDF: inflates every Flate stream, then decodes the hex strings pdfkit writes for standard fonts. */
 function pdfText(pdf: Buffer): string {
   const raw = pdf.toString('latin1');
   let text = '';
@@ -19,7 +19,7 @@ function pdfText(pdf: Buffer): string {
       for (const hex of content.matchAll(/<([0-9a-fA-F]+)>/g)) text += Buffer.from(hex[1]!, 'hex').toString('latin1');
       text += '\n';
     } catch {
-      // Not a Flate stream (such as an embedded image); it holds no text.
+      // Not a Flate stream (such as an embedded image), so it contains no text.
     }
   }
   return text;

@@ -125,7 +125,8 @@ export class AgreementService {
   async loadDetail(trx: Kysely<DB>, agreement: AgreementSummary, scopeOrganisationId: string | null): Promise<AgreementDetail> {
     const versions = await repository.listVersions(trx, agreement.id);
     const inForce = versions.find((version) => version.id === agreement.versionInForceId) ?? null;
-    const visible = scopeOrganisationId === null ? (inForce ? [inForce] : []) : versions;
+    let visible = versions;
+    if (scopeOrganisationId === null) visible = inForce ? [inForce] : [];
     if (visible.length === 0) throw notFound('agreement_not_found', `No agreement has the reference ${agreement.reference}. Check the reference.`);
     const latest = visible[visible.length - 1]!;
     const organisationIds = [...new Set(visible.flatMap((version) => version.terms.parties.map((party) => party.organisationId)))];

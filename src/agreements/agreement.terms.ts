@@ -23,7 +23,7 @@ export type Purpose = keyof typeof PURPOSES;
 export const SUBJECT_KINDS = ['nhs_number', 'person_id', 'email'] as const;
 export type SubjectKind = (typeof SUBJECT_KINDS)[number];
 
-/** How a value is normalised before it is pseudonymised, so that the same person always gets the same pseudonym. */
+/** Normalisation applied to a value before it is pseudonymised, so that the same person always gets the same pseudonym. */
 export const NORMALISATIONS = ['nhs_number', 'email', 'text'] as const;
 export type Normalisation = (typeof NORMALISATIONS)[number];
 

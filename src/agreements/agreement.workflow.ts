@@ -217,7 +217,7 @@ export class AgreementWorkflow {
   }
 
   /**
-   * The daily check: expires agreements past their end date, lapses those past their review date, and sends the
+   * Runs the daily check: expires agreements past their end date, lapses those past their review date, and sends the
    * review reminder from three months before the review date. Runs in the platform scope as the system.
    */
   async runDailyCheck(): Promise<{ expired: number; lapsed: number; reminded: number }> {

@@ -1,9 +1,9 @@
 import type { FieldError } from '../errors.ts';
 
 /**
- * Lawful bases of UK GDPR Article 6(1) and conditions of Article 9(2), and the Data Protection Act 2018 Schedule 1
- * conditions that some Article 9 conditions need (DPA 2018 section 10): 9(2)(b), (h), (i) and (j) need the matching
- * Schedule 1 Part 1 condition, and 9(2)(g) needs a Part 2 condition (paragraphs 6 to 28).
+ * Lawful bases of UK GDPR Article 6(1), conditions of Article 9(2), and the Data Protection Act 2018 Schedule 1
+ * conditions that some Article 9 conditions need (DPA 2018 section 10). Article 9(2)(b), (h), (i) and (j) need the
+ * matching Schedule 1 Part 1 condition. Article 9(2)(g) needs a Part 2 condition (paragraphs 6 to 28).
  */
 export const ARTICLE_6_BASES = {
   a: 'Consent',

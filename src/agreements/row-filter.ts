@@ -179,7 +179,8 @@ export function checkRowFilter(filter: RowFilter, schema: TableSchema, path: str
 
 /**
  * Compiles a checked filter to a parameterised SQL condition. Throws when the schema does not match, so callers must
- * run checkRowFilter against the same schema first; this guard keeps an unchecked filter out of any query.
+ * run checkRowFilter against the same schema first. The check is repeated here so an unchecked filter never reaches a
+ * query.
  */
 export function compileRowFilter(filter: RowFilter, schema: TableSchema): RawBuilder<boolean> {
   const problems = checkRowFilter(filter, schema, 'row_filter');

@@ -13,7 +13,7 @@ export type ExportFormat = 'csv' | 'jsonl';
 /** Rows per chunk by default; the terms are checked again before each chunk. */
 export const EXPORT_CHUNK_ROWS = 5000;
 
-/** How an export ended, sent in the Civic-Export-Status trailer and kept on the export record. */
+/** The end state of an export, sent in the Civic-Export-Status trailer and kept on the export record. */
 export interface ExportOutcome {
   status: 'completed' | 'stopped';
   rowCount: number;
@@ -37,7 +37,7 @@ export interface StartedExport {
  * Streams a whole dataset version to a recipient. Each chunk is its own transaction: the agreement is read again, its
  * status and dates are checked against the clock, the rows are read and the chunk's disclosure is written before the
  * bytes leave. An agreement that stops being in force mid-export stops the stream at the next chunk, and the outcome
- * says so. The digest is computed as the bytes are produced and signed at the end.
+ * records why. The digest is computed as the bytes are produced and signed at the end.
  */
 export class ExportService {
   constructor(
@@ -151,7 +151,7 @@ export class ExportService {
     });
   }
 
-  /** The record of an export, for its recipient or provider. */
+  /** Returns the record of an export to its recipient or provider. */
   async find(organisationId: string, exportId: string) {
     if (!/^[0-9a-f-]{36}$/i.test(exportId)) throw notFound('export_not_found', `No export has the id ${exportId}.`);
     return this.releases.db.app.transaction().execute(async (trx) => {
@@ -178,7 +178,7 @@ function emit(hash: Hash, text: string): Buffer {
   return bytes;
 }
 
-/** One RFC 4180 cell: quoted when it holds a comma, quote or line break; dates as ISO 8601; null as empty. */
+/** Formats one RFC 4180 cell: quoted when it contains a comma, quote or line break, dates as ISO 8601, null as empty. */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   const text = value instanceof Date ? value.toISOString() : String(value);

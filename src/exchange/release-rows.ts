@@ -68,7 +68,7 @@ export class RowReader {
   }
 }
 
-/** Fields as the response describes them, so a recipient knows which values are pseudonyms. */
+/** Describes the released fields, so a recipient can tell which values are pseudonyms. */
 export function describeFields(plan: ReleasePlan): Array<{ name: string; type: string; pseudonymised: boolean }> {
   const pseudonymised = new Set(plan.dataset.pseudonymise.map((entry) => entry.field));
   return plan.fields.map((field) => ({ name: field.name, type: pseudonymised.has(field.name) ? 'string' : field.type, pseudonymised: pseudonymised.has(field.name) }));

@@ -163,6 +163,39 @@ for (const engine of testEngines()) {
       assert.deepEqual(rows[0]!.fields, ['person_id', 'nhs_number', 'date_of_birth', 'postcode', 'locality', 'care_package', 'start_date', 'weekly_cost']);
     });
 
+    test('row filter applies in SQL', async () => {
+      clock.now = new Date(IN_FORCE);
+      const filter = { and: [{ field: 'locality', op: 'in', value: ['Grays', 'Tilbury'] }, { not: { field: 'weekly_cost', op: 'lt', value: 200 } }] };
+      const terms = (await import('../../test/fixtures/social-care/scenario.ts')).directCareTerms(scenario);
+      const datasets = terms.datasets as Array<Record<string, unknown>>;
+      await activeAgreement(services, scenario, 'THR-ISA-2026-020', { datasets: [{ ...datasets[0], row_filter: filter }] });
+      const response = await get(`/api/v1/exchange/agreements/THR-ISA-2026-020/datasets/${DATASET_SLUG}/records?limit=100`, scenario.trust.token);
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { records: Array<{ locality: string; weekly_cost: number }> };
+      const csv = (await import('node:fs')).readFileSync((await import('../../test/fixtures/social-care/scenario.ts')).SOCIAL_CARE_CSV, 'utf8');
+      const expected = csv.trim().split(/\r?\n/).slice(1).map((line) => line.split(',')).filter((cells) => ['Grays', 'Tilbury'].includes(cells[5]!) && Number(cells[8]) >= 200);
+      assert.ok(expected.length > 0);
+      assert.equal(body.records.length, expected.length);
+      for (const record of body.records) {
+        assert.ok(['Grays', 'Tilbury'].includes(record.locality));
+        assert.ok(record.weekly_cost >= 200);
+      }
+    });
+
+    test('rejects a filter on a missing field', async () => {
+      const terms = (await import('../../test/fixtures/social-care/scenario.ts')).directCareTerms(scenario);
+      const datasets = terms.datasets as Array<Record<string, unknown>>;
+      await assert.rejects(
+        services.exchange.agreements.createDraft(scenario.council.dpo.actor, 'THR-ISA-2026-021', { ...terms, datasets: [{ ...datasets[0], row_filter: { field: 'ward', op: 'eq', value: 'Grays' } }] }),
+        (error: unknown) => {
+          const fields = (error as { fields: Array<{ field: string; message: string }> }).fields;
+          assert.equal(fields[0]?.field, 'datasets[0].row_filter.field');
+          assert.match(fields[0]!.message, /"ward"/);
+          return true;
+        },
+      );
+    });
+
     test('log lines never hold a clear NHS number', () => {
       const text = logLines.join('');
       assert.ok(text.length > 0);
