@@ -55,6 +55,8 @@ export interface ResourcesTable {
   table_schema: ColumnType<unknown, string, string>;
   /** The load report of the import that made this version. */
   load_report: ColumnType<unknown, string, string>;
+  /** Whether a data steward justified publishing this version despite personal-data findings; kept by a trigger. */
+  publication_justified: Generated<boolean>;
   /** A title the file carried above its header row, kept as metadata. */
   title_metadata: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;

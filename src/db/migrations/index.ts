@@ -11,6 +11,7 @@ import * as publication from './2026-12-04-40-publication.ts';
 import * as agreements from './2026-12-04-45-agreements.ts';
 import * as tenancySignOn from './2026-12-04-55-tenancy-sign-on.ts';
 import * as resourceFileCompression from './2026-12-04-62-resource-file-compression.ts';
+import * as withholdFlaggedVersions from './2026-12-04-80-withhold-flagged-versions.ts';
 
 /**
  * Every migration, keyed by its dated name; Kysely applies them in name order. A new migration gets a new dated name
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-04-45-agreements': agreements,
   '2026-12-04-55-tenancy-sign-on': tenancySignOn,
   '2026-12-04-62-resource-file-compression': resourceFileCompression,
+  '2026-12-04-80-withhold-flagged-versions': withholdFlaggedVersions,
 };
 
 export const migrationProvider: MigrationProvider = {
