@@ -23,7 +23,9 @@ export async function ssoRoutes(app: FastifyInstance, services: Services): Promi
     try {
       const started = await sso.start(email);
       void reply.setCookie(stateCookie, started.state, { ...cookieOptions, maxAge: SSO_LOGIN_LIFETIME_MS / 1000 });
-      return reply.redirect(started.authorizationUrl.href, 303);
+      // A page with a link, not a redirect: the sign-in page's content security policy allows forms to post only to
+      // this service, and browsers apply that to a redirect after the post.
+      return reply.header('cache-control', 'no-store').page('tenancy/sso-continue.njk', { authorizationUrl: started.authorizationUrl.href, organisationName: started.organisationName });
     } catch (error) {
       if (!(error instanceof AppError) || error.kind !== 'validation') throw error;
       return showForm(services, request, reply, 'accounts/sign-in.njk', { ssoEmail: email }, error.fields);

@@ -43,6 +43,7 @@ export interface StartedSignOn {
   authorizationUrl: URL;
   /** The `state` value, which the caller also keeps in a short-lived cookie to bind the sign-on to this browser. */
   state: string;
+  organisationName: string;
 }
 
 /** Whether `url` is served on this machine, the only place plain http is allowed for an issuer. */
@@ -180,7 +181,7 @@ export class SsoService {
       nonce,
       ...(text.includes('@') ? { login_hint: text } : {}),
     });
-    return { authorizationUrl, state };
+    return { authorizationUrl, state, organisationName: organisation.name };
   }
 
   /**
