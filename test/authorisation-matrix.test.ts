@@ -66,7 +66,7 @@ function admits(guard: GuardAccess, caller: Caller): boolean {
   }
 }
 
-/** The status a refused caller gets: 401 without a sign-in (or a browser session on a token-only route), else 403. */
+/** Returns the status a rejected caller gets: 401 without a sign-in (or a browser session on a token-only route), else 403. */
 function refusal(guards: GuardAccess[], caller: Caller): number {
   if (caller === 'anonymous' || guards.some((guard) => guard.kind === 'token')) return 401;
   return 403;
@@ -134,7 +134,9 @@ for (const engine of testEngines()) {
 
     // A fresh session for every request, because some routes (sign out everywhere) end the caller's sessions.
     const send = async (method: string, url: string, caller: Caller): Promise<LightMyRequestResponse> => {
-      const session = caller === 'anonymous' ? undefined : caller === 'platform_admin' ? await startSession(platformAdminId, null) : await startSession(own.users[caller].id, own.organisationId);
+      let session: { cookie: string; csrf: string } | undefined;
+      if (caller === 'platform_admin') session = await startSession(platformAdminId, null);
+      else if (caller !== 'anonymous') session = await startSession(own.users[caller].id, own.organisationId);
       const headers: Record<string, string> = {};
       if (session) {
         headers.cookie = session.cookie;

@@ -7,7 +7,7 @@ import { SSO_CALLBACK_PATH, SSO_LOGIN_LIFETIME_MS } from './sso.service.ts';
 
 /**
  * Single sign-on: the sign-in page's second form posts here, the browser goes to the organisation's provider, and the
- * provider sends it back to the callback. A short-lived cookie holds the `state`, binding the callback to the browser
+ * provider sends it back to the callback. A short-lived cookie contains the `state`, binding the callback to the browser
  * that started the sign-on.
  */
 export async function ssoRoutes(app: FastifyInstance, services: Services): Promise<void> {

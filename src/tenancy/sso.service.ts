@@ -46,7 +46,7 @@ export interface StartedSignOn {
   organisationName: string;
 }
 
-/** Whether `url` is served on this machine, the only place plain http is allowed for an issuer. */
+/** Returns whether `url` is served on this machine, the only place where an issuer may use plain http. */
 export function isLoopbackUrl(url: URL): boolean {
   return LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.');
 }
@@ -86,7 +86,7 @@ export class SsoService {
     return `${this.config.publicUrl}${SSO_CALLBACK_PATH}`;
   }
 
-  /** The organisation's settings without the client secret, which is never shown again; null when not set up. */
+  /** Reads the organisation's settings without the client secret, which is never shown again. Null when not set up. */
   async settings(organisationId: string): Promise<SsoSettingsView | null> {
     const row = await withOrganisation(this.db.app, organisationId, (trx) =>
       trx.selectFrom('organisation_sso').select(['issuer', 'client_id', 'enabled', 'just_in_time', 'updated_at']).where('organisation_id', '=', organisationId).executeTakeFirst(),
