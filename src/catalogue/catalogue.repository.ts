@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { DatasetsTable, OrganisationsTable, ResourcesTable } from './catalogue.tables.ts';
 import type { ListDatasetsOptions, Visibility } from './catalogue.types.ts';
@@ -26,11 +26,8 @@ export interface NewDataset {
   visibility: Visibility;
 }
 
-export type NewResource = Omit<ResourceRow, 'id' | 'created_at' | 'table_schema' | 'load_report'> & {
-  id: string;
-  table_schema: string;
-  load_report: string;
-};
+/** A resource row to insert; columns with database defaults (such as `created_at`) may be left out. */
+export type NewResource = Insertable<ResourcesTable> & { id: string };
 
 export function findOrganisationBySlug(db: Kysely<DB>, slug: string): Promise<OrganisationRow | undefined> {
   return db.selectFrom('organisations').selectAll().where('slug', '=', slug).executeTakeFirst();
