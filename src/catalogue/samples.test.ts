@@ -15,6 +15,9 @@ const EXPECTED_ROWS: Record<string, number> = {
   'trafford-procurement-card-transactions-2026-27': 2024,
   'banes-public-toilets': 18,
   'mental-health-act-statistics-2010-11': 327,
+  'devon-spending-over-500-2017-06': 7990,
+  'devon-spending-over-500-2025-04': 237,
+  'devon-spending-over-500-2026-03': 3545,
 };
 
 for (const engine of testEngines()) {
@@ -42,6 +45,9 @@ for (const engine of testEngines()) {
       const listed = await services.catalogue.listDatasets(PUBLIC_SCOPE, { limit: 100 });
       assert.deepEqual(listed.datasets.map((dataset) => dataset.slug).sort(), reports.filter((report) => report.visibility === 'open').map((report) => report.dataset).sort());
       assert.ok(listed.datasets.some((dataset) => dataset.slug === 'trafford-land-and-building-assets'), 'land register is open');
+      for (const slug of ['devon-spending-over-500-2017-06', 'devon-spending-over-500-2025-04', 'devon-spending-over-500-2026-03']) {
+        assert.ok(listed.datasets.some((dataset) => dataset.slug === slug), `redacted ${slug} is open`);
+      }
       const toilets = await services.catalogue.showDataset(PLATFORM_SCOPE, 'banes-public-toilets');
       assert.equal(toilets.licenceId, 'OGL-UK-2.0');
       assert.equal(toilets.organisation.name, 'Bath and North East Somerset Council');
@@ -65,7 +71,7 @@ for (const engine of testEngines()) {
 describe('sample manifest', () => {
   test('shipped manifest is valid', () => {
     const samples = readSampleManifest();
-    assert.equal(samples.length, 4);
+    assert.equal(samples.length, 7);
     for (const sample of samples) assert.ok(fs.existsSync(path.join(SAMPLES_FOLDER, sample.file)), sample.file);
   });
 

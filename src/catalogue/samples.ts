@@ -22,7 +22,7 @@ export interface SampleDataset {
   spatial?: string;
   /** The Local Government Transparency Code schema the file follows, such as `land`; the publication checks read it. */
   transparency?: string;
-  /** File name inside the samples folder. */
+  /** Path of the file relative to the samples folder, such as `spending/FILE.csv`; it may not leave the folder. */
   file: string;
   visibility: Visibility;
 }
@@ -92,7 +92,8 @@ export function readSampleManifest(folder: string = SAMPLES_FOLDER): SampleDatas
     } catch (error) {
       throw new SampleManifestError(`${where}: ${(error as Error).message}`);
     }
-    if (path.basename(sample.file) !== sample.file || !fs.existsSync(path.join(folder, sample.file))) {
+    const resolved = path.resolve(folder, sample.file);
+    if (!resolved.startsWith(path.resolve(folder) + path.sep) || !fs.existsSync(resolved)) {
       throw new SampleManifestError(`${where}: file "${sample.file}" is not in ${folder}.`);
     }
     return sample;
@@ -130,7 +131,7 @@ export async function seedSampleCatalogue(services: Services, folder: string = S
       actor: { kind: 'operator', name: 'sample catalogue' },
       transparency: sample.transparency,
     };
-    const report = await services.imports.importFile({ path: path.join(folder, sample.file), filename: sample.file }, options);
+    const report = await services.imports.importFile({ path: path.join(folder, sample.file), filename: path.basename(sample.file) }, options);
     services.logger.info({ organisation: report.organisation, dataset: report.dataset, rows: report.rows, visibility: report.visibility }, 'sample dataset loaded');
     if (report.visibility !== sample.visibility) {
       services.logger.warn({ dataset: report.dataset, requested: sample.visibility, visibility: report.visibility }, 'sample dataset kept private by the publication checks');
