@@ -5,24 +5,17 @@ import { AppError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { agreementDocument } from './agreement-document.ts';
 import { renderAgreementPdf } from './agreement-pdf.ts';
+import { STATUS_LABELS } from './agreement-access.ts';
+import { agreementApiRoutes } from './agreement-api.routes.ts';
 import { PURPOSES } from './agreement.terms.ts';
-
-const STATUS_LABELS: Record<string, string> = {
-  draft: 'Draft',
-  awaiting_approval: 'Awaiting approval',
-  active: 'Active',
-  suspended: 'Suspended',
-  expired: 'Expired',
-  lapsed_review: 'Review overdue',
-  terminated: 'Terminated',
-};
 
 /**
  * The public register of agreements in force, and each agreement as an HTML page and a PDF. Parties that are signed
- * in also see their own agreements in other states here.
+ * in also see their own agreements in other states here. Also registers the agreements API.
  */
 export async function agreementRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const { agreements } = services.exchange;
+  await agreementApiRoutes(app, services);
 
   app.get('/agreements', async (_request, reply) => {
     const register = await agreements.listRegister();
