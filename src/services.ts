@@ -10,6 +10,7 @@ import type { Database } from './db/database.ts';
 import type { KeyRing } from './keys/key-ring.ts';
 import type { Logger } from './logger.ts';
 import { createExchangeServices, type ExchangeServices } from './exchange/exchange.services.ts';
+import { createGdprServices, type GdprServices } from './gdpr/gdpr-services.ts';
 import { publicationImportCheck } from './publication/publication.check.ts';
 import { checkApiTokenLimit, privateDatasetLimitCheck } from './tenancy/plans.ts';
 import { createTenancyServices, type TenancyServices } from './tenancy/tenancy-services.ts';
@@ -35,6 +36,8 @@ export interface Services {
   publication: PublicationService;
   /** Organisations as tenants: registration and review, plans, members and invitations, single sign-on, export. */
   tenancy: TenancyServices;
+  /** Data protection records: correction and erasure notices, DPIAs and dataset retention. */
+  gdpr: GdprServices;
 }
 
 export interface ServiceInputs {
@@ -54,5 +57,7 @@ export function createServices(inputs: ServiceInputs): Services {
   const tenancy = createTenancyServices(config, logger, db, keys, accounts);
   const publication = new PublicationService(db, logger, ingestFunctions.columnSqlType);
   const exchange = createExchangeServices({ config, db, keys, logger, mailer: accounts.mailer });
-  return { config, logger, db, keys, openData: new OpenDataService(db, config), audit: createAuditServices(db, keys, logger), tokens, accounts, catalogue: new CatalogueService(db), imports, publication, exchange, tenancy };
+  const audit = createAuditServices(db, keys, logger);
+  const gdpr = createGdprServices({ db, keys, audit, exchange, logger });
+  return { config, logger, db, keys, openData: new OpenDataService(db, config), audit, gdpr, tokens, accounts, catalogue: new CatalogueService(db), imports, publication, exchange, tenancy };
 }

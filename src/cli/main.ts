@@ -10,8 +10,9 @@ import { migrateCommand } from './migrate.command.ts';
 import { publishCommand } from './publish.command.ts';
 import { serveCommand } from './serve.command.ts';
 import { verifyExportCommand } from './verify-export.command.ts';
+import { retentionCommand } from '../gdpr/retention.command.ts';
 
-const commands: Command[] = [serveCommand, adminCommand, auditCommand, importCommand, publishCommand, migrateCommand, verifyExportCommand];
+const commands: Command[] = [serveCommand, adminCommand, auditCommand, importCommand, publishCommand, migrateCommand, verifyExportCommand, retentionCommand];
 
 function printHelp(): void {
   const lines = ['Usage: civic COMMAND [options]', '', 'Commands:'];

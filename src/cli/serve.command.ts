@@ -29,6 +29,8 @@ export const serveCommand: Command = {
     // The job worker delivers webhooks and runs the daily agreement check; every instance runs one, and the queue
     // hands each job to one of them.
     await services.exchange.scheduleDailyCheck();
+    // Retention runs at start-up and then daily; the job's unique key per date keeps it to one run a day.
+    await services.gdpr.retention.schedule();
     services.exchange.worker.start();
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {

@@ -11,6 +11,7 @@ import * as publication from './2026-12-04-40-publication.ts';
 import * as agreements from './2026-12-04-45-agreements.ts';
 import * as tenancySignOn from './2026-12-04-55-tenancy-sign-on.ts';
 import * as resourceFileCompression from './2026-12-04-62-resource-file-compression.ts';
+import * as gdprRecords from './2026-12-04-70-gdpr-records.ts';
 import * as withholdFlaggedVersions from './2026-12-04-80-withhold-flagged-versions.ts';
 
 /**
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-04-45-agreements': agreements,
   '2026-12-04-55-tenancy-sign-on': tenancySignOn,
   '2026-12-04-62-resource-file-compression': resourceFileCompression,
+  '2026-12-04-70-gdpr-records': gdprRecords,
   '2026-12-04-80-withhold-flagged-versions': withholdFlaggedVersions,
 };
 
