@@ -12,6 +12,7 @@ import { AppError, validationError } from '../errors.ts';
 import { hasRole, requireToken } from '../http/auth.ts';
 import type { TableSchema } from '../ingest/table-schema.ts';
 import type { Services } from '../services.ts';
+import { checkUploadUnderAgreement } from '../agreements/agreement-upload.ts';
 import type { LoadReport, Visibility } from './catalogue.types.ts';
 import { baseFilename } from './original-file.ts';
 import { parseTableSchema } from './schema-input.ts';
@@ -70,9 +71,11 @@ interface UploadFields {
   schema?: string;
   sheet?: string;
   visibility?: string;
+  /** Reference of an active agreement the caller's organisation provides, which must name this dataset. */
+  agreement?: string;
 }
 
-const TEXT_FIELDS = new Set<keyof UploadFields>(['title', 'schema', 'sheet', 'visibility']);
+const TEXT_FIELDS = new Set<keyof UploadFields>(['title', 'schema', 'sheet', 'visibility', 'agreement']);
 
 /**
  * Reads the multipart body: text fields into `fields`, and the one `file` part streamed to a file in `folder`.
@@ -93,7 +96,7 @@ async function receiveParts(request: FastifyRequest, folder: string, fields: Upl
       continue;
     }
     const name = part.fieldname as keyof UploadFields;
-    if (!TEXT_FIELDS.has(name)) throw validationError('unexpected_field', `The form field "${part.fieldname}" is not known. Send file, title, schema, sheet and visibility only.`, [{ field: part.fieldname, message: 'Unknown field' }]);
+    if (!TEXT_FIELDS.has(name)) throw validationError('unexpected_field', `The form field "${part.fieldname}" is not known. Send file, title, schema, sheet, visibility and agreement only.`, [{ field: part.fieldname, message: 'Unknown field' }]);
     fields[name] = String(part.value);
   }
   return stored;
@@ -127,7 +130,8 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
         summary: 'Load a file as a new version of a dataset',
         description:
           'Multipart form: `file` (CSV, XLSX or ODS), and optional `title`, `schema` (Frictionless Table Schema as JSON text), `sheet` and ' +
-          '`visibility` (private or open). Creates the dataset when missing. Needs a bearer token with the write scope for this organisation. ' +
+          '`visibility` (private or open), and `agreement`: the reference of an active agreement your organisation provides that names ' +
+          'this dataset, whose recipients are then notified (403 naming the failing term otherwise). Creates the dataset when missing. Needs a bearer token with the write scope for this organisation. ' +
           `Files larger than ${Math.round(maxBytes / 1048576)} MB are rejected with 413.`,
         consumes: ['multipart/form-data'],
         security: [{ bearerAuth: [] }],
@@ -154,6 +158,9 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
         const fields: UploadFields = {};
         const stored = await receiveParts(request, folder, fields);
         if (stored === null) throw validationError('file_missing', 'Send the file to load in the form field "file".', [{ field: 'file', message: 'Choose a file' }]);
+        if (fields.agreement) {
+          await checkUploadUnderAgreement(services.db, { organisationId: organisation.id, reference: fields.agreement, datasetSlug: request.params.dataset, now: services.exchange.agreements.clock() });
+        }
         const schema: TableSchema | undefined = fields.schema ? parseTableSchema(fields.schema, 'The schema field') : undefined;
         report = await services.imports.importFile(stored, {
           organisation: request.params.organisation,
