@@ -6,7 +6,9 @@
  * drops its own database); PGlite always runs, in memory.
  *
  *   node --import tsx bench/audit.bench.ts [entries to verify] [single appends] [batched appends]
- *   (defaults: 1,000,000, 2,000 and 50,000)
+ *   (defaults: 1,000,000, 2,000 and 50,000; 0 appends skips the append comparison)
+ *
+ * BENCH_ENGINES=postgres (or pglite) limits the run to one engine.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
@@ -140,20 +142,24 @@ async function runOn(name: string, db: Database): Promise<void> {
   console.log(`${name}:`);
   await db.migrate();
   const organisationId = await createOrganisation(db);
-  await benchAppends(db, organisationId);
+  if (singleCount > 0 || batchedCount > 0) await benchAppends(db, organisationId);
   const publicKey = new CheckpointSigner(new KeyRing(randomBytes(32))).publicKey;
   await benchVerify(db, organisationId, publicKey);
 }
 
-const pglite = await Database.open({ engine: 'pglite' });
-try {
-  await runOn('PGlite (in memory)', pglite);
-} finally {
-  await pglite.close();
+const engines = (process.env.BENCH_ENGINES ?? 'pglite,postgres').split(',').map((name) => name.trim());
+
+if (engines.includes('pglite')) {
+  const pglite = await Database.open({ engine: 'pglite' });
+  try {
+    await runOn('PGlite (in memory)', pglite);
+  } finally {
+    await pglite.close();
+  }
 }
 
 const adminUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
-if (adminUrl) {
+if (adminUrl && engines.includes('postgres')) {
   const name = `civic_bench_audit_${Date.now()}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();

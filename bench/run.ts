@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const BENCHES: Record<string, string> = {
+  audit: 'audit.bench.ts',
   'datastore-search': 'datastore-search.bench.ts',
   import: 'import.bench.ts',
   'ingest-throughput': 'ingest-throughput.ts',

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { HASH_BYTES } from './chain.ts';
 
 /**
@@ -10,12 +10,21 @@ import { HASH_BYTES } from './chain.ts';
 const LEAF_PREFIX = Buffer.from([0x00]);
 const NODE_PREFIX = Buffer.from([0x01]);
 
+// Both hash one buffer in one call: Hash objects per leaf and per node took about a quarter of the busy CPU time in a
+// profile of bench/audit.bench.ts.
 export function leafHash(entryHash: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(entryHash).digest();
+  const input = Buffer.allocUnsafe(1 + entryHash.length);
+  input[0] = LEAF_PREFIX[0]!;
+  input.set(entryHash, 1);
+  return hash('sha256', input, 'buffer');
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  const input = Buffer.allocUnsafe(1 + left.length + right.length);
+  input[0] = NODE_PREFIX[0]!;
+  input.set(left, 1);
+  input.set(right, 1 + left.length);
+  return hash('sha256', input, 'buffer');
 }
 
 /** Root of the empty tree: SHA-256 of the empty string. */
