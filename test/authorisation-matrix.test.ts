@@ -75,6 +75,8 @@ function refusal(guards: GuardAccess[], caller: Caller): number {
 interface Tenant {
   organisationId: string;
   users: Record<OrganisationRole, { id: string; email: string }>;
+  /** A viewer who is only ever the object of member routes (`:userId`), so removing or demoting them changes no caller. */
+  targetUserId: string;
   invitationId: string;
   invitedEmail: string;
 }
@@ -95,9 +97,10 @@ for (const engine of testEngines()) {
         const user = await buildUser(handle.db, { email: `${role}.${label}@matrix.test`, member: { organisationId: organisation.id, role } });
         users[role] = { id: user.id, email: user.email };
       }
+      const target = await buildUser(handle.db, { email: `target.${label}@matrix.test`, member: { organisationId: organisation.id, role: 'viewer' } });
       const invitedEmail = `invited.${label}@matrix.test`;
       const { invitationId } = await services.tenancy.members.invite(memberAuth(users.administrator.id, organisation.id, 'administrator'), invitedEmail, 'viewer');
-      return { organisationId: organisation.id, users, invitationId, invitedEmail };
+      return { organisationId: organisation.id, users, targetUserId: target.id, invitationId, invitedEmail };
     };
 
     const startSession = async (userId: string, organisationId: string | null) => {
@@ -125,7 +128,7 @@ for (const engine of testEngines()) {
     /** Fills a route's path parameters with objects of `tenant`, or with fresh ids for parameters of other features. */
     const fillPath = (url: string, tenant: Tenant): string =>
       url.replace(/:([A-Za-z]+)/g, (_match, name: string) => {
-        if (name === 'userId') return tenant.users.viewer.id;
+        if (name === 'userId') return tenant.targetUserId;
         if (name === 'id' && url.startsWith('/organisation/invitations')) return tenant.invitationId;
         if (name === 'id' && url.startsWith('/admin/organisations')) return randomUUID();
         if (name === 'token') return 'A'.repeat(43);
@@ -195,8 +198,8 @@ for (const engine of testEngines()) {
         }
       }
       assert.deepEqual(failures, []);
-      const viewer = await handle.db.owner.selectFrom('memberships').select('role').where('organisation_id', '=', other.organisationId).where('user_id', '=', other.users.viewer.id).executeTakeFirst();
-      assert.equal(viewer?.role, 'viewer', 'the other organisation’s member is untouched');
+      const target = await handle.db.owner.selectFrom('memberships').select('role').where('organisation_id', '=', other.organisationId).where('user_id', '=', other.targetUserId).executeTakeFirst();
+      assert.equal(target?.role, 'viewer', 'the other organisation’s member is untouched');
       const invitation = await handle.db.owner.selectFrom('invitations').select('revoked_at').where('id', '=', other.invitationId).executeTakeFirstOrThrow();
       assert.equal(invitation.revoked_at, null, 'the other organisation’s invitation is untouched');
     });
