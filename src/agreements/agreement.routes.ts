@@ -7,15 +7,22 @@ import { agreementDocument } from './agreement-document.ts';
 import { renderAgreementPdf } from './agreement-pdf.ts';
 import { STATUS_LABELS } from './agreement-access.ts';
 import { agreementApiRoutes } from './agreement-api.routes.ts';
+import { agreementFormRoutes } from './agreement-form.routes.ts';
+import { agreementManageRoutes } from './agreement-manage.routes.ts';
+import { recipientPageRoutes } from './recipient-page.routes.ts';
 import { PURPOSES } from './agreement.terms.ts';
 
 /**
  * The public register of agreements in force, and each agreement as an HTML page and a PDF. Parties that are signed
- * in also see their own agreements in other states here. Also registers the agreements API.
+ * in also see their own agreements in other states here. Also registers the agreements API, the pages where
+ * parties draft and manage agreements, and the recipients' page at /exchange.
  */
 export async function agreementRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const { agreements } = services.exchange;
   await agreementApiRoutes(app, services);
+  await agreementFormRoutes(app, services);
+  await agreementManageRoutes(app, services);
+  await recipientPageRoutes(app, services);
 
   app.get('/agreements', async (_request, reply) => {
     const register = await agreements.listRegister();
