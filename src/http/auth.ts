@@ -121,7 +121,7 @@ export function requireToken(scope: TokenScope): preHandlerAsyncHookHandler {
   }, { kind: 'token', scope });
 }
 
-/** Whether `auth` holds one of `roles` in its current organisation; administrators hold every role. */
+/** Returns whether `auth` has one of `roles` in its current organisation. Administrators have every role. */
 export function hasRole(auth: AuthContext | null, roles: readonly OrganisationRole[]): boolean {
   if (auth === null || auth.organisationId === null) return false;
   return auth.roles.includes('administrator') || auth.roles.some((role) => roles.includes(role));
@@ -152,14 +152,14 @@ export function requireMember(options: { roles?: OrganisationRole[]; scope?: Tok
   }, { kind: 'member', roles, ...(options.scope === undefined ? {} : { scope: options.scope }) });
 }
 
-/** A preHandler that admits any signed-in user, member of an organisation or not. */
+/** Builds a preHandler that admits any signed-in user, member of an organisation or not. */
 export function requireSignIn(): preHandlerAsyncHookHandler {
   return describeGuard(async function checkSignedIn(request: FastifyRequest) {
     if (request.auth === null) throw unauthenticated();
   }, { kind: 'signed_in' });
 }
 
-/** A preHandler that admits platform administrators signed in through a browser session (never a token). */
+/** Builds a preHandler that admits platform administrators signed in through a browser session (never a token). */
 export function requirePlatformAdmin(): preHandlerAsyncHookHandler {
   return describeGuard(async function checkPlatformAdmin(request: FastifyRequest) {
     if (request.auth === null) throw unauthenticated();
