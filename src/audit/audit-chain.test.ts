@@ -13,15 +13,26 @@ import { buildOrganisation } from '../../test/helpers/accounts.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { appendAuditEvent, appendAuditEvents } from './audit.repository.ts';
 import { exportLog, runProve, runVerify } from './audit-cli.ts';
+import { readCheckpointFile, verifyDatabaseLog } from './audit-verify.ts';
 import { CheckpointSigner } from './checkpoint-signer.ts';
 import { CheckpointService } from './checkpoint.service.ts';
 
 const ENTRY_COUNT = 30;
 
-/** Runs `civic audit verify` in process and returns its exit status and report lines. */
+/**
+ * Runs `civic audit verify` in process and returns its exit status and report lines. For the database it also checks
+ * that hashing on worker threads (used for long logs) finds exactly what hashing on one thread finds.
+ */
 async function verify(db: Database | null, publicKey: Buffer, options: { fromId?: number; toId?: number; exportFile?: string; checkpointFile?: string } = {}) {
   const lines: string[] = [];
   const status = await runVerify(db, { ...options, publicKey }, (line) => lines.push(line));
+  if (db !== null && options.exportFile === undefined) {
+    const checkpoints = options.checkpointFile === undefined ? [] : readCheckpointFile(options.checkpointFile);
+    const common = { fromId: options.fromId, toId: options.toId, checkpoints, publicKey };
+    const single = await verifyDatabaseLog(db, { ...common, threads: 0 });
+    const threaded = await verifyDatabaseLog(db, { ...common, threads: 2 });
+    assert.deepEqual({ ...threaded, lastHash: threaded.lastHash.toString('hex'), root: threaded.root?.toString('hex') }, { ...single, lastHash: single.lastHash.toString('hex'), root: single.root?.toString('hex') });
+  }
   return { status, lines, text: lines.join('\n') };
 }
 
@@ -93,6 +104,24 @@ for (const engine of testEngines()) {
       assert.match(result.text, /The audit log is intact/);
     });
 
+    it('stores details as hashed text', async () => {
+      const { rows } = await sql<{ details: string }>`select details::text as details from audit_log where id = 1`.execute(db.owner);
+      assert.equal(rows[0]!.details, '{"index":1,"nested":{"a":[true,null,1.5],"z":1},"note":"tab\\there \\"quoted\\" \\\\ back"}');
+    });
+
+    it('verifies another JSON rendering', async () => {
+      // Entries written while the column was jsonb read back with keys by length and spaces after separators.
+      await tamper(db, 'update audit_log set details = details::jsonb::json where id in (2, 25)');
+      try {
+        const { rows } = await sql<{ details: string }>`select details::text as details from audit_log where id = 2`.execute(db.owner);
+        assert.match(rows[0]!.details, /^\{"note": /);
+        const result = await verify(db, publicKey);
+        assert.equal(result.status, 0, result.text);
+      } finally {
+        await tamper(db, 'delete from audit_log; insert into audit_log select * from audit_backup');
+      }
+    });
+
     it('rejects update and delete by triggers', async () => {
       await assert.rejects(sql.raw(`update audit_log set action = 'test.changed' where id = 3`).execute(db.owner), /append-only/);
       await assert.rejects(sql.raw('delete from audit_log where id = 3').execute(db.owner), /append-only/);
@@ -107,7 +136,7 @@ for (const engine of testEngines()) {
 
     for (const position of [1, 15, ENTRY_COUNT]) {
       it(`names an altered entry ${position}`, async () => {
-        await tamper(db, `update audit_log set details = details || '{"index": 999}' where id = ${position}`);
+        await tamper(db, `update audit_log set details = (details::jsonb || '{"index": 999}')::json where id = ${position}`);
         try {
           const result = await verify(db, publicKey);
           assert.equal(result.status, 1);

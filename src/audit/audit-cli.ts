@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
 import type { Database } from '../db/database.ts';
-import { entryHash, toBuffer } from './chain.ts';
+import { rehashStored, toBuffer } from './chain.ts';
 import { verifyCheckpointSignature } from './checkpoint-signer.ts';
 import type { CheckpointService, InclusionProof } from './checkpoint.service.ts';
 import { parseCheckpoint, readCheckpointFile, verifyDatabaseLog, verifyExportFile, type VerifyResult } from './audit-verify.ts';
@@ -73,8 +73,11 @@ export async function checkProof(db: Database, proof: InclusionProof, publicKey:
   });
   if (entry === null) {
     problems.push(`entry ${proof.entryId} is missing from the database`);
-  } else if (!entryHash(entry.prevHash, entry.fields).equals(Buffer.from(proof.entryHash, 'hex'))) {
-    problems.push(`entry ${proof.entryId} was altered: its fields do not hash to the proof's entry hash`);
+  } else {
+    const proofHash = Buffer.from(proof.entryHash, 'hex');
+    if (!rehashStored(entry.prevHash, entry.fields, proofHash).equals(proofHash)) {
+      problems.push(`entry ${proof.entryId} was altered: its fields do not hash to the proof's entry hash`);
+    }
   }
   const checkpoint = parseCheckpoint(proof.checkpoint, `checkpoint ${proof.treeSize}`);
   const rootHash = Buffer.from(checkpoint.rootHash, 'hex');

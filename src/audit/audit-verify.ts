@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import type { Database } from '../db/database.ts';
 import type { RawConnection } from '../db/connection.ts';
 import { GENESIS_HASH, toBuffer } from './chain.ts';
-import { ChainVerifier, type ChainProblem, type ChainReport, type ExpectedRoot, type StoredEntry } from './chain-verifier.ts';
+import { ChainVerifier, hashStoredEntry, type ChainProblem, type ChainReport, type ExpectedRoot, type HashedEntry, type StoredEntry } from './chain-verifier.ts';
 import { verifyCheckpointSignature } from './checkpoint-signer.ts';
 import type { PublishedCheckpoint } from './checkpoint.types.ts';
-import { readEntries, readExportFile, withAuditSnapshot } from './entry-source.ts';
+import { readEntryText, readExportFile, withAuditSnapshot } from './entry-source.ts';
+import { defaultThreads, hashEntries } from './hash-pool.ts';
 
 export interface VerifyOptions {
   fromId?: number;
@@ -14,6 +15,8 @@ export interface VerifyOptions {
   checkpoints?: readonly { checkpoint: PublishedCheckpoint; label: string }[];
   /** Raw Ed25519 key that checkpoint signatures must verify with. */
   publicKey: Buffer;
+  /** Worker threads that parse and hash entries; by default none for short logs and one per core for long ones. */
+  threads?: number;
 }
 
 export interface VerifyResult extends ChainReport {
@@ -87,7 +90,11 @@ function mergeProblems(report: ChainReport, extra: ChainProblem[]): void {
   report.problemCount += extra.length;
 }
 
-async function runVerifier(entries: AsyncIterable<StoredEntry>, verifier: ChainVerifier, headSize: number | undefined): Promise<ChainReport> {
+async function* hashed(entries: AsyncIterable<StoredEntry>): AsyncGenerator<HashedEntry> {
+  for await (const entry of entries) yield hashStoredEntry(entry);
+}
+
+async function runVerifier(entries: AsyncIterable<HashedEntry>, verifier: ChainVerifier, headSize: number | undefined): Promise<ChainReport> {
   for await (const entry of entries) verifier.push(entry);
   return verifier.finish(headSize);
 }
@@ -111,7 +118,10 @@ export async function verifyDatabaseLog(db: Database, options: VerifyOptions): P
     const { roots, problems } = checkSignatures(checkpoints, options.publicKey);
     const verifier = new ChainVerifier({ fromId, previousHash, expectedRoots: roots });
     const toEnd = options.toId === undefined || options.toId >= headSize;
-    const report = await runVerifier(readEntries(raw, db.engine, { fromId, toId: options.toId }), verifier, toEnd ? headSize : undefined);
+    const lastId = options.toId === undefined ? headSize : Math.min(options.toId, headSize);
+    const threads = options.threads ?? defaultThreads(lastId - fromId + 1);
+    const text = readEntryText(raw, db.engine, { fromId, toId: options.toId });
+    const report = await runVerifier(hashEntries(text, { threads }), verifier, toEnd ? headSize : undefined);
     mergeProblems(report, problems);
     return { ...report, headSize, checkpointsChecked: checkpoints.length };
   });
@@ -129,7 +139,7 @@ export async function verifyExportFile(file: string, options: VerifyOptions): Pr
     for await (const entry of readExportFile(file, { fromId: fromId - 1, toId: fromId - 1 })) previousHash = entry.entryHash;
   }
   const verifier = new ChainVerifier({ fromId, previousHash, expectedRoots: roots });
-  const report = await runVerifier(readExportFile(file, { fromId, toId: options.toId }), verifier, undefined);
+  const report = await runVerifier(hashed(readExportFile(file, { fromId, toId: options.toId })), verifier, undefined);
   mergeProblems(report, problems);
   return { ...report, headSize: null, checkpointsChecked: checkpoints.length };
 }

@@ -1,5 +1,5 @@
-import { GENESIS_HASH, entryHash, type ChainFields } from './chain.ts';
-import { MerkleFrontier } from './merkle.ts';
+import { GENESIS_HASH, rehashStored, type ChainFields } from './chain.ts';
+import { leafHash, MerkleFrontier } from './merkle.ts';
 
 /** One audit entry as stored: its fields, the link to its predecessor and its own hash. */
 export interface StoredEntry {
@@ -7,6 +7,27 @@ export interface StoredEntry {
   fields: ChainFields;
   prevHash: Buffer;
   entryHash: Buffer;
+}
+
+/**
+ * An entry with the hashing done: what the verifier needs, so the hashing can run on other threads while the checks
+ * of order and links stay in one place.
+ */
+export interface HashedEntry {
+  id: number;
+  prevHash: Buffer;
+  /** The hash stored with the entry. */
+  entryHash: Buffer;
+  /** The hash recomputed from the entry's fields and stored `prev_hash`. */
+  computedHash: Buffer;
+  /** Merkle leaf of the hash the chain goes on from: the stored hash when it matches, the recomputed one otherwise. */
+  leaf: Buffer;
+}
+
+/** Recomputes an entry's hash and the Merkle leaf the verifier appends for it. */
+export function hashStoredEntry(entry: StoredEntry): HashedEntry {
+  const computedHash = rehashStored(entry.prevHash, entry.fields, entry.entryHash);
+  return { id: entry.id, prevHash: entry.prevHash, entryHash: entry.entryHash, computedHash, leaf: leafHash(computedHash) };
 }
 
 export type ProblemKind = 'altered' | 'missing' | 'out_of_order' | 'unexpected' | 'checkpoint';
@@ -60,7 +81,7 @@ export class ChainVerifier {
   #expectedId: number;
   #previousHash: Buffer;
   #previousAltered = false;
-  #pending: StoredEntry | null = null;
+  #pending: HashedEntry | null = null;
   #frontier: MerkleFrontier | null;
   readonly #roots: Map<number, ExpectedRoot>;
   readonly #maxProblems: number;
@@ -76,7 +97,7 @@ export class ChainVerifier {
   }
 
   /** Checks the next entry in id order. */
-  push(entry: StoredEntry): void {
+  push(entry: HashedEntry): void {
     const pending = this.#pending;
     this.#pending = entry;
     if (pending !== null) this.#check(pending, entry);
@@ -107,7 +128,7 @@ export class ChainVerifier {
     return this.#report;
   }
 
-  #check(entry: StoredEntry, next: StoredEntry | null): void {
+  #check(entry: HashedEntry, next: HashedEntry | null): void {
     // Two lines of an export swapped: the ids arrive as k + 1 then k.
     if (next !== null && entry.id === this.#expectedId + 1 && next.id === this.#expectedId) {
       this.#problem('out_of_order', next.id, `entries ${next.id} and ${entry.id} are out of order`);
@@ -119,7 +140,7 @@ export class ChainVerifier {
     this.#checkLinked(entry, next, false);
   }
 
-  #checkLinked(entry: StoredEntry, next: StoredEntry | null, reported: boolean): void {
+  #checkLinked(entry: HashedEntry, next: HashedEntry | null, reported: boolean): void {
     const report = this.#report;
     report.checked += 1;
     report.firstId ??= entry.id;
@@ -145,30 +166,31 @@ export class ChainVerifier {
         report.checked += 1;
         report.lastId = next.id;
         const nextAltered = this.#isAltered(next);
-        this.#accept(entry.id, next.entryHash, nextAltered);
-        this.#accept(next.id, entry.entryHash, altered);
+        this.#accept(entry.id, next, nextAltered);
+        this.#accept(next.id, entry, altered);
         return;
       }
       if (!altered && !this.#previousAltered && entry.id > 1) {
         this.#problem('altered', entry.id - 1, `entry ${entry.id - 1} was altered: entry ${entry.id} links to a different hash`);
       }
     }
-    this.#accept(entry.id, altered ? entryHash(entry.prevHash, entry.fields) : entry.entryHash, altered);
+    this.#accept(entry.id, entry, altered);
   }
 
-  /** Recomputes an entry's hash and reports it when it differs from the stored one. */
-  #isAltered(entry: StoredEntry): boolean {
-    const altered = !entryHash(entry.prevHash, entry.fields).equals(entry.entryHash);
+  /** Reports an entry whose recomputed hash differs from the stored one. */
+  #isAltered(entry: HashedEntry): boolean {
+    const altered = !entry.computedHash.equals(entry.entryHash);
     if (altered) this.#problem('altered', entry.id, `entry ${entry.id} was altered`);
     return altered;
   }
 
-  #accept(id: number, hash: Buffer, altered: boolean): void {
-    this.#previousHash = hash;
+  /** Moves the chain on from `id` with the recomputed hash of `source` (and its leaf). */
+  #accept(id: number, source: HashedEntry, altered: boolean): void {
+    this.#previousHash = source.computedHash;
     this.#previousAltered = altered;
     this.#expectedId = id + 1;
     if (this.#frontier === null) return;
-    this.#frontier.append(hash);
+    this.#frontier.appendLeaf(source.leaf);
     const expected = this.#roots.get(this.#frontier.size);
     if (expected === undefined) return;
     this.#roots.delete(expected.treeSize);

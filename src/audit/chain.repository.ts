@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
-import { entryHash, formatOccurredAt, sortKeys, toBuffer, type ChainFields } from './chain.ts';
+import { canonicalDetails, entryHash, formatOccurredAt, sortKeys, toBuffer, type ChainFields } from './chain.ts';
 import type { AuditEvent } from './audit.repository.ts';
 import { MerkleFrontier } from './merkle.ts';
 
@@ -79,7 +79,8 @@ export async function appendChainedEntries(trx: Kysely<DB>, events: readonly Aud
       subject_type: fields.subjectType,
       subject_id: fields.subjectId,
       request_id: fields.requestId,
-      details: JSON.stringify(fields.details),
+      // The column keeps this text as given, so a verifier can hash it as read.
+      details: canonicalDetails(fields.details),
       prev_hash: previous,
       entry_hash: hash,
     };

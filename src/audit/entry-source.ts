@@ -3,7 +3,7 @@ import readline from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
 import type { Database } from '../db/database.ts';
 import type { RawConnection } from '../db/connection.ts';
-import { OCCURRED_AT_SQL, toBuffer, type ChainFields } from './chain.ts';
+import { OCCURRED_AT_SQL, StoredFields, toBuffer } from './chain.ts';
 import type { StoredEntry } from './chain-verifier.ts';
 
 /** Entries per COPY on the embedded engine, which buffers a whole COPY output in memory. */
@@ -42,31 +42,18 @@ function nullable(field: string): string | null {
 export function parseCopyLine(line: string): StoredEntry {
   const parts = line.split('\t');
   if (parts.length !== 12) throw new Error(`An audit_log COPY line has ${parts.length} fields instead of 12.`);
-  const fields: ChainFields = {
-    occurredAt: parts[1]!,
-    organisationId: nullable(parts[2]!),
-    actorUserId: nullable(parts[3]!),
-    actorKind: unescapeCopyText(parts[4]!),
-    action: unescapeCopyText(parts[5]!),
-    subjectType: unescapeCopyText(parts[6]!),
-    subjectId: nullable(parts[7]!),
-    requestId: nullable(parts[8]!),
-    details: JSON.parse(unescapeCopyText(parts[9]!)),
-  };
+  const fields = new StoredFields(
+    parts[1]!,
+    nullable(parts[2]!),
+    nullable(parts[3]!),
+    unescapeCopyText(parts[4]!),
+    unescapeCopyText(parts[5]!),
+    unescapeCopyText(parts[6]!),
+    nullable(parts[7]!),
+    nullable(parts[8]!),
+    unescapeCopyText(parts[9]!),
+  );
   return { id: Number(parts[0]), fields, prevHash: Buffer.from(parts[10]!, 'hex'), entryHash: Buffer.from(parts[11]!, 'hex') };
-}
-
-async function* copyLines(raw: RawConnection, copySql: string): AsyncGenerator<string> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  for await (const chunk of raw.copyTo(copySql)) {
-    const text = rest + decoder.write(chunk);
-    const lines = text.split('\n');
-    rest = lines.pop()!;
-    yield* lines;
-  }
-  rest += decoder.end();
-  if (rest !== '') yield rest;
 }
 
 function rangeSql(fromId: number, toId: number | undefined): string {
@@ -95,26 +82,25 @@ export async function withAuditSnapshot<T>(db: Database, work: (raw: RawConnecti
 }
 
 /**
- * Streams entries in id order over a held connection: one COPY on PostgreSQL; keyset pages of COPY on the embedded
- * engine, whose COPY output is held in memory whole.
+ * Streams the COPY text of the entries in id order over a held connection, one entry a line: one COPY on PostgreSQL;
+ * keyset pages of COPY on the embedded engine, whose COPY output is held in memory whole.
  */
-export async function* readEntries(raw: RawConnection, engine: Database['engine'], range: EntryRange): AsyncGenerator<StoredEntry> {
+export async function* readEntryText(raw: RawConnection, engine: Database['engine'], range: EntryRange): AsyncGenerator<Buffer> {
   if (engine === 'postgres') {
-    for await (const line of copyLines(raw, rangeSql(range.fromId, range.toId))) yield parseCopyLine(line);
+    yield* raw.copyTo(rangeSql(range.fromId, range.toId));
     return;
   }
   let from = range.fromId;
   for (;;) {
     const to = range.toId === undefined ? from + EMBEDDED_PAGE - 1 : Math.min(range.toId, from + EMBEDDED_PAGE - 1);
-    let last = 0;
-    for await (const line of copyLines(raw, rangeSql(from, to))) {
-      const entry = parseCopyLine(line);
-      last = entry.id;
-      yield entry;
+    let bytes = 0;
+    for await (const chunk of raw.copyTo(rangeSql(from, to))) {
+      bytes += chunk.length;
+      yield chunk;
     }
     if (range.toId !== undefined && to >= range.toId) return;
     // A page with no rows may be a gap of deleted entries; stop only when nothing lies beyond it.
-    if (last === 0) {
+    if (bytes === 0) {
       const { rows } = await raw.query<{ next: number | null }>(`select min(id) as next from audit_log where id > ${to}`);
       const next = rows[0]?.next;
       if (next === null || next === undefined) return;
@@ -123,6 +109,25 @@ export async function* readEntries(raw: RawConnection, engine: Database['engine'
     }
     from = to + 1;
   }
+}
+
+/** Splits a stream of UTF-8 bytes into lines without their line feeds. */
+export async function* splitLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of chunks) {
+    const text = rest + decoder.write(chunk);
+    const lines = text.split('\n');
+    rest = lines.pop()!;
+    yield* lines;
+  }
+  rest += decoder.end();
+  if (rest !== '') yield rest;
+}
+
+/** Streams entries in id order over a held connection (see `readEntryText`). */
+export async function* readEntries(raw: RawConnection, engine: Database['engine'], range: EntryRange): AsyncGenerator<StoredEntry> {
+  for await (const line of splitLines(readEntryText(raw, engine, range))) yield parseCopyLine(line);
 }
 
 /** One line of a JSON Lines export: the stored columns, hashes in hex. */

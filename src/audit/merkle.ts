@@ -65,7 +65,12 @@ export class MerkleFrontier {
 
   /** Adds the leaf for one entry hash. */
   append(entryHash: Uint8Array): void {
-    let node = leafHash(entryHash);
+    this.appendLeaf(leafHash(entryHash));
+  }
+
+  /** Adds a leaf hash computed elsewhere (`leafHash` of an entry hash). */
+  appendLeaf(leaf: Buffer): void {
+    let node = leaf;
     // Each trailing one bit of the old size is a perfect subtree of the same height as `node`, so they merge.
     for (let size = this.#size; size & 1; size = Math.floor(size / 2)) {
       node = nodeHash(this.#nodes.pop()!, node);

@@ -13,6 +13,7 @@ import * as tenancySignOn from './2026-12-04-55-tenancy-sign-on.ts';
 import * as resourceFileCompression from './2026-12-04-62-resource-file-compression.ts';
 import * as gdprRecords from './2026-12-04-70-gdpr-records.ts';
 import * as withholdFlaggedVersions from './2026-12-04-80-withhold-flagged-versions.ts';
+import * as auditDetailsAsHashed from './2026-12-05-10-audit-details-as-hashed.ts';
 
 /**
  * Every migration, keyed by its dated name; Kysely applies them in name order. A new migration gets a new dated name
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-04-62-resource-file-compression': resourceFileCompression,
   '2026-12-04-70-gdpr-records': gdprRecords,
   '2026-12-04-80-withhold-flagged-versions': withholdFlaggedVersions,
+  '2026-12-05-10-audit-details-as-hashed': auditDetailsAsHashed,
 };
 
 export const migrationProvider: MigrationProvider = {
