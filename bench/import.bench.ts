@@ -32,6 +32,8 @@ interface Measurement {
   peakRssMb: number;
   /** Seconds in the analysis pass (typed only). */
   analyseSeconds?: number;
+  /** Milliseconds per phase of the import, from its `import committed` log line (typed only). */
+  phasesMs?: Record<string, number>;
 }
 
 const run = promisify(execFile);
@@ -104,7 +106,7 @@ async function measureRaw(db: Database, filePath: string): Promise<number> {
   });
 }
 
-async function measureTyped(db: Database, filePath: string): Promise<{ rows: number; analyseSeconds: number }> {
+async function measureTyped(db: Database, filePath: string): Promise<{ rows: number; analyseSeconds: number; phasesMs: Record<string, number> }> {
   let analyseSeconds = 0;
   const timed: IngestFunctions = {
     ...ingestFunctions,
@@ -115,9 +117,14 @@ async function measureTyped(db: Database, filePath: string): Promise<{ rows: num
       return analysis;
     },
   };
-  const imports = new ImportService(db, timed, createLogger('silent'));
+  let phasesMs: Record<string, number> = {};
+  const logLines = { write: (line: string) => {
+    const entry = JSON.parse(line) as { msg?: string; phases_ms?: Record<string, number> };
+    if (entry.msg === 'import committed' && entry.phases_ms) phasesMs = entry.phases_ms;
+  } };
+  const imports = new ImportService(db, timed, createLogger('info', logLines));
   const report = await imports.importFile({ path: filePath, filename: 'spending.csv' }, { organisation: 'bench-council', dataset: 'bench-spending', actor: { kind: 'operator', name: 'bench' } });
-  return { rows: report.rows, analyseSeconds };
+  return { rows: report.rows, analyseSeconds, phasesMs };
 }
 
 /** Takes one measurement in this process and prints it as JSON for the parent. */
@@ -127,11 +134,11 @@ async function measureCase(engine: EngineName, mode: Mode, filePath: string): Pr
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
   try {
     const started = performance.now();
-    const result = mode === 'raw' ? { rows: await measureRaw(db, filePath), analyseSeconds: undefined } : await measureTyped(db, filePath);
+    const result = mode === 'raw' ? { rows: await measureRaw(db, filePath), analyseSeconds: undefined, phasesMs: undefined } : await measureTyped(db, filePath);
     const seconds = (performance.now() - started) / 1000;
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
-    const measurement: Measurement = { engine, mode, seconds, rows: result.rows, peakRssMb: Math.round(peakRss / 1_048_576), analyseSeconds: result.analyseSeconds };
+    const measurement: Measurement = { engine, mode, seconds, rows: result.rows, peakRssMb: Math.round(peakRss / 1_048_576), analyseSeconds: result.analyseSeconds, phasesMs: result.phasesMs };
     process.stdout.write(`${JSON.stringify(measurement)}\n`);
   } finally {
     clearInterval(sampler);
@@ -169,6 +176,9 @@ async function main(): Promise<void> {
         `${engine.padEnd(8)} raw COPY ${raw.seconds.toFixed(1)} s (peak RSS ${raw.peakRssMb} MB) | typed import ${typed.seconds.toFixed(1)} s ` +
           `(analysis ${typed.analyseSeconds!.toFixed(1)} s, peak RSS ${typed.peakRssMb} MB) | ratio ${(typed.seconds / raw.seconds).toFixed(2)}`,
       );
+      // The phases run in order, except stage_original, which runs during analyse on the same connection.
+      const phases = Object.entries(typed.phasesMs ?? {}).map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)}`);
+      console.log(`${' '.repeat(9)}typed phases (s): ${phases.join(', ')}`);
     }
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });

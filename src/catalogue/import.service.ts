@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import type { Kysely } from 'kysely';
 import type { RawConnection } from '../db/connection.ts';
 import type { Database } from '../db/database.ts';
@@ -12,9 +13,10 @@ import * as repository from './catalogue.repository.ts';
 import { metadataColumns, newDatasetValues } from './catalogue.service.ts';
 import type { LoadReport, Visibility } from './catalogue.types.ts';
 import { copyIntoTable } from './copy-into.ts';
-import { createIndexSql, createTableSql, datastoreTableName, filterIndexColumns, qualifiedTableName, quoteIdentifier, textLengthsSql } from './datastore-table.ts';
+import { addPrimaryKeySql, createIndexSql, createLoadTableSql, datastoreTableName, filterIndexColumns, qualifiedTableName, quoteIdentifier, textLengthsSql } from './datastore-table.ts';
 import type { ImportCheck, ImportCheckResult, ImportOptions, IngestFunctions } from './import.types.ts';
-import { baseFilename, describeFile, mediaTypeOf, storeOriginalFile, type FileFacts } from './original-file.ts';
+import { baseFilename, mediaTypeOf, saveStagedOriginalFile, stageOriginalFile, type FileFacts } from './original-file.ts';
+import { PhaseTimer } from './phase-timer.ts';
 
 /** Largest original file the catalogue stores: PostgreSQL keeps at most 1 GB in one field. */
 export const MAX_ORIGINAL_FILE_BYTES = 1024 * 1024 * 1024 - 1024;
@@ -31,10 +33,37 @@ interface LoadOutcome {
   extraWarnings: LoadReport['warnings'];
 }
 
+/** Inputs of the load step: the file, its analysis and the decisions made before the rows are copied. */
+interface LoadInput {
+  source: IngestSource;
+  file: FileFacts;
+  analysis: FileAnalysis;
+  options: ImportOptions;
+  organisation: repository.OrganisationRow;
+  resourceId: string;
+  timer: PhaseTimer;
+}
+
+/** Returns the size of a file in bytes, or 0 when it cannot be read, which the analysis then reports to the user. */
+async function byteSizeOf(filePath: string): Promise<number> {
+  try {
+    return (await fs.promises.stat(filePath)).size;
+  } catch {
+    return 0;
+  }
+}
+
+async function setActorScope(raw: RawConnection, actor: ImportOptions['actor']): Promise<void> {
+  if (actor.kind === 'operator') await raw.query(`select set_config('civic.platform', 'on', true)`);
+  else await raw.query(`select set_config('civic.organisation_id', $1, true)`, [actor.organisationId]);
+}
+
 /**
- * Loads a file as a new version of a dataset. After the analysis, one transaction creates the organisation and dataset
- * when missing, the typed datastore table, the rows, the filter indexes, the resource row and the stored original. It
- * then points the dataset at the new version. Any failure rolls all of it back, so the previous version keeps serving.
+ * Loads a file as a new version of a dataset, in one transaction. The transaction creates the organisation when
+ * missing and stages the original file while the analysis reads it. It then creates the dataset when missing, the
+ * typed datastore table, the rows, the primary key and filter indexes, the resource row and the stored original, and
+ * points the dataset at the new version. Any failure, in the analysis too, rolls all of it back, so the previous
+ * version keeps serving.
  */
 export class ImportService {
   private readonly checks: ImportCheck[];
@@ -58,9 +87,9 @@ export class ImportService {
     checkDatasetSlug(options.dataset);
     checkDatasetMetadata({ ...options.metadata, ...(options.title !== undefined ? { title: options.title } : {}) });
 
-    const file = await describeFile(source.path);
-    if (file.byteSize > MAX_ORIGINAL_FILE_BYTES) {
-      throw new AppError('too_large', 'file_too_large', `${source.filename} is ${file.byteSize} bytes, more than the ${MAX_ORIGINAL_FILE_BYTES} bytes a resource can store. Split the file and load the parts as separate datasets.`);
+    const byteSize = await byteSizeOf(source.path);
+    if (byteSize > MAX_ORIGINAL_FILE_BYTES) {
+      throw new AppError('too_large', 'file_too_large', `${source.filename} is ${byteSize} bytes, more than the ${MAX_ORIGINAL_FILE_BYTES} bytes a resource can store. Split the file and load the parts as separate datasets.`);
     }
     const ingestOptions = (phase: 'analyse' | 'load'): IngestOptions => ({
       schema: options.schema,
@@ -68,59 +97,64 @@ export class ImportService {
       onProgress: options.onProgress && ((bytesRead, totalBytes) => options.onProgress!({ phase, bytesRead, totalBytes })),
     });
     const started = Date.now();
-    const analysis = await this.ingest.analyseFile(source, ingestOptions('analyse'));
-    this.logger.info({ file: source.filename, rows: analysis.rows, columns: analysis.schema.fields.length, format: analysis.format }, 'import analysed');
+    const timer = new PhaseTimer();
+    const resourceId = randomUUID();
 
-    const outcome = await this.db.withConnection('app', async (raw, kysely) => {
+    const { analysis, outcome } = await this.db.withConnection('app', async (raw, kysely) => {
       await raw.query('begin');
+      let staging: Promise<FileFacts> | null = null;
       try {
-        const result = await this.load(raw, kysely, source, file, analysis, options, ingestOptions('load'));
-        await raw.query('commit');
-        return result;
+        await setActorScope(raw, options.actor);
+        const organisation = await this.findOrCreateOrganisation(kysely, options);
+        // The original file streams into a staging table while the analysis reads it. The two overlap, because the
+        // server compresses and writes the bytes while this process tokenizes.
+        const stagingStarted = performance.now();
+        staging = stageOriginalFile(this.db.engine, raw, { resourceId, organisationId: organisation.id, filePath: source.path, byteSize });
+        staging.then(() => timer.record('stage_original', stagingStarted), () => undefined);
+        const analysis = await timer.time('analyse', () => this.ingest.analyseFile(source, ingestOptions('analyse')));
+        this.logger.info({ file: source.filename, rows: analysis.rows, columns: analysis.schema.fields.length, format: analysis.format }, 'import analysed');
+        const file = await timer.time('wait_original', () => staging!);
+        const outcome = await this.load(raw, kysely, { source, file, analysis, options, organisation, resourceId, timer }, ingestOptions('load'));
+        await timer.time('commit', () => raw.query('commit'));
+        return { analysis, outcome };
       } catch (error) {
+        // A COPY of the original may still be running on this connection, so the rollback waits for it to end.
+        await staging?.catch(() => undefined);
         await raw.query('rollback').catch((rollbackError: unknown) => this.logger.error({ err: rollbackError }, 'import rollback failed'));
         throw error;
       }
     });
     this.logger.info(
-      { organisation: outcome.organisationSlug, dataset: options.dataset, resource_id: outcome.resourceId, version: outcome.version, rows: outcome.rows, ms: Date.now() - started },
+      { organisation: outcome.organisationSlug, dataset: options.dataset, resource_id: outcome.resourceId, version: outcome.version, rows: outcome.rows, ms: Date.now() - started, phases_ms: timer.phases },
       'import committed',
     );
     return buildReport(source, analysis, options, outcome);
   }
 
-  private async load(
-    raw: RawConnection,
-    kysely: Kysely<DB>,
-    source: IngestSource,
-    file: FileFacts,
-    analysis: FileAnalysis,
-    options: ImportOptions,
-    ingestOptions: IngestOptions,
-  ): Promise<LoadOutcome> {
+  private async load(raw: RawConnection, kysely: Kysely<DB>, input: LoadInput, ingestOptions: IngestOptions): Promise<LoadOutcome> {
+    const { source, file, analysis, options, organisation, resourceId, timer } = input;
     const actor = options.actor;
-    if (actor.kind === 'operator') await raw.query(`select set_config('civic.platform', 'on', true)`);
-    else await raw.query(`select set_config('civic.organisation_id', $1, true)`, [actor.organisationId]);
-
-    const organisation = await this.findOrCreateOrganisation(kysely, options);
     const { dataset, created } = await this.findOrCreateDataset(kysely, organisation.id, source, analysis, options);
     const version = await repository.nextVersion(kysely, dataset.id);
-    const resourceId = randomUUID();
     const tableName = datastoreTableName(resourceId);
     const table = qualifiedTableName(tableName);
 
-    await raw.query(createTableSql(tableName, analysis.schema, this.ingest.columnSqlType));
+    await raw.query(createLoadTableSql(tableName, analysis.schema, this.ingest.columnSqlType));
     const columns = ['_id', ...analysis.schema.fields.map((field) => field.name)].map(quoteIdentifier).join(', ');
     this.logger.info({ dataset: options.dataset, resource_id: resourceId, version, rows: analysis.rows }, 'import copy started');
-    const copied = await copyIntoTable(this.db.engine, raw, `copy ${table} (${columns}) from stdin with ${this.ingest.copyOptions}`, this.ingest.copyRows(source, analysis, ingestOptions));
+    const copied = await timer.time('copy', () =>
+      copyIntoTable(this.db.engine, raw, `copy ${table} (${columns}) from stdin with ${this.ingest.copyOptions}`, this.ingest.copyRows(source, analysis, ingestOptions)),
+    );
     if (copied !== analysis.rows) {
       throw new Error(`Copied ${copied} rows of ${source.filename} but the analysis counted ${analysis.rows}; the load was rolled back.`);
     }
-    await this.createFilterIndexes(raw, tableName, analysis);
+    await timer.time('primary_key', () => raw.query(addPrimaryKeySql(tableName)));
+    await timer.time('indexes', () => this.createFilterIndexes(raw, tableName, analysis));
 
     let visibility: Visibility = options.visibility ?? (created ? 'private' : dataset.visibility);
     const extraReport: Record<string, unknown> = {};
     const extraWarnings: LoadReport['warnings'] = [];
+    const checksStarted = performance.now();
     for (const check of this.checks) {
       const result: ImportCheckResult | void = await check.run({
         source, analysis, options, organisationId: organisation.id, datasetId: dataset.id, resourceId, table, visibility, raw, db: kysely,
@@ -132,6 +166,7 @@ export class ImportService {
       Object.assign(extraReport, result?.report ?? {});
       extraWarnings.push(...(result?.warnings ?? []));
     }
+    timer.record('checks', checksStarted);
 
     const title = options.title?.trim() || dataset.title;
     const outcome: LoadOutcome = { organisationSlug: organisation.slug, resourceId, version, title, visibility, rows: copied, extraReport, extraWarnings };
@@ -154,7 +189,7 @@ export class ImportService {
       load_report: JSON.stringify(report),
       title_metadata: analysis.title,
     });
-    await storeOriginalFile(this.db.engine, raw, { resourceId, organisationId: organisation.id, filePath: source.path, byteSize: file.byteSize });
+    await timer.time('save_original', () => saveStagedOriginalFile(raw));
     await repository.updateDataset(kysely, dataset.id, {
       ...(created ? {} : metadataColumns({ ...options.metadata, ...(options.title !== undefined ? { title } : {}) })),
       current_resource_id: resourceId,
@@ -217,9 +252,12 @@ export class ImportService {
   }
 
   private async createFilterIndexes(raw: RawConnection, tableName: string, analysis: FileAnalysis): Promise<void> {
-    const lengthsSql = textLengthsSql(tableName, analysis.schema);
     const lengths = new Map<number, number>();
-    if (lengthsSql !== null) {
+    const lengthsSql = textLengthsSql(tableName, analysis.schema);
+    if (analysis.text_lengths) {
+      // The analysis measured every stored text value, which saves a scan of the new table.
+      for (const [position, longest] of analysis.text_lengths.entries()) if (longest !== null) lengths.set(position, longest);
+    } else if (lengthsSql !== null) {
       const { rows } = await raw.query<Record<string, number | string | null>>(lengthsSql);
       for (const [key, value] of Object.entries(rows[0] ?? {})) {
         if (value !== null) lengths.set(Number(key.slice(1)), Number(value));

@@ -5,20 +5,10 @@ import type { RawConnection } from '../db/connection.ts';
 import type { EngineName } from '../db/database.ts';
 import { copyIntoTable } from './copy-into.ts';
 
+/** Size in bytes and SHA-256 (hex) of a stored original file. */
 export interface FileFacts {
   byteSize: number;
   sha256: string;
-}
-
-/** Reads a file once to measure it and hash it with SHA-256 (hex). */
-export async function describeFile(filePath: string): Promise<FileFacts> {
-  const hash = createHash('sha256');
-  let byteSize = 0;
-  for await (const chunk of fs.createReadStream(filePath)) {
-    hash.update(chunk as Buffer);
-    byteSize += (chunk as Buffer).length;
-  }
-  return { byteSize, sha256: hash.digest('hex') };
 }
 
 const MEDIA_TYPES: Record<string, string> = {
@@ -47,14 +37,27 @@ function binaryUuid(uuid: string): Buffer {
   return field;
 }
 
-/** One binary COPY tuple (resource id, organisation id, file content), streamed from disk. */
-async function* binaryCopyOfFile(resourceId: string, organisationId: string, filePath: string, byteSize: number): AsyncGenerator<Buffer> {
+/**
+ * Yields one binary COPY tuple (resource id, organisation id, file content), streamed from disk. Once the stream
+ * ends, `facts` receives the size and SHA-256 of the bytes sent.
+ */
+async function* binaryCopyOfFile(resourceId: string, organisationId: string, filePath: string, byteSize: number, facts: FileFacts): AsyncGenerator<Buffer> {
   const fieldCount = Buffer.alloc(2);
   fieldCount.writeInt16BE(3, 0);
   const contentLength = Buffer.alloc(4);
   contentLength.writeInt32BE(byteSize, 0);
   yield Buffer.concat([BINARY_COPY_HEADER, fieldCount, binaryUuid(resourceId), binaryUuid(organisationId), contentLength]);
-  for await (const chunk of fs.createReadStream(filePath, { highWaterMark: 1024 * 1024 })) yield chunk as Buffer;
+  const hash = createHash('sha256');
+  let sent = 0;
+  for await (const chunk of fs.createReadStream(filePath, { highWaterMark: 1024 * 1024 })) {
+    hash.update(chunk as Buffer);
+    sent += (chunk as Buffer).length;
+    if (sent > byteSize) break;
+    yield chunk as Buffer;
+  }
+  if (sent !== byteSize) throw new Error(`${filePath} changed size while it was stored (${byteSize} bytes expected); the load was rolled back.`);
+  facts.byteSize = sent;
+  facts.sha256 = hash.digest('hex');
   yield BINARY_COPY_TRAILER;
 }
 
@@ -65,28 +68,37 @@ async function* oneChunk(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> 
 }
 
 /**
- * Stores the original bytes of a loaded file in `resource_files`, inside the caller's transaction, through a binary
- * COPY into a temporary table.
+ * Stages the original bytes of a loaded file in a temporary table, inside the caller's transaction, through a binary
+ * COPY, and returns their size and SHA-256. `saveStagedOriginalFile` later moves them into `resource_files`, once the resource row exists. Staging needs
+ * no analysis of the file, so on PostgreSQL the import runs it while the analysis reads the same file: the server
+ * compresses and writes the bytes while this process tokenizes.
  *
  * On PostgreSQL the file streams from disk, so this process never keeps the whole file in memory. PGlite runs
  * inside this process and loads each COPY statement whole, so there the file goes in as one chunk (one statement).
  * A query parameter is no way round that: PGlite 0.5 failed to encode a 160 MB bytea parameter (RangeError).
- * The temporary table copies the column's compression, so the insert moves the compressed value without compressing
- * it again. COPY cannot write to `resource_files` itself, because row-level security forbids COPY FROM on such tables.
+ * The temporary table copies the column's compression, so the later insert moves the compressed value without
+ * compressing it again. COPY cannot write to `resource_files` itself, because row-level security forbids COPY FROM on
+ * such tables.
  */
-export async function storeOriginalFile(
+export async function stageOriginalFile(
   engine: EngineName,
   raw: RawConnection,
   values: { resourceId: string; organisationId: string; filePath: string; byteSize: number },
-): Promise<void> {
+): Promise<FileFacts> {
   await raw.query('create temporary table civic_original_file (like resource_files including compression) on commit drop');
-  const tuple = binaryCopyOfFile(values.resourceId, values.organisationId, values.filePath, values.byteSize);
+  const facts: FileFacts = { byteSize: 0, sha256: '' };
+  const tuple = binaryCopyOfFile(values.resourceId, values.organisationId, values.filePath, values.byteSize, facts);
   await copyIntoTable(
     engine,
     raw,
     'copy civic_original_file (resource_id, organisation_id, content) from stdin with (format binary)',
     engine === 'pglite' ? oneChunk(tuple) : tuple,
   );
+  return facts;
+}
+
+/** Moves the file staged by `stageOriginalFile` into `resource_files`. The resource row must exist by then. */
+export async function saveStagedOriginalFile(raw: RawConnection): Promise<void> {
   await raw.query('insert into resource_files (resource_id, organisation_id, content) select resource_id, organisation_id, content from civic_original_file');
   await raw.query('drop table civic_original_file');
 }

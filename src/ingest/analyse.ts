@@ -157,6 +157,12 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
   let usedWidth = namedWidth;
 
   const violations: Violation[] = [];
+  /** Longest stored value per column so far, in code points; -1 while the column has none. */
+  const longest: number[] = [];
+  const measure = (c: number, raw: string): void => {
+    const known = longest[c] ?? -1;
+    if (raw.length > known) longest[c] = Math.max(known, codePointLength(raw));
+  };
   let rows = 0;
   /** Loaded rows by their number of cells, with the first line of each, to count short rows once the width is known. */
   const rowLengths = new Map<number, { count: number; firstLine: number }>();
@@ -201,9 +207,11 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
       options.onValue?.(trimmed, { rowId: rows, line: record.line, fieldIndex: c, column: columnIds[c]! });
       if (state.profile) {
         state.profile.observe(trimmed);
+        if (!userMissing.has(trimmed)) measure(c, raw);
         continue;
       }
       if (userMissing.has(trimmed) || state.userField?.missingValues?.includes(trimmed)) continue;
+      measure(c, raw);
       const converted = state.convert!(trimmed);
       const problem = converted === null ? `"${clip(trimmed)}" is not a valid ${describeType(state.userField!)}` : state.constraints?.(converted, raw) ?? null;
       if (problem !== null) {
@@ -278,7 +286,18 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     byte_size: size,
     decimal_mark: decimal,
     excluded_lines: excluded.map((exclusion) => exclusion.line),
+    text_lengths: fields.map((_, c) => ((longest[c] ?? -1) >= 0 ? longest[c]! : null)),
   };
+}
+
+/** Counts code points, so a character outside the Basic Multilingual Plane (two UTF-16 units) counts once. */
+function codePointLength(text: string): number {
+  let length = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xdc00 && code <= 0xdfff) length--;
+  }
+  return length;
 }
 
 function describeType(field: TableSchemaField): string {

@@ -70,6 +70,11 @@ export interface FileAnalysis {
   decimal_mark: '.' | ',';
   /** Non-blank lines after the header that are not loaded: summary rows and footer notes. */
   excluded_lines: number[];
+  /**
+   * Per field, the length in characters (Unicode code points, as PostgreSQL's `length` counts) of the longest value
+   * the load writes as text, or null when the field gets no value. Absent from analyses made before it was measured.
+   */
+  text_lengths?: Array<number | null>;
 }
 
 /** Where a rejected value or line sits in the user's file. */
