@@ -36,12 +36,15 @@ export class CsvTokenizer {
   private pending = '';
   private line = 1;
   private readonly delimiter: number;
+  /** The largest of the delimiter, LF and CR codes. No character above it can end an unquoted cell. */
+  private readonly maxStopCode: number;
 
   constructor(
     delimiter: string,
     private readonly filename: string,
   ) {
     this.delimiter = delimiter.charCodeAt(0);
+    this.maxStopCode = Math.max(this.delimiter, CR);
   }
 
   /** Tokenizes `text` after what earlier calls left open, appending each complete record to `out`. */
@@ -58,6 +61,7 @@ export class CsvTokenizer {
   private parse(s: string, final: boolean, out: SourceRecord[]): void {
     const n = s.length;
     const delimiter = this.delimiter;
+    const maxStopCode = this.maxStopCode;
     let i = 0;
     let line = this.line;
 
@@ -106,7 +110,7 @@ export class CsvTokenizer {
           let j = i;
           while (j < n) {
             const code = s.charCodeAt(j);
-            if (code === delimiter || code === LF || code === CR) break;
+            if (code <= maxStopCode && (code === delimiter || code === LF || code === CR)) break;
             j++;
           }
           value = s.slice(i, j);

@@ -22,6 +22,11 @@ const ICONV_NAMES: Record<TextEncoding, string> = {
 const WINDOWS_1252_UNDEFINED = new Set([0x81, 0x8d, 0x8f, 0x90, 0x9d]);
 
 const READ_CHUNK_BYTES = 1 << 20;
+/**
+ * Bytes decoded at a time. Each piece's records stay alive until the caller has used them, and pieces larger than
+ * this pushed them out of V8's young generation in measurements, which multiplied garbage collection time.
+ */
+const DECODE_CHUNK_BYTES = 256 * 1024;
 
 /** Reads the first bytes of a file, for signatures and byte-order marks. */
 async function readHead(path: string, length: number): Promise<Buffer> {
@@ -132,15 +137,31 @@ async function hasPrintableWindows1252Bytes(path: string): Promise<boolean> {
   return printable > 0 && undefinedInWindows === 0;
 }
 
+/** A streaming decoder. `write` keeps a character split across chunks for the next call. */
+interface ChunkDecoder {
+  write(chunk: Buffer): string;
+  end(): string | undefined;
+}
+
+/**
+ * Returns a decoder that drops a leading byte-order mark. UTF-8 uses the built-in TextDecoder, which decoded a
+ * 160 MB spending file about 30% faster than iconv-lite. Like iconv-lite, it replaces invalid bytes with U+FFFD.
+ */
+function chunkDecoder(encoding: TextEncoding): ChunkDecoder {
+  if (encoding !== 'UTF-8') return iconv.getDecoder(ICONV_NAMES[encoding], { stripBOM: true });
+  const decoder = new TextDecoder('utf-8');
+  return { write: (chunk) => decoder.decode(chunk, { stream: true }), end: () => decoder.decode() };
+}
+
 /** Streams the decoded text of a file, without its byte-order mark. */
 export async function* decodeFile(
   path: string,
   encoding: TextEncoding,
   onBytes?: (bytesRead: number) => void,
 ): AsyncGenerator<string> {
-  const decoder = iconv.getDecoder(ICONV_NAMES[encoding], { stripBOM: true });
+  const decoder = chunkDecoder(encoding);
   let bytesRead = 0;
-  for await (const piece of fs.createReadStream(path, { highWaterMark: 256 * 1024 })) {
+  for await (const piece of fs.createReadStream(path, { highWaterMark: DECODE_CHUNK_BYTES })) {
     const chunk = piece as Buffer;
     bytesRead += chunk.length;
     const text = decoder.write(chunk);

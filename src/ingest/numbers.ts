@@ -7,7 +7,6 @@
 
 export type DecimalMark = '.' | ',';
 
-const PLAIN_INTEGER = /^-?(?:0|[1-9]\d*)$/;
 const CURRENCY = new Set(['£', '$', '€']);
 
 function isDigit(code: number): boolean {
@@ -67,12 +66,22 @@ function parseUnsigned(text: string, decimal: DecimalMark): [string, string, str
   return [integer.length > 0 ? integer : '0', fraction, exponent];
 }
 
+/** Returns true for text PostgreSQL reads as an integer unchanged: an optional minus, then 0 or digits without a leading 0. */
+function isPlainInteger(text: string): boolean {
+  const start = text.charCodeAt(0) === 45 ? 1 : 0;
+  const n = text.length;
+  if (start === n) return false;
+  if (text.charCodeAt(start) === 48) return n === start + 1;
+  for (let i = start; i < n; i++) if (!isDigit(text.charCodeAt(i))) return false;
+  return true;
+}
+
 /**
  * Parses a numeric cell to decimal text such as `-1234.50`, or returns null when the cell is not a number.
  * The text must already be trimmed.
  */
 export function parseDecimal(text: string, decimal: DecimalMark): string | null {
-  if (PLAIN_INTEGER.test(text)) return text;
+  if (isPlainInteger(text)) return text;
   let body = text;
   let negative = false;
   if (body.length > 2 && body.startsWith('(') && body.endsWith(')')) {
