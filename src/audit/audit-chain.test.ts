@@ -30,7 +30,7 @@ async function verify(db: Database | null, publicKey: Buffer, options: { fromId?
     const checkpoints = options.checkpointFile === undefined ? [] : readCheckpointFile(options.checkpointFile);
     const common = { fromId: options.fromId, toId: options.toId, checkpoints, publicKey };
     const single = await verifyDatabaseLog(db, { ...common, threads: 0 });
-    const threaded = await verifyDatabaseLog(db, { ...common, threads: 2 });
+    const threaded = await verifyDatabaseLog(db, { ...common, threads: 2, batchBytes: 2000 });
     assert.deepEqual({ ...threaded, lastHash: threaded.lastHash.toString('hex'), root: threaded.root?.toString('hex') }, { ...single, lastHash: single.lastHash.toString('hex'), root: single.root?.toString('hex') });
   }
   return { status, lines, text: lines.join('\n') };

@@ -6,7 +6,7 @@ import { ChainVerifier, hashStoredEntry, type ChainProblem, type ChainReport, ty
 import { verifyCheckpointSignature } from './checkpoint-signer.ts';
 import type { PublishedCheckpoint } from './checkpoint.types.ts';
 import { readEntryText, readExportFile, withAuditSnapshot } from './entry-source.ts';
-import { defaultThreads, hashEntries } from './hash-pool.ts';
+import { defaultThreads, verifyEntryText } from './hash-pool.ts';
 
 export interface VerifyOptions {
   fromId?: number;
@@ -17,6 +17,8 @@ export interface VerifyOptions {
   publicKey: Buffer;
   /** Worker threads that parse and hash entries; by default none for short logs and one per core for long ones. */
   threads?: number;
+  /** Bytes of COPY text per batch sent to a worker thread, when not the default (tests use small batches). */
+  batchBytes?: number;
 }
 
 export interface VerifyResult extends ChainReport {
@@ -121,7 +123,8 @@ export async function verifyDatabaseLog(db: Database, options: VerifyOptions): P
     const lastId = options.toId === undefined ? headSize : Math.min(options.toId, headSize);
     const threads = options.threads ?? defaultThreads(lastId - fromId + 1);
     const text = readEntryText(raw, db.engine, { fromId, toId: options.toId });
-    const report = await runVerifier(hashEntries(text, { threads }), verifier, toEnd ? headSize : undefined);
+    await verifyEntryText(text, verifier, { threads, batchBytes: options.batchBytes });
+    const report = verifier.finish(toEnd ? headSize : undefined);
     mergeProblems(report, problems);
     return { ...report, headSize, checkpointsChecked: checkpoints.length };
   });

@@ -24,6 +24,20 @@ export interface HashedEntry {
   leaf: Buffer;
 }
 
+/** Entries hashed together (on a worker thread), which the verifier can take whole when they continue the chain. */
+export interface EntryBatch {
+  first: HashedEntry;
+  lastId: number;
+  count: number;
+  /**
+   * Set when the batch is regular: consecutive ids, no altered entry, every link inside it intact. Its leaves come as
+   * perfect subtree roots in order, cut at every checkpoint size inside the batch.
+   */
+  run: { lastHash: Buffer; subtrees: { height: number; root: Buffer }[] } | null;
+  /** Unpacks every entry, for checking one by one. */
+  entries(): HashedEntry[];
+}
+
 /** Recomputes an entry's hash and the Merkle leaf the verifier appends for it. */
 export function hashStoredEntry(entry: StoredEntry): HashedEntry {
   const computedHash = rehashStored(entry.prevHash, entry.fields, entry.entryHash);
@@ -96,11 +110,54 @@ export class ChainVerifier {
     this.#report = { checked: 0, firstId: null, lastId: null, lastHash: start.previousHash, root: null, rootsChecked: 0, problems: [], problemCount: 0 };
   }
 
+  /** Tree sizes whose checkpoint roots are still to be compared, in ascending order. */
+  get checkpointSizes(): number[] {
+    return [...this.#roots.keys()].sort((a, b) => a - b);
+  }
+
   /** Checks the next entry in id order. */
   push(entry: HashedEntry): void {
     const pending = this.#pending;
     this.#pending = entry;
     if (pending !== null) this.#check(pending, entry);
+  }
+
+  /**
+   * Checks the next batch in id order. A regular batch that continues the chain is taken whole: its links and hashes
+   * were checked where it was hashed, so only the link into it and the Merkle subtrees are left. Any other batch, or
+   * one that follows an irregular entry, is checked entry by entry.
+   */
+  pushBatch(batch: EntryBatch): void {
+    const pending = this.#pending;
+    if (batch.run === null || (pending !== null && !this.#continues(pending))) {
+      for (const entry of batch.entries()) this.push(entry);
+      return;
+    }
+    if (pending !== null) {
+      this.#pending = null;
+      this.#check(pending, batch.first);
+    }
+    if (!this.#continues(batch.first)) {
+      for (const entry of batch.entries()) this.push(entry);
+      return;
+    }
+    const report = this.#report;
+    report.checked += batch.count;
+    report.firstId ??= batch.first.id;
+    report.lastId = Math.max(report.lastId ?? batch.lastId, batch.lastId);
+    this.#previousHash = batch.run.lastHash;
+    this.#previousAltered = false;
+    this.#expectedId = batch.lastId + 1;
+    if (this.#frontier === null) return;
+    for (const subtree of batch.run.subtrees) {
+      this.#frontier.appendSubtree(subtree.root, subtree.height);
+      this.#compareRoot();
+    }
+  }
+
+  /** Whether an entry is the expected next one, unaltered and linked to the hash before it. */
+  #continues(entry: HashedEntry): boolean {
+    return entry.id === this.#expectedId && entry.prevHash.equals(this.#previousHash) && entry.computedHash.equals(entry.entryHash);
   }
 
   /**
@@ -191,6 +248,12 @@ export class ChainVerifier {
     this.#expectedId = id + 1;
     if (this.#frontier === null) return;
     this.#frontier.appendLeaf(source.leaf);
+    this.#compareRoot();
+  }
+
+  /** Compares the rebuilt tree with the checkpoint of its current size, when there is one. */
+  #compareRoot(): void {
+    if (this.#frontier === null) return;
     const expected = this.#roots.get(this.#frontier.size);
     if (expected === undefined) return;
     this.#roots.delete(expected.treeSize);

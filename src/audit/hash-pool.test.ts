@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { canonicalDetails, entryHash, GENESIS_HASH, type ChainFields } from './chain.ts';
-import type { HashedEntry } from './chain-verifier.ts';
-import { hashEntries } from './hash-pool.ts';
+import { ChainVerifier, type ExpectedRoot } from './chain-verifier.ts';
+import { hashCopyLines, unpackBatch } from './hash-batch.ts';
+import { verifyEntryText, type HashOptions } from './hash-pool.ts';
+import { MerkleFrontier } from './merkle.ts';
 
 /** COPY text lines of a chain of `count` entries, as `readEntryText` streams them. */
 function copyText(count: number): Buffer {
@@ -40,34 +42,93 @@ async function* unevenChunks(text: Buffer): AsyncGenerator<Buffer> {
   }
 }
 
-async function collect(entries: AsyncIterable<HashedEntry>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const entry of entries) {
-    out.push([entry.id, entry.prevHash.toString('hex'), entry.entryHash.toString('hex'), entry.computedHash.toString('hex'), entry.leaf.toString('hex')].join(' '));
+/** Leaves of the chain in `text`, for checkpoint roots. */
+function rootsAt(text: Buffer, sizes: readonly number[]): ExpectedRoot[] {
+  const frontier = new MerkleFrontier();
+  const roots: ExpectedRoot[] = [];
+  for (const line of text.toString('utf8').trimEnd().split('\n')) {
+    frontier.append(Buffer.from(line.split('\t')[11]!, 'hex'));
+    if (sizes.includes(frontier.size)) roots.push({ treeSize: frontier.size, rootHash: frontier.root(), label: `checkpoint ${frontier.size}` });
   }
-  return out;
+  return roots;
 }
 
-describe('hashing entries on worker threads', () => {
+/** Verifies `text` and returns the report with its hashes in hex, so reports compare with deepEqual. */
+async function verifyText(text: Buffer, roots: ExpectedRoot[], options: HashOptions) {
+  const verifier = new ChainVerifier({ fromId: 1, previousHash: GENESIS_HASH, expectedRoots: roots });
+  await verifyEntryText(unevenChunks(text), verifier, options);
+  const report = verifier.finish();
+  return { ...report, lastHash: report.lastHash.toString('hex'), root: report.root?.toString('hex') ?? null };
+}
+
+/** Rewrites line `id` (1-based) of a COPY text with `edit`. */
+function editLine(text: Buffer, id: number, edit: (line: string) => string | null): Buffer {
+  const lines = text.toString('utf8').trimEnd().split('\n');
+  const edited = edit(lines[id - 1]!);
+  if (edited === null) lines.splice(id - 1, 1);
+  else lines[id - 1] = edited;
+  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+}
+
+describe('verifying on worker threads', () => {
   const text = copyText(700);
+  const roots = rootsAt(text, [1, 64, 100, 333, 512, 700]);
+  const swapped = (() => {
+    const lines = text.toString('utf8').trimEnd().split('\n');
+    [lines[400], lines[401]] = [lines[401]!, lines[400]!];
+    return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+  })();
+  const cases: [string, Buffer][] = [
+    ['intact', text],
+    ['altered details', editLine(text, 350, (line) => line.replace('"id":350,', '"id":351,'))],
+    ['missing entry', editLine(text, 128, () => null)],
+    ['swapped lines', swapped],
+    ['altered last entry', editLine(text, 700, (line) => line.replace('"id":700,', '"id":701,'))],
+  ];
 
-  it('matches single-thread hashing in order', async () => {
-    const single = await collect(hashEntries(unevenChunks(text), { threads: 0 }));
-    assert.equal(single.length, 700);
-    assert.ok(single.every((line) => line.split(' ')[2] === line.split(' ')[3]), 'every stored hash matches its fields');
-    const threaded = await collect(hashEntries(unevenChunks(text), { threads: 3, batchBytes: 5000 }));
-    assert.deepEqual(threaded, single);
-  });
+  for (const [name, input] of cases) {
+    it(`matches one thread: ${name}`, async () => {
+      const single = await verifyText(input, roots, { threads: 0 });
+      const threaded = await verifyText(input, roots, { threads: 3, batchBytes: 5000 });
+      assert.deepEqual(threaded, single);
+      assert.equal(single.rootsChecked + single.problems.filter((problem) => problem.kind === 'checkpoint').length > 0, true);
+      if (name === 'intact') {
+        assert.equal(single.problemCount, 0);
+        assert.equal(single.rootsChecked, roots.length);
+      } else {
+        assert.ok(single.problemCount > 0, `${name} is found`);
+      }
+    });
+  }
 
-  it('finds the one altered entry', async () => {
-    const altered = Buffer.from(text.toString('utf8').replace('"id":350,', '"id":351,'), 'utf8');
-    const threaded = await collect(hashEntries(unevenChunks(altered), { threads: 2, batchBytes: 3000 }));
-    const mismatched = threaded.filter((line) => line.split(' ')[2] !== line.split(' ')[3]).map((line) => Number(line.split(' ')[0]));
-    assert.deepEqual(mismatched, [350]);
+  it('finds a checkpoint that does not match', async () => {
+    const wrong = roots.map((root) => (root.treeSize === 333 ? { ...root, rootHash: Buffer.alloc(32, 1) } : root));
+    const threaded = await verifyText(text, wrong, { threads: 2, batchBytes: 3000 });
+    assert.deepEqual(threaded.problems.map((problem) => problem.message), ['checkpoint 333 does not match entries 1 to 333: its root hash differs']);
   });
 
   it('rejects an unreadable line', async () => {
     const broken = Buffer.concat([text, Buffer.from('not a copy line\n')]);
-    await assert.rejects(collect(hashEntries(unevenChunks(broken), { threads: 2, batchBytes: 4000 })), /COPY line has 1 fields instead of 12/);
+    await assert.rejects(verifyText(broken, [], { threads: 2, batchBytes: 4000 }), /COPY line has 1 fields instead of 12/);
+  });
+
+  it('takes a regular batch whole', () => {
+    const lines = text.toString('utf8').trimEnd().split('\n').slice(0, 64).join('\n');
+    const packed = hashCopyLines(Buffer.from(`${lines}\n`), []);
+    assert.notEqual(packed.run, null);
+    assert.deepEqual(Array.from(packed.run!.heights), [6]);
+    const verifier = new ChainVerifier({ fromId: 1, previousHash: GENESIS_HASH });
+    const first = unpackBatch(packed)[0]!;
+    verifier.pushBatch({
+      first,
+      lastId: 64,
+      count: 64,
+      run: { lastHash: Buffer.from(packed.run!.lastHash), subtrees: [{ height: 6, root: Buffer.from(packed.run!.roots) }] },
+      entries: () => assert.fail('a regular batch that continues the chain is not unpacked'),
+    });
+    const report = verifier.finish();
+    assert.equal(report.checked, 64);
+    assert.equal(report.problemCount, 0);
+    assert.deepEqual(report.root, rootsAt(text, [64])[0]!.rootHash);
   });
 });

@@ -1,8 +1,9 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { hashStoredEntry, type HashedEntry } from './chain-verifier.ts';
+import { hashStoredEntry, type ChainVerifier, type EntryBatch } from './chain-verifier.ts';
+import { HASH_BYTES } from './chain.ts';
 import { splitLines, parseCopyLine } from './entry-source.ts';
-import { unpackBatch, type PackedBatch } from './hash-batch.ts';
+import { unpackBatch, unpackEntry, type PackedBatch } from './hash-batch.ts';
 
 /** Bytes of COPY text sent to a worker at a time: big enough that messaging costs little per entry. */
 const BATCH_BYTES = 512 * 1024;
@@ -37,10 +38,10 @@ class HashPool {
   readonly #waiting = new Map<number, { resolve: (batch: PackedBatch) => void; reject: (error: Error) => void }>();
   #sequence = 0;
 
-  constructor(threads: number) {
+  constructor(threads: number, checkpointSizes: readonly number[]) {
     this.#workers = Array.from({ length: threads }, () => {
       // No inherited `--import` flags: the bootstrap file loads TypeScript support itself.
-      const worker = new Worker(new URL('./hash-worker.mjs', import.meta.url), { execArgv: [] });
+      const worker = new Worker(new URL('./hash-worker.mjs', import.meta.url), { execArgv: [], workerData: { checkpointSizes } });
       worker.on('message', (reply: WorkerReply) => this.#settle(reply));
       worker.on('error', (error) => this.#failAll(error));
       return worker;
@@ -104,27 +105,51 @@ async function* lineBatches(chunks: AsyncIterable<Buffer>, batchBytes: number): 
   if (length > 0) yield joinOwned(parts, length);
 }
 
+/** Wraps a packed batch for the verifier. */
+function toEntryBatch(batch: PackedBatch): EntryBatch {
+  const { run } = batch;
+  const roots = run === null ? null : Buffer.from(run.roots.buffer, run.roots.byteOffset, run.roots.byteLength);
+  return {
+    first: unpackEntry(batch, 0),
+    lastId: batch.ids[batch.ids.length - 1]!,
+    count: batch.ids.length,
+    run:
+      run === null || roots === null
+        ? null
+        : {
+            lastHash: Buffer.from(run.lastHash.buffer, run.lastHash.byteOffset, run.lastHash.byteLength),
+            subtrees: Array.from(run.heights, (height, index) => ({ height, root: roots.subarray(index * HASH_BYTES, (index + 1) * HASH_BYTES) })),
+          },
+    entries: () => unpackBatch(batch),
+  };
+}
+
 /**
- * Parses and hashes the entries of a COPY text stream, in order. With `threads` above 0 the parsing and hashing run on
- * that many worker threads, a batch of lines at a time, while the caller checks the results of earlier batches.
+ * Parses and hashes the entries of a COPY text stream and passes them to `verifier` in order. With `threads` above 0
+ * the parsing and hashing, and the Merkle subtrees of regular batches, run on that many worker threads, a batch of
+ * lines at a time, while this thread checks the results of earlier batches.
  */
-export async function* hashEntries(chunks: AsyncIterable<Buffer>, options: HashOptions): AsyncGenerator<HashedEntry> {
+export async function verifyEntryText(chunks: AsyncIterable<Buffer>, verifier: ChainVerifier, options: HashOptions): Promise<void> {
   const { threads } = options;
   if (threads <= 0) {
-    for await (const line of splitLines(chunks)) yield hashStoredEntry(parseCopyLine(line));
+    for await (const line of splitLines(chunks)) verifier.push(hashStoredEntry(parseCopyLine(line)));
     return;
   }
-  const pool = new HashPool(threads);
+  const pool = new HashPool(threads, verifier.checkpointSizes);
   const inFlight: Promise<PackedBatch>[] = [];
+  const take = async () => {
+    const batch = await inFlight.shift()!;
+    if (batch.ids.length > 0) verifier.pushBatch(toEntryBatch(batch));
+  };
   try {
     for await (const bytes of lineBatches(chunks, options.batchBytes ?? BATCH_BYTES)) {
       const batch = pool.hash(bytes);
-      // Marked as handled at once: a batch can fail while earlier ones are still awaited, and is awaited in its turn.
+      // Marked as handled at once, because a batch can fail while earlier ones are still awaited. It is awaited in its turn.
       batch.catch(() => undefined);
       inFlight.push(batch);
-      if (inFlight.length >= threads * QUEUE_PER_WORKER) yield* unpackBatch(await inFlight.shift()!);
+      if (inFlight.length >= threads * QUEUE_PER_WORKER) await take();
     }
-    while (inFlight.length > 0) yield* unpackBatch(await inFlight.shift()!);
+    while (inFlight.length > 0) await take();
   } finally {
     await pool.close();
   }

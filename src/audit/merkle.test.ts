@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { EMPTY_ROOT, MerkleFrontier, inclusionPath, leafHash, nodeHash, rootFromInclusionPath, treeRoot } from './merkle.ts';
+import { alignedSubtrees, EMPTY_ROOT, MerkleFrontier, inclusionPath, leafHash, nodeHash, rootFromInclusionPath, treeRoot } from './merkle.ts';
 
 function entryHashes(count: number): Buffer[] {
   return Array.from({ length: count }, (_, index) => createHash('sha256').update(`entry ${index + 1}`).digest());
@@ -50,5 +50,29 @@ describe('Merkle tree', () => {
 
   it('rejects a frontier of the wrong length', () => {
     assert.throws(() => new MerkleFrontier(3, []), /needs 2 subtree hashes/);
+  });
+
+  it('builds the same tree from subtrees', () => {
+    const leaves = entryHashes(45).map(leafHash);
+    for (const [start, cut] of [[0, 45], [0, 17], [3, 40], [16, 33]] as const) {
+      const byLeaf = new MerkleFrontier();
+      const bySubtree = new MerkleFrontier();
+      for (const leaf of leaves.slice(0, start)) {
+        byLeaf.appendLeaf(leaf);
+        bySubtree.appendLeaf(leaf);
+      }
+      for (const leaf of leaves.slice(start, cut)) byLeaf.appendLeaf(leaf);
+      const subtrees = alignedSubtrees(start, cut);
+      assert.equal(subtrees.reduce((sum, subtree) => sum + 2 ** subtree.height, 0), cut - start);
+      for (const subtree of subtrees) bySubtree.appendSubtree(treeRoot(leaves, subtree.start, subtree.start + 2 ** subtree.height), subtree.height);
+      assert.equal(bySubtree.size, cut);
+      assert.deepEqual(bySubtree.root(), byLeaf.root(), `leaves ${start} to ${cut}`);
+    }
+  });
+
+  it('rejects a misaligned subtree', () => {
+    const frontier = new MerkleFrontier();
+    frontier.appendLeaf(leafHash(entryHashes(1)[0]!));
+    assert.throws(() => frontier.appendSubtree(EMPTY_ROOT, 1), /subtree of 2 leaves cannot follow 1 leaves/);
   });
 });

@@ -70,13 +70,23 @@ export class MerkleFrontier {
 
   /** Adds a leaf hash computed elsewhere (`leafHash` of an entry hash). */
   appendLeaf(leaf: Buffer): void {
-    let node = leaf;
-    // Each trailing one bit of the old size is a perfect subtree of the same height as `node`, so they merge.
-    for (let size = this.#size; size & 1; size = Math.floor(size / 2)) {
+    this.appendSubtree(leaf, 0);
+  }
+
+  /**
+   * Adds the root of a perfect subtree of 2^height leaves, computed elsewhere. The tree's size must be a multiple of
+   * 2^height, so the subtree sits where its leaves appended one by one would have built it.
+   */
+  appendSubtree(root: Buffer, height: number): void {
+    const leaves = 2 ** height;
+    if (this.#size % leaves !== 0) throw new Error(`A subtree of ${leaves} leaves cannot follow ${this.#size} leaves.`);
+    let node = root;
+    // Each trailing one bit of the size, counted in subtrees of this height, is a perfect subtree as tall as `node`.
+    for (let size = this.#size / leaves; size % 2 === 1; size = Math.floor(size / 2)) {
       node = nodeHash(this.#nodes.pop()!, node);
     }
     this.#nodes.push(node);
-    this.#size += 1;
+    this.#size += leaves;
   }
 
   root(): Buffer {
@@ -98,6 +108,22 @@ function splitPoint(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;
+}
+
+/**
+ * Splits leaf positions `start` to `end` (end excluded) into perfect subtrees that `MerkleFrontier.appendSubtree` can
+ * take in order: each is as tall as the position's alignment and the remaining length allow.
+ */
+export function alignedSubtrees(start: number, end: number): { start: number; height: number }[] {
+  const subtrees: { start: number; height: number }[] = [];
+  let position = start;
+  while (position < end) {
+    let height = 0;
+    while (position % 2 ** (height + 1) === 0 && position + 2 ** (height + 1) <= end) height += 1;
+    subtrees.push({ start: position, height });
+    position += 2 ** height;
+  }
+  return subtrees;
 }
 
 /** Computes MTH(D[start:end]) for leaf hashes, without copying the list. */
