@@ -1,14 +1,14 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import { validationError } from '../errors.ts';
+import { enqueueJob } from '../jobs/job-queue.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { appendAuditEvent } from './audit.repository.ts';
 import type { AuditActorKind } from './audit.tables.ts';
+import { insertSubjectHashes, subjectsDigest } from './disclosure-subjects.ts';
+import { INDEX_SUBJECTS_JOB, indexQueuedDisclosures, type IndexOptions, type QueueScope } from './disclosure-index.ts';
 import { SUBJECT_KINDS, SubjectIndex, type SubjectIdentifier } from './subject-index.ts';
-
-/** Rows per INSERT into disclosure_subjects (4 parameters each). */
-const SUBJECT_INSERT_BATCH = 5000;
 
 /** One release of data to a recipient organisation, as the exchange reports it. */
 export interface DisclosureRecord {
@@ -25,8 +25,15 @@ export interface DisclosureRecord {
   rowCount: number;
   occurredAt: Date;
   requestId: string | null;
-  /** The people in the release. Only keyed hashes of these identifiers are stored. */
+  /** The people in the release. Only keyed hashes of these identifiers are stored. Ignored when `deferSubjects` is set. */
   subjects: SubjectIdentifier[];
+  /** The `_id` range of the version's table that the release read; required with `deferSubjects`. */
+  rows?: ReleasedRowRange;
+  /**
+   * Queues the subjects for indexing after the release commits instead of hashing them now. The job reads them back
+   * from `rows` of the dataset version, which never changes, under the agreement version's row filter.
+   */
+  deferSubjects?: boolean;
   /** The disclosing organisation; defaults to the organisation that owns the dataset. */
   organisationId?: string;
   actorUserId?: string | null;
@@ -34,10 +41,17 @@ export interface DisclosureRecord {
   actorKind?: AuditActorKind;
 }
 
+/** Rows `afterRowId < _id <= lastRowId` of a dataset version's table, after the row filter. */
+export interface ReleasedRowRange {
+  afterRowId: number;
+  lastRowId: number;
+}
+
 export interface AppendedDisclosure {
   id: string;
   auditEntryId: number;
-  subjectCount: number;
+  /** Null when the subjects were queued for indexing. */
+  subjectCount: number | null;
 }
 
 function invalid(message: string): never {
@@ -52,6 +66,13 @@ function checkRecord(record: DisclosureRecord): void {
   if (!Number.isSafeInteger(record.agreementVersion) || record.agreementVersion < 1) invalid(`A disclosure's agreement version must be 1 or more, not ${record.agreementVersion}.`);
   if (!(record.occurredAt instanceof Date) || Number.isNaN(record.occurredAt.getTime())) invalid('A disclosure needs the time of the release as a valid date.');
   if (record.purpose.trim() === '') invalid('A disclosure needs the purpose of the release.');
+  if (record.rows !== undefined) {
+    const { afterRowId, lastRowId } = record.rows;
+    if (!Number.isSafeInteger(afterRowId) || !Number.isSafeInteger(lastRowId) || afterRowId < 0 || lastRowId <= afterRowId) {
+      invalid(`A disclosure's row range must have whole numbers with 0 <= after < last, not ${afterRowId} to ${lastRowId}.`);
+    }
+  }
+  if (record.deferSubjects === true && record.rows === undefined) invalid('A disclosure can defer its subjects only when it names its row range.');
   for (const [index, subject] of record.subjects.entries()) {
     if (!SUBJECT_KINDS.includes(subject.kind)) {
       invalid(`Subject ${index + 1} of the disclosure has kind "${String(subject.kind)}"; use one of ${SUBJECT_KINDS.join(', ')}.`);
@@ -59,22 +80,17 @@ function checkRecord(record: DisclosureRecord): void {
   }
 }
 
-/** SHA-256 over the sorted subject hashes, so the audit entry commits to exactly who was in the release. */
-function subjectsDigest(hashes: readonly Buffer[]): string {
-  const digest = createHash('sha256');
-  for (const hash of [...hashes].sort(Buffer.compare)) digest.update(hash);
-  return digest.digest('hex');
-}
-
 /**
- * Records a release in the caller's transaction: the disclosure row, a keyed hash per subject, and an audit entry whose
- * details repeat the disclosure (with a digest of the subject hashes), so the hash chain covers it. Clear identifiers
- * are hashed here and never stored.
+ * Records a release in the caller's transaction: the disclosure row, its subjects and an audit entry whose details
+ * repeat the disclosure, so the hash chain covers it. Subjects are either hashed now (a keyed hash per person, with a
+ * digest of the hashes in the audit entry) or, with `deferSubjects`, queued with a job that hashes them after commit
+ * and chains their digest in a second audit entry. Clear identifiers are never stored.
  */
 export async function appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord, subjectIndex: SubjectIndex): Promise<AppendedDisclosure> {
   checkRecord(record);
   const organisationId = record.organisationId ?? (await datasetOrganisation(trx, record.datasetId));
-  const hashes = subjectIndex.hashAll(record.subjects);
+  const deferred = record.deferSubjects === true;
+  const hashes = deferred ? [] : subjectIndex.hashAll(record.subjects);
   const id = randomUUID();
   const fields = [...record.fields];
 
@@ -95,9 +111,9 @@ export async function appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord
       resourceId: record.resourceId,
       fields,
       rowCount: record.rowCount,
+      ...(record.rows === undefined ? {} : { afterRowId: record.rows.afterRowId, lastRowId: record.rows.lastRowId }),
       occurredAt: record.occurredAt.toISOString(),
-      subjectCount: hashes.length,
-      subjectsDigest: subjectsDigest(hashes),
+      ...(deferred ? { subjectsQueued: true } : { subjectCount: hashes.length, subjectsDigest: subjectsDigest(hashes) }),
     },
   });
 
@@ -114,22 +130,21 @@ export async function appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord
       resource_id: record.resourceId,
       fields,
       row_count: record.rowCount,
-      subject_count: hashes.length,
+      subject_count: deferred ? null : hashes.length,
+      after_row_id: record.rows?.afterRowId ?? null,
+      last_row_id: record.rows?.lastRowId ?? null,
       occurred_at: record.occurredAt,
       request_id: record.requestId,
       audit_entry_id: auditEntryId,
     })
     .execute();
 
-  // One statement with one array parameter per batch: a multi-row VALUES list would bind four parameters per subject,
-  // and building and parsing that statement cost more than the insert itself.
-  for (let start = 0; start < hashes.length; start += SUBJECT_INSERT_BATCH) {
-    const batch = hashes.slice(start, start + SUBJECT_INSERT_BATCH).map((subjectHash) => subjectHash.toString('hex'));
-    await sql`
-      insert into disclosure_subjects (disclosure_id, subject_hash, organisation_id, recipient_organisation_id)
-      select ${id}::uuid, decode(hash, 'hex'), ${organisationId}::uuid, ${record.recipientOrganisationId}::uuid
-      from unnest(${batch}::text[]) as hash`.execute(trx);
+  if (deferred) {
+    await trx.insertInto('disclosure_index_queue').values({ disclosure_id: id, organisation_id: organisationId, resource_id: record.resourceId }).execute();
+    await enqueueJob(trx, { kind: INDEX_SUBJECTS_JOB, organisationId, payload: { disclosure_id: id } });
+    return { id, auditEntryId, subjectCount: null };
   }
+  await insertSubjectHashes(trx, { disclosureId: id, organisationId, recipientOrganisationId: record.recipientOrganisationId }, hashes);
   return { id, auditEntryId, subjectCount: hashes.length };
 }
 
@@ -142,7 +157,7 @@ async function datasetOrganisation(trx: Kysely<DB>, datasetId: string): Promise<
 
 /**
  * The disclosure log of one service: `appendDisclosure(trx, record)` with the service's subject index key, for the
- * exchange to call in the transaction of each release.
+ * exchange to call in the transaction of each release, and `indexQueued` for the subjects it deferred.
  */
 export class DisclosureLog {
   readonly subjects: SubjectIndex;
@@ -153,6 +168,14 @@ export class DisclosureLog {
 
   appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord): Promise<AppendedDisclosure> {
     return appendDisclosure(trx, record, this.subjects);
+  }
+
+  /**
+   * Indexes the subjects of queued disclosures in `scope`, in the caller's transaction, and returns how many it
+   * indexed. Callers that must see every disclosure (subject access, notices, retention) call it before they read.
+   */
+  indexQueued(trx: Kysely<DB>, scope: QueueScope, options: IndexOptions = {}): Promise<number> {
+    return indexQueuedDisclosures(trx, this.subjects, scope, options);
   }
 
   toJSON(): string {

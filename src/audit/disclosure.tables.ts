@@ -14,7 +14,11 @@ export interface DisclosuresTable {
   resource_id: string;
   fields: string[];
   row_count: number;
-  subject_count: number;
+  /** Null while the subjects wait in disclosure_index_queue; the count then appears in the indexing audit entry. */
+  subject_count: number | null;
+  /** The released rows are `after_row_id < _id <= last_row_id` of the version's table (with the row filter); null on older records. */
+  after_row_id: ColumnType<number | null, number | null | undefined, never>;
+  last_row_id: ColumnType<number | null, number | null | undefined, never>;
   occurred_at: ColumnType<Date, Date | string, never>;
   request_id: string | null;
   /** The audit entry that records this disclosure, so the chain covers it. */
@@ -27,6 +31,16 @@ export interface DisclosureSubjectsTable {
   subject_hash: Uint8Array;
   organisation_id: string;
   recipient_organisation_id: string;
+}
+
+/** Disclosures whose subjects are not yet in disclosure_subjects; each row is deleted as its subjects are written. */
+export interface DisclosureIndexQueueTable {
+  disclosure_id: string;
+  /** The disclosing organisation. */
+  organisation_id: string;
+  /** The dataset version whose table the indexing reads; retention indexes these before dropping it. */
+  resource_id: string;
+  queued_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
 export interface AuditCheckpointsTable {
@@ -50,6 +64,7 @@ export interface AuditChainHeadTable {
 export interface DisclosureTables {
   disclosures: DisclosuresTable;
   disclosure_subjects: DisclosureSubjectsTable;
+  disclosure_index_queue: DisclosureIndexQueueTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_chain_head: AuditChainHeadTable;
 }

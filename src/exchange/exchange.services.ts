@@ -2,12 +2,13 @@ import { londonDate } from '../agreements/agreement-dates.ts';
 import { AGREEMENT_EVENT_JOB } from '../agreements/agreement-events.ts';
 import { AgreementService } from '../agreements/agreement.service.ts';
 import { AgreementWorkflow, type ReminderSender } from '../agreements/agreement.workflow.ts';
+import { INDEX_SUBJECTS_JOB } from '../audit/disclosure-index.ts';
 import { DisclosureLog } from '../audit/disclosure.repository.ts';
 import type { Mailer } from '../accounts/mailer.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { setPlatformScope } from '../db/tenant.ts';
-import { enqueueJob, JobWorker, type Clock } from '../jobs/job-queue.ts';
+import { enqueueJob, JobWorker, PermanentJobError, type Clock } from '../jobs/job-queue.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { Logger } from '../logger.ts';
 import { ExportService } from './export.service.ts';
@@ -42,6 +43,8 @@ export interface ExchangeInputs {
   disclosures?: DisclosureLog;
   /** Rows per export chunk; the terms are checked before each. */
   exportChunkRows?: number;
+  /** Releases of more rows than this queue their subjects for the indexing job; see INLINE_SUBJECT_LIMIT. */
+  inlineSubjectLimit?: number;
 }
 
 export function createExchangeServices(inputs: ExchangeInputs): ExchangeServices {
@@ -50,11 +53,13 @@ export function createExchangeServices(inputs: ExchangeInputs): ExchangeServices
   const agreements = new AgreementService(db, clock);
   const workflow = new AgreementWorkflow(agreements, logger, inputs.mailer ? emailReminders(db, inputs.mailer, config.publicUrl) : null);
   const signer = new ExchangeSigner(keys);
-  const releases = new ReleaseService(db, keys, inputs.disclosures ?? new DisclosureLog(keys), clock);
+  const disclosures = inputs.disclosures ?? new DisclosureLog(keys);
+  const releases = new ReleaseService(db, keys, disclosures, clock, inputs.inlineSubjectLimit === undefined ? {} : { inlineSubjectLimit: inputs.inlineSubjectLimit });
   const webhooks = new WebhookService(db, keys, logger, { allowLoopbackHttp: !config.production, clock });
   const worker = new JobWorker(db, logger, { clock });
 
   worker.register(WEBHOOK_DELIVER_JOB, (job) => webhooks.deliver(job));
+  worker.register(INDEX_SUBJECTS_JOB, (job) => indexQueuedSubjects(db, disclosures, job.organisationId));
   worker.register(AGREEMENT_EVENT_JOB, async (job) => {
     const agreementId = String(job.payload.agreement_id);
     const parties = await db.app.transaction().execute(async (trx) => {
@@ -92,6 +97,24 @@ export function createExchangeServices(inputs: ExchangeInputs): ExchangeServices
   });
 
   return { agreements, workflow, signer, releases, exports: new ExportService(releases, signer, logger, inputs.exportChunkRows), webhooks, worker, scheduleDailyCheck };
+}
+
+/** Disclosures indexed per job transaction, so that no transaction keeps the audit chain head locked for long. */
+const INDEX_BATCH = 50;
+
+/**
+ * Indexes the queued disclosures of one organisation in batches until none is left. Disclosures that a subject access
+ * search or a retention run is indexing at the same moment are skipped, and that caller finishes them.
+ */
+async function indexQueuedSubjects(db: Database, disclosures: DisclosureLog, organisationId: string | null): Promise<void> {
+  if (organisationId === null) throw new PermanentJobError('The subject indexing job has no organisation.');
+  for (;;) {
+    const indexed = await db.app.transaction().execute(async (trx) => {
+      await setPlatformScope(trx);
+      return disclosures.indexQueued(trx, { organisationId }, { skipLocked: true, limit: INDEX_BATCH });
+    });
+    if (indexed < INDEX_BATCH) return;
+  }
 }
 
 /** Emails each named approver about a coming review, through the mailer (or its outbox) in the platform scope. */

@@ -128,7 +128,7 @@ export class ExportService {
       }
       checkInForce(current, plan.terms, this.releases.clock());
       const page = await new RowReader(this.releases.keys, plan, resource).readPage(trx, afterId, this.chunkRows);
-      if (page.records.length > 0) await this.releases.disclose(trx, caller, plan, resource, page);
+      if (page.records.length > 0) await this.releases.disclose(trx, caller, plan, resource, page, afterId);
       return page;
     });
   }

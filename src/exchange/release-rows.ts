@@ -1,5 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { compileRowFilter } from '../agreements/row-filter.ts';
+import type { Normalisation } from '../agreements/agreement.terms.ts';
+import type { SubjectIdentifier, SubjectKind } from '../audit/subject-index.ts';
 import type { DB } from '../db/schema.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { Pseudonymiser } from './pseudonym.ts';
@@ -8,7 +10,7 @@ import type { ReleasePlan, ReleaseResource } from './release-policy.ts';
 /** One page of released rows: the values shaped for the recipient and the subjects for the disclosure log. */
 export interface ReleasedPage {
   records: Array<Record<string, unknown>>;
-  subjects: Array<{ kind: 'nhs_number' | 'person_id' | 'email'; value: string }>;
+  subjects: SubjectIdentifier[];
   /** `_id` of the last row read; the next page starts after it. */
   lastId: number | null;
 }
@@ -20,6 +22,8 @@ export interface ReleasedPage {
  */
 export class RowReader {
   readonly #pseudonymiser: Pseudonymiser;
+  /** Each released field with its pseudonym normalisation, or null when it is released as it is. */
+  readonly #fields: Array<{ name: string; normalisation: Normalisation | null }>;
 
   constructor(
     keys: KeyRing,
@@ -27,6 +31,8 @@ export class RowReader {
     private readonly resource: ReleaseResource,
   ) {
     this.#pseudonymiser = new Pseudonymiser(keys, plan.agreement.id);
+    const pseudonymised = new Map(plan.dataset.pseudonymise.map((entry) => [entry.field, entry.normalise]));
+    this.#fields = plan.fields.map((field) => ({ name: field.name, normalisation: pseudonymised.get(field.name) ?? null }));
   }
 
   async readPage(trx: Kysely<DB>, afterId: number, limit: number): Promise<ReleasedPage> {
@@ -45,27 +51,33 @@ export class RowReader {
   }
 
   shape(rows: Array<Record<string, unknown>>): ReleasedPage {
-    const pseudonymised = new Map(this.plan.dataset.pseudonymise.map((entry) => [entry.field, entry.normalise]));
     const subject = this.plan.dataset.subject;
-    const records: Array<Record<string, unknown>> = [];
+    const records: Array<Record<string, unknown>> = new Array(rows.length);
     const subjects: ReleasedPage['subjects'] = [];
     let lastId: number | null = null;
-    for (const row of rows) {
+    for (let index = 0; index < rows.length; index++) {
+      const row = rows[index]!;
       const record: Record<string, unknown> = {};
-      for (const field of this.plan.fields) {
+      for (const field of this.#fields) {
         const value = row[field.name] ?? null;
-        const normalisation = pseudonymised.get(field.name);
-        record[field.name] = normalisation ? this.#pseudonymiser.pseudonymise(value, normalisation) : value;
+        record[field.name] = field.normalisation === null ? value : this.#pseudonymiser.pseudonymise(value, field.normalisation);
       }
-      records.push(record);
+      records[index] = record;
       if (subject) {
-        const value = row[subject.field];
-        if (value !== null && value !== undefined && String(value).trim() !== '') subjects.push({ kind: subject.kind, value: String(value) });
+        const identifier = subjectOf(row[subject.field], subject.kind);
+        if (identifier !== null) subjects.push(identifier);
       }
       lastId = Number(row._id);
     }
     return { records, subjects, lastId };
   }
+}
+
+/** Returns the subject identifier in a row's subject field, or null when the field is empty. */
+export function subjectOf(value: unknown, kind: SubjectKind): SubjectIdentifier | null {
+  if (value === null || value === undefined) return null;
+  const text = String(value);
+  return text.trim() === '' ? null : { kind, value: text };
 }
 
 /** Describes the released fields, so a recipient can tell which values are pseudonyms. */

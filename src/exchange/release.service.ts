@@ -20,6 +20,13 @@ export interface Caller {
 export const DEFAULT_PAGE_SIZE = 1000;
 export const MAX_PAGE_SIZE = 10_000;
 
+/**
+ * Releases of up to this many rows hash their subjects inside the release, and larger ones queue them for a job. An
+ * estimate from the exchange bench on PostgreSQL: indexing inline costs about 60 µs per subject, while queuing costs
+ * about 2 ms of queue and job rows in the release plus three worker transactions, so the totals meet near 64.
+ */
+export const INLINE_SUBJECT_LIMIT = 64;
+
 export interface RecordsPage {
   agreement: { reference: string; version: number };
   dataset: { slug: string; version: number };
@@ -44,14 +51,17 @@ export interface ChangesPage extends RecordsPage {
  */
 export class ReleaseService {
   readonly cursors: CursorCodec;
+  readonly #inlineSubjectLimit: number;
 
   constructor(
     readonly db: Database,
     readonly keys: KeyRing,
     readonly disclosures: DisclosureLog,
     readonly clock: Clock = () => new Date(),
+    options: { inlineSubjectLimit?: number } = {},
   ) {
     this.cursors = new CursorCodec(keys);
+    this.#inlineSubjectLimit = options.inlineSubjectLimit ?? INLINE_SUBJECT_LIMIT;
   }
 
   async records(caller: Caller, request: ReleaseRequest, options: { cursor?: string; limit?: number }): Promise<RecordsPage> {
@@ -68,7 +78,7 @@ export class ReleaseService {
       const resource = await loadResource(trx, plan, options.cursor === undefined ? undefined : position.version);
       if (!resource) throw noData(plan, options.cursor !== undefined);
       const page = await new RowReader(this.keys, plan, resource).readPage(trx, position.lastId, limit);
-      await this.disclose(trx, caller, plan, resource, page);
+      await this.disclose(trx, caller, plan, resource, page, position.lastId);
       const more = page.records.length === limit && page.lastId !== null;
       return {
         ...describePage(plan, resource),
@@ -108,7 +118,7 @@ export class ReleaseService {
         }
       }
       const page = await new RowReader(this.keys, plan, resource).readPage(trx, afterId, limit);
-      if (page.records.length > 0) await this.disclose(trx, caller, plan, resource, page);
+      if (page.records.length > 0) await this.disclose(trx, caller, plan, resource, page, afterId);
       const lastId = page.lastId ?? Math.max(afterId, resource.rowCount);
       const hasMore = page.records.length === limit || (await loadNextResource(trx, plan, resource.version)) !== null;
       return {
@@ -120,8 +130,14 @@ export class ReleaseService {
     });
   }
 
-  /** Writes the disclosure record of one release in the release's transaction. */
-  async disclose(trx: Kysely<DB>, caller: Caller, plan: ReleasePlan, resource: ReleaseResource, page: ReleasedPage): Promise<void> {
+  /**
+   * Writes the disclosure record of one release in the release's transaction. The record names the rows released
+   * (`afterId` < `_id` <= the page's last `_id` of this version), so a large release can leave its subjects to the
+   * indexing job, which reads the same rows back.
+   */
+  async disclose(trx: Kysely<DB>, caller: Caller, plan: ReleasePlan, resource: ReleaseResource, page: ReleasedPage, afterId: number): Promise<void> {
+    const rows = page.lastId === null ? undefined : { afterRowId: afterId, lastRowId: page.lastId };
+    const deferSubjects = rows !== undefined && plan.dataset.subject !== null && page.records.length > this.#inlineSubjectLimit;
     await this.disclosures.appendDisclosure(trx, {
       organisationId: plan.agreement.organisationId,
       recipientOrganisationId: caller.organisationId,
@@ -134,7 +150,9 @@ export class ReleaseService {
       rowCount: page.records.length,
       occurredAt: this.clock(),
       requestId: caller.requestId,
-      subjects: page.subjects,
+      subjects: deferSubjects ? [] : page.subjects,
+      ...(rows === undefined ? {} : { rows }),
+      deferSubjects,
       actorUserId: caller.userId,
       actorKind: 'token',
     });

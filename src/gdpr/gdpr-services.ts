@@ -42,7 +42,7 @@ export function createGdprServices(inputs: GdprInputs): GdprServices {
     // to one of them, because fanOut filters by a single agreement.
     await inputs.exchange.webhooks.fanOut([event.recipientId], event.agreementId, event.type, event.data);
   });
-  const retention = new RetentionService(db, inputs.logger, inputs.clock);
+  const retention = new RetentionService(db, inputs.logger, inputs.clock, inputs.audit.disclosures);
   inputs.exchange.worker.register(RETENTION_JOB, async () => {
     await retention.run();
     await retention.schedule(new Date((inputs.clock?.() ?? new Date()).getTime() + 24 * 60 * 60 * 1000));

@@ -122,6 +122,8 @@ export class RectificationService {
     if (hash === null) throw validationError('invalid_rectification', 'Enter the identifier', [{ field: 'identifier', message: 'Enter the identifier' }]);
     const now = this.#clock();
     return withOrganisation(this.db.app, actor.organisationId, async (trx) => {
+      // Every recipient must get a notice, including those of releases whose subjects are still queued.
+      await this.disclosures.indexQueued(trx, { organisationId: actor.organisationId });
       const { rows } = await sql<ReleaseRow>`
         select distinct d.recipient_organisation_id, d.agreement_id, d.agreement_version, a.reference, d.dataset_id,
                ds.title as dataset_title, d.resource_id, v.terms

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
+import type { DisclosureLog } from '../audit/disclosure.repository.ts';
 import type { Database } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
 import { setPlatformScope } from '../db/tenant.ts';
@@ -27,6 +28,8 @@ interface DatasetRow {
   organisation_id: string;
   retention_months: number;
   current_resource_id: string | null;
+  /** Set once the current version expired; versions kept back then are removed by a later run. */
+  withdrawn_at: Date | null;
 }
 
 interface VersionRow {
@@ -59,6 +62,10 @@ function quoteIdentifier(name: string): string {
  * too is older than the period, and then the dataset is withdrawn (no current version). Each dataset is handled in
  * its own transaction with an audit entry per removal. Disclosure and export records are kept and still name the
  * removed version's id, and the audit chain is never touched.
+ *
+ * A disclosure whose subjects are queued reads them back from its version's table, so before dropping a table the
+ * run locks it (waiting for releases still reading it), then indexes that version's queued disclosures. Without a
+ * disclosure log to index with, such a version is kept until the indexing job has run.
  */
 export class RetentionService {
   readonly #clock: Clock;
@@ -67,6 +74,7 @@ export class RetentionService {
     private readonly db: Database,
     private readonly logger: Logger,
     clock?: Clock,
+    private readonly disclosures?: DisclosureLog,
   ) {
     this.#clock = clock ?? (() => new Date());
   }
@@ -74,27 +82,31 @@ export class RetentionService {
   async run(): Promise<RetentionReport> {
     const now = this.#clock();
     const report: RetentionReport = { removed: [], withdrawn: [] };
+    let kept = 0;
     const datasets = await this.db.owner.transaction().execute(async (trx) => {
       await setPlatformScope(trx);
       const { rows } = await sql<DatasetRow>`
-        select id, organisation_id, retention_months, current_resource_id from datasets
-        where retention_months is not null and withdrawn_at is null order by id`.execute(trx);
+        select id, organisation_id, retention_months, current_resource_id, withdrawn_at from datasets
+        where retention_months is not null
+          and (withdrawn_at is null or exists (select 1 from resources r where r.dataset_id = datasets.id))
+        order by id`.execute(trx);
       return rows;
     });
     for (const dataset of datasets) {
       try {
         const result = await this.db.owner.transaction().execute((trx) => this.#applyTo(trx, dataset, now));
         report.removed.push(...result.removed);
+        kept += result.kept.length;
         if (result.withdrawn) report.withdrawn.push(dataset.id);
       } catch (error) {
         this.logger.error({ err: error, datasetId: dataset.id }, 'retention could not remove expired versions of a dataset');
       }
     }
-    this.logger.info({ removed: report.removed.length, withdrawn: report.withdrawn.length }, 'retention run finished');
+    this.logger.info({ removed: report.removed.length, kept, withdrawn: report.withdrawn.length }, 'retention run finished');
     return report;
   }
 
-  async #applyTo(trx: Kysely<DB>, dataset: DatasetRow, now: Date): Promise<{ removed: RemovedVersion[]; withdrawn: boolean }> {
+  async #applyTo(trx: Kysely<DB>, dataset: DatasetRow, now: Date): Promise<{ removed: RemovedVersion[]; kept: RemovedVersion[]; withdrawn: boolean }> {
     await setPlatformScope(trx);
     const cutoff = monthsBefore(now, dataset.retention_months);
     const versions = await trx
@@ -109,16 +121,24 @@ export class RetentionService {
     const withdraw = current !== null && new Date(current.created_at) < cutoff;
     const expired = versions.filter((version) => {
       if (new Date(version.created_at) >= cutoff) return false;
+      if (dataset.withdrawn_at !== null) return true;
       if (version.id === dataset.current_resource_id) return withdraw;
       return version.version < newest || withdraw;
     });
-    if (expired.length === 0) return { removed: [], withdrawn: false };
+    if (expired.length === 0) return { removed: [], kept: [], withdrawn: false };
 
     if (withdraw) {
       await sql`update datasets set current_resource_id = null, withdrawn_at = ${now}, visibility = 'private' where id = ${dataset.id}`.execute(trx);
     }
     const removed: RemovedVersion[] = [];
+    const kept: RemovedVersion[] = [];
     for (const version of expired) {
+      const described = { datasetId: dataset.id, resourceId: version.id, version: version.version, tableName: version.table_name };
+      if (!(await this.#indexDisclosuresOf(trx, version))) {
+        this.logger.warn({ ...described }, 'retention kept an expired version whose disclosures are not yet indexed');
+        kept.push(described);
+        continue;
+      }
       await sql.raw(`drop table if exists datastore.${quoteIdentifier(version.table_name)}`).execute(trx);
       await trx.deleteFrom('resources').where('id', '=', version.id).execute();
       await appendAuditEvent(trx, {
@@ -130,7 +150,7 @@ export class RetentionService {
         subjectId: version.id,
         details: { datasetId: dataset.id, version: version.version, tableName: version.table_name, rowCount: Number(version.row_count), loadedAt: new Date(version.created_at).toISOString(), retentionMonths: dataset.retention_months },
       });
-      removed.push({ datasetId: dataset.id, resourceId: version.id, version: version.version, tableName: version.table_name });
+      removed.push(described);
     }
     if (withdraw) {
       await appendAuditEvent(trx, {
@@ -143,7 +163,20 @@ export class RetentionService {
         details: { retentionMonths: dataset.retention_months, removedVersions: removed.map((item) => item.version) },
       });
     }
-    return { removed, withdrawn: withdraw };
+    return { removed, kept, withdrawn: withdraw };
+  }
+
+  /**
+   * Makes sure no queued disclosure still needs the version's table: locks the table, so releases reading it finish
+   * and later ones wait, then indexes the version's queued disclosures. Returns false when some remain queued because
+   * this service has no disclosure log to index them with.
+   */
+  async #indexDisclosuresOf(trx: Kysely<DB>, version: VersionRow): Promise<boolean> {
+    const exists = await sql<{ found: string | null }>`select to_regclass(${`datastore.${quoteIdentifier(version.table_name)}`})::text as found`.execute(trx);
+    if (exists.rows[0]?.found) await sql.raw(`lock table datastore.${quoteIdentifier(version.table_name)} in access exclusive mode`).execute(trx);
+    if (this.disclosures) await this.disclosures.indexQueued(trx, { resourceId: version.id });
+    const queued = await trx.selectFrom('disclosure_index_queue').select('disclosure_id').where('resource_id', '=', version.id).limit(1).execute();
+    return queued.length === 0;
   }
 
   /** Queues today's retention run unless one is queued already (a unique key per London date). */

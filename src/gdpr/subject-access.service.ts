@@ -92,12 +92,15 @@ export class SubjectAccessService {
 
   /**
    * Lists every disclosure by the actor's organisation that contained the person, oldest first, and records the search
-   * in the audit log (the identifier kind and the count, never the identifier).
+   * in the audit log (the identifier kind and the count, never the identifier). Indexes the organisation's queued
+   * disclosures first, waiting for any that the indexing job holds.
    */
   async search(actor: SubjectAccessActor, subject: SubjectIdentifier, action = 'subject_access.searched'): Promise<SubjectDisclosure[]> {
     const hash = this.#disclosures.subjects.hash(subject);
     if (hash === null) return [];
     return withOrganisation(this.#db.app, actor.organisationId, async (trx) => {
+      // Large releases index their subjects after they commit; indexing them first keeps the result exact.
+      await this.#disclosures.indexQueued(trx, { organisationId: actor.organisationId });
       const { rows } = await sql<DisclosureRow>`
         select d.id, d.occurred_at, d.recipient_organisation_id, o.name as recipient_name, d.agreement_id,
                a.reference as agreement_reference, a.title as agreement_title, d.agreement_version, d.purpose,
