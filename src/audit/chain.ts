@@ -50,12 +50,21 @@ export function sortKeys(value: unknown): unknown {
   return value;
 }
 
-/** The details encoded as the hash covers them, which is also the text the appender stores. */
+/** Encodes the details as the hash covers them, which is also the text the appender stores. */
 export function canonicalDetails(details: unknown): string {
   return JSON.stringify(sortKeys(details));
 }
 
 const ENCODING_PREFIX = `[${JSON.stringify(ENCODING_VERSION)},`;
+
+/** Printable ASCII other than the quote and the backslash: the strings JSON writes between quotes as they are. */
+const PLAIN_JSON_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** Encodes a string or null as `JSON.stringify` does, in about half its time for the plain ASCII most fields are. */
+function jsonString(value: string | null): string {
+  if (value === null) return 'null';
+  return PLAIN_JSON_STRING.test(value) ? `"${value}"` : JSON.stringify(value);
+}
 
 /**
  * Encodes an entry as JSON text: a fixed-order array of the fields, ending with the details already encoded. JSON
@@ -63,7 +72,10 @@ const ENCODING_PREFIX = `[${JSON.stringify(ENCODING_VERSION)},`;
  * array, so entries hashed before this function was split out still verify.
  */
 function encodeText(fields: ChainFields, detailsJson: string): string {
-  return `${ENCODING_PREFIX}${JSON.stringify(fields.occurredAt)},${JSON.stringify(fields.organisationId)},${JSON.stringify(fields.actorUserId)},${JSON.stringify(fields.actorKind)},${JSON.stringify(fields.action)},${JSON.stringify(fields.subjectType)},${JSON.stringify(fields.subjectId)},${JSON.stringify(fields.requestId)},${detailsJson}]`;
+  const strings = [fields.occurredAt, fields.organisationId, fields.actorUserId, fields.actorKind, fields.action, fields.subjectType, fields.subjectId, fields.requestId];
+  let text = ENCODING_PREFIX;
+  for (const value of strings) text += `${jsonString(value)},`;
+  return `${text}${detailsJson}]`;
 }
 
 /** Encodes an entry as UTF-8: the fields in a fixed order with the details' keys sorted. */
@@ -74,7 +86,7 @@ export function encodeEntry(fields: ChainFields): Buffer {
 // One buffer reused for every hash input: verifying a million entries otherwise allocates a million of them.
 let scratch = Buffer.allocUnsafe(4096);
 
-/** SHA-256 over the previous hash followed by the UTF-8 of `text`, hashed as one buffer in one call. */
+/** Hashes the previous hash followed by the UTF-8 of `text` with SHA-256, as one buffer in one call. */
 function hashLinked(previousHash: Uint8Array, text: string): Buffer {
   // UTF-8 takes at most three bytes for each UTF-16 code unit.
   const capacity = previousHash.length + text.length * 3;
@@ -103,7 +115,7 @@ export function rehashStored(previousHash: Uint8Array, fields: ChainFields, stor
   return entryHash(previousHash, fields);
 }
 
-/** Fields read back from the log: the details text is parsed only when something asks for the object. */
+/** Fields read back from the log. The details text is parsed only on first use of `details`. */
 export class StoredFields implements ChainFields {
   #details: unknown;
   #parsed = false;
