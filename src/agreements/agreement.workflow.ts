@@ -8,12 +8,10 @@ import { checkTermsDatasets } from './agreement-datasets.ts';
 import { queueAgreementEvent } from './agreement-events.ts';
 import * as repository from './agreement.repository.ts';
 import type { AgreementService } from './agreement.service.ts';
+import { statusChangeRefusal, type StatusChange } from './agreement-status-rules.ts';
 import { APPROVER_ROLES } from './agreement.terms.ts';
 import type { Actor, AgreementSummary, AgreementVersion, RequiredApproval } from './agreement.types.ts';
 import type { AgreementStatus, ApproverRole } from './agreements.tables.ts';
-
-/** Roles that may suspend or terminate on behalf of a party. */
-const OVERSIGHT_ROLES = ['administrator', 'data_protection_officer'];
 
 /** A message to the people who must review an agreement; sent by the mailer when the service has one. */
 export interface ReviewReminder {
@@ -159,37 +157,35 @@ export class AgreementWorkflow {
     return to;
   }
 
-  /** Suspends releases under an active agreement; any party's administrator or data protection officer may. */
+  /** Suspends releases under an active agreement; any party's data protection officer or SIRO may (see statusChangeRefusal). */
   async suspend(actor: Actor, reference: string, reason: string): Promise<void> {
-    await this.#changeStatus(actor, reference, reason, { from: ['active', 'lapsed_review'], to: 'suspended', partiesMay: true });
+    await this.#changeStatus(actor, reference, reason, { change: 'suspend', from: ['active', 'lapsed_review'], to: 'suspended' });
   }
 
-  /** Lifts a suspension; only the provider may. */
+  /** Lifts a suspension; only the approvers named for the provider may. */
   async resume(actor: Actor, reference: string, reason: string): Promise<void> {
-    await this.#changeStatus(actor, reference, reason, { from: ['suspended'], to: 'active', partiesMay: false });
+    await this.#changeStatus(actor, reference, reason, { change: 'resume', from: ['suspended'], to: 'active' });
   }
 
-  /** Ends the agreement for good; any party's administrator or data protection officer may. */
+  /** Ends the agreement for good; only the approvers named for the provider may. */
   async terminate(actor: Actor, reference: string, reason: string): Promise<void> {
     await this.#changeStatus(actor, reference, reason, {
+      change: 'terminate',
       from: ['draft', 'awaiting_approval', 'active', 'suspended', 'expired', 'lapsed_review'],
       to: 'terminated',
-      partiesMay: true,
     });
   }
 
-  async #changeStatus(actor: Actor, reference: string, reason: string, rule: { from: AgreementStatus[]; to: AgreementStatus; partiesMay: boolean }): Promise<void> {
+  async #changeStatus(actor: Actor, reference: string, reason: string, rule: { change: StatusChange; from: AgreementStatus[]; to: AgreementStatus }): Promise<void> {
     if (reason.trim() === '') throw validationError('reason_required', 'Enter the reason', [{ field: 'reason', message: 'Enter the reason' }]);
-    if (!actor.roles.some((role) => OVERSIGHT_ROLES.includes(role))) {
-      throw forbidden('agreement_role', 'Only an administrator or data protection officer can change the status of an agreement.');
-    }
     await withOrganisation(this.agreements.db.app, actor.organisationId, async (trx) => {
       const agreement = await repository.findAgreementByReference(trx, reference);
       const isParty = agreement && (agreement.organisationId === actor.organisationId || (await isPartyTo(trx, agreement.id, actor.organisationId)));
       if (!agreement || !isParty) throw notFound('agreement_not_found', `No agreement with the reference ${reference} names your organisation.`);
-      if (!rule.partiesMay && agreement.organisationId !== actor.organisationId) {
-        throw forbidden('agreement_not_provider', `Only the provider of ${reference} can make it ${rule.to}.`);
-      }
+      const versions = await repository.listVersions(trx, agreement.id);
+      const governing = versions.find((version) => version.id === agreement.versionInForceId) ?? versions[versions.length - 1]!;
+      const refusal = statusChangeRefusal(rule.change, actor, agreement, governing.terms);
+      if (refusal) throw refusal;
       if (!rule.from.includes(agreement.status)) {
         throw conflict('agreement_status', `${reference} is ${agreement.status.replace('_', ' ')}, so it cannot become ${rule.to.replace('_', ' ')}.`);
       }
