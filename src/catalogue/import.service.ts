@@ -6,13 +6,16 @@ import type { Database } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import { AppError, conflict, forbidden, notFound } from '../errors.ts';
+import { EARLY_LOAD_AFTER_ROWS } from '../ingest/early-load.ts';
 import type { FileAnalysis, IngestOptions, IngestSource } from '../ingest/ingest.types.ts';
+import type { TableSchema } from '../ingest/table-schema.ts';
 import type { Logger } from '../logger.ts';
 import { checkDatasetMetadata, checkDatasetSlug, checkOrganisationSlug, nameFromSlug } from './catalogue.metadata.ts';
 import * as repository from './catalogue.repository.ts';
 import { metadataColumns, newDatasetValues } from './catalogue.service.ts';
 import type { LoadReport, Visibility } from './catalogue.types.ts';
 import { copyIntoTable } from './copy-into.ts';
+import { EarlyCopy } from './early-copy.ts';
 import { addPrimaryKeySql, createIndexSql, createLoadTableSql, datastoreTableName, filterIndexColumns, qualifiedTableName, quoteIdentifier, textLengthsSql } from './datastore-table.ts';
 import type { ImportCheck, ImportCheckResult, ImportOptions, IngestFunctions } from './import.types.ts';
 import { baseFilename, mediaTypeOf, saveStagedOriginalFile, stageOriginalFile, type FileFacts } from './original-file.ts';
@@ -42,6 +45,14 @@ interface LoadInput {
   organisation: repository.OrganisationRow;
   resourceId: string;
   timer: PhaseTimer;
+  /** The COPY that ran during the analysis, if the file was long enough to start one. */
+  early: EarlyCopy | null;
+}
+
+/** Settings of an ImportService; tests lower `earlyLoadAfterRows` so that small files take the early load too. */
+export interface ImportSettings {
+  /** Rows analysed before the early load guesses the schema and starts its COPY; 0 turns the early load off. */
+  earlyLoadAfterRows?: number;
 }
 
 /** Returns the size of a file in bytes, or 0 when it cannot be read, which the analysis then reports to the user. */
@@ -73,6 +84,7 @@ export class ImportService {
     private readonly ingest: IngestFunctions,
     private readonly logger: Logger,
     checks: ImportCheck[] = [],
+    private readonly settings: ImportSettings = {},
   ) {
     this.checks = [...checks];
   }
@@ -103,6 +115,7 @@ export class ImportService {
     const { analysis, outcome } = await this.db.withConnection('app', async (raw, kysely) => {
       await raw.query('begin');
       let staging: Promise<FileFacts> | null = null;
+      let early: EarlyCopy | null = null;
       try {
         await setActorScope(raw, options.actor);
         const organisation = await this.findOrCreateOrganisation(kysely, options);
@@ -111,14 +124,18 @@ export class ImportService {
         const stagingStarted = performance.now();
         staging = stageOriginalFile(this.db.engine, raw, { resourceId, organisationId: organisation.id, filePath: source.path, byteSize });
         staging.then(() => timer.record('stage_original', stagingStarted), () => undefined);
-        const analysis = await timer.time('analyse', () => this.ingest.analyseFile(source, ingestOptions('analyse')));
+        const afterRows = this.settings.earlyLoadAfterRows ?? EARLY_LOAD_AFTER_ROWS;
+        const staged = staging;
+        early = afterRows > 0 ? new EarlyCopy((schema, rows) => this.startEarlyCopy(raw, staged, { dataset: options.dataset, resourceId }, schema, rows), afterRows) : null;
+        const analysis = await timer.time('analyse', () => this.ingest.analyseFile(source, { ...ingestOptions('analyse'), earlyLoad: early ?? undefined }));
         this.logger.info({ file: source.filename, rows: analysis.rows, columns: analysis.schema.fields.length, format: analysis.format }, 'import analysed');
         const file = await timer.time('wait_original', () => staging!);
-        const outcome = await this.load(raw, kysely, { source, file, analysis, options, organisation, resourceId, timer }, ingestOptions('load'));
+        const outcome = await this.load(raw, kysely, { source, file, analysis, options, organisation, resourceId, timer, early }, ingestOptions('load'));
         await timer.time('commit', () => raw.query('commit'));
         return { analysis, outcome };
       } catch (error) {
-        // A COPY of the original may still be running on this connection, so the rollback waits for it to end.
+        // COPYs of the rows and the original may still be running on this connection, so the rollback waits for them.
+        await early?.abort(error);
         await staging?.catch(() => undefined);
         await raw.query('rollback').catch((rollbackError: unknown) => this.logger.error({ err: rollbackError }, 'import rollback failed'));
         throw error;
@@ -134,17 +151,23 @@ export class ImportService {
   private async load(raw: RawConnection, kysely: Kysely<DB>, input: LoadInput, ingestOptions: IngestOptions): Promise<LoadOutcome> {
     const { source, file, analysis, options, organisation, resourceId, timer } = input;
     const actor = options.actor;
+    // Settled first, because discarding the early rows rolls back to a savepoint taken during the analysis.
+    const earlyRows = await this.keepEarlyCopy(raw, input);
     const { dataset, created } = await this.findOrCreateDataset(kysely, organisation.id, source, analysis, options);
     const version = await repository.nextVersion(kysely, dataset.id);
     const tableName = datastoreTableName(resourceId);
     const table = qualifiedTableName(tableName);
 
-    await raw.query(createLoadTableSql(tableName, analysis.schema, this.ingest.columnSqlType));
-    const columns = ['_id', ...analysis.schema.fields.map((field) => field.name)].map(quoteIdentifier).join(', ');
-    this.logger.info({ dataset: options.dataset, resource_id: resourceId, version, rows: analysis.rows }, 'import copy started');
-    const copied = await timer.time('copy', () =>
-      copyIntoTable(this.db.engine, raw, `copy ${table} (${columns}) from stdin with ${this.ingest.copyOptions}`, this.ingest.copyRows(source, analysis, ingestOptions)),
-    );
+    let copied = earlyRows;
+    if (copied === null) {
+      await raw.query(createLoadTableSql(tableName, analysis.schema, this.ingest.columnSqlType));
+      this.logger.info({ dataset: options.dataset, resource_id: resourceId, version, rows: analysis.rows }, 'import copy started');
+      copied = await timer.time('copy', () =>
+        copyIntoTable(this.db.engine, raw, this.copySql(tableName, analysis.schema), this.ingest.copyRows(source, analysis, ingestOptions)),
+      );
+    } else {
+      ingestOptions.onProgress?.(analysis.byte_size, analysis.byte_size);
+    }
     if (copied !== analysis.rows) {
       throw new Error(`Copied ${copied} rows of ${source.filename} but the analysis counted ${analysis.rows}; the load was rolled back.`);
     }
@@ -207,6 +230,46 @@ export class ImportService {
       details: { dataset: options.dataset, version, rows: copied, visibility, sha256: file.sha256, ...(actor.kind === 'operator' ? { operator: actor.name } : {}) },
     });
     return outcome;
+  }
+
+  private copySql(tableName: string, schema: TableSchema): string {
+    const columns = ['_id', ...schema.fields.map((field) => field.name)].map(quoteIdentifier).join(', ');
+    return `copy ${qualifiedTableName(tableName)} (${columns}) from stdin with ${this.ingest.copyOptions}`;
+  }
+
+  /**
+   * Creates the table of an early load from the schema the analysis guessed and copies the rows it converts. A
+   * savepoint lets the import discard the table and rows if the guess proves wrong. The COPY waits for the staging of
+   * the original, which runs on the same connection.
+   */
+  private async startEarlyCopy(
+    raw: RawConnection,
+    staging: Promise<FileFacts>,
+    target: { dataset: string; resourceId: string },
+    schema: TableSchema,
+    rows: AsyncIterable<string>,
+  ): Promise<number> {
+    await staging;
+    const tableName = datastoreTableName(target.resourceId);
+    await raw.query('savepoint early_load');
+    await raw.query(createLoadTableSql(tableName, schema, this.ingest.columnSqlType));
+    this.logger.info({ dataset: target.dataset, resource_id: target.resourceId, early: true }, 'import copy started');
+    return copyIntoTable(this.db.engine, raw, this.copySql(tableName, schema), rows);
+  }
+
+  /** Returns the rows of the early load when they can stand; otherwise rolls them back and returns null. */
+  private async keepEarlyCopy(raw: RawConnection, input: LoadInput): Promise<number | null> {
+    const { early, analysis, timer, options, resourceId } = input;
+    if (early === null) return null;
+    const result = await timer.time('early_copy_wait', () => early.result(analysis.schema, analysis.rows));
+    if (result.kept) {
+      await raw.query('release savepoint early_load');
+      return result.rows;
+    }
+    if (result.reason === 'not_started') return null;
+    this.logger.info({ dataset: options.dataset, resource_id: resourceId, reason: result.reason, err: result.error }, 'import early load discarded, loading the file again');
+    await raw.query('rollback to savepoint early_load');
+    return null;
   }
 
   private async findOrCreateOrganisation(kysely: Kysely<DB>, options: ImportOptions): Promise<repository.OrganisationRow> {

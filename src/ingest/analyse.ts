@@ -6,6 +6,7 @@
 import { makeColumnNames } from './column-names.ts';
 import { makeConverter, type Converter } from './converters.ts';
 import type { SourceRecord } from './csv-tokenizer.ts';
+import { EarlyLoad } from './early-load.ts';
 import { detectEncoding } from './encoding.ts';
 import { ColumnProfile } from './inference.ts';
 import { IngestError, type FileAnalysis, type IngestOptions, type IngestSource, type IngestWarning } from './ingest.types.ts';
@@ -13,7 +14,7 @@ import { effectiveWidth, findHeaderEnd, findHeaderIndex, findTitle, stackHeaders
 import type { DecimalMark } from './numbers.ts';
 import { fileSize, formatOf, openCsv, openSheet } from './records.ts';
 import { compileConstraints, matchSchemaFields, type ConstraintCheck } from './schema-fields.ts';
-import type { TableSchemaField } from './table-schema.ts';
+import type { TableSchema, TableSchemaField } from './table-schema.ts';
 import { chooseSheet } from './workbook.ts';
 
 /** Records read before the header is chosen. */
@@ -178,6 +179,16 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     );
   };
 
+  /** Builds the schema the file would get if it ended here, for the early load. */
+  const guessSchema = (): TableSchema => {
+    const width = Math.max(namedWidth, usedWidth);
+    const ids = makeColumnNames(headers.slice(0, width));
+    const fields: TableSchemaField[] = [];
+    for (let c = 0; c < width; c++) fields.push(finishField(columns[c]!, headers[c]!, ids[c]!).field);
+    return { fields, ...(options.schema?.missingValues ? { missingValues: options.schema.missingValues } : {}) };
+  };
+  const early = options.earlyLoad ? new EarlyLoad(options.earlyLoad, guessSchema, decimal) : null;
+
   const processRow = (record: SourceRecord): void => {
     const cells = record.cells;
     if (isBlankRecord(cells)) return;
@@ -219,6 +230,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
       }
     }
     if (violations.length >= MAX_REPORTED_VIOLATIONS) fail();
+    early?.add(cells);
   };
 
   let tail: SourceRecord[] = [];
@@ -230,7 +242,10 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     }
   };
   for (let i = headerEnd + 1; i < prefix.length; i++) hold(prefix[i]!);
-  for await (const batch of batches) for (const record of batch) hold(record);
+  for await (const batch of batches) {
+    for (const record of batch) hold(record);
+    if (early) await early.flush();
+  }
 
   const { kept, excluded } = splitTail(tail, namedWidth, decimal);
   for (const record of kept) processRow(record);
@@ -271,6 +286,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     }
   }
   warnings.push(...exclusionWarnings(excluded, location));
+  await early?.finish();
 
   return {
     format,

@@ -6,6 +6,7 @@
 export { analyseFile, MAX_REPORTED_VIOLATIONS } from './analyse.ts';
 export { columnSqlType, isValidColumnName, makeColumnNames, MAX_IDENTIFIER_BYTES, ROW_ID_COLUMN } from './column-names.ts';
 export { copyColumnList, copyRows, escapeCopyText } from './copy-rows.ts';
+export { EARLY_LOAD_AFTER_ROWS, type EarlyLoadTarget } from './early-load.ts';
 export { fileSize, formatOf, type FileFormat } from './records.ts';
 export { listSheets, type SheetInfo } from './workbook.ts';
 export {

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.ts';
+import type { EarlyLoadTarget } from './early-load.ts';
 import type { TableSchema } from './table-schema.ts';
 
 /** Something the user should know about a load that did not stop it, such as an excluded totals row. */
@@ -31,6 +32,11 @@ export interface IngestOptions {
    * trimmed cell text.
    */
   onValue?: (value: string, position: ValuePosition) => void;
+  /**
+   * Makes analyseFile also convert the rows with a schema guessed from the first rows and send them to this target,
+   * so the rows load while the file is analysed. The caller keeps them only when the analysis ends with that schema.
+   */
+  earlyLoad?: EarlyLoadTarget;
 }
 
 /** Where a cell passed to IngestOptions.onValue sits. */
