@@ -150,6 +150,11 @@ for (const engine of testEngines()) {
       return app.inject({ method: method as 'GET', url, headers, ...(hasBody ? { payload: '' } : {}) });
     };
 
+    /** Enables the applications a partner organisation starts with, which the application guards admit. */
+    const enableApplications = async (tenant: Tenant) => {
+      await handle.db.owner.updateTable('organisations').set({ applications: ['data_workspace', 'exchange'] }).where('id', '=', tenant.organisationId).execute();
+    };
+
     const routes = () => app.routeAccess.filter((entry) => entry.method !== 'HEAD' && entry.method !== 'OPTIONS');
 
     test('every route declares its access', () => {
@@ -166,6 +171,8 @@ for (const engine of testEngines()) {
         const url = fillPath(entry.url, own);
         for (const caller of CALLERS) {
           const response = await send(entry.method, url, caller);
+          // An empty post to the applications settings turns every application off; later routes need them back.
+          if (entry.url === '/organisation/settings/applications') await enableApplications(own);
           const admitted = entry.guards.every((guard) => admits(guard, caller));
           const label = `${entry.method} ${entry.url} as ${caller}: ${response.statusCode}`;
           if (admitted && (response.statusCode === 401 || response.statusCode === 403)) failures.push(`${label}, expected to pass the guard`);
@@ -179,6 +186,28 @@ for (const engine of testEngines()) {
         const [method, path] = key.split(' ') as [string, string];
         const response = await app.inject({ method: method as 'PUT', url: fillPath(path, own), payload: body });
         if (response.statusCode !== 401) failures.push(`${key} as anonymous: ${response.statusCode}, expected 401`);
+      }
+      assert.deepEqual(failures, []);
+    });
+
+    test('application routes need it enabled', async () => {
+      const guarded = routes().filter((entry) => entry.guards.some((guard) => guard.kind === 'application') && !entry.guards.some((guard) => guard.kind === 'token'));
+      assert.ok(guarded.some((entry) => entry.url === '/agreements/manage'), 'the agreement pages need an application');
+      assert.ok(
+        routes().some((entry) => entry.url.startsWith('/api/v1/exchange/agreements/') && entry.guards.some((guard) => guard.kind === 'application')),
+        'the exchange release routes need an application',
+      );
+      await handle.db.owner.updateTable('organisations').set({ applications: ['data_workspace'] }).where('id', '=', own.organisationId).execute();
+      const failures: string[] = [];
+      try {
+        for (const entry of guarded) {
+          const response = await send(entry.method, fillPath(entry.url, own), 'administrator');
+          const schemaFirst = response.statusCode === 400 && /"code":"(invalid_request|FST_ERR_VALIDATION)"/.test(response.body);
+          if (schemaFirst) continue;
+          if (response.statusCode !== 403 || !response.body.includes('Secure data exchange')) failures.push(`${entry.method} ${entry.url}: ${response.statusCode}`);
+        }
+      } finally {
+        await enableApplications(own);
       }
       assert.deepEqual(failures, []);
     });

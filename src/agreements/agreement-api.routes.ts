@@ -3,7 +3,7 @@ import type {} from '@fastify/swagger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ErrorResponse } from '../api-v1/api-v1.schemas.ts';
 import { AppError, conflict, forbidden, validationError, type FieldError } from '../errors.ts';
-import { requireMember } from '../http/auth.ts';
+import { requireApplication, requireMember } from '../http/auth.ts';
 import type { Services } from '../services.ts';
 import { actorFrom, listPartyAgreements, loadPartyView, requireProvider, withStateOnConflict, type PartyView } from './agreement-access.ts';
 import { AgreementDetailBody, AgreementList, AmendBody, CommentBody, CreateBody, DecisionBody, ReasonBody, ReferenceParams, TermsBody } from './agreement-api.schemas.ts';
@@ -110,10 +110,12 @@ function approverRole(view: PartyView, organisationId: string, userId: string, g
 export async function agreementApiRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const { agreements, workflow } = services.exchange;
   const publicUrl = services.config.publicUrl;
-  const member = requireMember({ scope: 'write' });
-  const drafter = requireMember({ roles: ['data_steward', 'data_protection_officer'], scope: 'write' });
+  // Agreements belong to the Secure data exchange application, so every route also needs it enabled.
+  const exchangeEnabled = requireApplication('exchange');
+  const member = [requireMember({ scope: 'write' }), exchangeEnabled];
+  const drafter = [requireMember({ roles: ['data_steward', 'data_protection_officer'], scope: 'write' }), exchangeEnabled];
   // Approvers, and those who suspend or terminate, are data protection officers or administrators (who hold every role).
-  const overseer = requireMember({ roles: ['data_protection_officer'], scope: 'write' });
+  const overseer = [requireMember({ roles: ['data_protection_officer'], scope: 'write' }), exchangeEnabled];
   const partyView = (request: FastifyRequest<{ Params: ReferenceParams }>) => loadPartyView(agreements, request.auth!.organisationId!, request.params.reference);
   const detail = async (request: FastifyRequest<{ Params: ReferenceParams }>) => agreementDetailBody(await partyView(request), publicUrl);
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { withOrganisation } from '../db/tenant.ts';
 import { AppError, type FieldError } from '../errors.ts';
-import { requireRole } from '../http/auth.ts';
+import { requireApplication, requireRole } from '../http/auth.ts';
 import { formErrors } from '../http/forms.ts';
 import type { FieldType, TableSchema } from '../ingest/table-schema.ts';
 import type { Services } from '../services.ts';
@@ -43,7 +43,7 @@ function emptyValues(datasetId: string): AgreementFormValues {
  */
 export async function agreementFormRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const { agreements } = services.exchange;
-  const drafter = requireRole('data_steward', 'data_protection_officer');
+  const drafter = [requireRole('data_steward', 'data_protection_officer'), requireApplication('exchange')];
 
   const ownDatasets = (organisationId: string): Promise<DatasetChoice[]> =>
     withOrganisation(services.db.app, organisationId, async (trx) => {

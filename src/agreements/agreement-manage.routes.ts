@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type FieldError } from '../errors.ts';
-import { hasRole, requireMember, requireRole } from '../http/auth.ts';
+import { hasRole, requireApplication, requireMember, requireRole } from '../http/auth.ts';
 import { formErrors } from '../http/forms.ts';
 import type { Services } from '../services.ts';
 import { actorFrom, listPartyAgreements, loadPartyView, requireProvider, STATUS_LABELS, withStateOnConflict, type PartyView } from './agreement-access.ts';
@@ -56,12 +56,15 @@ function openApprovalsOf(view: PartyView, organisationId: string, userId: string
  */
 export async function agreementManageRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const { agreements, workflow } = services.exchange;
-  const drafter = requireRole('data_steward', 'data_protection_officer');
-  const overseer = requireRole('data_protection_officer');
+  // Managing agreements is part of the Secure data exchange application, so every page also needs it enabled.
+  const exchangeEnabled = requireApplication('exchange');
+  const member = [requireMember(), exchangeEnabled];
+  const drafter = [requireRole('data_steward', 'data_protection_officer'), exchangeEnabled];
+  const overseer = [requireRole('data_protection_officer'), exchangeEnabled];
   const partyView = (request: ReferenceRequest) => loadPartyView(agreements, request.auth!.organisationId!, request.params.reference);
   const manageUrl = (reference: string, done: string) => `/agreements/${reference}/manage?done=${done}`;
 
-  app.get('/agreements/manage', { preHandler: requireMember() }, async (request, reply) => {
+  app.get('/agreements/manage', { preHandler: member }, async (request, reply) => {
     const auth = request.auth!;
     const rows = await listPartyAgreements(agreements, auth.organisationId!);
     return reply.page('agreements/manage.njk', {
@@ -78,7 +81,7 @@ export async function agreementManageRoutes(app: FastifyInstance, services: Serv
     });
   });
 
-  app.get<{ Params: { reference: string }; Querystring: { done?: string } }>('/agreements/:reference/manage', { preHandler: requireMember() }, async (request, reply) => {
+  app.get<{ Params: { reference: string }; Querystring: { done?: string } }>('/agreements/:reference/manage', { preHandler: member }, async (request, reply) => {
     const auth = request.auth!;
     const view = await partyView(request);
     const { detail } = view;

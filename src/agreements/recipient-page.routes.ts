@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { requireMember } from '../http/auth.ts';
+import { requireApplication, requireMember } from '../http/auth.ts';
 import type { Services } from '../services.ts';
 import { listPartyAgreements, loadPartyView, STATUS_LABELS } from './agreement-access.ts';
 import { STATUS_TAG_CLASSES } from './agreement-manage.routes.ts';
@@ -13,7 +13,7 @@ export async function recipientPageRoutes(app: FastifyInstance, services: Servic
   const { agreements } = services.exchange;
   const publicUrl = services.config.publicUrl;
 
-  app.get('/exchange', { preHandler: requireMember() }, async (request, reply) => {
+  app.get('/exchange', { preHandler: [requireMember(), requireApplication('exchange')] }, async (request, reply) => {
     const organisationId = request.auth!.organisationId!;
     const received = (await listPartyAgreements(agreements, organisationId)).filter((row) => !row.isProvider && row.inForceVersion !== null);
     const shares = [];

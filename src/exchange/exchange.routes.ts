@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { requireToken } from '../http/auth.ts';
+import { requireApplication, requireToken } from '../http/auth.ts';
 import type { Services } from '../services.ts';
 import type { ReleaseRequest } from './release-policy.ts';
 import type { Caller } from './release.service.ts';
@@ -66,7 +66,8 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
 
   app.get('/api/v1/exchange/signing-keys', async () => ({ keys: [exchange.signer.publishedKey()] }));
 
-  const guarded = { preHandler: requireToken('exchange') };
+  // Releases, exports and subscriptions are the Secure data exchange application; the signing keys above stay public.
+  const guarded = { preHandler: [requireToken('exchange'), requireApplication('exchange')] };
 
   app.get<{ Params: Static<typeof ReleaseParams>; Querystring: Static<typeof RecordsQuery> }>(
     '/api/v1/exchange/agreements/:agreement/datasets/:dataset/records',

@@ -5,9 +5,8 @@ import type { OrganisationRole, TokenScope } from '../accounts/accounts.tables.t
 import type { AuthContext } from '../accounts/auth-context.ts';
 import { AppError } from '../errors.ts';
 import type { Services } from '../services.ts';
-import { organisationApplications } from '../tenancy/applications.ts';
-import { APPLICATION_NAMES } from '../tenancy/plans.ts';
-import type { ApplicationId } from '../tenancy/tenancy.tables.ts';
+import { applicationRefusal, organisationApplications } from '../tenancy/applications.ts';
+import type { ApplicationId, PlanId } from '../tenancy/tenancy.tables.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,8 +14,8 @@ declare module 'fastify' {
     auth: AuthContext | null;
   }
   interface FastifyInstance {
-    /** The applications an active organisation has enabled; null when it is not active. */
-    organisationApplications(organisationId: string): Promise<ApplicationId[] | null>;
+    /** The plan and enabled applications of an active organisation; null when it is not active. */
+    organisationApplications(organisationId: string): Promise<{ plan: PlanId; applications: ApplicationId[] } | null>;
     /** Every route registered after authentication, with the access its guards declare (see recordRouteAccess). */
     routeAccess: RouteAccessEntry[];
   }
@@ -171,16 +170,16 @@ export function requirePlatformAdmin(): preHandlerAsyncHookHandler {
 
 /**
  * A preHandler that admits members of an active organisation that has `application` enabled. Use it after
- * requireMember or requireRole on the routes of that application.
+ * requireMember, requireRole or requireToken on the routes of that application, so an anonymous caller still gets
+ * 401 first. The 403 message names the application and who can enable it.
  */
 export function requireApplication(application: ApplicationId): preHandlerAsyncHookHandler {
   return describeGuard(async function checkApplication(request: FastifyRequest) {
     const auth = request.auth;
     if (auth === null) throw unauthenticated();
-    const enabled = auth.organisationId === null ? null : await request.server.organisationApplications(auth.organisationId);
-    if (enabled === null) throw new AppError('forbidden', 'not_a_member', 'You are not a member of an active organisation.');
-    if (!enabled.includes(application)) {
-      throw new AppError('forbidden', 'application_not_enabled', `Your organisation has not enabled ${APPLICATION_NAMES[application]}. An administrator can enable it in the organisation settings.`);
-    }
+    const access = auth.organisationId === null ? null : await request.server.organisationApplications(auth.organisationId);
+    if (access === null) throw new AppError('forbidden', 'not_a_member', 'You are not a member of an active organisation.');
+    const refusal = applicationRefusal(access, application);
+    if (refusal !== null) throw new AppError('forbidden', 'application_not_enabled', refusal, { detail: `application ${application}` });
   }, { kind: 'application', application });
 }

@@ -5,12 +5,27 @@ import type { DB } from '../db/schema.ts';
 import { withOrganisation } from '../db/tenant.ts';
 import { AppError, validationError } from '../errors.ts';
 import { APPLICATION_NAMES, PLANS } from './plans.ts';
-import { APPLICATIONS, type ApplicationId } from './tenancy.tables.ts';
+import { APPLICATIONS, type ApplicationId, type PlanId } from './tenancy.tables.ts';
 
-/** The applications an active organisation has enabled; null when the organisation is not active or not visible. */
-export async function organisationApplications(db: Kysely<DB>, organisationId: string): Promise<ApplicationId[] | null> {
-  const row = await withOrganisation(db, organisationId, (trx) => trx.selectFrom('organisations').select(['status', 'applications']).where('id', '=', organisationId).executeTakeFirst());
-  return row?.status === 'active' ? row.applications : null;
+/** Reads the plan and enabled applications of an active organisation; returns null when it is not active or not visible. */
+export async function organisationApplications(db: Kysely<DB>, organisationId: string): Promise<{ plan: PlanId; applications: ApplicationId[] } | null> {
+  const row = await withOrganisation(db, organisationId, (trx) => trx.selectFrom('organisations').select(['status', 'plan', 'applications']).where('id', '=', organisationId).executeTakeFirst());
+  return row?.status === 'active' ? { plan: row.plan, applications: row.applications } : null;
+}
+
+/**
+ * Returns why an organisation cannot use `application`, naming it and what to do, or null when it can: either the
+ * plan does not offer it (a platform administrator can change the plan) or an administrator has not enabled it.
+ */
+export function applicationRefusal(access: { plan: PlanId; applications: ApplicationId[] }, application: ApplicationId): string | null {
+  if (access.applications.includes(application)) return null;
+  const name = APPLICATION_NAMES[application];
+  const plan = PLANS[access.plan];
+  if (!plan.applications.includes(application)) {
+    const offering = Object.values(PLANS).filter((candidate) => candidate.applications.includes(application)).map((candidate) => candidate.name);
+    return `${name} is not part of the ${plan.name} your organisation is on. Ask a platform administrator to move it to the ${offering.join(' or ')}.`;
+  }
+  return `Your organisation has not enabled ${name}. An administrator of your organisation can enable it under Applications in the organisation settings (/organisation/settings).`;
 }
 
 /** Sets the organisation's enabled applications, which must all be offered by its plan; audited. */

@@ -15,6 +15,7 @@ import * as gdprRecords from './2026-12-04-70-gdpr-records.ts';
 import * as withholdFlaggedVersions from './2026-12-04-80-withhold-flagged-versions.ts';
 import * as auditDetailsAsHashed from './2026-12-05-10-audit-details-as-hashed.ts';
 import * as deferredSubjectIndex from './2026-12-05-20-deferred-subject-index.ts';
+import * as exchangeApplicationDefault from './2026-12-05-30-exchange-application-default.ts';
 
 /**
  * Every migration, keyed by its dated name; Kysely applies them in name order. A new migration gets a new dated name
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-04-80-withhold-flagged-versions': withholdFlaggedVersions,
   '2026-12-05-10-audit-details-as-hashed': auditDetailsAsHashed,
   '2026-12-05-20-deferred-subject-index': deferredSubjectIndex,
+  '2026-12-05-30-exchange-application-default': exchangeApplicationDefault,
 };
 
 export const migrationProvider: MigrationProvider = {
