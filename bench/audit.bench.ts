@@ -144,11 +144,11 @@ async function benchVerify(db: Database, organisationId: string, publicKey: Buff
     return bytes;
   }));
   console.log(`  raw COPY of the same entries (read, not checked): ${(reading.ms / 1000).toFixed(1)} s, ${(reading.result / 1e6).toFixed(0)} MB, Node.js CPU ${(reading.cpuMs / 1000).toFixed(1)} s`);
-  for (const threads of [0, defaultThreads(verifyCount)]) {
+  for (const threads of new Set([0, 1, defaultThreads(verifyCount)])) {
     const verification = await timed(() => verifyDatabaseLog(db, { publicKey, threads }));
     const report = verification.result;
     if (report.problemCount > 0) throw new Error(`Verification found problems: ${report.problems.map((problem) => problem.message).join('; ')}`);
-    const how = threads === 0 ? 'on the main thread' : `with ${threads} worker threads`;
+    const how = threads === 0 ? 'on the main thread' : `with ${threads} worker thread${threads === 1 ? '' : 's'}`;
     console.log(`  civic audit verify ${how}, ${report.checked.toLocaleString('en-GB')} entries: ${(verification.ms / 1000).toFixed(1)} s (${rate(report.checked, verification.ms)}), ${(verification.ms / reading.ms).toFixed(2)}× the raw COPY, Node.js CPU ${(verification.cpuMs / 1000).toFixed(1)} s`);
   }
 }

@@ -55,7 +55,7 @@ export function canonicalDetails(details: unknown): string {
   return JSON.stringify(sortKeys(details));
 }
 
-const ENCODING_PREFIX = `[${JSON.stringify(ENCODING_VERSION)},`;
+export const ENCODING_PREFIX = `[${JSON.stringify(ENCODING_VERSION)},`;
 
 /** Printable ASCII other than the quote and the backslash: the strings JSON writes between quotes as they are. */
 const PLAIN_JSON_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;

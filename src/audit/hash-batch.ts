@@ -1,7 +1,8 @@
 import { HASH_BYTES } from './chain.ts';
 import { hashStoredEntry, type HashedEntry } from './chain-verifier.ts';
+import { hashPlainLine } from './copy-line-hash.ts';
 import { parseCopyLine } from './entry-source.ts';
-import { alignedSubtrees, treeRoot } from './merkle.ts';
+import { alignedSubtrees, leafHash, treeRoot } from './merkle.ts';
 
 /** Bytes per entry in a packed batch: previous, stored, recomputed and leaf hashes. */
 const PACKED_BYTES = 4 * HASH_BYTES;
@@ -23,23 +24,30 @@ export interface PackedBatch {
   run: RegularRun | null;
 }
 
-/** Checks the entries against each other: consecutive ids, unaltered, and each linked to the one before. */
-function isRegular(entries: readonly HashedEntry[]): boolean {
-  return entries.every((entry, index) => {
-    if (!entry.computedHash.equals(entry.entryHash)) return false;
-    if (index === 0) return true;
-    const previous = entries[index - 1]!;
-    return entry.id === previous.id + 1 && entry.prevHash.equals(previous.entryHash);
-  });
+/** Checks the packed entries against each other: consecutive ids, unaltered, and each linked to the one before. */
+function isRegular(ids: Float64Array, hashes: Uint8Array): boolean {
+  const all = Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength);
+  for (let index = 0; index < ids.length; index += 1) {
+    const offset = index * PACKED_BYTES;
+    // The stored hash (second) must equal the recomputed one (third).
+    if (all.compare(all, offset + 2 * HASH_BYTES, offset + 3 * HASH_BYTES, offset + HASH_BYTES, offset + 2 * HASH_BYTES) !== 0) return false;
+    if (index === 0) continue;
+    if (ids[index] !== ids[index - 1]! + 1) return false;
+    // The previous hash (first) must equal the stored hash of the entry before.
+    const before = offset - PACKED_BYTES;
+    if (all.compare(all, before + HASH_BYTES, before + 2 * HASH_BYTES, offset, offset + HASH_BYTES) !== 0) return false;
+  }
+  return true;
 }
 
 /** Summarises a regular batch: its last hash and its leaves as perfect subtrees, cut at every checkpoint size inside it. */
-function summariseRun(entries: readonly HashedEntry[], checkpointSizes: readonly number[]): RegularRun {
-  const first = entries[0]!.id - 1;
-  const end = first + entries.length;
+function summariseRun(ids: Float64Array, hashes: Uint8Array, checkpointSizes: readonly number[]): RegularRun {
+  const all = Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength);
+  const first = ids[0]! - 1;
+  const end = first + ids.length;
   const cuts = [first, ...checkpointSizes.filter((size) => size > first && size < end), end];
   const subtrees = cuts.slice(1).flatMap((cut, index) => alignedSubtrees(cuts[index]!, cut));
-  const leaves = entries.map((entry) => entry.leaf);
+  const leaves = Array.from(ids, (_id, index) => all.subarray(index * PACKED_BYTES + 3 * HASH_BYTES, (index + 1) * PACKED_BYTES));
   const heights = new Uint8Array(subtrees.length);
   const roots = new Uint8Array(subtrees.length * HASH_BYTES);
   subtrees.forEach((subtree, index) => {
@@ -48,8 +56,28 @@ function summariseRun(entries: readonly HashedEntry[], checkpointSizes: readonly
     roots.set(treeRoot(leaves, offset, offset + 2 ** subtree.height), index * HASH_BYTES);
   });
   const lastHash = new Uint8Array(HASH_BYTES);
-  lastHash.set(entries[entries.length - 1]!.entryHash);
+  const lastOffset = (ids.length - 1) * PACKED_BYTES;
+  lastHash.set(all.subarray(lastOffset + HASH_BYTES, lastOffset + 2 * HASH_BYTES));
   return { lastHash, heights, roots };
+}
+
+/** Hashes one line into the packed arrays at `index`: from its bytes when it is a common entry, else through its text. */
+function hashLine(line: Buffer, ids: Float64Array, hashes: Uint8Array, index: number): void {
+  const offset = index * PACKED_BYTES;
+  const plain = hashPlainLine(line, hashes, offset);
+  if (plain !== null && plain.computedHash.equals(hashes.subarray(offset + HASH_BYTES, offset + 2 * HASH_BYTES))) {
+    ids[index] = plain.id;
+    hashes.set(plain.computedHash, offset + 2 * HASH_BYTES);
+    hashes.set(leafHash(plain.computedHash), offset + 3 * HASH_BYTES);
+    return;
+  }
+  // An escaped or unusual field, an older rendering of the details, or an altered entry: decode and re-encode.
+  const entry = hashStoredEntry(parseCopyLine(line.toString('utf8')));
+  ids[index] = entry.id;
+  hashes.set(entry.prevHash, offset);
+  hashes.set(entry.entryHash, offset + HASH_BYTES);
+  hashes.set(entry.computedHash, offset + 2 * HASH_BYTES);
+  hashes.set(entry.leaf, offset + 3 * HASH_BYTES);
 }
 
 /**
@@ -57,20 +85,19 @@ function summariseRun(entries: readonly HashedEntry[], checkpointSizes: readonly
  * batch when it is regular. `checkpointSizes` are the tree sizes whose roots the verifier compares, in ascending order.
  */
 export function hashCopyLines(bytes: Uint8Array, checkpointSizes: readonly number[]): PackedBatch {
-  const lines = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8').split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  const entries = lines.map((line) => hashStoredEntry(parseCopyLine(line)));
-  const ids = new Float64Array(entries.length);
-  const hashes = new Uint8Array(entries.length * PACKED_BYTES);
-  entries.forEach((entry, index) => {
-    const offset = index * PACKED_BYTES;
-    ids[index] = entry.id;
-    hashes.set(entry.prevHash, offset);
-    hashes.set(entry.entryHash, offset + HASH_BYTES);
-    hashes.set(entry.computedHash, offset + 2 * HASH_BYTES);
-    hashes.set(entry.leaf, offset + 3 * HASH_BYTES);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ends: number[] = [];
+  for (let feed = text.indexOf(0x0a); feed !== -1; feed = text.indexOf(0x0a, feed + 1)) ends.push(feed);
+  // A last line without its line feed still counts.
+  if (text.length > 0 && (ends.length === 0 || ends[ends.length - 1]! < text.length - 1)) ends.push(text.length);
+  const ids = new Float64Array(ends.length);
+  const hashes = new Uint8Array(ends.length * PACKED_BYTES);
+  let start = 0;
+  ends.forEach((end, index) => {
+    hashLine(text.subarray(start, end), ids, hashes, index);
+    start = end + 1;
   });
-  const run = entries.length > 0 && isRegular(entries) ? summariseRun(entries, checkpointSizes) : null;
+  const run = ids.length > 0 && isRegular(ids, hashes) ? summariseRun(ids, hashes, checkpointSizes) : null;
   return { ids, hashes, run };
 }
 
