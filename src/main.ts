@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import { Database } from './db/database.ts';
 import { buildApp } from './http/app.ts';
 import { loadKeyRing } from './keys/key-ring.ts';
@@ -43,7 +43,15 @@ export interface ListenOptions {
 export async function startServer(services: Services, options: ListenOptions = {}): Promise<RunningServer> {
   const { port = services.config.port, host = services.config.host, closeDatabase = true } = options;
   const app = await buildApp(services);
-  await app.listen({ port, host });
+  try {
+    await app.listen({ port, host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
+    await app.close();
+    const problem = code === 'EADDRINUSE' ? 'is already in use by another program' : 'may not be opened by this user';
+    throw new ConfigError(`Port ${port} on ${host} ${problem}. Stop that program, or choose another port with --port N or the PORT setting.`);
+  }
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;

@@ -99,6 +99,13 @@ describe('header and column ids', () => {
     assert.deepEqual(column(loaded, 'value'), ['123456', '7000']);
   });
 
+  it('keeps a header with a blank last name', async () => {
+    const loaded = await ingest('blank-last-header.csv');
+    assert.equal(loaded.analysis.header_row, 1);
+    assert.deepEqual(loaded.analysis.schema.fields.map((field) => field.name), ['name', 'amount', 'tax', 'column_4']);
+    assert.deepEqual(column(loaded, 'name'), ['Acme Ltd', 'Bolt & Co', 'Cart Ltd']);
+  });
+
   it('drops punctuation from headers', async () => {
     const loaded = await ingest('punctuation-headers.csv');
     assert.deepEqual(loaded.analysis.schema.fields.map((field) => field.name), ['w_r_d', 'c_o_and_u_n_t_s', 'p_l_a_c_e_percent']);

@@ -59,12 +59,26 @@ export function findHeaderIndex(records: SourceRecord[]): number {
   const limit = Math.min(records.length, HEADER_CANDIDATES);
   for (let i = 0; i < limit; i++) {
     const width = widths[i]!;
+    if (isHeaderWithBlankLastName(records, widths, i, dominant)) return i;
     if (width < dominant) continue;
     const filled = nonBlankCount(records[i]!.cells);
     if (dominant > 1 && filled < 2) continue;
     if (filled >= width * 0.5) return i;
   }
   return widths.findIndex((width) => width > 0);
+}
+
+/**
+ * Checks for a header whose last column has no name, as in `Name,Amount,Tax,` above rows of four values: the row has a
+ * cell for every column, names all but the last, contains no number and is right above a row of the full width. Without
+ * this check the first data row would be taken for the header and lost.
+ */
+function isHeaderWithBlankLastName(records: SourceRecord[], widths: number[], index: number, dominant: number): boolean {
+  const cells = records[index]!.cells;
+  if (dominant < 3 || widths[index] !== dominant - 1 || cells.length < dominant) return false;
+  if (nonBlankCount(cells) !== dominant - 1) return false;
+  if (cells.some((cell) => !isBlankText(cell) && /^[\s£$€(+-]*[\d.,]+[\s)%]*$/.test(cell))) return false;
+  return widths[index + 1] === dominant;
 }
 
 /** Rows under the header row that may continue it (stacked headers, units rows). */
