@@ -172,12 +172,13 @@ export class ApiTokenService {
    * and `forbidden` for a valid token without `requiredScope`.
    */
   async authenticateBearer(header: string | undefined, requiredScope: TokenScope | null): Promise<AuthenticatedToken> {
-    const presented = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+    // CKAN clients send the key alone, without the scheme, so a bare civic_ token is taken too.
+    const presented = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? /^\s*(civic_\S+)\s*$/.exec(header ?? '')?.[1];
     if (presented === undefined) {
       throw new AppError('unauthenticated', 'token_missing', 'Send an API token in the Authorization header as "Bearer civic_…".');
     }
     const match = TOKEN_PATTERN.exec(presented);
-    if (!match) throw new AppError('unauthenticated', 'token_invalid', 'The API token is not valid. Check that it was copied in full.');
+    if (!match) throw new AppError('unauthenticated', 'token_invalid', 'The API token is not valid. Check that it was copied in full, or make a new one at /account/tokens.');
     const [, prefix, secret] = match as unknown as [string, string, string];
     const secretHash = this.hashSecret(secret);
 

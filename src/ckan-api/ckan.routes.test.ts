@@ -155,6 +155,11 @@ for (const engine of testEngines()) {
       assert.equal(defaultSearch.body.result.count, 1, 'CKAN leaves private datasets out unless include_private is set');
       const writeOnly = await asToken(writer.token, 'package_show', { id: 'safeguarding-referrals' });
       assert.equal(writeOnly.status, 403);
+      assert.equal(writeOnly.body.help, `${server.services.config.publicUrl}/api/3/action/help_show?name=package_show`);
+      // CKAN clients send the key alone in the Authorization header.
+      const bare = await fetch(`${server.url}/api/3/action/package_show?id=safeguarding-referrals`, { headers: { authorization: reader.token } });
+      assert.equal(bare.status, 200);
+      assert.equal(((await bare.json()) as Envelope).result.private, true);
     });
 
     test('organization_list and organization_show', async () => {

@@ -118,7 +118,9 @@ export async function ckanRoutes(app: FastifyInstance, services: Services): Prom
     }
     const { status, error: body } = ckanError(error);
     if (status >= 500) request.log.error({ err: error }, 'CKAN request failed');
-    return reply.status(status).send({ help: helpUrl(services.config.publicUrl, 'help_show'), success: false, error: body });
+    const action = request.routeOptions.url?.split('/').pop();
+    const helpFor = action !== undefined && Object.hasOwn(ACTIONS, action) ? action : 'help_show';
+    return reply.status(status).send({ help: helpUrl(services.config.publicUrl, helpFor), success: false, error: body });
   });
 
   for (const [name, action] of Object.entries(ACTIONS)) {
