@@ -97,7 +97,8 @@ describe('civic import command', () => {
       [['import', 'x.csv', '--organisation', 'a-org'], /--dataset SLUG is required/],
       [['import', 'x.csv', '--organisation', 'a-org', '--dataset', 'a-set', '--visibility', 'public'], /--visibility is "public". Use private or open/],
       [['import', 'x.csv', '--organisation', 'a-org', '--dataset', 'a-set', '--server', 'http://127.0.0.1:9'], /--server needs --token/],
-      [['import', 'x.csv', '--organisation', 'a-org', '--dataset', 'a-set', '--colour'], /Unknown option '--colour'/],
+      [['import', 'x.csv', '--organisation', 'a-org', '--dataset', 'a-set', '--colour'], /Unknown option '--colour'\. See the options below\./],
+      [['import', 'x.csv', '--organization', 'a-org', '--dataset', 'a-set'], /Unknown option '--organization'\. Did you mean --organisation\?/],
     ];
     for (const [args, message] of cases) {
       const result = await civic(args, { CIVIC_TOKEN: '' });

@@ -118,7 +118,8 @@ function printReport(report: LoadReport, json: boolean): void {
     `Loaded ${report.rows} rows from ${report.file} into ${report.organisation}/${report.dataset}, version ${report.version} (${report.visibility}).`,
     `Resource ${report.resource_id}: ${report.schema.fields.length} columns, ${report.encoding}${report.delimiter ? `, delimiter ${JSON.stringify(report.delimiter)}` : ''}, header on ${report.sheet ? `row ${report.header_row} of sheet ${report.sheet}` : `line ${report.header_row}`}.`,
   ];
-  for (const field of report.schema.fields) lines.push(`  ${field.name.padEnd(28)} ${field.type}${field.format ? ` (${field.format})` : ''}  "${field.title}"`);
+  // JSON quoting keeps a title with a line break (a stacked header) on its own line.
+  for (const field of report.schema.fields) lines.push(`  ${field.name.padEnd(28)} ${field.type}${field.format ? ` (${field.format})` : ''}  ${JSON.stringify(field.title)}`);
   for (const warning of report.warnings) lines.push(`Warning: ${warning.message}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

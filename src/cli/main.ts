@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const usageProblem = error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
     if (usageProblem) {
-      process.stderr.write(`civic ${command.name}: ${(error as Error).message}\nUsage: ${command.usage}\n`);
+      process.stderr.write(`civic ${command.name}: ${usageMessage(error as NodeJS.ErrnoException, command.usage)}\nUsage: ${command.usage}\n`);
       return 2;
     }
     if (isExpected(error)) {
@@ -58,3 +58,30 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2));
+
+/** Counts the single-character edits that turn `from` into `to` (Levenshtein distance). */
+function editDistance(from: string, to: string): number {
+  let previous = Array.from({ length: to.length + 1 }, (_value, index) => index);
+  for (let i = 1; i <= from.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= to.length; j += 1) {
+      const substitution = previous[j - 1]! + (from[i - 1] === to[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[to.length]!;
+}
+
+/**
+ * Rewrites Node's message for an unknown option in our words, with the nearest option of the command's usage
+ * (`--organization` gets `--organisation`); other usage messages pass through.
+ */
+function usageMessage(error: NodeJS.ErrnoException, usage: string): string {
+  const unknown = error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /Unknown option '(--?[^']+)'/.exec(error.message)?.[1] : undefined;
+  if (unknown === undefined) return error.message;
+  const known = [...new Set(usage.match(/--[a-z][a-z-]*/g) ?? [])];
+  const nearest = known.map((option) => ({ option, distance: editDistance(unknown, option) })).sort((a, b) => a.distance - b.distance)[0];
+  const hint = nearest !== undefined && nearest.distance <= 3 ? ` Did you mean ${nearest.option}?` : ' See the options below.';
+  return `Unknown option '${unknown}'.${hint}`;
+}
