@@ -74,8 +74,8 @@ function editDistance(from: string, to: string): number {
 }
 
 /**
- * Rewrites Node's message for an unknown option in our words, with the nearest option of the command's usage
- * (`--organization` gets `--organisation`); other usage messages pass through.
+ * Rewrites Node's message for an unknown option in our words, with the nearest option of the command's usage, so
+ * `--organization` gets `--organisation`. Other usage messages pass through.
  */
 function usageMessage(error: NodeJS.ErrnoException, usage: string): string {
   const unknown = error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /Unknown option '(--?[^']+)'/.exec(error.message)?.[1] : undefined;
