@@ -39,11 +39,18 @@ function postgresEngine(adminUrl: string): TestEngine {
         db,
         url: url.toString(),
         async drop() {
-          await db.close();
-          const cleaner = new pg.Client({ connectionString: adminUrl });
-          await cleaner.connect();
-          await cleaner.query(`drop database if exists ${name} with (force)`);
-          await cleaner.end();
+          // The database is dropped even when closing the pool fails, so a failed test leaves nothing behind.
+          try {
+            await db.close();
+          } finally {
+            const cleaner = new pg.Client({ connectionString: adminUrl });
+            await cleaner.connect();
+            try {
+              await cleaner.query(`drop database if exists ${name} with (force)`);
+            } finally {
+              await cleaner.end();
+            }
+          }
         },
       };
     },
