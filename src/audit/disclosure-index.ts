@@ -8,7 +8,7 @@ import type { SubjectIndex } from './subject-index.ts';
 /** Job kind that indexes the subjects of an organisation's queued disclosures. */
 export const INDEX_SUBJECTS_JOB = 'disclosures.index_subjects';
 
-/** Which queued disclosures to index: those of one disclosing organisation, or those reading one dataset version. */
+/** The queued disclosures to index: those of one disclosing organisation, or those reading one dataset version. */
 export type QueueScope = { organisationId: string } | { resourceId: string };
 
 export interface IndexOptions {
@@ -32,10 +32,10 @@ interface QueuedRow {
 }
 
 /**
- * Indexes queued disclosures in the caller's transaction: reads each one's released rows back from its dataset
- * version, writes a keyed hash per subject, removes it from the queue and chains one audit entry per disclosure with
- * the subject count and digest. The queue rows are locked first, so two indexers never write the same disclosure;
- * without `skipLocked` a caller waits for a concurrent indexer to commit, and then sees its subjects.
+ * Indexes queued disclosures in the caller's transaction. For each one it reads the released rows back from the
+ * dataset version, writes a keyed hash per subject, removes the queue row and chains one audit entry with the subject
+ * count and digest. The queue rows are locked first, so two indexers never write the same disclosure. Without
+ * `skipLocked` a caller waits for a concurrent indexer to commit, and then sees its subjects.
  */
 export async function indexQueuedDisclosures(trx: Kysely<DB>, subjectIndex: SubjectIndex, scope: QueueScope, options: IndexOptions = {}): Promise<number> {
   const filter = 'organisationId' in scope ? sql`q.organisation_id = ${scope.organisationId}` : sql`q.resource_id = ${scope.resourceId}`;

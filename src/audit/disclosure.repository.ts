@@ -81,9 +81,9 @@ function checkRecord(record: DisclosureRecord): void {
 
 /**
  * Records a release in the caller's transaction: the disclosure row, its subjects and an audit entry whose details
- * repeat the disclosure, so the hash chain covers it. Subjects are either hashed now (a keyed hash per person, with a
- * digest of the hashes in the audit entry) or, with `deferSubjects`, queued with a job that hashes them after commit
- * and chains their digest in a second audit entry. Clear identifiers are never stored.
+ * repeat the disclosure, so the hash chain covers it. By default subjects are hashed now: a keyed hash per person, with
+ * a digest of the hashes in the audit entry. With `deferSubjects` they are queued with a job that hashes them after
+ * commit and chains their digest in a second audit entry. Clear identifiers are never stored.
  */
 export async function appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord, subjectIndex: SubjectIndex): Promise<AppendedDisclosure> {
   checkRecord(record);
@@ -153,7 +153,7 @@ export async function appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord
   return { id, auditEntryId, subjectCount: hashes.length };
 }
 
-/** The job that indexes a queued disclosure, as enqueueJob would write it. */
+/** Builds the job row that indexes a queued disclosure, as enqueueJob would write it. */
 function indexJobRow(organisationId: string, disclosureId: string) {
   return { kind: INDEX_SUBJECTS_JOB, organisation_id: organisationId, payload: JSON.stringify({ disclosure_id: disclosureId }), run_at: new Date(), max_attempts: 8, unique_key: null };
 }

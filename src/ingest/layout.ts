@@ -69,9 +69,9 @@ export function findHeaderIndex(records: SourceRecord[]): number {
 }
 
 /**
- * Checks for a header whose last column has no name, as in `Name,Amount,Tax,` above rows of four values: the row has a
- * cell for every column, names all but the last, contains no number and is right above a row of the full width. Without
- * this check the first data row would be taken for the header and lost.
+ * Checks for a header whose last column has no name, as in `Name,Amount,Tax,` above rows of four values. Such a row
+ * has a cell for every column and names all but the last. It contains no number and is right above a row of the full
+ * width. Without this check the first data row would be taken for the header and lost.
  */
 function isHeaderWithBlankLastName(records: SourceRecord[], widths: number[], index: number, dominant: number): boolean {
   const cells = records[index]!.cells;
