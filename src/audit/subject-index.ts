@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
 import type { KeyRing } from '../keys/key-ring.ts';
+import { KeyedHash } from '../keys/keyed-hash.ts';
 
 /** The identifiers a person can be found by in the disclosure log. */
 export const SUBJECT_KINDS = ['nhs_number', 'person_id', 'email'] as const;
@@ -42,17 +42,17 @@ export function normaliseSubject(identifier: SubjectIdentifier): string | null {
  * that happens to equal an NHS number does not match it.
  */
 export class SubjectIndex {
-  readonly #key: Buffer;
+  readonly #hash: KeyedHash;
 
   constructor(keys: KeyRing) {
-    this.#key = keys.derive(SUBJECT_INDEX_KEY_PURPOSE);
+    this.#hash = new KeyedHash(keys.derive(SUBJECT_INDEX_KEY_PURPOSE));
   }
 
   /** Returns the 32-byte hash, or null when the identifier is empty after normalising. */
   hash(identifier: SubjectIdentifier): Buffer | null {
     const normalised = normaliseSubject(identifier);
     if (normalised === null) return null;
-    return createHmac('sha256', this.#key).update(`${identifier.kind}:${normalised}`, 'utf8').digest();
+    return this.#hash.digest(`${identifier.kind}:${normalised}`);
   }
 
   /** Hashes a list of identifiers, dropping empty ones and duplicates. */

@@ -1,6 +1,6 @@
-import { createHmac } from 'node:crypto';
 import type { Normalisation } from '../agreements/agreement.terms.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
+import { KeyedHash } from '../keys/keyed-hash.ts';
 
 /**
  * Keyed pseudonyms: HMAC-SHA-256 of the normalised value under a key derived per agreement, so the same person gets
@@ -8,17 +8,17 @@ import type { KeyRing } from '../keys/key-ring.ts';
  * leaves the process; without it a recipient cannot reverse a pseudonym or test a guessed value.
  */
 export class Pseudonymiser {
-  readonly #key: Buffer;
+  readonly #hash: KeyedHash;
 
   constructor(keys: KeyRing, agreementId: string) {
-    this.#key = keys.derive(`agreement-pseudonym:${agreementId}`);
+    this.#hash = new KeyedHash(keys.derive(`agreement-pseudonym:${agreementId}`));
   }
 
   /** Returns the pseudonym as 64 lower-case hex characters; null and empty values stay null. */
   pseudonymise(value: unknown, normalisation: Normalisation): string | null {
     const normalised = normaliseIdentifier(value, normalisation);
     if (normalised === null) return null;
-    return createHmac('sha256', this.#key).update(normalised, 'utf8').digest('hex');
+    return this.#hash.hex(normalised);
   }
 
   toJSON(): string {
