@@ -1,13 +1,12 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { DB } from '../db/schema.ts';
 import { withOrganisation } from '../db/tenant.ts';
 import { AppError, notFound, validationError } from '../errors.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { TOKEN_SCOPES, type OrganisationRole, type TokenScope } from './accounts.tables.ts';
-import { presentSecret } from './account-scope.ts';
-import { auditActor, type AuthContext } from './auth-context.ts';
+import { auditActor, type AuthContext, type OrganisationAccess } from './auth-context.ts';
 
 export const DEFAULT_TOKEN_DAYS = 90;
 export const MAX_TOKEN_DAYS = 365;
@@ -23,6 +22,25 @@ export interface AuthenticatedToken {
   scopes: TokenScope[];
   /** The token owner's roles in the organisation, which limit the token as they limit the owner. */
   roles: OrganisationRole[];
+  /** The organisation's plan and enabled applications, read in the same statement. */
+  access: OrganisationAccess;
+}
+
+/** What civic_token_caller() returns for a presented secret. */
+interface TokenCallerRow {
+  id: string;
+  organisation_id: string;
+  user_id: string;
+  prefix: string;
+  secret_hash: string;
+  scopes: TokenScope[];
+  expires_at: Date;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+  role: OrganisationRole | null;
+  organisation_status: string;
+  plan: OrganisationAccess['plan'];
+  applications: OrganisationAccess['applications'];
 }
 
 export interface NewToken {
@@ -182,40 +200,29 @@ export class ApiTokenService {
     const [, prefix, secret] = match as unknown as [string, string, string];
     const secretHash = this.hashSecret(secret);
 
-    const found = await this.db.app.transaction().execute(async (trx) => {
-      await presentSecret(trx, secretHash);
-      return trx
-        .selectFrom('api_tokens')
-        .select(['id', 'organisation_id', 'user_id', 'prefix', 'secret_hash', 'scopes', 'expires_at', 'revoked_at', 'last_used_at'])
-        .where('secret_hash', '=', secretHash)
-        .executeTakeFirst();
-    });
+    // One statement, outside any transaction: the token, its owner's role and its organisation's access.
+    const { rows } = await sql<TokenCallerRow>`select * from civic_token_caller(${secretHash})`.execute(this.db.app);
+    const found = rows[0];
     const same = found !== undefined && found.prefix === prefix && timingSafeEqual(Buffer.from(found.secret_hash), Buffer.from(secretHash));
     if (!same) throw new AppError('unauthenticated', 'token_invalid', 'The API token is not valid. Check that it was copied in full.');
     if (found.revoked_at !== null) throw new AppError('unauthenticated', 'token_revoked', 'The API token has been revoked. Create a new one.');
     if (found.expires_at.getTime() <= Date.now()) throw new AppError('unauthenticated', 'token_expired', 'The API token has expired. Create a new one.');
-
-    const active = await withOrganisation(this.db.app, found.organisation_id, async (trx) => {
-      const membership = await trx
-        .selectFrom('memberships')
-        .innerJoin('organisations', 'organisations.id', 'memberships.organisation_id')
-        .select('memberships.role')
-        .where('memberships.organisation_id', '=', found.organisation_id)
-        .where('memberships.user_id', '=', found.user_id)
-        .where('organisations.status', '=', 'active')
-        .executeTakeFirst();
-      const stale = found.last_used_at === null || Date.now() - found.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS;
-      if (membership && stale) {
-        await trx.updateTable('api_tokens').set({ last_used_at: new Date() }).where('id', '=', found.id).execute();
-      }
-      return membership;
-    });
-    if (active === undefined) {
+    if (found.role === null || found.organisation_status !== 'active') {
       throw new AppError('unauthenticated', 'token_inactive', 'The API token belongs to an organisation or membership that is no longer active.');
     }
     if (requiredScope !== null && !found.scopes.includes(requiredScope)) {
       throw new AppError('forbidden', 'token_scope', `The API token does not have the "${requiredScope}" scope. Create a token with that scope.`);
     }
-    return { tokenId: found.id, userId: found.user_id, organisationId: found.organisation_id, scopes: found.scopes, roles: [active.role] };
+    if (found.last_used_at === null || Date.now() - found.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS) {
+      await withOrganisation(this.db.app, found.organisation_id, (trx) => trx.updateTable('api_tokens').set({ last_used_at: new Date() }).where('id', '=', found.id).execute());
+    }
+    return {
+      tokenId: found.id,
+      userId: found.user_id,
+      organisationId: found.organisation_id,
+      scopes: found.scopes,
+      roles: [found.role],
+      access: { plan: found.plan, applications: found.applications },
+    };
   }
 }

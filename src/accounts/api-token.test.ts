@@ -59,7 +59,7 @@ for (const engine of testEngines()) {
     test('bearer authentication checks scope', async () => {
       const created = await services.tokens.create(memberAuth(userId, organisationId, 'data_steward'), { name: 'reader', scopes: ['read'] });
       const ok = await services.tokens.authenticateBearer(`Bearer ${created.token}`, 'read');
-      assert.deepEqual(ok, { tokenId: created.id, userId, organisationId, scopes: ['read'], roles: ['data_steward'] });
+      assert.deepEqual(ok, { tokenId: created.id, userId, organisationId, scopes: ['read'], roles: ['data_steward'], access: { plan: 'partner', applications: ['data_workspace', 'exchange'] } });
       await assert.rejects(services.tokens.authenticateBearer(`Bearer ${created.token}`, 'write'), rejectsWith('forbidden', 'token_scope'));
       await assert.rejects(services.tokens.authenticateBearer(undefined, 'read'), rejectsWith('unauthenticated', 'token_missing'));
       await assert.rejects(services.tokens.authenticateBearer('Bearer civic_abc', 'read'), rejectsWith('unauthenticated', 'token_invalid'));
@@ -132,6 +132,22 @@ for (const engine of testEngines()) {
         await trx.updateTable('organisations').set({ status: 'closed' }).where('id', '=', closing.id).execute();
       });
       await assert.rejects(services.tokens.authenticateBearer(`Bearer ${created.token}`, 'read'), rejectsWith('unauthenticated', 'token_inactive'));
+    });
+
+    test('token of a member who has left is rejected', async () => {
+      const team = await buildOrganisation(handle.db);
+      const leaver = await buildUser(handle.db, { member: { organisationId: team.id, role: 'analyst' } });
+      const created = await services.tokens.create(memberAuth(leaver.id, team.id, 'analyst'), { name: 'leaver', scopes: ['read'] });
+      await handle.db.owner.deleteFrom('memberships').where('organisation_id', '=', team.id).where('user_id', '=', leaver.id).execute();
+      await assert.rejects(services.tokens.authenticateBearer(`Bearer ${created.token}`, 'read'), rejectsWith('unauthenticated', 'token_inactive'));
+    });
+
+    test('the token lookup function reveals nothing without the secret', async () => {
+      await services.tokens.create(memberAuth(userId, organisationId, 'data_steward'), { name: 'hidden', scopes: ['read'] });
+      const guessed = await sql`select * from civic_token_caller(${'0'.repeat(64)})`.execute(handle.db.app);
+      assert.equal(guessed.rows.length, 0);
+      const listed = await handle.db.app.selectFrom('api_tokens').select('secret_hash').execute();
+      assert.equal(listed.length, 0, 'outside any scope the application role cannot list the hashes to feed the function');
     });
 
     test('requireToken guards a route by scope', async () => {

@@ -1,4 +1,11 @@
+import type { ApplicationId, PlanId } from '../tenancy/tenancy.tables.ts';
 import type { OrganisationRole, TokenScope } from './accounts.tables.ts';
+
+/** An organisation's plan and the applications it has enabled. */
+export interface OrganisationAccess {
+  plan: PlanId;
+  applications: ApplicationId[];
+}
 
 /**
  * Who is making a request, set by the authentication hook from the session cookie or a bearer token. Features read
@@ -16,6 +23,8 @@ export interface AuthContext {
   platformAdmin: boolean;
   sessionId: string | null;
   tokenId: string | null;
+  /** The plan and applications of `organisationId` when authentication has read them already (token requests). */
+  access?: OrganisationAccess;
 }
 
 /** The fields of an audit event that say who acted. */

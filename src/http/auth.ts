@@ -91,6 +91,7 @@ export async function registerAuthentication(app: FastifyInstance, services: Ser
         platformAdmin: false,
         sessionId: null,
         tokenId: token.tokenId,
+        access: token.access,
       };
       return;
     }
@@ -177,7 +178,7 @@ export function requireApplication(application: ApplicationId): preHandlerAsyncH
   return describeGuard(async function checkApplication(request: FastifyRequest) {
     const auth = request.auth;
     if (auth === null) throw unauthenticated();
-    const access = auth.organisationId === null ? null : await request.server.organisationApplications(auth.organisationId);
+    const access = auth.organisationId === null ? null : (auth.access ?? (await request.server.organisationApplications(auth.organisationId)));
     if (access === null) throw new AppError('forbidden', 'not_a_member', 'You are not a member of an active organisation.');
     const refusal = applicationRefusal(access, application);
     if (refusal !== null) throw new AppError('forbidden', 'application_not_enabled', refusal, { detail: `application ${application}` });

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { auditActor, type AuthContext } from '../accounts/auth-context.ts';
+import { auditActor, type AuthContext, type OrganisationAccess } from '../accounts/auth-context.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { DB } from '../db/schema.ts';
 import { withOrganisation } from '../db/tenant.ts';
@@ -8,7 +8,7 @@ import { APPLICATION_NAMES, PLANS } from './plans.ts';
 import { APPLICATIONS, type ApplicationId, type PlanId } from './tenancy.tables.ts';
 
 /** Reads the plan and enabled applications of an active organisation; returns null when it is not active or not visible. */
-export async function organisationApplications(db: Kysely<DB>, organisationId: string): Promise<{ plan: PlanId; applications: ApplicationId[] } | null> {
+export async function organisationApplications(db: Kysely<DB>, organisationId: string): Promise<OrganisationAccess | null> {
   const row = await withOrganisation(db, organisationId, (trx) => trx.selectFrom('organisations').select(['status', 'plan', 'applications']).where('id', '=', organisationId).executeTakeFirst());
   return row?.status === 'active' ? { plan: row.plan, applications: row.applications } : null;
 }
@@ -17,7 +17,7 @@ export async function organisationApplications(db: Kysely<DB>, organisationId: s
  * Returns why an organisation cannot use `application`, naming it and what to do, or null when it can: either the
  * plan does not offer it (a platform administrator can change the plan) or an administrator has not enabled it.
  */
-export function applicationRefusal(access: { plan: PlanId; applications: ApplicationId[] }, application: ApplicationId): string | null {
+export function applicationRefusal(access: OrganisationAccess, application: ApplicationId): string | null {
   if (access.applications.includes(application)) return null;
   const name = APPLICATION_NAMES[application];
   const plan = PLANS[access.plan];

@@ -16,6 +16,7 @@ import * as withholdFlaggedVersions from './2026-12-04-80-withhold-flagged-versi
 import * as auditDetailsAsHashed from './2026-12-05-10-audit-details-as-hashed.ts';
 import * as deferredSubjectIndex from './2026-12-05-20-deferred-subject-index.ts';
 import * as exchangeApplicationDefault from './2026-12-05-30-exchange-application-default.ts';
+import * as tokenCaller from './2026-12-05-40-token-caller.ts';
 
 /**
  * Every migration, keyed by its dated name; Kysely applies them in name order. A new migration gets a new dated name
@@ -39,6 +40,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05-10-audit-details-as-hashed': auditDetailsAsHashed,
   '2026-12-05-20-deferred-subject-index': deferredSubjectIndex,
   '2026-12-05-30-exchange-application-default': exchangeApplicationDefault,
+  '2026-12-05-40-token-caller': tokenCaller,
 };
 
 export const migrationProvider: MigrationProvider = {
