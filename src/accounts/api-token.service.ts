@@ -26,7 +26,7 @@ export interface AuthenticatedToken {
   access: OrganisationAccess;
 }
 
-/** What civic_token_caller() returns for a presented secret. */
+/** A row of civic_token_caller() for a presented secret. */
 interface TokenCallerRow {
   id: string;
   organisation_id: string;

@@ -5,8 +5,8 @@ import { GENESIS_HASH, toBuffer } from './chain.ts';
 import { ChainVerifier, hashStoredEntry, type ChainProblem, type ChainReport, type ExpectedRoot, type HashedEntry, type StoredEntry } from './chain-verifier.ts';
 import { verifyCheckpointSignature } from './checkpoint-signer.ts';
 import type { PublishedCheckpoint } from './checkpoint.types.ts';
-import { readEntryText, readExportFile, withAuditSnapshot } from './entry-source.ts';
-import { defaultThreads, verifyEntryText } from './hash-pool.ts';
+import { readEntryCopy, readExportFile, withAuditSnapshot } from './entry-source.ts';
+import { defaultThreads, verifyEntryCopy } from './hash-pool.ts';
 
 export interface VerifyOptions {
   fromId?: number;
@@ -17,7 +17,7 @@ export interface VerifyOptions {
   publicKey: Buffer;
   /** Worker threads that parse and hash entries; by default none for short logs and one per core for long ones. */
   threads?: number;
-  /** Bytes of COPY text per batch sent to a worker thread, when not the default (tests use small batches). */
+  /** Bytes of COPY rows per batch, when not the default (tests use small batches). */
   batchBytes?: number;
 }
 
@@ -122,8 +122,8 @@ export async function verifyDatabaseLog(db: Database, options: VerifyOptions): P
     const toEnd = options.toId === undefined || options.toId >= headSize;
     const lastId = options.toId === undefined ? headSize : Math.min(options.toId, headSize);
     const threads = options.threads ?? defaultThreads(lastId - fromId + 1);
-    const text = readEntryText(raw, db.engine, { fromId, toId: options.toId });
-    await verifyEntryText(text, verifier, { threads, batchBytes: options.batchBytes });
+    const copy = readEntryCopy(raw, db.engine, { fromId, toId: options.toId });
+    await verifyEntryCopy(copy, verifier, { threads, batchBytes: options.batchBytes });
     const report = verifier.finish(toEnd ? headSize : undefined);
     mergeProblems(report, problems);
     return { ...report, headSize, checkpointsChecked: checkpoints.length };

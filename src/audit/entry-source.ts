@@ -1,16 +1,20 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
-import { StringDecoder } from 'node:string_decoder';
 import type { Database } from '../db/database.ts';
 import type { RawConnection } from '../db/connection.ts';
-import { OCCURRED_AT_SQL, StoredFields, toBuffer } from './chain.ts';
+import { StoredFields, toBuffer } from './chain.ts';
+import { copyRowBatches, EMPTY_COPY_BYTES, forEachRow, formatMicros, formatUuid, int32, int64 } from './copy-binary.ts';
 import type { StoredEntry } from './chain-verifier.ts';
 
 /** Entries per COPY on the embedded engine, which buffers a whole COPY output in memory. */
 const EMBEDDED_PAGE = 50_000;
 
-/** Columns in the order both the COPY reader and the JSON Lines export use. */
-const ENTRY_COLUMNS = `id, ${OCCURRED_AT_SQL}, organisation_id, actor_user_id, actor_kind, action, subject_type, subject_id, request_id, details, encode(prev_hash, 'hex'), encode(entry_hash, 'hex')`;
+/** Bytes of COPY rows parsed at a time when reading entries one by one. */
+const READ_BATCH_BYTES = 256 * 1024;
+
+/** Columns of a binary COPY row, in the order `parseCopyRow` and the fast hashing path read them. */
+const ENTRY_COLUMNS = 'id, occurred_at, organisation_id, actor_user_id, actor_kind, action, subject_type, subject_id, request_id, details, prev_hash, entry_hash';
+const FIELD_COUNT = 12;
 
 export interface EntryRange {
   fromId: number;
@@ -18,47 +22,58 @@ export interface EntryRange {
   toId?: number;
 }
 
-/** Undoes the escapes of PostgreSQL's COPY text format in one field; `\N` (null) is handled by the caller. */
-function unescapeCopyText(field: string): string {
-  if (!field.includes('\\')) return field;
-  return field.replace(/\\(.)/g, (_match, char: string) => {
-    switch (char) {
-      case 'b': return '\b';
-      case 'f': return '\f';
-      case 'n': return '\n';
-      case 'r': return '\r';
-      case 't': return '\t';
-      case 'v': return '\v';
-      default: return char;
-    }
-  });
+/** Finds the fields of the row at `start`, each as its start and length (-1 for null). */
+function rowFields(bytes: Uint8Array, start: number): Array<{ at: number; length: number }> {
+  const count = (bytes[start]! << 8) | bytes[start + 1]!;
+  if (count !== FIELD_COUNT) throw new Error(`An audit_log COPY row has ${count} fields instead of ${FIELD_COUNT}.`);
+  const fields: Array<{ at: number; length: number }> = [];
+  let at = start + 2;
+  for (let index = 0; index < count; index += 1) {
+    const length = int32(bytes, at);
+    fields.push({ at: at + 4, length });
+    at += 4 + Math.max(length, 0);
+  }
+  return fields;
 }
 
-function nullable(field: string): string | null {
-  return field === '\\N' ? null : unescapeCopyText(field);
-}
-
-/** Parses one line of `COPY (select ENTRY_COLUMNS …) TO STDOUT`. */
-export function parseCopyLine(line: string): StoredEntry {
-  const parts = line.split('\t');
-  if (parts.length !== 12) throw new Error(`An audit_log COPY line has ${parts.length} fields instead of 12.`);
-  const fields = new StoredFields(
-    parts[1]!,
-    nullable(parts[2]!),
-    nullable(parts[3]!),
-    unescapeCopyText(parts[4]!),
-    unescapeCopyText(parts[5]!),
-    unescapeCopyText(parts[6]!),
-    nullable(parts[7]!),
-    nullable(parts[8]!),
-    unescapeCopyText(parts[9]!),
+/** Parses one row of `COPY (select ENTRY_COLUMNS …) TO STDOUT (FORMAT binary)` into a stored entry. */
+export function parseCopyRow(bytes: Uint8Array, start: number): StoredEntry {
+  const fields = rowFields(bytes, start);
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const text = (index: number): string | null => {
+    const { at, length } = fields[index]!;
+    return length < 0 ? null : view.toString('utf8', at, at + length);
+  };
+  const required = (index: number, column: string): string => {
+    const value = text(index);
+    if (value === null) throw new Error(`An audit_log COPY row has no ${column}.`);
+    return value;
+  };
+  const uuid = (index: number): string | null => {
+    const { at, length } = fields[index]!;
+    return length < 0 ? null : formatUuid(bytes, at);
+  };
+  const bytesOf = (index: number): Buffer => {
+    const { at, length } = fields[index]!;
+    return Buffer.from(view.subarray(at, at + Math.max(length, 0)));
+  };
+  const stored = new StoredFields(
+    formatMicros(view.readBigInt64BE(fields[1]!.at)),
+    uuid(2),
+    uuid(3),
+    required(4, 'actor_kind'),
+    required(5, 'action'),
+    required(6, 'subject_type'),
+    text(7),
+    text(8),
+    required(9, 'details'),
   );
-  return { id: Number(parts[0]), fields, prevHash: Buffer.from(parts[10]!, 'hex'), entryHash: Buffer.from(parts[11]!, 'hex') };
+  return { id: int64(bytes, fields[0]!.at), fields: stored, prevHash: bytesOf(10), entryHash: bytesOf(11) };
 }
 
 function rangeSql(fromId: number, toId: number | undefined): string {
   const upper = toId === undefined ? '' : ` and id <= ${toId}`;
-  return `copy (select ${ENTRY_COLUMNS} from audit_log where id >= ${fromId}${upper} order by id) to stdout`;
+  return `copy (select ${ENTRY_COLUMNS} from audit_log where id >= ${fromId}${upper} order by id) to stdout with (format binary)`;
 }
 
 /**
@@ -82,10 +97,10 @@ export async function withAuditSnapshot<T>(db: Database, work: (raw: RawConnecti
 }
 
 /**
- * Streams the COPY text of the entries in id order over a held connection, one entry a line: one COPY on PostgreSQL;
- * keyset pages of COPY on the embedded engine, whose COPY output is held in memory whole.
+ * Streams the entries in id order over a held connection as binary COPY output: one COPY on PostgreSQL; keyset pages
+ * of COPY on the embedded engine, whose COPY output is held in memory whole. Each page is a COPY stream of its own.
  */
-export async function* readEntryText(raw: RawConnection, engine: Database['engine'], range: EntryRange): AsyncGenerator<Buffer> {
+export async function* readEntryCopy(raw: RawConnection, engine: Database['engine'], range: EntryRange): AsyncGenerator<Buffer> {
   if (engine === 'postgres') {
     yield* raw.copyTo(rangeSql(range.fromId, range.toId));
     return;
@@ -100,7 +115,7 @@ export async function* readEntryText(raw: RawConnection, engine: Database['engin
     }
     if (range.toId !== undefined && to >= range.toId) return;
     // A page with no rows may be a gap of deleted entries; stop only when nothing lies beyond it.
-    if (bytes === 0) {
+    if (bytes <= EMPTY_COPY_BYTES) {
       const { rows } = await raw.query<{ next: number | null }>(`select min(id) as next from audit_log where id > ${to}`);
       const next = rows[0]?.next;
       if (next === null || next === undefined) return;
@@ -111,23 +126,13 @@ export async function* readEntryText(raw: RawConnection, engine: Database['engin
   }
 }
 
-/** Splits a stream of UTF-8 bytes into lines without their line feeds. */
-export async function* splitLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  for await (const chunk of chunks) {
-    const text = rest + decoder.write(chunk);
-    const lines = text.split('\n');
-    rest = lines.pop()!;
-    yield* lines;
-  }
-  rest += decoder.end();
-  if (rest !== '') yield rest;
-}
-
-/** Streams entries in id order over a held connection (see `readEntryText`). */
+/** Streams entries in id order over a held connection (see `readEntryCopy`). */
 export async function* readEntries(raw: RawConnection, engine: Database['engine'], range: EntryRange): AsyncGenerator<StoredEntry> {
-  for await (const line of splitLines(readEntryText(raw, engine, range))) yield parseCopyLine(line);
+  for await (const batch of copyRowBatches(readEntryCopy(raw, engine, range), READ_BATCH_BYTES)) {
+    const entries: StoredEntry[] = [];
+    forEachRow(batch, (start) => entries.push(parseCopyRow(batch, start)));
+    yield* entries;
+  }
 }
 
 /** One line of a JSON Lines export: the stored columns, hashes in hex. */

@@ -1,7 +1,8 @@
 import { HASH_BYTES } from './chain.ts';
 import { hashStoredEntry, type HashedEntry } from './chain-verifier.ts';
-import { hashPlainLine } from './copy-line-hash.ts';
-import { parseCopyLine } from './entry-source.ts';
+import { forEachRow } from './copy-binary.ts';
+import { hashPlainRow } from './copy-row-hash.ts';
+import { parseCopyRow } from './entry-source.ts';
 import { alignedSubtrees, leafHash, treeRoot } from './merkle.ts';
 
 /** Bytes per entry in a packed batch: previous, stored, recomputed and leaf hashes. */
@@ -61,43 +62,37 @@ function summariseRun(ids: Float64Array, hashes: Uint8Array, checkpointSizes: re
   return { lastHash, heights, roots };
 }
 
-/** Hashes one line into the packed arrays at `index`: from its bytes when it is a common entry, else through its text. */
-function hashLine(line: Buffer, ids: Float64Array, hashes: Uint8Array, index: number): void {
+/** Hashes one row into the packed arrays at `index`: from its bytes when it is a common entry, else through its text. */
+function hashRow(rows: Uint8Array, start: number, end: number, ids: Float64Array, hashes: Uint8Array, index: number): void {
   const offset = index * PACKED_BYTES;
-  const plain = hashPlainLine(line, hashes, offset);
+  const plain = hashPlainRow(rows, start, end, hashes, offset);
   if (plain !== null && plain.computedHash.equals(hashes.subarray(offset + HASH_BYTES, offset + 2 * HASH_BYTES))) {
     ids[index] = plain.id;
     hashes.set(plain.computedHash, offset + 2 * HASH_BYTES);
     hashes.set(leafHash(plain.computedHash), offset + 3 * HASH_BYTES);
     return;
   }
-  // An escaped or unusual field, an older rendering of the details, or an altered entry: decode and re-encode.
-  const entry = hashStoredEntry(parseCopyLine(line.toString('utf8')));
+  // Text that is not plain ASCII or needs escaping, an older rendering of the details, or an altered entry.
+  const entry = hashStoredEntry(parseCopyRow(rows, start));
   ids[index] = entry.id;
-  hashes.set(entry.prevHash, offset);
-  hashes.set(entry.entryHash, offset + HASH_BYTES);
+  hashes.set(entry.prevHash.subarray(0, HASH_BYTES), offset);
+  hashes.set(entry.entryHash.subarray(0, HASH_BYTES), offset + HASH_BYTES);
   hashes.set(entry.computedHash, offset + 2 * HASH_BYTES);
   hashes.set(entry.leaf, offset + 3 * HASH_BYTES);
 }
 
 /**
- * Parses and hashes whole COPY lines (UTF-8, each ending in a line feed) and packs the results, with a summary of the
- * batch when it is regular. `checkpointSizes` are the tree sizes whose roots the verifier compares, in ascending order.
+ * Parses and hashes a batch of whole binary COPY rows and packs the results, with a summary of the batch when it is
+ * regular. `checkpointSizes` are the tree sizes whose roots the verifier compares, in ascending order.
  */
-export function hashCopyLines(bytes: Uint8Array, checkpointSizes: readonly number[]): PackedBatch {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const ends: number[] = [];
-  for (let feed = text.indexOf(0x0a); feed !== -1; feed = text.indexOf(0x0a, feed + 1)) ends.push(feed);
-  // A last line without its line feed still counts.
-  if (text.length > 0 && (ends.length === 0 || ends[ends.length - 1]! < text.length - 1)) ends.push(text.length);
-  const ids = new Float64Array(ends.length);
-  const hashes = new Uint8Array(ends.length * PACKED_BYTES);
-  let start = 0;
-  ends.forEach((end, index) => {
-    hashLine(text.subarray(start, end), ids, hashes, index);
-    start = end + 1;
-  });
-  const run = ids.length > 0 && isRegular(ids, hashes) ? summariseRun(ids, hashes, checkpointSizes) : null;
+export function hashCopyRows(rows: Uint8Array, checkpointSizes: readonly number[]): PackedBatch {
+  const bounds: number[] = [];
+  forEachRow(rows, (start, end) => bounds.push(start, end));
+  const count = bounds.length / 2;
+  const ids = new Float64Array(count);
+  const hashes = new Uint8Array(count * PACKED_BYTES);
+  for (let index = 0; index < count; index += 1) hashRow(rows, bounds[2 * index]!, bounds[2 * index + 1]!, ids, hashes, index);
+  const run = count > 0 && isRegular(ids, hashes) ? summariseRun(ids, hashes, checkpointSizes) : null;
   return { ids, hashes, run };
 }
 

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { canonicalDetails, entryHash, GENESIS_HASH, type ChainFields } from './chain.ts';
 import { ChainVerifier, type ExpectedRoot } from './chain-verifier.ts';
-import { hashCopyLines, unpackBatch } from './hash-batch.ts';
-import { verifyEntryText, type HashOptions } from './hash-pool.ts';
+import { binaryCopy, encodeCopyRow, type CopyRowValues } from './copy-binary.test-support.ts';
+import { hashCopyRows, unpackBatch } from './hash-batch.ts';
+import { verifyEntryCopy, type HashOptions } from './hash-pool.ts';
 import { MerkleFrontier } from './merkle.ts';
 
-/** COPY text lines of a chain of `count` entries, as `readEntryText` streams them. */
-function copyText(count: number): Buffer {
-  const lines: string[] = [];
+/** The values of a chain of `count` entries, as the verifier's COPY query returns them. */
+function chain(count: number): CopyRowValues[] {
+  const rows: CopyRowValues[] = [];
   let previous: Buffer = GENESIS_HASH;
   for (let id = 1; id <= count; id += 1) {
     const fields: ChainFields = {
@@ -18,82 +19,92 @@ function copyText(count: number): Buffer {
       actorKind: 'system',
       action: 'test.event',
       subjectType: 'test',
-      subjectId: String(id),
+      // Every seventh entry takes the string path.
+      subjectId: id % 7 === 0 ? `é-${id}` : String(id),
       requestId: id % 2 === 0 ? `request-${id}` : null,
       details: { id, note: 'é ✓ "quoted"', list: [1, 2, id] },
     };
     const hash = entryHash(previous, fields);
-    const nullable = (value: string | null) => value ?? '\\N';
-    const details = canonicalDetails(fields.details).replaceAll('\\', '\\\\');
-    lines.push([id, fields.occurredAt, nullable(fields.organisationId), '\\N', fields.actorKind, fields.action, fields.subjectType, nullable(fields.subjectId), nullable(fields.requestId), details, previous.toString('hex'), hash.toString('hex')].join('\t'));
+    rows.push({ id, fields, prevHash: previous, entryHash: hash });
     previous = hash;
   }
-  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+  return rows;
 }
 
-/** Splits a buffer into chunks of uneven sizes, cutting lines and multi-byte characters, as a socket would. */
-async function* unevenChunks(text: Buffer): AsyncGenerator<Buffer> {
+/** Binary COPY output of `rows`, in streams of 250 rows as the embedded engine pages it. */
+function copyOf(rows: readonly CopyRowValues[]): Buffer {
+  return binaryCopy(rows.map(encodeCopyRow), 250);
+}
+
+/** Splits a buffer into chunks of uneven sizes, cutting rows and headers, as a socket would. */
+async function* unevenChunks(bytes: Buffer): AsyncGenerator<Buffer> {
   const sizes = [1, 7, 333, 4096, 50, 1999];
   let offset = 0;
-  for (let index = 0; offset < text.length; index += 1) {
+  for (let index = 0; offset < bytes.length; index += 1) {
     const size = sizes[index % sizes.length]!;
-    yield text.subarray(offset, offset + size);
+    yield bytes.subarray(offset, offset + size);
     offset += size;
   }
 }
 
-/** Leaves of the chain in `text`, for checkpoint roots. */
-function rootsAt(text: Buffer, sizes: readonly number[]): ExpectedRoot[] {
+/** Checkpoint roots of the chain `rows` at `sizes`. */
+function rootsAt(rows: readonly CopyRowValues[], sizes: readonly number[]): ExpectedRoot[] {
   const frontier = new MerkleFrontier();
   const roots: ExpectedRoot[] = [];
-  for (const line of text.toString('utf8').trimEnd().split('\n')) {
-    frontier.append(Buffer.from(line.split('\t')[11]!, 'hex'));
+  for (const row of rows) {
+    frontier.append(Buffer.from(row.entryHash));
     if (sizes.includes(frontier.size)) roots.push({ treeSize: frontier.size, rootHash: frontier.root(), label: `checkpoint ${frontier.size}` });
   }
   return roots;
 }
 
-/** Verifies `text` and returns the report with its hashes in hex, so reports compare with deepEqual. */
-async function verifyText(text: Buffer, roots: ExpectedRoot[], options: HashOptions) {
+/** Verifies `bytes` and returns the report with its hashes in hex, so reports compare with deepEqual. */
+async function verifyCopy(bytes: Buffer, roots: ExpectedRoot[], options: HashOptions) {
   const verifier = new ChainVerifier({ fromId: 1, previousHash: GENESIS_HASH, expectedRoots: roots });
-  await verifyEntryText(unevenChunks(text), verifier, options);
+  await verifyEntryCopy(unevenChunks(bytes), verifier, options);
   const report = verifier.finish();
   return { ...report, lastHash: report.lastHash.toString('hex'), root: report.root?.toString('hex') ?? null };
 }
 
-/** Rewrites line `id` (1-based) of a COPY text with `edit`. */
-function editLine(text: Buffer, id: number, edit: (line: string) => string | null): Buffer {
-  const lines = text.toString('utf8').trimEnd().split('\n');
-  const edited = edit(lines[id - 1]!);
-  if (edited === null) lines.splice(id - 1, 1);
-  else lines[id - 1] = edited;
-  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+/** A copy of `rows` with entry `id` (1-based) changed by `edit`, or removed when it returns null. */
+function editRow(rows: readonly CopyRowValues[], id: number, edit: (row: CopyRowValues) => CopyRowValues | null): CopyRowValues[] {
+  const edited = edit(rows[id - 1]!);
+  const copy = [...rows];
+  if (edited === null) copy.splice(id - 1, 1);
+  else copy[id - 1] = edited;
+  return copy;
+}
+
+/** The row with its stored details text changed by `change`. */
+function alterDetails(row: CopyRowValues, change: (text: string) => string): CopyRowValues {
+  return { ...row, detailsText: change(canonicalDetails(row.fields.details)) };
 }
 
 describe('verifying on worker threads', () => {
-  const text = copyText(700);
-  const roots = rootsAt(text, [1, 64, 100, 333, 512, 700]);
-  const swapped = (() => {
-    const lines = text.toString('utf8').trimEnd().split('\n');
-    [lines[400], lines[401]] = [lines[401]!, lines[400]!];
-    return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
-  })();
+  const rows = chain(700);
+  const intact = copyOf(rows);
+  const roots = rootsAt(rows, [1, 64, 100, 333, 512, 700]);
+  const swapped = [...rows];
+  [swapped[400], swapped[401]] = [swapped[401]!, swapped[400]!];
   const cases: [string, Buffer][] = [
-    ['intact', text],
-    ['altered details', editLine(text, 350, (line) => line.replace('"id":350,', '"id":351,'))],
-    ['missing entry', editLine(text, 128, () => null)],
-    ['swapped lines', swapped],
-    ['altered last entry', editLine(text, 700, (line) => line.replace('"id":700,', '"id":701,'))],
+    ['intact', intact],
+    ['altered details', copyOf(editRow(rows, 350, (row) => alterDetails(row, (text) => text.replace('"id":350,', '"id":351,'))))],
+    ['altered details of a string-path entry', copyOf(editRow(rows, 350, (row) => ({ ...row, fields: { ...row.fields, subjectId: 'é-altered' } })))],
+    ['missing entry', copyOf(editRow(rows, 128, () => null))],
+    ['swapped rows', copyOf(swapped)],
+    ['rewritten stored hash', copyOf(editRow(rows, 200, (row) => ({ ...row, entryHash: Buffer.alloc(32, 7) })))],
+    ['altered last entry', copyOf(editRow(rows, 700, (row) => alterDetails(row, (text) => text.replace('"id":700,', '"id":701,'))))],
   ];
 
   for (const [name, input] of cases) {
     it(`matches one thread: ${name}`, async () => {
-      const single = await verifyText(input, roots, { threads: 0 });
-      const threaded = await verifyText(input, roots, { threads: 3, batchBytes: 5000 });
+      const single = await verifyCopy(input, roots, { threads: 0, batchBytes: 7000 });
+      const threaded = await verifyCopy(input, roots, { threads: 3, batchBytes: 5000 });
       assert.deepEqual(threaded, single);
       assert.equal(single.rootsChecked + single.problems.filter((problem) => problem.kind === 'checkpoint').length > 0, true);
       if (name === 'intact') {
         assert.equal(single.problemCount, 0);
+        assert.equal(single.checked, 700);
         assert.equal(single.rootsChecked, roots.length);
       } else {
         assert.ok(single.problemCount > 0, `${name} is found`);
@@ -103,18 +114,32 @@ describe('verifying on worker threads', () => {
 
   it('finds a checkpoint that does not match', async () => {
     const wrong = roots.map((root) => (root.treeSize === 333 ? { ...root, rootHash: Buffer.alloc(32, 1) } : root));
-    const threaded = await verifyText(text, wrong, { threads: 2, batchBytes: 3000 });
+    const threaded = await verifyCopy(intact, wrong, { threads: 2, batchBytes: 3000 });
     assert.deepEqual(threaded.problems.map((problem) => problem.message), ['checkpoint 333 does not match entries 1 to 333: its root hash differs']);
   });
 
-  it('rejects an unreadable line', async () => {
-    const broken = Buffer.concat([text, Buffer.from('not a copy line\n')]);
-    await assert.rejects(verifyText(broken, [], { threads: 2, batchBytes: 4000 }), /COPY line has 1 fields instead of 12/);
+  it('rejects an unreadable row', async () => {
+    const short = Buffer.from([0, 1, 0, 0, 0, 1, 0x41]);
+    const broken = binaryCopy([...rows.slice(0, 10).map(encodeCopyRow), short]);
+    await assert.rejects(verifyCopy(broken, [], { threads: 2, batchBytes: 4000 }), /COPY row has 1 fields instead of 12/);
+    await assert.rejects(verifyCopy(broken, [], { threads: 0 }), /COPY row has 1 fields instead of 12/);
+  });
+
+  it('rejects output that stops part-way through a row, or is not binary COPY', async () => {
+    await assert.rejects(verifyCopy(intact.subarray(0, intact.length - 100), [], { threads: 0 }), /ended part-way through an entry/);
+    await assert.rejects(verifyCopy(Buffer.from('1\t2026-12-04\n'.repeat(3)), [], { threads: 0 }), /COPY row|binary COPY/);
   });
 
   it('takes a regular batch whole', () => {
-    const lines = text.toString('utf8').trimEnd().split('\n').slice(0, 64).join('\n');
-    const packed = hashCopyLines(Buffer.from(`${lines}\n`), []);
+    const first64 = rows.slice(0, 64).map((row) => ({ ...row, fields: { ...row.fields, subjectId: String(row.id) } }));
+    let previous: Buffer = GENESIS_HASH;
+    const relinked = first64.map((row) => {
+      const hash = entryHash(previous, row.fields);
+      const linked = { ...row, prevHash: previous, entryHash: hash };
+      previous = hash;
+      return linked;
+    });
+    const packed = hashCopyRows(binaryCopy(relinked.map(encodeCopyRow)), []);
     assert.notEqual(packed.run, null);
     assert.deepEqual(Array.from(packed.run!.heights), [6]);
     const verifier = new ChainVerifier({ fromId: 1, previousHash: GENESIS_HASH });
@@ -129,6 +154,6 @@ describe('verifying on worker threads', () => {
     const report = verifier.finish();
     assert.equal(report.checked, 64);
     assert.equal(report.problemCount, 0);
-    assert.deepEqual(report.root, rootsAt(text, [64])[0]!.rootHash);
+    assert.deepEqual(report.root, rootsAt(relinked, [64])[0]!.rootHash);
   });
 });

@@ -1,17 +1,17 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { hashStoredEntry, type ChainVerifier, type EntryBatch } from './chain-verifier.ts';
+import type { ChainVerifier, EntryBatch } from './chain-verifier.ts';
 import { HASH_BYTES } from './chain.ts';
-import { splitLines, parseCopyLine } from './entry-source.ts';
-import { unpackBatch, unpackEntry, type PackedBatch } from './hash-batch.ts';
+import { copyRowBatches } from './copy-binary.ts';
+import { hashCopyRows, unpackBatch, unpackEntry, type PackedBatch } from './hash-batch.ts';
 
-/** Bytes of COPY text sent to a worker at a time: big enough that messaging costs little per entry. */
+/** Bytes of COPY rows sent to a worker at a time: big enough that messaging costs little per entry. */
 const BATCH_BYTES = 512 * 1024;
 
 export interface HashOptions {
   /** Worker threads; 0 parses and hashes on the calling thread. */
   threads: number;
-  /** Bytes of COPY text per batch sent to a worker (`BATCH_BYTES` unless a test sets it). */
+  /** Bytes of COPY rows per batch (`BATCH_BYTES` unless a test sets it). */
   batchBytes?: number;
 }
 
@@ -32,7 +32,7 @@ interface WorkerReply {
   error?: string;
 }
 
-/** Worker threads that hash batches of COPY lines, resolving one promise per batch. */
+/** Worker threads that hash batches of COPY rows, resolving one promise per batch. */
 class HashPool {
   readonly #workers: Worker[];
   readonly #waiting = new Map<number, { resolve: (batch: PackedBatch) => void; reject: (error: Error) => void }>();
@@ -74,37 +74,6 @@ class HashPool {
   }
 }
 
-/** Copies `parts` into one buffer of its own, which can be transferred to a worker. */
-function joinOwned(parts: readonly Buffer[], length: number): Uint8Array<ArrayBuffer> {
-  const joined = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return joined;
-}
-
-/** Cuts a stream of COPY text into batches of whole lines of about `batchBytes` each. */
-async function* lineBatches(chunks: AsyncIterable<Buffer>, batchBytes: number): AsyncGenerator<Uint8Array<ArrayBuffer>> {
-  let parts: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of chunks) {
-    const lastFeed = chunk.lastIndexOf(0x0a);
-    if (lastFeed === -1 || length + lastFeed + 1 < batchBytes) {
-      parts.push(chunk);
-      length += chunk.length;
-      continue;
-    }
-    parts.push(chunk.subarray(0, lastFeed + 1));
-    yield joinOwned(parts, length + lastFeed + 1);
-    const rest = chunk.subarray(lastFeed + 1);
-    parts = rest.length > 0 ? [rest] : [];
-    length = rest.length;
-  }
-  if (length > 0) yield joinOwned(parts, length);
-}
-
 /** Wraps a packed batch for the verifier. */
 function toEntryBatch(batch: PackedBatch): EntryBatch {
   const { run } = batch;
@@ -125,14 +94,18 @@ function toEntryBatch(batch: PackedBatch): EntryBatch {
 }
 
 /**
- * Parses and hashes the entries of a COPY text stream and passes them to `verifier` in order. With `threads` above 0
- * the parsing and hashing, and the Merkle subtrees of regular batches, run on that many worker threads, a batch of
- * lines at a time, while this thread checks the results of earlier batches.
+ * Parses and hashes the entries of a binary COPY stream and passes them to `verifier` in order, a batch of rows at a
+ * time. With `threads` above 0 the parsing and hashing, and the Merkle subtrees of regular batches, run on that many
+ * worker threads while this thread checks the results of earlier batches.
  */
-export async function verifyEntryText(chunks: AsyncIterable<Buffer>, verifier: ChainVerifier, options: HashOptions): Promise<void> {
+export async function verifyEntryCopy(chunks: AsyncIterable<Buffer>, verifier: ChainVerifier, options: HashOptions): Promise<void> {
   const { threads } = options;
+  const batches = copyRowBatches(chunks, options.batchBytes ?? BATCH_BYTES);
   if (threads <= 0) {
-    for await (const line of splitLines(chunks)) verifier.push(hashStoredEntry(parseCopyLine(line)));
+    for await (const rows of batches) {
+      const batch = hashCopyRows(rows, verifier.checkpointSizes);
+      if (batch.ids.length > 0) verifier.pushBatch(toEntryBatch(batch));
+    }
     return;
   }
   const pool = new HashPool(threads, verifier.checkpointSizes);
@@ -142,8 +115,8 @@ export async function verifyEntryText(chunks: AsyncIterable<Buffer>, verifier: C
     if (batch.ids.length > 0) verifier.pushBatch(toEntryBatch(batch));
   };
   try {
-    for await (const bytes of lineBatches(chunks, options.batchBytes ?? BATCH_BYTES)) {
-      const batch = pool.hash(bytes);
+    for await (const rows of batches) {
+      const batch = pool.hash(rows);
       // Marked as handled at once, because a batch can fail while earlier ones are still awaited. It is awaited in its turn.
       batch.catch(() => undefined);
       inFlight.push(batch);

@@ -25,12 +25,12 @@ export class KeyedHash {
     }
   }
 
-  /** The 32-byte HMAC of `message`, encoded as UTF-8. */
+  /** Computes the 32-byte HMAC of `message`, encoded as UTF-8. */
   digest(message: string): Buffer {
     return hash('sha256', this.#outerInput(message), 'buffer');
   }
 
-  /** The HMAC of `message` as 64 lower-case hexadecimal characters. */
+  /** Computes the HMAC of `message` as 64 lower-case hexadecimal characters. */
   hex(message: string): string {
     return hash('sha256', this.#outerInput(message), 'hex');
   }
