@@ -106,14 +106,8 @@ export async function setVersionStatus(trx: Kysely<DB>, versionId: string, statu
     .execute();
 }
 
-export async function listVersions(trx: Kysely<DB>, agreementId: string): Promise<AgreementVersion[]> {
-  const rows = await trx
-    .selectFrom('agreement_versions')
-    .select(['id', 'agreement_id', 'version', 'status', 'terms', 'created_at', 'submitted_at', 'approved_at'])
-    .where('agreement_id', '=', agreementId)
-    .orderBy('version')
-    .execute();
-  return rows.map((row) => ({
+function toVersion(row: Row<{ id: string; agreement_id: string; version: number; status: VersionStatus; terms: unknown; created_at: Date; submitted_at: Date | null; approved_at: Date | null }>): AgreementVersion {
+  return {
     id: row.id,
     agreementId: row.agreement_id,
     version: row.version,
@@ -122,7 +116,47 @@ export async function listVersions(trx: Kysely<DB>, agreementId: string): Promis
     createdAt: row.created_at,
     submittedAt: row.submitted_at,
     approvedAt: row.approved_at,
-  }));
+  };
+}
+
+export async function listVersions(trx: Kysely<DB>, agreementId: string): Promise<AgreementVersion[]> {
+  const rows = await trx
+    .selectFrom('agreement_versions')
+    .select(['id', 'agreement_id', 'version', 'status', 'terms', 'created_at', 'submitted_at', 'approved_at'])
+    .where('agreement_id', '=', agreementId)
+    .orderBy('version')
+    .execute();
+  return rows.map(toVersion);
+}
+
+/**
+ * Finds an agreement and its version in force in one statement. `inForce` is null when no version is in force or
+ * row-level security hides that version from the current scope.
+ */
+export async function findAgreementWithVersionInForce(trx: Kysely<DB>, reference: string): Promise<{ agreement: AgreementSummary; inForce: AgreementVersion | null } | null> {
+  const row = await trx
+    .selectFrom('agreements as a')
+    .leftJoin('agreement_versions as v', 'v.id', 'a.version_in_force_id')
+    .select(['a.id', 'a.organisation_id', 'a.reference', 'a.title', 'a.status', 'a.version_in_force_id'])
+    .select(['v.id as v_id', 'v.agreement_id as v_agreement_id', 'v.version as v_version', 'v.status as v_status', 'v.terms as v_terms'])
+    .select(['v.created_at as v_created_at', 'v.submitted_at as v_submitted_at', 'v.approved_at as v_approved_at'])
+    .where('a.reference', '=', reference)
+    .executeTakeFirst();
+  if (!row) return null;
+  const inForce =
+    row.v_id === null
+      ? null
+      : toVersion({
+          id: row.v_id,
+          agreement_id: row.v_agreement_id!,
+          version: row.v_version!,
+          status: row.v_status!,
+          terms: row.v_terms,
+          created_at: row.v_created_at!,
+          submitted_at: row.v_submitted_at,
+          approved_at: row.v_approved_at,
+        });
+  return { agreement: toSummary(row), inForce };
 }
 
 export async function addParties(trx: Kysely<DB>, agreementId: string, ownerId: string, partyIds: string[]): Promise<void> {

@@ -96,14 +96,15 @@ export function checkInForce(agreement: { reference: string; status: string }, t
  */
 export async function authoriseRelease(trx: Kysely<DB>, request: ReleaseRequest, now: Date): Promise<ReleasePlan> {
   await setOrganisation(trx, request.recipientOrganisationId);
-  const agreement = await agreements.findAgreementByReference(trx, request.agreementReference);
-  if (!agreement) throw notFound('agreement_not_found', `No agreement with the reference ${request.agreementReference} names your organisation.`);
-  const versions = await agreements.listVersions(trx, agreement.id);
-  const version = versions.find((candidate) => candidate.id === agreement.versionInForceId);
+  const found = await agreements.findAgreementWithVersionInForce(trx, request.agreementReference);
+  if (!found) throw notFound('agreement_not_found', `No agreement with the reference ${request.agreementReference} names your organisation.`);
+  const { agreement, inForce: version } = found;
   const recipientOf = (terms: AgreementTerms): Party | undefined =>
     terms.parties.find((party) => party.organisationId === request.recipientOrganisationId && party.sharingRole === 'recipient');
   if (!version || !recipientOf(version.terms)) {
-    if (!version && versions.some((candidate) => recipientOf(candidate.terms))) {
+    // The other versions are read only when no version is in force. If any of them names the caller as a recipient,
+    // the refusal is agreement_not_active rather than not_a_recipient.
+    if (!version && (await agreements.listVersions(trx, agreement.id)).some((candidate) => recipientOf(candidate.terms))) {
       throw refusal('agreement_not_active', `Agreement ${agreement.reference} has no approved version in force, so no data can be released under it.`);
     }
     throw refusal('not_a_recipient', `Your organisation is not a recipient under agreement ${agreement.reference}.`);
