@@ -1,16 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, type Config } from './config.ts';
-import { Database } from './db/database.ts';
+import { openConfiguredDatabase } from './db/configured.ts';
 import { buildApp } from './http/app.ts';
 import { loadKeyRing } from './keys/key-ring.ts';
 import type { Logger } from './logger.ts';
 import { createServices, type Services } from './services.ts';
 
-/** Opens the configured engine: PostgreSQL when DATABASE_URL is set, otherwise PGlite in the data folder. */
-export async function openConfiguredDatabase(config: Config): Promise<Database> {
-  if (config.databaseUrl) return Database.open({ engine: 'postgres', url: config.databaseUrl, poolSize: config.poolSize });
-  return Database.open({ engine: 'pglite', dataDir: config.dataDir });
-}
 
 /** The composition root: configuration → database (migrated) → services. */
 export async function bootstrap(config: Config, logger: Logger): Promise<Services> {

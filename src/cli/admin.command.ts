@@ -5,7 +5,6 @@ import { openServices } from './runtime.ts';
 
 export const adminCommand: Command = {
   name: 'admin',
-  summary: 'Create a platform administrator',
   usage: 'civic admin create-platform-admin EMAIL',
   async run(argv) {
     const { positionals } = parseArgs({ args: argv, options: {}, allowPositionals: true });

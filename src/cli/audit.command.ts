@@ -6,7 +6,7 @@ import { CheckpointSigner } from '../audit/checkpoint-signer.ts';
 import { loadConfig } from '../config.ts';
 import { loadKeyRing } from '../keys/key-ring.ts';
 import { UsageError, type Command } from './command.ts';
-import { openServices } from './runtime.ts';
+import { openDatabase, openServices } from './runtime.ts';
 
 const USAGE = `civic audit verify [--from N] [--to M] [--checkpoint FILE] [--file EXPORT.jsonl] [--public-key BASE64]
        civic audit checkpoint
@@ -43,11 +43,11 @@ async function verify(argv: string[]): Promise<number> {
   if (fromId !== undefined && toId !== undefined && toId < fromId) throw new UsageError(`--to ${toId} comes before --from ${fromId}.`);
   const options = { fromId, toId, checkpointFile: values.checkpoint, exportFile: values.file, publicKey: trustedKey(values['public-key']) };
   if (values.file !== undefined) return runVerify(null, options, out);
-  const services = await openServices();
+  const db = await openDatabase();
   try {
-    return await runVerify(services.db, options, out);
+    return await runVerify(db, options, out);
   } finally {
-    await services.db.close();
+    await db.close();
   }
 }
 
@@ -112,7 +112,6 @@ async function exportEntries(argv: string[]): Promise<number> {
 
 export const auditCommand: Command = {
   name: 'audit',
-  summary: 'Verify the tamper-evident audit log, sign checkpoints, prove and export entries',
   usage: USAGE,
   async run(argv) {
     const [action, ...rest] = argv;

@@ -1,9 +1,15 @@
 /** One subcommand of `civic`. `run` returns the process exit code. */
 export interface Command {
   name: string;
-  summary: string;
   usage: string;
   run(argv: string[]): Promise<number>;
+}
+
+/** A subcommand as `civic --help` lists it, with its module loaded only when it runs. */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
 }
 
 /** Wrong arguments; the CLI prints the message and the command's usage and exits with status 2. */

@@ -150,7 +150,6 @@ async function importLocally(args: ImportArguments, schema: TableSchema | undefi
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'Load a CSV, XLSX or ODS file as a new version of a dataset',
   usage: USAGE,
   async run(argv) {
     const args = parseImportArguments(argv);

@@ -2,17 +2,20 @@ import { AppError } from '../errors.ts';
 import { ConfigError } from '../config.ts';
 import { FolderLockedError } from '../db/folder-lock.ts';
 import { MigrationError } from '../db/database.ts';
-import { adminCommand } from './admin.command.ts';
-import { auditCommand } from './audit.command.ts';
-import { UsageError, type Command } from './command.ts';
-import { importCommand } from './import.command.ts';
-import { migrateCommand } from './migrate.command.ts';
-import { publishCommand } from './publish.command.ts';
-import { serveCommand } from './serve.command.ts';
-import { verifyExportCommand } from './verify-export.command.ts';
-import { retentionCommand } from '../gdpr/retention.command.ts';
+import { UsageError, type CommandEntry } from './command.ts';
 
-const commands: Command[] = [serveCommand, adminCommand, auditCommand, importCommand, publishCommand, migrateCommand, verifyExportCommand, retentionCommand];
+// Each command's module is loaded only when it runs, so `civic --help` and the light commands start without loading
+// the whole service.
+const commands: CommandEntry[] = [
+  { name: 'serve', summary: 'Start the HTTP server (portal, CKAN API and native API)', load: async () => (await import('./serve.command.ts')).serveCommand },
+  { name: 'admin', summary: 'Create a platform administrator', load: async () => (await import('./admin.command.ts')).adminCommand },
+  { name: 'audit', summary: 'Verify the tamper-evident audit log, sign checkpoints, prove and export entries', load: async () => (await import('./audit.command.ts')).auditCommand },
+  { name: 'import', summary: 'Load a CSV, XLSX or ODS file as a new version of a dataset', load: async () => (await import('./import.command.ts')).importCommand },
+  { name: 'publish', summary: 'Fix personal data in a dataset, record a justification, and make it open', load: async () => (await import('./publish.command.ts')).publishCommand },
+  { name: 'migrate', summary: 'Apply pending database migrations', load: async () => (await import('./migrate.command.ts')).migrateCommand },
+  { name: 'verify-export', summary: 'Check the signature of a file received from the exchange API', load: async () => (await import('./verify-export.command.ts')).verifyExportCommand },
+  { name: 'retention', summary: 'Remove dataset versions held longer than their retention period', load: async () => (await import('../gdpr/retention.command.ts')).retentionCommand },
+];
 
 function printHelp(): void {
   const lines = ['Usage: civic COMMAND [options]', '', 'Commands:'];
@@ -32,13 +35,14 @@ async function main(argv: string[]): Promise<number> {
     printHelp();
     return name === undefined ? 2 : 0;
   }
-  const command = commands.find((candidate) => candidate.name === name);
-  if (!command) {
+  const entry = commands.find((candidate) => candidate.name === name);
+  if (!entry) {
     process.stderr.write(`civic: unknown command "${name}". Run "civic --help" to list the commands.\n`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`Usage: ${command.usage}\n${command.summary}\n`);
+    process.stdout.write(`Usage: ${command.usage}\n${entry.summary}\n`);
     return 0;
   }
   try {

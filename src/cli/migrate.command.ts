@@ -4,7 +4,6 @@ import { openServices } from './runtime.ts';
 
 export const migrateCommand: Command = {
   name: 'migrate',
-  summary: 'Apply pending database migrations',
   usage: 'civic migrate',
   async run(argv) {
     parseArgs({ args: argv, options: {} });

@@ -53,7 +53,6 @@ function printResult(result: PublishResult, json: boolean): void {
 
 export const publishCommand: Command = {
   name: 'publish',
-  summary: 'Fix personal data in a dataset, record a justification, and make it open',
   usage: USAGE,
   async run(argv) {
     const args = parsePublishArguments(argv);

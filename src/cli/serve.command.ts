@@ -6,7 +6,6 @@ import { openServices } from './runtime.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'Start the HTTP server (portal, CKAN API and native API)',
   usage: 'civic serve [--port N] [--host ADDRESS] [--seed]',
   async run(argv) {
     const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' }, seed: { type: 'boolean', default: false } } });

@@ -10,7 +10,6 @@ import { UsageError, type Command } from './command.ts';
  */
 export const verifyExportCommand: Command = {
   name: 'verify-export',
-  summary: 'Check the signature of a file received from the exchange API',
   usage: 'civic verify-export FILE --signature SIG [--public-key KEY | --server URL]',
   async run(argv) {
     const { values, positionals } = parseArgs({

@@ -4,7 +4,6 @@ import { openServices } from '../cli/runtime.ts';
 /** `civic retention run`: removes expired dataset versions once, for a scheduler such as cron to call. */
 export const retentionCommand: Command = {
   name: 'retention',
-  summary: 'Remove dataset versions held longer than their retention period',
   usage: 'civic retention run',
   async run(argv) {
     if (argv.length !== 1 || argv[0] !== 'run') {
