@@ -175,5 +175,28 @@ for (const engine of testEngines()) {
       assert.equal(expired.body.error.code, 'agreement_not_in_force');
       assert.match(expired.body.error.message, /2026-11-01 to 2027-10-31/);
     });
+
+    test('upload needs the applications it uses', async () => {
+      clock.now = new Date('2026-12-04T12:00:00Z');
+      const before = (await versionsOf(DATASET)).length;
+      const setApplications = (applications: string[]) =>
+        handle.db.owner.updateTable('organisations').set({ applications: applications as never }).where('id', '=', scenario.trust.id).execute();
+      try {
+        await setApplications(['data_workspace']);
+        const underAgreement = await upload(DATASET, TRUST_AGREEMENT);
+        assert.equal(underAgreement.status, 403);
+        assert.equal(underAgreement.body.error.code, 'application_not_enabled');
+        assert.match(underAgreement.body.error.message, /Secure data exchange/);
+
+        await setApplications(['exchange']);
+        const noWorkspace = await upload(DATASET, null);
+        assert.equal(noWorkspace.status, 403);
+        assert.equal(noWorkspace.body.error.code, 'application_not_enabled');
+        assert.match(noWorkspace.body.error.message, /Data workspace/);
+      } finally {
+        await setApplications(['data_workspace', 'exchange']);
+      }
+      assert.equal((await versionsOf(DATASET)).length, before, 'no version added');
+    });
   });
 }

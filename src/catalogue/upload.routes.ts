@@ -9,7 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConfigError } from '../config.ts';
 import { AppError, validationError } from '../errors.ts';
-import { hasRole, requireToken } from '../http/auth.ts';
+import { checkApplication, hasRole, requireApplication, requireToken } from '../http/auth.ts';
 import type { TableSchema } from '../ingest/table-schema.ts';
 import type { Services } from '../services.ts';
 import { checkUploadUnderAgreement } from '../agreements/agreement-upload.ts';
@@ -124,14 +124,15 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
   app.post<{ Params: Params }>(
     '/api/v1/organisations/:organisation/datasets/:dataset/resources',
     {
-      preHandler: requireToken('write'),
+      preHandler: [requireToken('write'), requireApplication('data_workspace')],
       schema: {
         tags: ['catalogue'],
         summary: 'Load a file as a new version of a dataset',
         description:
           'Multipart form: `file` (CSV, XLSX or ODS), and optional `title`, `schema` (Frictionless Table Schema as JSON text), `sheet` and ' +
           '`visibility` (private or open), and `agreement`: the reference of an active agreement your organisation provides that names ' +
-          'this dataset, whose recipients are then notified (403 naming the failing term otherwise). Creates the dataset when missing. Needs a bearer token with the write scope for this organisation. ' +
+          'this dataset, whose recipients are then notified (403 naming the failing term otherwise). Creates the dataset when missing. Needs a bearer token with the write scope for this organisation, ' +
+          'whose organisation has the Data workspace application enabled, and the Secure data exchange application too when `agreement` is given. ' +
           `Files larger than ${Math.round(maxBytes / 1048576)} MB are rejected with 413.`,
         consumes: ['multipart/form-data'],
         security: [{ bearerAuth: [] }],
@@ -159,6 +160,8 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
         const stored = await receiveParts(request, folder, fields);
         if (stored === null) throw validationError('file_missing', 'Send the file to load in the form field "file".', [{ field: 'file', message: 'Choose a file' }]);
         if (fields.agreement) {
+          // Notifying recipients under an agreement is part of the exchange, so it needs that application too.
+          await checkApplication(request, 'exchange');
           await checkUploadUnderAgreement(services.db, { organisationId: organisation.id, reference: fields.agreement, datasetSlug: request.params.dataset, now: services.exchange.agreements.clock() });
         }
         const schema: TableSchema | undefined = fields.schema ? parseTableSchema(fields.schema, 'The schema field') : undefined;

@@ -170,17 +170,26 @@ export function requirePlatformAdmin(): preHandlerAsyncHookHandler {
 }
 
 /**
+ * Checks that the caller is a member of an active organisation that has `application` enabled. Throws 401 for an
+ * anonymous caller and 403 naming the application and who can enable it otherwise. Routes use `requireApplication`;
+ * a handler calls this directly when one of its options belongs to another application.
+ */
+export async function checkApplication(request: FastifyRequest, application: ApplicationId): Promise<void> {
+  const auth = request.auth;
+  if (auth === null) throw unauthenticated();
+  const access = auth.organisationId === null ? null : (auth.access ?? (await request.server.organisationApplications(auth.organisationId)));
+  if (access === null) throw new AppError('forbidden', 'not_a_member', 'You are not a member of an active organisation.');
+  const refusal = applicationRefusal(access, application);
+  if (refusal !== null) throw new AppError('forbidden', 'application_not_enabled', refusal, { detail: `application ${application}` });
+}
+
+/**
  * A preHandler that admits members of an active organisation that has `application` enabled. Use it after
  * requireMember, requireRole or requireToken on the routes of that application, so an anonymous caller still gets
- * 401 first. The 403 message names the application and who can enable it.
+ * 401 first.
  */
 export function requireApplication(application: ApplicationId): preHandlerAsyncHookHandler {
-  return describeGuard(async function checkApplication(request: FastifyRequest) {
-    const auth = request.auth;
-    if (auth === null) throw unauthenticated();
-    const access = auth.organisationId === null ? null : (auth.access ?? (await request.server.organisationApplications(auth.organisationId)));
-    if (access === null) throw new AppError('forbidden', 'not_a_member', 'You are not a member of an active organisation.');
-    const refusal = applicationRefusal(access, application);
-    if (refusal !== null) throw new AppError('forbidden', 'application_not_enabled', refusal, { detail: `application ${application}` });
+  return describeGuard(async function checkApplicationGuard(request: FastifyRequest) {
+    await checkApplication(request, application);
   }, { kind: 'application', application });
 }
