@@ -60,6 +60,11 @@ export interface ReleasePlan {
   /** Fields released, in the agreement's order. */
   fields: TableSchemaField[];
   recipientOrganisationId: string;
+  /**
+   * The dataset's current version, read in the same statement as the dataset. loadResource checks its schema against
+   * the terms when a release reads it.
+   */
+  currentResource: ReleaseResource | null;
 }
 
 const STATUS_REFUSALS: Record<string, RefusalCode> = {
@@ -121,12 +126,7 @@ export async function authoriseRelease(trx: Kysely<DB>, request: ReleaseRequest,
   }
 
   await setOrganisation(trx, agreement.organisationId);
-  const datasetRow = await trx
-    .selectFrom('datasets')
-    .select(['id', 'slug'])
-    .where((eb) => (/^[0-9a-f-]{36}$/i.test(request.dataset) ? eb('id', '=', request.dataset) : eb('slug', '=', request.dataset)))
-    .where('organisation_id', '=', agreement.organisationId)
-    .executeTakeFirst();
+  const datasetRow = await findDatasetWithCurrentResource(trx, agreement.organisationId, request.dataset);
   const dataset = datasetRow ? terms.datasets.find((candidate) => candidate.datasetId === datasetRow.id) : undefined;
   if (!datasetRow || !dataset) {
     throw refusal('dataset_not_agreed', `Agreement ${agreement.reference} does not cover a dataset "${request.dataset}". The agreement page lists the datasets it covers.`);
@@ -149,32 +149,64 @@ export async function authoriseRelease(trx: Kysely<DB>, request: ReleaseRequest,
     purpose,
     fields: ordered.map((name) => ({ name, title: name, type: 'string' as const })),
     recipientOrganisationId: request.recipientOrganisationId,
+    currentResource: datasetRow.currentResource,
   };
 }
 
-/** Loads a version of the dataset (the current one when `version` is absent) in the provider's scope. */
+const RESOURCE_COLUMNS = ['r.id', 'r.version', 'r.table_name', 'r.table_schema', 'r.row_count'] as const;
+
+function toResource(row: { id: string; version: number; table_name: string; table_schema: unknown; row_count: string | number | bigint }): ReleaseResource {
+  return { id: row.id, version: row.version, tableName: row.table_name, schema: row.table_schema as TableSchema, rowCount: Number(row.row_count) };
+}
+
+/**
+ * Finds the provider's dataset by id or slug together with its current version, in one statement. Call it in the
+ * provider's scope, so row-level security shows the provider's private datasets and their versions.
+ */
+async function findDatasetWithCurrentResource(trx: Kysely<DB>, organisationId: string, dataset: string): Promise<{ id: string; slug: string; currentResource: ReleaseResource | null } | undefined> {
+  const row = await trx
+    .selectFrom('datasets as d')
+    .leftJoin('resources as r', (join) => join.onRef('r.id', '=', 'd.current_resource_id').onRef('r.dataset_id', '=', 'd.id'))
+    .select(['d.id as dataset_id', 'd.slug'])
+    .select(RESOURCE_COLUMNS)
+    .where((eb) => (/^[0-9a-f-]{36}$/i.test(dataset) ? eb('d.id', '=', dataset) : eb('d.slug', '=', dataset)))
+    .where('d.organisation_id', '=', organisationId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { id, version, table_name, table_schema, row_count } = row;
+  const currentResource = id === null ? null : toResource({ id, version: version!, table_name: table_name!, table_schema, row_count: row_count! });
+  return { id: row.dataset_id, slug: row.slug, currentResource };
+}
+
+/**
+ * Loads a version of the dataset (the current one when `version` is absent) in the provider's scope. The current
+ * version comes from the plan, which read it with the dataset, and only another version costs a query.
+ */
 export async function loadResource(trx: Kysely<DB>, plan: ReleasePlan, version?: number): Promise<ReleaseResource | null> {
-  let query = trx.selectFrom('resources').select(['id', 'version', 'table_name', 'table_schema', 'row_count']).where('dataset_id', '=', plan.datasetId);
-  if (version === undefined) {
-    query = query.where('id', '=', (eb) => eb.selectFrom('datasets').select('current_resource_id').where('id', '=', plan.datasetId));
-  } else query = query.where('version', '=', version);
-  const row = await query.executeTakeFirst();
-  if (!row) return null;
-  return bindResource(plan, { id: row.id, version: row.version, tableName: row.table_name, schema: row.table_schema as TableSchema, rowCount: Number(row.row_count) });
+  const current = plan.currentResource;
+  if (version === undefined) return current ? bindResource(plan, current) : null;
+  // Versions are unique per dataset, so a cursor on the current version needs no second read.
+  if (current?.version === version) return bindResource(plan, current);
+  const row = await trx
+    .selectFrom('resources as r')
+    .select(RESOURCE_COLUMNS)
+    .where('r.dataset_id', '=', plan.datasetId)
+    .where('r.version', '=', version)
+    .executeTakeFirst();
+  return row ? bindResource(plan, toResource(row)) : null;
 }
 
 /** The next version after `version`, for the change feed. */
 export async function loadNextResource(trx: Kysely<DB>, plan: ReleasePlan, afterVersion: number): Promise<ReleaseResource | null> {
   const row = await trx
-    .selectFrom('resources')
-    .select(['id', 'version', 'table_name', 'table_schema', 'row_count'])
-    .where('dataset_id', '=', plan.datasetId)
-    .where('version', '>', afterVersion)
-    .orderBy('version')
+    .selectFrom('resources as r')
+    .select(RESOURCE_COLUMNS)
+    .where('r.dataset_id', '=', plan.datasetId)
+    .where('r.version', '>', afterVersion)
+    .orderBy('r.version')
     .limit(1)
     .executeTakeFirst();
-  if (!row) return null;
-  return bindResource(plan, { id: row.id, version: row.version, tableName: row.table_name, schema: row.table_schema as TableSchema, rowCount: Number(row.row_count) });
+  return row ? bindResource(plan, toResource(row)) : null;
 }
 
 /** Checks the agreed fields and filter against this version's schema and types the released fields from it. */

@@ -196,6 +196,31 @@ for (const engine of testEngines()) {
       );
     });
 
+    test('cursor keeps its dataset version', async () => {
+      clock.now = new Date(IN_FORCE);
+      const headers = (requestId: string) => ({ authorization: `Bearer ${scenario.trust.token}`, 'civic-purpose': 'direct_care', 'x-request-id': requestId });
+      const firstResponse = await fetch(`${server.url}${recordsPath}?limit=5`, { headers: headers('cursor-version-0001') });
+      const first = (await firstResponse.json()) as { dataset: { version: number }; next_cursor: string; records: Array<{ person_id: string }> };
+      const { SOCIAL_CARE_CSV } = await import('../../test/fixtures/social-care/scenario.ts');
+      await services.imports.importFile(
+        { path: SOCIAL_CARE_CSV, filename: 'adult-social-care-packages.csv' },
+        { organisation: scenario.council.slug, dataset: DATASET_SLUG, actor: { kind: 'organisation', organisationId: scenario.council.id } },
+      );
+
+      const nextResponse = await fetch(`${server.url}${recordsPath}?limit=5&cursor=${encodeURIComponent(first.next_cursor)}`, { headers: headers('cursor-version-0002') });
+      assert.equal(nextResponse.status, 200);
+      const next = (await nextResponse.json()) as { dataset: { version: number }; records: Array<{ person_id: string }> };
+      assert.equal(next.dataset.version, first.dataset.version);
+      assert.equal(next.records.length, 5);
+      assert.notEqual(next.records[0]!.person_id, first.records[0]!.person_id);
+      const disclosures = await services.db.owner.selectFrom('disclosures').select(['request_id', 'resource_id']).where('request_id', 'in', ['cursor-version-0001', 'cursor-version-0002']).execute();
+      assert.equal(disclosures.length, 2);
+      assert.equal(disclosures[0]!.resource_id, disclosures[1]!.resource_id);
+
+      const fresh = (await (await get(`${recordsPath}?limit=5`, scenario.trust.token)).json()) as { dataset: { version: number } };
+      assert.equal(fresh.dataset.version, first.dataset.version + 1);
+    });
+
     test('log lines never hold a clear NHS number', () => {
       const text = logLines.join('');
       assert.ok(text.length > 0);
