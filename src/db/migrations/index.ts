@@ -17,6 +17,7 @@ import * as auditDetailsAsHashed from './2026-12-05-10-audit-details-as-hashed.t
 import * as deferredSubjectIndex from './2026-12-05-20-deferred-subject-index.ts';
 import * as exchangeApplicationDefault from './2026-12-05-30-exchange-application-default.ts';
 import * as tokenCaller from './2026-12-05-40-token-caller.ts';
+import * as versionInForceIndex from './2026-12-05-50-version-in-force-index.ts';
 
 /**
  * Every migration, keyed by its dated name; Kysely applies them in name order. A new migration gets a new dated name
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05-20-deferred-subject-index': deferredSubjectIndex,
   '2026-12-05-30-exchange-application-default': exchangeApplicationDefault,
   '2026-12-05-40-token-caller': tokenCaller,
+  '2026-12-05-50-version-in-force-index': versionInForceIndex,
 };
 
 export const migrationProvider: MigrationProvider = {
