@@ -182,10 +182,22 @@ async function run(engine: 'pglite' | 'postgres', adminUrl?: string): Promise<vo
       const plain = await best(() => search(released));
       const enforced = await best(records);
       const exported = await best(async () => void (await download(`${base}/export?format=csv`, headers)));
+      // The same pages through the release service, without HTTP, JSON or the signature: what enforcement itself costs.
+      const auth = await services.tokens.authenticateBearer(`Bearer ${token}`, 'exchange');
+      const caller = { organisationId: auth.organisationId, userId: auth.userId, tokenId: auth.tokenId, requestId: 'bench' };
+      const request = { recipientOrganisationId: auth.organisationId, agreementReference: REFERENCE, dataset: 'bench-social-care', purpose: 'direct_care', fields: RELEASED };
+      const direct = await best(async () => {
+        let cursor: string | undefined;
+        do {
+          const page = await services.exchange.releases.records(caller, request, cursor === undefined ? {} : { cursor });
+          cursor = page.next_cursor ?? undefined;
+        } while (cursor !== undefined);
+      });
       const rate = (ms: number) => Math.round(rowCount / (ms / 1000)).toLocaleString('en-GB');
       console.log(`datastore_search pages          ${plain.toFixed(0).padStart(8)} ms  ${rate(plain).padStart(9)} rows/s`);
       console.log(`exchange records pages          ${enforced.toFixed(0).padStart(8)} ms  ${rate(enforced).padStart(9)} rows/s  ratio ${(enforced / plain).toFixed(2)}`);
       console.log(`exchange CSV export             ${exported.toFixed(0).padStart(8)} ms  ${rate(exported).padStart(9)} rows/s  ratio ${(exported / plain).toFixed(2)}`);
+      console.log(`release service, no HTTP        ${direct.toFixed(0).padStart(8)} ms  ${rate(direct).padStart(9)} rows/s  ratio ${(direct / plain).toFixed(2)}`);
       const queued = await db.owner.selectFrom('disclosure_index_queue').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
       const started = process.hrtime.bigint();
       await services.exchange.worker.runDue();
