@@ -82,6 +82,8 @@ export class AccountLinkService {
       await setCurrentUser(trx, link.userId);
       const used = await trx.updateTable('account_links').set({ used_at: new Date() }).where('id', '=', link.id).where('used_at', 'is', null).executeTakeFirst();
       if (Number(used.numUpdatedRows) !== 1) return false;
+      // Any other reset link sent earlier would otherwise still set a password after this one has.
+      await trx.updateTable('account_links').set({ used_at: new Date() }).where('user_id', '=', link.userId).where('purpose', '=', 'password_reset').where('used_at', 'is', null).execute();
       await trx.updateTable('users').set({ password_hash: passwordHash, failed_sign_ins: 0, lockout_count: 0, locked_until: null, email_verified_at: new Date() }).where('id', '=', link.userId).execute();
       await this.sessions.revokeAllForUser(trx, link.userId);
       await appendAuditEvent(trx, { organisationId: null, actorUserId: link.userId, actorKind: 'user', action: 'user.password_reset', subjectType: 'user', subjectId: link.userId, requestId });

@@ -150,6 +150,21 @@ for (const engine of testEngines()) {
       await assert.rejects(services.accounts.signIn.signIn(user.email, 'another new passphrase'));
     });
 
+    test('using a reset link ends the older ones', async () => {
+      const user = await buildUser(handle.db, { member: { organisationId, role: 'viewer' } });
+      await services.accounts.links.requestPasswordReset(user.email);
+      await services.accounts.links.requestPasswordReset(user.email);
+      const mails = await handle.db.owner.selectFrom('outbox').select('text_body').where('recipient', '=', user.email).orderBy('created_at').execute();
+      const links = mails.map((mail) => /\/account\/reset-password\/([A-Za-z0-9_-]{43})/.exec(mail.text_body)?.[0]).filter((link) => link !== undefined);
+      assert.equal(links.length, 2);
+      const client = new WebClient(app);
+      await client.get(links[1]!);
+      assert.equal((await client.post(links[1]!, { password: 'the newer passphrase' })).statusCode, 200);
+      assert.equal((await client.get(links[0]!)).statusCode, 404, 'the older link no longer works');
+      assert.equal((await client.post(links[0]!, { password: 'the older passphrase' })).statusCode, 400);
+      assert.equal((await services.accounts.signIn.signIn(user.email, 'the newer passphrase')).stage, 'complete');
+    });
+
     test('CSRF token is required', async () => {
       const user = await buildUser(handle.db, { member: { organisationId, role: 'viewer' } });
       const client = new WebClient(app);
