@@ -204,9 +204,9 @@ export class ApiTokenService {
     const { rows } = await sql<TokenCallerRow>`select * from civic_token_caller(${secretHash})`.execute(this.db.app);
     const found = rows[0];
     const same = found !== undefined && found.prefix === prefix && timingSafeEqual(Buffer.from(found.secret_hash), Buffer.from(secretHash));
-    if (!same) throw new AppError('unauthenticated', 'token_invalid', 'The API token is not valid. Check that it was copied in full.');
-    if (found.revoked_at !== null) throw new AppError('unauthenticated', 'token_revoked', 'The API token has been revoked. Create a new one.');
-    if (found.expires_at.getTime() <= Date.now()) throw new AppError('unauthenticated', 'token_expired', 'The API token has expired. Create a new one.');
+    if (!same) throw new AppError('unauthenticated', 'token_invalid', 'The API token is not valid. Check that it was copied in full, or make a new one at /account/tokens.');
+    if (found.revoked_at !== null) throw new AppError('unauthenticated', 'token_revoked', 'The API token has been revoked. Make a new one at /account/tokens.');
+    if (found.expires_at.getTime() <= Date.now()) throw new AppError('unauthenticated', 'token_expired', 'The API token has expired. Make a new one at /account/tokens.');
     if (found.role === null || found.organisation_status !== 'active') {
       throw new AppError('unauthenticated', 'token_inactive', 'The API token belongs to an organisation or membership that is no longer active.');
     }

@@ -273,5 +273,24 @@ for (const engine of testEngines()) {
         fs.rmSync(folder, { recursive: true, force: true });
       }
     });
+
+    it('rejects unusable export files by name', async () => {
+      const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'civic-audit-'));
+      try {
+        const existing = path.join(folder, 'existing.jsonl');
+        fs.writeFileSync(existing, '');
+        await assert.rejects(exportLog(db, existing, { fromId: 1 }), (error: NodeJS.ErrnoException) => error.code === 'EEXIST');
+        await assert.rejects(exportLog(db, path.join(folder, 'missing', 'audit.jsonl'), { fromId: 1 }), (error: NodeJS.ErrnoException) => error.code === 'ENOENT');
+        await assert.rejects(verify(null, publicKey, { exportFile: path.join(folder, 'none.jsonl') }), /export file .*none\.jsonl does not exist/);
+        await assert.rejects(verify(null, publicKey, { exportFile: folder }), /is not a file/);
+        await assert.rejects(verify(null, publicKey, { exportFile: existing }), /has no entries from entry 1/);
+        const broken = path.join(folder, 'broken.jsonl');
+        fs.writeFileSync(broken, 'not json\n');
+        await assert.rejects(verify(null, publicKey, { exportFile: broken }), /broken\.jsonl line 1 is not valid JSON/);
+        await assert.rejects(verify(null, publicKey, { exportFile: broken, checkpointFile: path.join(folder, 'none.json') }), /Cannot read the checkpoint file/);
+      } finally {
+        fs.rmSync(folder, { recursive: true, force: true });
+      }
+    });
   });
 }

@@ -45,7 +45,8 @@ export async function runVerify(db: Database | null, options: VerifyCommandOptio
 
 /** Writes the log as JSON Lines, one entry per line with hashes in hex, and returns the number of entries written. */
 export async function exportLog(db: Database, file: string, range: { fromId: number; toId?: number }): Promise<number> {
-  const stream = fs.createWriteStream(file, { encoding: 'utf8', flags: 'wx' });
+  // Opened here, so a wrong path or an existing file fails at once with its own error, before the log is read.
+  const stream = fs.createWriteStream(file, { encoding: 'utf8', fd: fs.openSync(file, 'wx') });
   let count = 0;
   try {
     await withAuditSnapshot(db, async (raw) => {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { validationError } from '../errors.ts';
 import type { Database } from '../db/database.ts';
 import type { RawConnection } from '../db/connection.ts';
 import { GENESIS_HASH, toBuffer } from './chain.ts';
@@ -44,7 +45,7 @@ export function readCheckpointFile(file: string): { checkpoint: PublishedCheckpo
   try {
     parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`Cannot read the checkpoint file ${file}: ${(error as Error).message}`);
+    throw validationError('checkpoint_file_invalid', `Cannot read the checkpoint file ${file}: ${(error as Error).message}. Give a checkpoint saved from /api/v1/audit/checkpoints.`);
   }
   const list = (parsed as { checkpoints?: unknown }).checkpoints;
   const items = Array.isArray(list) ? list : [parsed];
@@ -132,7 +133,8 @@ export async function verifyDatabaseLog(db: Database, options: VerifyOptions): P
 
 /** Verifies an export written by `civic audit export`, with no database: hashes, links, gaps and the given checkpoints. */
 export async function verifyExportFile(file: string, options: VerifyOptions): Promise<VerifyResult> {
-  if (!fs.existsSync(file)) throw new Error(`The export file ${file} does not exist.`);
+  if (!fs.existsSync(file)) throw validationError('export_file_missing', `The export file ${file} does not exist. Give the path of a file written by civic audit export.`);
+  if (!fs.statSync(file).isFile()) throw validationError('export_file_invalid', `${file} is not a file. Give the path of a file written by civic audit export.`);
   const fromId = options.fromId ?? 1;
   const checkpoints = options.checkpoints ?? [];
   const { roots, problems } = checkSignatures(checkpoints, options.publicKey);
@@ -143,6 +145,11 @@ export async function verifyExportFile(file: string, options: VerifyOptions): Pr
   }
   const verifier = new ChainVerifier({ fromId, previousHash, expectedRoots: roots });
   const report = await runVerifier(hashed(readExportFile(file, { fromId, toId: options.toId })), verifier, undefined);
+  if (report.checked === 0 && report.problemCount === 0) {
+    // An empty file, or a range outside it, would otherwise pass as an intact log.
+    const range = options.toId === undefined ? `from entry ${fromId}` : `from entry ${fromId} to ${options.toId}`;
+    throw validationError('export_file_empty', `The export file ${file} has no entries ${range}. Check the file, or the --from and --to values.`);
+  }
   mergeProblems(report, problems);
   return { ...report, headSize: null, checkpointsChecked: checkpoints.length };
 }

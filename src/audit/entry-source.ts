@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import type { Database } from '../db/database.ts';
+import { validationError } from '../errors.ts';
 import type { RawConnection } from '../db/connection.ts';
 import { StoredFields, toBuffer } from './chain.ts';
 import { copyRowBatches, EMPTY_COPY_BYTES, forEachRow, formatMicros, formatUuid, int32, int64 } from './copy-binary.ts';
@@ -173,14 +174,14 @@ const HEX_HASH = /^[0-9a-f]{64}$/;
 
 function fromExported(value: unknown, lineNumber: number, file: string): StoredEntry {
   const where = `${file} line ${lineNumber}`;
-  if (value === null || typeof value !== 'object') throw new Error(`${where} is not a JSON object.`);
+  if (value === null || typeof value !== 'object') throw validationError('export_file_invalid', `${where} is not a JSON object.`);
   const line = value as Partial<ExportedEntry>;
-  if (!Number.isSafeInteger(line.id) || (line.id as number) < 1) throw new Error(`${where} has no valid "id" (a whole number from 1).`);
+  if (!Number.isSafeInteger(line.id) || (line.id as number) < 1) throw validationError('export_file_invalid', `${where} has no valid "id" (a whole number from 1).`);
   for (const key of ['prev_hash', 'entry_hash'] as const) {
-    if (typeof line[key] !== 'string' || !HEX_HASH.test(line[key])) throw new Error(`${where} has no valid "${key}" (64 hexadecimal digits).`);
+    if (typeof line[key] !== 'string' || !HEX_HASH.test(line[key])) throw validationError('export_file_invalid', `${where} has no valid "${key}" (64 hexadecimal digits).`);
   }
   for (const key of ['occurred_at', 'actor_kind', 'action', 'subject_type'] as const) {
-    if (typeof line[key] !== 'string') throw new Error(`${where} has no "${key}" text.`);
+    if (typeof line[key] !== 'string') throw validationError('export_file_invalid', `${where} has no "${key}" text.`);
   }
   return {
     id: line.id as number,
@@ -211,7 +212,7 @@ export async function* readExportFile(file: string, range: EntryRange): AsyncGen
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      throw new Error(`${file} line ${lineNumber} is not valid JSON (${(error as Error).message}).`);
+      throw validationError('export_file_invalid', `${file} line ${lineNumber} is not valid JSON (${(error as Error).message}).`);
     }
     const entry = fromExported(parsed, lineNumber, file);
     if (entry.id < range.fromId) continue;

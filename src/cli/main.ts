@@ -24,9 +24,13 @@ function printHelp(): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** File system errors a wrong path causes; Node's message names the path. */
+const FILE_ERRORS = new Set(['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES', 'EEXIST']);
+
 /** Errors whose message is written for the user; anything else is a defect and shows its stack. */
 function isExpected(error: unknown): error is Error {
-  return error instanceof AppError || error instanceof ConfigError || error instanceof FolderLockedError || error instanceof MigrationError;
+  if (error instanceof AppError || error instanceof ConfigError || error instanceof FolderLockedError || error instanceof MigrationError) return true;
+  return error instanceof Error && FILE_ERRORS.has((error as NodeJS.ErrnoException).code ?? '');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -54,7 +58,8 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (isExpected(error)) {
-      process.stderr.write(`civic ${command.name}: ${error.message}\n`);
+      const hint = FILE_ERRORS.has((error as NodeJS.ErrnoException).code ?? '') ? ' Check the path and try again.' : '';
+      process.stderr.write(`civic ${command.name}: ${error.message}.${hint}\n`.replace('..', '.'));
       return 1;
     }
     throw error;

@@ -56,7 +56,12 @@ export class Database {
     const failed = results?.find((result) => result.status === 'Error');
     if (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new MigrationError(`Migration ${failed?.migrationName ?? '(unknown)'} failed: ${reason}`, { cause: error });
+      // No migration ran at all: the database could not be reached or opened.
+      if (failed === undefined) {
+        const where = this.engine === 'postgres' ? 'the PostgreSQL server at DATABASE_URL' : 'the embedded database in the data folder';
+        throw new MigrationError(`Cannot open ${where}: ${reason}. Check that it is running and that the address, user and database name are right.`, { cause: error });
+      }
+      throw new MigrationError(`Migration ${failed.migrationName} failed: ${reason}`, { cause: error });
     }
     return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
   }

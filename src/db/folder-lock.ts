@@ -32,7 +32,7 @@ export function lockDataFolder(dataDir: string): () => void {
       if (Number.isInteger(holder) && holder !== process.pid && processIsAlive(holder)) {
         throw new FolderLockedError(
           `The embedded database in ${dataDir} is in use by another process (pid ${holder}). ` +
-            'Stop the server that holds it, or send this command to the running server with --server URL --token TOKEN.',
+            'Stop the server that holds it and run the command again. For civic import, you can instead send the file to the running server with --server URL --token TOKEN.',
         );
       }
       fs.rmSync(lockPath, { force: true });
