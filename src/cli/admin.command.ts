@@ -1,31 +1,61 @@
 import { parseArgs } from 'node:util';
+import { ORGANISATION_ROLES } from '../accounts/accounts.tables.ts';
 import { createPlatformAdmin } from '../accounts/platform-admin.ts';
+import type { Services } from '../services.ts';
 import { UsageError, type Command } from './command.ts';
 import { openServices } from './runtime.ts';
 
+const USAGE = `civic admin create-platform-admin EMAIL
+       civic admin invite ORGANISATION EMAIL [--role ROLE]   (ROLE: administrator, the default, data_steward,
+                                                               data_protection_officer, analyst or viewer)`;
+
+/**
+ * Prints what was done and how the person gets the link: by email, or, with no SMTP server, the link itself. The
+ * outbox is readable only by a signed-in platform administrator, so the operator at the terminal (who already
+ * controls the server) is shown it.
+ */
+async function reportLink(services: Services, email: string, done: string, next: string): Promise<void> {
+  if (!services.accounts.mailer.usesOutbox) {
+    process.stdout.write(`${done} The link was emailed to ${email}. ${next}\n`);
+    return;
+  }
+  const message = await services.db.owner.selectFrom('outbox').select('text_body').where('recipient', '=', email).orderBy('created_at', 'desc').executeTakeFirst();
+  const link = message?.text_body.match(/https?:\/\/\S+/)?.[0];
+  process.stdout.write(`${done} ${next} Open this single-use link:\n${link ?? '(the link is in the outbox table)'}\n`);
+}
+
+async function createAdmin(services: Services, emailText: string): Promise<void> {
+  const email = emailText.trim().toLowerCase();
+  const { created } = await createPlatformAdmin(services.db, email);
+  await services.accounts.links.requestPasswordReset(email);
+  await reportLink(services, email, `${created ? 'Created' : 'Promoted'} platform administrator ${email}.`, 'Within 1 hour, set the password with the link, then set up two-factor authentication.');
+}
+
+async function invite(services: Services, organisation: string, emailText: string, role: string): Promise<void> {
+  if (!(ORGANISATION_ROLES as readonly string[]).includes(role)) throw new UsageError(`--role is "${role}"; use one of ${ORGANISATION_ROLES.join(', ')}.`);
+  const email = emailText.trim().toLowerCase();
+  await services.tenancy.members.inviteAsPlatform(organisation, email, role);
+  await reportLink(services, email, `Invited ${email} to ${organisation} as ${role}.`, 'Within 7 days, accept the invitation with the link.');
+}
+
 export const adminCommand: Command = {
   name: 'admin',
-  usage: 'civic admin create-platform-admin EMAIL',
+  usage: USAGE,
   async run(argv) {
-    const { positionals } = parseArgs({ args: argv, options: {}, allowPositionals: true });
-    const [action, email, ...extra] = positionals;
-    if (action !== 'create-platform-admin' || email === undefined || extra.length > 0) {
-      throw new UsageError('Give the action create-platform-admin and one email address.');
+    const { positionals, values } = parseArgs({ args: argv, options: { role: { type: 'string' } }, allowPositionals: true });
+    const [action, ...rest] = positionals;
+    if (action === 'create-platform-admin') {
+      if (rest.length !== 1) throw new UsageError('Give create-platform-admin one email address.');
+      if (values.role !== undefined) throw new UsageError('--role is for the invite action.');
+    } else if (action === 'invite') {
+      if (rest.length !== 2) throw new UsageError('Give invite the organisation slug and one email address.');
+    } else {
+      throw new UsageError(action === undefined ? 'Give an action: create-platform-admin or invite.' : `Unknown action "${action}"; use create-platform-admin or invite.`);
     }
     const services = await openServices();
     try {
-      const { created } = await createPlatformAdmin(services.db, email);
-      await services.accounts.links.requestPasswordReset(email);
-      const done = `${created ? 'Created' : 'Promoted'} platform administrator ${email}.`;
-      if (!services.accounts.mailer.usesOutbox) {
-        process.stdout.write(`${done} A link to set the password was emailed to them. They set up two-factor authentication at first sign-in.\n`);
-        return 0;
-      }
-      // With no SMTP server the link waits in the outbox, which only a signed-in administrator can read, so the
-      // operator at the terminal (who already controls the server) is shown it.
-      const message = await services.db.owner.selectFrom('outbox').select('text_body').where('recipient', '=', email).orderBy('created_at', 'desc').executeTakeFirst();
-      const link = message?.text_body.match(/https?:\/\/\S+/)?.[0];
-      process.stdout.write(`${done} Open this single-use link within 1 hour to set the password, then set up two-factor authentication:\n${link ?? '(the link is in the outbox table)'}\n`);
+      if (action === 'invite') await invite(services, rest[0]!, rest[1]!, values.role ?? 'administrator');
+      else await createAdmin(services, rest[0]!);
       return 0;
     } finally {
       await services.db.close();

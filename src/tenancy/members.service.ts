@@ -8,7 +8,7 @@ import type { Mailer } from '../accounts/mailer.ts';
 import { checkNewPassword } from '../accounts/password-policy.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { DB } from '../db/schema.ts';
-import { setOrganisation, withOrganisation } from '../db/tenant.ts';
+import { setOrganisation, setPlatformScope, withOrganisation } from '../db/tenant.ts';
 import { AppError, notFound, validationError } from '../errors.ts';
 import { checkMemberLimit } from './plans.ts';
 import { EMAIL_PATTERN } from './registration.service.ts';
@@ -57,6 +57,18 @@ function requireOrganisation(auth: AuthContext): string {
   return auth.organisationId;
 }
 
+/** Checks an invitation's email address and role, naming each field at fault. */
+function checkInvitation(emailText: string, roleText: string): { email: string; role: OrganisationRole } {
+  const email = emailText.trim().toLowerCase();
+  const role = parseRole(roleText);
+  const errors = [];
+  if (email === '') errors.push({ field: 'email', message: 'Enter the email address of the person to invite' });
+  else if (!EMAIL_PATTERN.test(email)) errors.push({ field: 'email', message: 'Enter an email address in the correct format, like name@example.org' });
+  if (role === null) errors.push({ field: 'role', message: 'Select a role' });
+  if (errors.length > 0 || role === null) throw validationError('invalid_invitation', errors[0]!.message, errors);
+  return { email, role };
+}
+
 /** Organisation members and invitations, managed by the organisation's administrators; every change is audited. */
 export class MembersService {
   constructor(
@@ -96,42 +108,62 @@ export class MembersService {
   /** Invites `emailText` with a role and emails a single-use link; only the link's hash is stored. */
   async invite(auth: AuthContext, emailText: string, roleText: string, requestId?: string): Promise<{ invitationId: string }> {
     const organisationId = requireOrganisation(auth);
-    const email = emailText.trim().toLowerCase();
-    const role = parseRole(roleText);
-    const errors = [];
-    if (email === '') errors.push({ field: 'email', message: 'Enter the email address of the person to invite' });
-    else if (!EMAIL_PATTERN.test(email)) errors.push({ field: 'email', message: 'Enter an email address in the correct format, like name@example.org' });
-    if (role === null) errors.push({ field: 'role', message: 'Select a role' });
-    if (errors.length > 0) throw validationError('invalid_invitation', errors[0]!.message, errors);
+    const { email, role } = checkInvitation(emailText, roleText);
+    return withOrganisation(this.db.app, organisationId, (trx) =>
+      this.#createInvitation(trx, organisationId, email, role, { invitedBy: auth.userId, ...auditActor(auth) }, requestId),
+    );
+  }
 
-    const secret = randomBytes(32).toString('base64url');
-    return withOrganisation(this.db.app, organisationId, async (trx) => {
-      const organisation = await trx.selectFrom('organisations').select(['name', 'status']).where('id', '=', organisationId).executeTakeFirstOrThrow();
-      if (organisation.status !== 'active') throw new AppError('conflict', 'organisation_not_active', 'You can invite members once the organisation has been approved.');
-      const existingUser = await findUserIdByEmail(trx, email);
-      if (existingUser !== null) {
-        const member = await trx.selectFrom('memberships').select('role').where('organisation_id', '=', organisationId).where('user_id', '=', existingUser).executeTakeFirst();
-        if (member) throw validationError('already_member', 'That person is already a member', [{ field: 'email', message: `${email} is already a member of ${organisation.name}` }]);
-      }
-      // A new invitation to the same address replaces the open one, so only the latest link works.
-      await trx.updateTable('invitations').set({ revoked_at: new Date() }).where('organisation_id', '=', organisationId).where('email', '=', email).where('accepted_at', 'is', null).where('revoked_at', 'is', null).execute();
-      await checkMemberLimit(trx, organisationId);
-      const row = await trx
-        .insertInto('invitations')
-        .values({ organisation_id: organisationId, token_hash: sha256Hex(secret), email, role: role!, invited_by: auth.userId, expires_at: new Date(Date.now() + INVITATION_LIFETIME_MS) })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await appendAuditEvent(trx, { organisationId, ...auditActor(auth), action: 'invitation.created', subjectType: 'invitation', subjectId: row.id, requestId, details: { role } });
-      await this.mailer.send(
-        {
-          to: email,
-          subject: `You have been invited to join ${organisation.name} on Thurrock Data Exchange`,
-          text: `You have been invited to join ${organisation.name} as ${ROLE_NAMES[role!].toLowerCase()}.\n\nUse this link within 7 days to accept:\n\n${this.publicUrl}/invitations/${secret}\n\nIf you were not expecting this invitation, you can ignore this email.`,
-        },
-        trx,
-      );
-      return { invitationId: row.id };
+  /**
+   * Invites a member to an organisation on a platform operator's behalf, as `civic admin invite` does, so that an
+   * organisation created by `civic import` can get its first administrator.
+   */
+  async inviteAsPlatform(organisationSlug: string, emailText: string, roleText: string): Promise<{ invitationId: string }> {
+    const { email, role } = checkInvitation(emailText, roleText);
+    const organisation = await this.db.app.transaction().execute(async (trx) => {
+      await setPlatformScope(trx);
+      return trx.selectFrom('organisations').select('id').where('slug', '=', organisationSlug.trim()).executeTakeFirst();
     });
+    if (!organisation) throw notFound('organisation_not_found', `No organisation has the slug "${organisationSlug}". Check the slug on its page at /organisations.`);
+    return withOrganisation(this.db.app, organisation.id, (trx) =>
+      this.#createInvitation(trx, organisation.id, email, role, { invitedBy: null, actorUserId: null, actorKind: 'platform' }),
+    );
+  }
+
+  async #createInvitation(
+    trx: Kysely<DB>,
+    organisationId: string,
+    email: string,
+    role: OrganisationRole,
+    actor: { invitedBy: string | null; actorUserId: string | null; actorKind: 'user' | 'token' | 'platform' },
+    requestId?: string,
+  ): Promise<{ invitationId: string }> {
+    const secret = randomBytes(32).toString('base64url');
+    const organisation = await trx.selectFrom('organisations').select(['name', 'status']).where('id', '=', organisationId).executeTakeFirstOrThrow();
+    if (organisation.status !== 'active') throw new AppError('conflict', 'organisation_not_active', 'You can invite members once the organisation has been approved.');
+    const existingUser = await findUserIdByEmail(trx, email);
+    if (existingUser !== null) {
+      const member = await trx.selectFrom('memberships').select('role').where('organisation_id', '=', organisationId).where('user_id', '=', existingUser).executeTakeFirst();
+      if (member) throw validationError('already_member', 'That person is already a member', [{ field: 'email', message: `${email} is already a member of ${organisation.name}` }]);
+    }
+    // A new invitation to the same address replaces the open one, so only the latest link works.
+    await trx.updateTable('invitations').set({ revoked_at: new Date() }).where('organisation_id', '=', organisationId).where('email', '=', email).where('accepted_at', 'is', null).where('revoked_at', 'is', null).execute();
+    await checkMemberLimit(trx, organisationId);
+    const row = await trx
+      .insertInto('invitations')
+      .values({ organisation_id: organisationId, token_hash: sha256Hex(secret), email, role, invited_by: actor.invitedBy, expires_at: new Date(Date.now() + INVITATION_LIFETIME_MS) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await appendAuditEvent(trx, { organisationId, actorUserId: actor.actorUserId, actorKind: actor.actorKind, action: 'invitation.created', subjectType: 'invitation', subjectId: row.id, requestId, details: { role } });
+    await this.mailer.send(
+      {
+        to: email,
+        subject: `You have been invited to join ${organisation.name} on Thurrock Data Exchange`,
+        text: `You have been invited to join ${organisation.name} as ${ROLE_NAMES[role].toLowerCase()}.\n\nUse this link within 7 days to accept:\n\n${this.publicUrl}/invitations/${secret}\n\nIf you were not expecting this invitation, you can ignore this email.`,
+      },
+      trx,
+    );
+    return { invitationId: row.id };
   }
 
   async revokeInvitation(auth: AuthContext, invitationId: string, requestId?: string): Promise<void> {

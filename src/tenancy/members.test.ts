@@ -73,6 +73,25 @@ for (const engine of testEngines()) {
       assert.deepEqual(actions.map((row) => row.action), ['invitation.created', 'invitation.accepted']);
     });
 
+    test('platform invites a first administrator', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      await assert.rejects(services.tenancy.members.inviteAsPlatform('no-such-organisation', 'first@example.org', 'administrator'), /No organisation has the slug "no-such-organisation"/);
+      await assert.rejects(services.tenancy.members.inviteAsPlatform(organisation.slug, 'not-an-email', 'administrator'), /Enter an email address in the correct format/);
+      await services.tenancy.members.inviteAsPlatform(organisation.slug, 'First@Example.org', 'administrator');
+      const token = await invitationLink('first@example.org');
+      const invitee = new WebClient(app);
+      assert.equal((await invitee.get(`/invitations/${token}`)).statusCode, 200);
+      const accepted = await invitee.post(`/invitations/${token}`, { displayName: 'First Admin', password: 'maple river lantern' });
+      assert.equal(accepted.statusCode, 200, accepted.body);
+      const user = await handle.db.owner.selectFrom('users').select('id').where('email', '=', 'first@example.org').executeTakeFirstOrThrow();
+      assert.equal((await membership(organisation.id, user.id))?.role, 'administrator');
+      const invited = await handle.db.owner.selectFrom('invitations').select('invited_by').where('email', '=', 'first@example.org').executeTakeFirstOrThrow();
+      assert.equal(invited.invited_by, null);
+      const created = await handle.db.owner.selectFrom('audit_log').select(['actor_kind', 'actor_user_id']).where('organisation_id', '=', organisation.id).where('action', '=', 'invitation.created').executeTakeFirstOrThrow();
+      assert.equal(created.actor_kind, 'platform');
+      assert.equal(created.actor_user_id, null);
+    });
+
     test('signed-in user must match the invited email', async () => {
       const organisation = await buildOrganisation(handle.db);
       const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
