@@ -8,8 +8,10 @@ import type { Services } from '../services.ts';
  * Loads configuration and opens the services for a command. Command logs go to standard error so that standard output
  * stays clean for `--json` reports. The service modules load here, not at start-up, so light commands stay quick.
  */
-export async function openServices(overrides: Partial<Config> = {}): Promise<Services> {
-  const config = { ...loadConfig(), ...overrides };
+export async function openServices(overrides: Partial<Config> = {}, options: { server?: boolean } = {}): Promise<Services> {
+  // One-shot commands print their own report, so they log warnings and errors only unless LOG_LEVEL says otherwise.
+  const quiet = options.server !== true && process.env.LOG_LEVEL === undefined ? { logLevel: 'warn' } : {};
+  const config = { ...loadConfig(), ...quiet, ...overrides };
   const logger: Logger = createLogger(config.logLevel, process.stderr);
   const { bootstrap } = await import('../main.ts');
   return bootstrap(config, logger);

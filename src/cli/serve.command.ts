@@ -13,7 +13,7 @@ export const serveCommand: Command = {
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
       throw new UsageError(`--port is "${values.port}", which is not a port number. Use a whole number from 0 to 65535.`);
     }
-    const services = await openServices();
+    const services = await openServices({}, { server: true });
     // --seed loads the sample catalogue into an empty catalogue before listening, so /healthz answers only once the
     // samples are there.
     if (values.seed) {

@@ -7,7 +7,7 @@ export const retentionCommand: Command = {
   usage: 'civic retention run',
   async run(argv) {
     if (argv.length !== 1 || argv[0] !== 'run') {
-      throw new UsageError(`Unknown arguments "${argv.join(' ')}". Run "civic retention run".`);
+      throw new UsageError(argv.length === 0 ? 'Give the action: run.' : `Unknown arguments "${argv.join(' ')}". Run "civic retention run".`);
     }
     const services = await openServices();
     try {
