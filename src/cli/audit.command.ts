@@ -13,6 +13,23 @@ const USAGE = `civic audit verify [--from N] [--to M] [--checkpoint FILE] [--fil
        civic audit prove ID [--checkpoint SIZE] [--url BASE_URL] [--public-key BASE64]
        civic audit export --out FILE.jsonl [--from N] [--to M]`;
 
+const HELP = `Actions:
+  verify      Recompute every entry's hash and link, and check the Merkle root against each signed checkpoint.
+              Exits 0 when the log is intact and 1 naming each altered, missing or reordered entry.
+  checkpoint  Sign the current Merkle root of the log and store it as a checkpoint.
+  prove       Show that entry ID is in a signed checkpoint, with the audit path, and check it.
+  export      Write entries as JSON Lines, one entry a line, to check later with verify --file.
+
+Options:
+  --from N, --to M       The first and last entry id to check or export (entry ids start at 1).
+  --checkpoint FILE      verify: also check a checkpoint saved from /api/v1/audit/checkpoints.
+  --checkpoint SIZE      prove: the tree size of the checkpoint to prove against (the latest when absent).
+  --file EXPORT.jsonl    verify: check an export file, with no database.
+  --public-key BASE64    The key checkpoints must be signed with, as /api/v1/audit/checkpoints publishes it;
+                         the key derived from this installation's master key when absent.
+  --url BASE_URL         prove: fetch the proof from a running server.
+  --out FILE.jsonl       export: the file to write; it must not exist yet.`;
+
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 function entryNumber(value: string | undefined, option: string): number | undefined {
@@ -113,6 +130,7 @@ async function exportEntries(argv: string[]): Promise<number> {
 export const auditCommand: Command = {
   name: 'audit',
   usage: USAGE,
+  help: HELP,
   async run(argv) {
     const [action, ...rest] = argv;
     switch (action) {

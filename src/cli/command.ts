@@ -2,6 +2,8 @@
 export interface Command {
   name: string;
   usage: string;
+  /** What each action and option does, printed by `--help` after the usage. */
+  help?: string;
   run(argv: string[]): Promise<number>;
 }
 

@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`Usage: ${command.usage}\n${entry.summary}\n`);
+    process.stdout.write(`Usage: ${command.usage}\n${entry.summary}\n${command.help === undefined ? '' : `\n${command.help}\n`}`);
     return 0;
   }
   try {
