@@ -1,18 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, type Config } from './config.ts';
-import { openConfiguredDatabase } from './db/configured.ts';
+import { openMigratedDatabase } from './db/configured.ts';
 import { buildApp } from './http/app.ts';
 import { loadKeyRing } from './keys/key-ring.ts';
 import type { Logger } from './logger.ts';
 import { createServices, type Services } from './services.ts';
 
-
 /** The composition root: configuration → database (migrated) → services. */
 export async function bootstrap(config: Config, logger: Logger): Promise<Services> {
-  const db = await openConfiguredDatabase(config);
+  const db = await openMigratedDatabase(config, logger);
   try {
-    const applied = await db.migrate();
-    if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
     return createServices({ config, logger, db, keys: loadKeyRing(config.masterKey, config.dataDir) });
   } catch (error) {
     await db.close();

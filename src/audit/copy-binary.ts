@@ -115,7 +115,7 @@ export function forEachRow(batch: Uint8Array, visit: (start: number, end: number
 }
 
 /** Microseconds from 1970 to 2000, the epoch of PostgreSQL's binary times. */
-const PG_EPOCH_MICROS = 946_684_800_000_000n;
+export const PG_EPOCH_MICROS = 946_684_800_000_000n;
 const INFINITY_MICROS = 2n ** 63n - 1n;
 
 /**

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { ENCODING_PREFIX, HASH_BYTES } from './chain.ts';
-import { int32, int64 } from './copy-binary.ts';
+import { int32, int64, PG_EPOCH_MICROS } from './copy-binary.ts';
 
 /**
  * Hashes one binary COPY row of the verifier's query straight from its bytes, making no strings at all. This works for
@@ -17,8 +17,7 @@ const PREFIX = Buffer.from(ENCODING_PREFIX, 'utf8');
 const NULL_TEXT = Buffer.from('null', 'utf8');
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const UUID_BYTES = 16;
-/** Microseconds from 1970 to 2000, the epoch of PostgreSQL's binary times. */
-const PG_EPOCH_MICROS = 946_684_800_000_000;
+const PG_EPOCH = Number(PG_EPOCH_MICROS);
 const MICROS_PER_DAY = 86_400_000_000;
 
 /** A row's id and its recomputed hash; the two stored hashes are copied into the caller's buffer. */
@@ -49,7 +48,7 @@ function twoDigits(target: Buffer, at: number, value: number): void {
  * 1970 or too far ahead for a number to hold its microseconds exactly (past the year 2255).
  */
 function writeTime(micros: number, at: number): number {
-  const sinceUnix = micros + PG_EPOCH_MICROS;
+  const sinceUnix = micros + PG_EPOCH;
   if (!(sinceUnix >= 0 && Number.isSafeInteger(sinceUnix) && Number.isSafeInteger(micros))) return -1;
   const day = Math.floor(sinceUnix / MICROS_PER_DAY);
   if (day !== cachedDay) {

@@ -75,7 +75,7 @@ function editRow(rows: readonly CopyRowValues[], id: number, edit: (row: CopyRow
   return copy;
 }
 
-/** The row with its stored details text changed by `change`. */
+/** Returns the row with its stored details text changed by `change`. */
 function alterDetails(row: CopyRowValues, change: (text: string) => string): CopyRowValues {
   return { ...row, detailsText: change(canonicalDetails(row.fields.details)) };
 }

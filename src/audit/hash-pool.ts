@@ -21,7 +21,7 @@ const QUEUE_PER_WORKER = 2;
 /**
  * Entries below which starting worker threads costs more than it saves. Each worker loads the TypeScript modules again
  * when it starts. In the audit bench on two cores, 60,000 entries took 0.9 s on the main thread and 2.1 s with two
- * workers, while 1,000,000 took 9.1 s and 5.9 s, so the lines cross at a few hundred thousand (an estimate).
+ * workers. 1,000,000 took 9.1 s and 5.9 s, so the two meet at a few hundred thousand entries (an estimate).
  */
 export const PARALLEL_THRESHOLD = 300_000;
 

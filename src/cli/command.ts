@@ -2,7 +2,7 @@
 export interface Command {
   name: string;
   usage: string;
-  /** What each action and option does, printed by `--help` after the usage. */
+  /** Text explaining each action and option, printed by `--help` after the usage. */
   help?: string;
   run(argv: string[]): Promise<number>;
 }

@@ -58,8 +58,9 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (isExpected(error)) {
-      const hint = FILE_ERRORS.has((error as NodeJS.ErrnoException).code ?? '') ? ' Check the path and try again.' : '';
-      process.stderr.write(`civic ${command.name}: ${error.message}.${hint}\n`.replace('..', '.'));
+      // Node's file system messages end without a full stop and say nothing of what to do.
+      const message = FILE_ERRORS.has((error as NodeJS.ErrnoException).code ?? '') ? `${error.message}. Check the path and try again.` : error.message;
+      process.stderr.write(`civic ${command.name}: ${message}\n`);
       return 1;
     }
     throw error;
