@@ -1,6 +1,7 @@
 import { CatalogueService } from './catalogue/catalogue.service.ts';
 import { ingestFunctions } from './catalogue/import.ingest.ts';
 import { ImportService } from './catalogue/import.service.ts';
+import { buildFilterIndexes, FILTER_INDEX_JOB, filterIndexRequest } from './catalogue/filter-indexes.ts';
 import { createAccountServices, type AccountServices } from './accounts/account-services.ts';
 import { ApiTokenService } from './accounts/api-token.service.ts';
 import { createAuditServices, type AuditServices } from './audit/audit-services.ts';
@@ -59,5 +60,10 @@ export function createServices(inputs: ServiceInputs): Services {
   const exchange = createExchangeServices({ config, db, keys, logger, mailer: accounts.mailer });
   const audit = createAuditServices(db, keys, logger);
   const gdpr = createGdprServices({ db, keys, audit, exchange, logger });
+  exchange.worker.register(FILTER_INDEX_JOB, async (job) => {
+    const request = filterIndexRequest(job.payload);
+    const built = await buildFilterIndexes(db, request);
+    logger.info({ resource_id: request.resourceId, indexes: request.columns.length, built }, built ? 'filter indexes built' : 'filter indexes skipped: the version was removed');
+  });
   return { config, logger, db, keys, openData: new OpenDataService(db, config), audit, gdpr, tokens, accounts, catalogue: new CatalogueService(db), imports, publication, exchange, tenancy };
 }

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { generateSpendingCsv } from '../bench/generate-spending.ts';
+import { sql } from 'kysely';
+import { FILTER_INDEX_JOB } from '../src/catalogue/filter-indexes.ts';
 import { Database } from '../src/db/database.ts';
 import { CatalogueService } from '../src/catalogue/catalogue.service.ts';
 import { PLATFORM_SCOPE } from '../src/catalogue/catalogue.types.ts';
@@ -80,7 +82,12 @@ describe('civic import command', () => {
           const row = await readStoredRow(db, resource!.tableName, Number(id));
           for (const [column, value] of Object.entries(values)) assert.deepEqual(row?.[column], value, `${expected.file} row ${id} ${column}`);
         }
+        // The command builds the filter indexes itself before it exits, so no job is left for a server.
+        const indexes = await sql<{ count: string }>`select count(*) from pg_indexes where schemaname = 'datastore' and tablename = ${resource!.tableName}`.execute(db.owner);
+        assert.ok(Number(indexes.rows[0]!.count) > 1, `${expected.file} has filter indexes besides the primary key`);
       }
+      const pending = await db.owner.selectFrom('jobs').select('unique_key').where('kind', '=', FILTER_INDEX_JOB).where('status', '=', 'pending').execute();
+      assert.deepEqual(pending, []);
     });
   });
 

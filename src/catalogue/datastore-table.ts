@@ -69,7 +69,11 @@ export function filterIndexColumns(schema: TableSchema, textLengths: ReadonlyMap
   return chosen;
 }
 
-/** One `create index` per filter column; index names are numbered because column names may be long or repeated. */
-export function createIndexSql(tableName: string, columns: string[]): string[] {
-  return columns.map((column, position) => `create index ${quoteIdentifier(`${tableName}_f${position + 1}`)} on ${qualifiedTableName(tableName)} (${quoteIdentifier(column)})`);
+/**
+ * One `create index` per filter column; index names are numbered because column names may be long or repeated. With
+ * `ifNotExists` an index already built is kept, so a repeated build does no work.
+ */
+export function createIndexSql(tableName: string, columns: string[], options: { ifNotExists?: boolean } = {}): string[] {
+  const create = options.ifNotExists ? 'create index if not exists' : 'create index';
+  return columns.map((column, position) => `${create} ${quoteIdentifier(`${tableName}_f${position + 1}`)} on ${qualifiedTableName(tableName)} (${quoteIdentifier(column)})`);
 }

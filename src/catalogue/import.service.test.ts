@@ -20,6 +20,7 @@ import { IngestError } from '../ingest/ingest.types.ts';
 import { createLogger } from '../logger.ts';
 import { CatalogueService } from './catalogue.service.ts';
 import { organisationScope, PLATFORM_SCOPE, PUBLIC_SCOPE } from './catalogue.types.ts';
+import { buildFilterIndexes, filterIndexRequest, FILTER_INDEX_JOB } from './filter-indexes.ts';
 import { ingestFunctions } from './import.ingest.ts';
 import { ImportService } from './import.service.ts';
 import type { ImportOptions, IngestFunctions } from './import.types.ts';
@@ -89,16 +90,46 @@ for (const engine of testEngines()) {
       assert.equal(types.transaction_number, 'text');
     });
 
-    test('filter indexes on codes and dates', async () => {
+    test('filter indexes built after commit', async () => {
       const resource = await catalogue.currentResource(PLATFORM_SCOPE, 'dccspendingover500-202603');
-      const { rows } = await sql<{ indexdef: string }>`select indexdef from pg_indexes where schemaname = 'datastore' and tablename = ${resource!.tableName}`.execute(handle.db.owner);
-      const indexed = rows.map((row) => /\((\w+)\)$/.exec(row.indexdef)?.[1]);
+      const indexedColumns = async () => {
+        const { rows } = await sql<{ indexdef: string }>`select indexdef from pg_indexes where schemaname = 'datastore' and tablename = ${resource!.tableName}`.execute(handle.db.owner);
+        return rows.map((row) => /\((\w+)\)$/.exec(row.indexdef)?.[1]);
+      };
+      assert.deepEqual(await indexedColumns(), ['_id'], 'only the primary key exists at commit');
+      const job = await handle.db.owner.selectFrom('jobs').select(['status', 'payload']).where('unique_key', '=', `${FILTER_INDEX_JOB}:${resource!.id}`).executeTakeFirstOrThrow();
+      assert.equal(job.status, 'pending');
+      assert.ok(await buildFilterIndexes(handle.db, filterIndexRequest(job.payload as Record<string, unknown>)));
+      const done = await handle.db.owner.selectFrom('jobs').select('status').where('unique_key', '=', `${FILTER_INDEX_JOB}:${resource!.id}`).executeTakeFirstOrThrow();
+      assert.equal(done.status, 'completed');
+      const indexed = await indexedColumns();
+      assert.ok(await buildFilterIndexes(handle.db, filterIndexRequest(job.payload as Record<string, unknown>)), 'a second build is harmless');
+      assert.deepEqual(await indexedColumns(), indexed);
       assert.ok(indexed.includes('_id'));
       assert.ok(indexed.includes('date'));
       assert.ok(indexed.includes('expense_code'));
       assert.ok(indexed.includes('body'));
       assert.ok(!indexed.includes('amount'), 'amounts are not indexed');
       assert.ok(!indexed.includes('expense_area'), 'long text is not indexed');
+    });
+
+    test('index job skips removed versions', async () => {
+      const report = await imports.importFile(source(spendingFixture('ESCC-payment-data-Q2281011.csv')), options('index-job-removed'));
+      const key = `${FILTER_INDEX_JOB}:${report.resource_id}`;
+      const job = await handle.db.owner.selectFrom('jobs').select('payload').where('unique_key', '=', key).executeTakeFirstOrThrow();
+      const request = filterIndexRequest(job.payload as Record<string, unknown>);
+      await sql.raw(`drop table datastore.${request.tableName}`).execute(handle.db.owner);
+      assert.equal(await buildFilterIndexes(handle.db, request), false);
+      assert.throws(() => filterIndexRequest({ ...job.payload as Record<string, unknown>, table: 'resources; drop table jobs' }), /is not a datastore table name/);
+    });
+
+    test('failed import queues no index job', async () => {
+      const jobsBefore = await handle.db.owner.selectFrom('jobs').select(sql<string>`count(*)`.as('n')).where('kind', '=', FILTER_INDEX_JOB).executeTakeFirstOrThrow();
+      // A check fails after the rows, the primary key and the queued job are in, so the rollback must take the job too.
+      const failing = new ImportService(handle.db, ingestFunctions, createLogger('silent'), [{ name: 'refuses', run: async () => { throw new Error('refused after loading'); } }]);
+      await assert.rejects(failing.importFile(source(spendingFixture('ESCC-payment-data-Q2281011.csv')), options('index-job-failed')), /refused after loading/);
+      const jobsAfter = await handle.db.owner.selectFrom('jobs').select(sql<string>`count(*)`.as('n')).where('kind', '=', FILTER_INDEX_JOB).executeTakeFirstOrThrow();
+      assert.equal(Number(jobsAfter.n), Number(jobsBefore.n));
     });
 
     test('original file stored byte for byte', async () => {

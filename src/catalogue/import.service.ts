@@ -16,7 +16,8 @@ import { metadataColumns, newDatasetValues } from './catalogue.service.ts';
 import type { LoadReport, Visibility } from './catalogue.types.ts';
 import { copyIntoTable } from './copy-into.ts';
 import { EarlyCopy } from './early-copy.ts';
-import { addPrimaryKeySql, createIndexSql, createLoadTableSql, datastoreTableName, filterIndexColumns, qualifiedTableName, quoteIdentifier, textLengthsSql } from './datastore-table.ts';
+import { addPrimaryKeySql, createLoadTableSql, datastoreTableName, qualifiedTableName, quoteIdentifier } from './datastore-table.ts';
+import { chooseFilterColumns, queueFilterIndexes } from './filter-indexes.ts';
 import type { ImportCheck, ImportCheckResult, ImportOptions, IngestFunctions } from './import.types.ts';
 import { baseFilename, mediaTypeOf, saveStagedOriginalFile, stageOriginalFile, type FileFacts } from './original-file.ts';
 import { PhaseTimer } from './phase-timer.ts';
@@ -72,9 +73,9 @@ async function setActorScope(raw: RawConnection, actor: ImportOptions['actor']):
 /**
  * Loads a file as a new version of a dataset, in one transaction. The transaction creates the organisation when
  * missing and stages the original file while the analysis reads it. It then creates the dataset when missing, the
- * typed datastore table, the rows, the primary key and filter indexes, the resource row and the stored original, and
- * points the dataset at the new version. Any failure, in the analysis too, rolls all of it back, so the previous
- * version keeps serving.
+ * typed datastore table, the rows, the primary key, the resource row and the stored original, and points the dataset at
+ * the new version, and queues the job that builds the filter indexes after the commit (filter-indexes.ts). Any
+ * failure, in the analysis too, rolls all of it back, so the previous version keeps serving.
  */
 export class ImportService {
   private readonly checks: ImportCheck[];
@@ -172,7 +173,8 @@ export class ImportService {
       throw new Error(`Copied ${copied} rows of ${source.filename} but the analysis counted ${analysis.rows}; the load was rolled back.`);
     }
     await timer.time('primary_key', () => raw.query(addPrimaryKeySql(tableName)));
-    await timer.time('indexes', () => this.createFilterIndexes(raw, tableName, analysis));
+    const indexColumns = await chooseFilterColumns(raw, tableName, analysis);
+    await queueFilterIndexes(kysely, organisation.id, { resourceId, tableName, columns: indexColumns });
 
     let visibility: Visibility = options.visibility ?? (created ? 'private' : dataset.visibility);
     const extraReport: Record<string, unknown> = {};
@@ -312,23 +314,6 @@ export class ImportService {
       }
       throw error;
     }
-  }
-
-  private async createFilterIndexes(raw: RawConnection, tableName: string, analysis: FileAnalysis): Promise<void> {
-    const lengths = new Map<number, number>();
-    const lengthsSql = textLengthsSql(tableName, analysis.schema);
-    if (analysis.text_lengths) {
-      // The analysis measured every stored text value, which saves a scan of the new table.
-      for (const [position, longest] of analysis.text_lengths.entries()) if (longest !== null) lengths.set(position, longest);
-    } else if (lengthsSql !== null) {
-      const { rows } = await raw.query<Record<string, number | string | null>>(lengthsSql);
-      for (const [key, value] of Object.entries(rows[0] ?? {})) {
-        if (value !== null) lengths.set(Number(key.slice(1)), Number(value));
-      }
-    }
-    // Index builds sort in memory up to this limit (the default is 64 MB), and spill to disk beyond it.
-    await raw.query(`set local maintenance_work_mem = '256MB'`);
-    for (const statement of createIndexSql(tableName, filterIndexColumns(analysis.schema, lengths))) await raw.query(statement);
   }
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import type { LoadReport, Visibility } from '../catalogue/catalogue.types.ts';
+import { buildQueuedFilterIndexes } from '../catalogue/filter-indexes.ts';
 import type { ImportProgress } from '../catalogue/import.types.ts';
 import { parseTableSchema } from '../catalogue/schema-input.ts';
 import { uploadFile } from '../catalogue/upload.client.ts';
@@ -141,7 +142,12 @@ async function importLocally(args: ImportArguments, schema: TableSchema | undefi
       actor: { kind: 'operator', name: os.userInfo().username },
       onProgress: progress.onProgress,
     };
-    return await services.imports.importFile({ path: args.file, filename: path.basename(args.file) }, options);
+    const report = await services.imports.importFile({ path: args.file, filename: path.basename(args.file) }, options);
+    progress.stop();
+    // A server builds queued indexes in its job worker; this command builds its own, so none waits for a server.
+    if (process.stderr.isTTY) process.stderr.write('Loaded. Building filter indexes...\n');
+    await buildQueuedFilterIndexes(services.db, report.resource_id);
+    return report;
   } finally {
     progress.stop();
     await services.db.close();
