@@ -104,15 +104,17 @@ function approverRole(view: PartyView, organisationId: string, userId: string, g
 
 /**
  * The agreements API under /api/v1/agreements: drafting, submission, approval, amendment and status changes, for a
- * bearer token with the write scope or a signed-in member. Every route returns 404 to an organisation that is not
- * party to the agreement, 400 naming each field at fault, and 409 naming the agreement's state and allowed actions.
+ * bearer token with the write scope or a signed-in member. Listing and reading also accept a token with the read
+ * scope. Every route returns 404 to an organisation that is not party to the agreement, 400 naming each field at
+ * fault, and 409 naming the agreement's state and allowed actions.
  */
 export async function agreementApiRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const { agreements, workflow } = services.exchange;
   const publicUrl = services.config.publicUrl;
   // Agreements belong to the Secure data exchange application, so every route also needs it enabled.
   const exchangeEnabled = requireApplication('exchange');
-  const member = [requireMember({ scope: 'write' }), exchangeEnabled];
+  // Reading needs the read scope; a token that may change agreements may also read them.
+  const reader = [requireMember({ scope: ['read', 'write'] }), exchangeEnabled];
   const drafter = [requireMember({ roles: ['data_steward', 'data_protection_officer'], scope: 'write' }), exchangeEnabled];
   // Approvers, and those who suspend or terminate, are data protection officers or administrators (who hold every role).
   const overseer = [requireMember({ roles: ['data_protection_officer'], scope: 'write' }), exchangeEnabled];
@@ -120,7 +122,7 @@ export async function agreementApiRoutes(app: FastifyInstance, services: Service
   const detail = async (request: FastifyRequest<{ Params: ReferenceParams }>) => agreementDetailBody(await partyView(request), publicUrl);
 
   app.get('/api/v1/agreements', {
-    preHandler: member,
+    preHandler: reader,
     schema: { tags: TAGS, summary: 'List the agreements your organisation is party to', security: SECURITY, response: { 200: AgreementList, 401: ErrorResponse, 403: ErrorResponse } },
   }, async (request) => ({ agreements: (await listPartyAgreements(agreements, request.auth!.organisationId!)).map((row) => agreementSummaryBody(row, publicUrl)) }));
 
@@ -146,7 +148,7 @@ export async function agreementApiRoutes(app: FastifyInstance, services: Service
   });
 
   app.get<{ Params: ReferenceParams }>('/api/v1/agreements/:reference', {
-    preHandler: member,
+    preHandler: reader,
     schema: { tags: TAGS, summary: 'Show an agreement with its versions, approvals and transitions', security: SECURITY, params: ReferenceParams, response: { 200: AgreementDetailBody, ...ERRORS } },
   }, async (request) => detail(request));
 

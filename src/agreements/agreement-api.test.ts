@@ -239,7 +239,19 @@ for (const engine of testEngines()) {
 
     test('guards on tokens and roles', async () => {
       assert.equal((await call('GET', '/api/v1/agreements', null)).status, 401);
-      assert.equal((await call('GET', '/api/v1/agreements', 'stewardReadOnly')).status, 403);
+      const readOnlyList = await call('GET', '/api/v1/agreements', 'stewardReadOnly');
+      assert.equal(readOnlyList.status, 200);
+      assert.ok(readOnlyList.body.agreements.some((agreement: { reference: string }) => agreement.reference === AGREEMENT_REFERENCE));
+      assert.equal((await call('GET', `/api/v1/agreements/${AGREEMENT_REFERENCE}`, 'stewardReadOnly')).status, 200);
+      const readOnlyDraft = await call('POST', '/api/v1/agreements', 'stewardReadOnly', { reference: 'TC-ISA-2026-099', terms: {} });
+      assert.equal(readOnlyDraft.status, 403);
+      assert.equal(readOnlyDraft.body.error.code, 'token_scope');
+      assert.match(readOnlyDraft.body.error.message, /"write" scope/);
+      const exchangeOnly = await tokenFor(scenario.council.steward, ['exchange']);
+      tokens.set('stewardExchangeOnly', exchangeOnly);
+      const exchangeList = await call('GET', '/api/v1/agreements', 'stewardExchangeOnly');
+      assert.equal(exchangeList.status, 403);
+      assert.match(exchangeList.body.error.message, /"read" or "write" scope/);
       const analyst = await call('POST', '/api/v1/agreements', 'trustAnalyst', { reference: 'BTH-ISA-2026-001', terms: {} });
       assert.equal(analyst.status, 403);
       const recipientAmend = await call('POST', `/api/v1/agreements/${AGREEMENT_REFERENCE}/amend`, 'trustDpo', {});

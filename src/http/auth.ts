@@ -31,7 +31,7 @@ declare module 'fastify' {
 /** What a guard admits, recorded so that tests can list every route with its declared access. */
 export type GuardAccess =
   | { kind: 'signed_in' }
-  | { kind: 'member'; roles: OrganisationRole[]; scope?: TokenScope }
+  | { kind: 'member'; roles: OrganisationRole[]; scope?: TokenScope | TokenScope[] }
   | { kind: 'token'; scope: TokenScope }
   | { kind: 'platform_admin' }
   | { kind: 'application'; application: string };
@@ -129,14 +129,16 @@ export function hasRole(auth: AuthContext | null, roles: readonly OrganisationRo
 
 /**
  * A preHandler that admits a signed-in member (or a token whose owner is a member) holding one of `roles` in the
- * current organisation. With no roles, any member passes. A token must also carry `options.scope` when given.
+ * current organisation. With no roles, any member passes. A token must also carry `options.scope` when given, or one
+ * of the scopes when it is a list.
  */
 export function requireRole(...roles: OrganisationRole[]): preHandlerAsyncHookHandler {
   return requireMember({ roles });
 }
 
-export function requireMember(options: { roles?: OrganisationRole[]; scope?: TokenScope } = {}): preHandlerAsyncHookHandler {
+export function requireMember(options: { roles?: OrganisationRole[]; scope?: TokenScope | TokenScope[] } = {}): preHandlerAsyncHookHandler {
   const roles = options.roles ?? [];
+  const scopes = options.scope === undefined ? [] : [options.scope].flat();
   return describeGuard(async function checkMember(request: FastifyRequest) {
     const auth = request.auth;
     if (auth === null) throw unauthenticated();
@@ -146,8 +148,9 @@ export function requireMember(options: { roles?: OrganisationRole[]; scope?: Tok
     if (roles.length > 0 && !hasRole(auth, roles)) {
       throw new AppError('forbidden', 'role_required', `This needs the role ${roles.join(' or ')} in your organisation.`);
     }
-    if (auth.via === 'token' && options.scope !== undefined && !auth.scopes?.includes(options.scope)) {
-      throw new AppError('forbidden', 'token_scope', `The API token does not have the "${options.scope}" scope. Create a token with that scope.`);
+    if (auth.via === 'token' && scopes.length > 0 && !scopes.some((scope) => auth.scopes?.includes(scope))) {
+      const named = scopes.map((scope) => `"${scope}"`).join(' or ');
+      throw new AppError('forbidden', 'token_scope', `The API token does not have the ${named} scope. Create a token with ${scopes.length > 1 ? 'one of those scopes' : 'that scope'}.`);
     }
   }, { kind: 'member', roles, ...(options.scope === undefined ? {} : { scope: options.scope }) });
 }
