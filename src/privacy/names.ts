@@ -81,6 +81,28 @@ export function isPayeeHeader(header: string): boolean {
   return parts.some((word) => PAYEE_WORDS.has(word)) && !parts.some((word) => NOT_A_NAME_WORDS.has(word));
 }
 
+// Header words that mean a person's name on their own ("Surname", "Forename"), or together with "name" ("First name").
+const PERSON_NAME_WORDS = new Set(['forename', 'forenames', 'surname', 'firstname', 'lastname', 'fullname', 'givenname', 'familyname', 'maidenname']);
+const NAME_PART_WORDS = new Set(['first', 'last', 'full', 'given', 'family', 'middle', 'maiden', 'christian', 'preferred']);
+// People whom service records name, as in "Patient name", "Client name" or "Name of resident".
+const NAMED_PERSON_WORDS = new Set([
+  'patient', 'client', 'resident', 'tenant', 'applicant', 'pupil', 'student', 'child', 'carer', 'parent', 'guardian',
+  'employee', 'staff', 'person', 'individual', 'customer', 'contact', 'member', 'claimant', 'user',
+]);
+
+/**
+ * Returns whether a header says its column contains people's names ("Surname", "First name", "Patient name"). A payee
+ * column also contains organisations, and a bare "Name" may be a place's, so neither counts here.
+ * NOTE: a bare "Name" column of people's names is therefore not flagged unless the names carry titles.
+ */
+export function isPersonNameHeader(header: string): boolean {
+  const parts = headerWords(header);
+  if (parts.some((word) => NOT_A_NAME_WORDS.has(word))) return false;
+  if (parts.some((word) => PERSON_NAME_WORDS.has(word))) return true;
+  if (!parts.includes('name') && !parts.includes('names')) return false;
+  return parts.some((word) => NAME_PART_WORDS.has(word) || NAMED_PERSON_WORDS.has(word));
+}
+
 export function isCreditorTypeHeader(header: string): boolean {
   const parts = headerWords(header);
   const aboutPayee = parts.some((word) => PAYEE_WORDS.has(word));

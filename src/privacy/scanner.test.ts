@@ -53,6 +53,20 @@ describe('personal-data scan of own fixtures', () => {
     for (const secret of ['943 476 5919', 'jane.doe', 'RM17', 'CAMERON', '4111', '12/03/1984']) assert.ok(!text.includes(secret), secret);
   });
 
+  it('flags names under person-name headers', () => {
+    const headers = ['Forename', 'Surname', 'Patient name', 'Contact name', 'Name of Body', 'Client ID', 'Name', 'Site name'];
+    const rows = [
+      ['Aisha', 'Patel', 'John Smith', 'Jane Doe', 'Devon County Council', 'C1234', 'Jo Bloggs', 'Grays Library'],
+      ['Tom', "O'Brien", 'Mary-Ann Jones', 'Thurrock Community Trust', 'Thurrock Council', 'C1235', 'Central Library', 'Civic Offices'],
+    ];
+    assert.deepEqual(summary(scanRows(headers, rows)), [
+      'Forename:individual_name:2',
+      'Surname:individual_name:2',
+      'Patient name:individual_name:2',
+      'Contact name:individual_name:1',
+    ]);
+  });
+
   it('flags none of the look-alikes', () => {
     const fixture = readFixture('test/fixtures/privacy/lookalikes.csv');
     assert.deepEqual(scanRows(fixture.headers, fixture.rows), []);

@@ -20,6 +20,8 @@ import {
   isIndividualCreditorType,
   isPayeeHeader,
   isRedactionMarker,
+  isPersonNameHeader,
+  hasOrganisationMarker,
   looksLikeTitledIndividual,
 } from './names.ts';
 
@@ -67,6 +69,8 @@ const NHS_COLUMN_PASS_RATE = 0.5;
 /** The role of each column, read once from the headers. */
 export class ColumnRoles {
   readonly payee: boolean[];
+  /** Columns whose header says they hold people's names, where any name that is not an organisation's counts. */
+  readonly personName: boolean[];
   readonly creditorType: number[];
   readonly dateOfBirth: boolean[];
   readonly bank: boolean[];
@@ -76,6 +80,7 @@ export class ColumnRoles {
 
   constructor(readonly headers: readonly string[]) {
     this.payee = headers.map(isPayeeHeader);
+    this.personName = headers.map(isPersonNameHeader);
     this.creditorType = headers.flatMap((header, index) => (isCreditorTypeHeader(header) ? [index] : []));
     this.dateOfBirth = headers.map(isDateOfBirthHeader);
     this.bank = headers.map(isBankHeader);
@@ -152,7 +157,9 @@ export function inspectRow(roles: ColumnRoles, values: ReadonlyArray<string | nu
     if (digits >= 4 && roles.dateOfBirth[column] && yearOfDate(value) !== null) hits.push({ column, kind: 'date_of_birth' });
     if (letter && digits >= 6 && containsNationalInsuranceNumber(value)) hits.push({ column, kind: 'national_insurance_number' });
     if (letter && digits >= 2 && !reference && containsFullPostcode(value)) postcodeColumns.push(column);
-    if (letter && roles.payee[column]) {
+    if (letter && roles.personName[column]) {
+      if (!hasOrganisationMarker(value)) hits.push({ column, kind: 'individual_name' });
+    } else if (letter && roles.payee[column]) {
       const titled = looksLikeTitledIndividual(value);
       if (titled || (individualRow && !hasLegalForm(value))) hits.push({ column, kind: 'individual_name' });
     }
