@@ -1,23 +1,25 @@
 /**
  * A bounded queue of COPY text between a producer that awaits `push` and a consumer that iterates. `push` waits while
- * the queue is full, so memory stays flat whichever side is slower.
+ * the queued text exceeds `maxChars` characters, so memory stays flat whichever side is slower.
  */
 export class ChunkQueue implements AsyncIterable<string> {
   private chunks: string[] = [];
+  private queuedChars = 0;
   private ended = false;
   private failure: { error: unknown } | null = null;
   private closed = false;
   private wakeConsumer: (() => void) | null = null;
   private wakeProducer: (() => void) | null = null;
 
-  constructor(private readonly maxChunks: number) {}
+  constructor(private readonly maxChars: number) {}
 
   /** Adds a chunk and resolves once the queue has room again, or at once when the consumer has stopped. */
   async push(chunk: string): Promise<void> {
     if (this.closed || this.ended) return;
     this.chunks.push(chunk);
+    this.queuedChars += chunk.length;
     this.wake('consumer');
-    while (this.chunks.length >= this.maxChunks && !this.closed) {
+    while (this.queuedChars > this.maxChars && !this.closed) {
       await new Promise<void>((resolve) => (this.wakeProducer = resolve));
     }
   }
@@ -34,6 +36,7 @@ export class ChunkQueue implements AsyncIterable<string> {
     this.ended = true;
     this.closed = true;
     this.chunks = [];
+    this.queuedChars = 0;
     this.wake('consumer');
     this.wake('producer');
   }
@@ -42,6 +45,7 @@ export class ChunkQueue implements AsyncIterable<string> {
   close(): void {
     this.closed = true;
     this.chunks = [];
+    this.queuedChars = 0;
     this.wake('producer');
   }
 
@@ -50,6 +54,7 @@ export class ChunkQueue implements AsyncIterable<string> {
       if (this.failure) throw this.failure.error;
       const chunk = this.chunks.shift();
       if (chunk !== undefined) {
+        this.queuedChars -= chunk.length;
         this.wake('producer');
         yield chunk;
         continue;

@@ -2,8 +2,12 @@ import { EARLY_LOAD_AFTER_ROWS, type EarlyLoadTarget } from '../ingest/early-loa
 import type { TableSchema } from '../ingest/table-schema.ts';
 import { ChunkQueue } from './chunk-queue.ts';
 
-/** Chunks of COPY text queued between the analysis and the COPY; about 4 MB for a spending file. */
-const MAX_QUEUED_CHUNKS = 16;
+/**
+ * Characters of COPY text queued between the analysis and the COPY. On PostgreSQL the COPY starts only after the
+ * original file is staged on the same connection, which took about a second for a 160 MB file, and the analysis keeps
+ * converting rows meanwhile: 64 MB holds about 380,000 spending rows. The bound does not grow with the file.
+ */
+const MAX_QUEUED_CHARS = 64 * 1024 * 1024;
 
 /** Starts the COPY of an early load into a table made from `schema`, and resolves with the rows copied. */
 export type StartCopy = (schema: TableSchema, rows: AsyncIterable<string>) => Promise<number>;
@@ -21,7 +25,7 @@ export class EarlyCopy implements EarlyLoadTarget {
   private schema: TableSchema | null = null;
   private complete = false;
   private copying: Promise<number> | null = null;
-  private readonly queue = new ChunkQueue(MAX_QUEUED_CHUNKS);
+  private readonly queue = new ChunkQueue(MAX_QUEUED_CHARS);
 
   constructor(
     private readonly startCopy: StartCopy,
