@@ -1,9 +1,10 @@
 /**
- * A bounded queue of COPY text between a producer that awaits `push` and a consumer that iterates. `push` waits while
- * the queued text exceeds `maxChars` characters, so memory stays flat whichever side is slower.
+ * A bounded queue of COPY chunks between a producer that awaits `push` and a consumer that iterates. `push` waits while
+ * the queued chunks exceed `maxChars` characters (or bytes, for binary chunks), so memory stays flat whichever side is
+ * slower.
  */
-export class ChunkQueue implements AsyncIterable<string> {
-  private chunks: string[] = [];
+export class ChunkQueue implements AsyncIterable<string | Buffer> {
+  private chunks: Array<string | Buffer> = [];
   private queuedChars = 0;
   private ended = false;
   private failure: { error: unknown } | null = null;
@@ -14,7 +15,7 @@ export class ChunkQueue implements AsyncIterable<string> {
   constructor(private readonly maxChars: number) {}
 
   /** Adds a chunk and resolves once the queue has room again, or at once when the consumer has stopped. */
-  async push(chunk: string): Promise<void> {
+  async push(chunk: string | Buffer): Promise<void> {
     if (this.closed || this.ended) return;
     this.chunks.push(chunk);
     this.queuedChars += chunk.length;
@@ -49,7 +50,7 @@ export class ChunkQueue implements AsyncIterable<string> {
     this.wake('producer');
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<string> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<string | Buffer> {
     for (;;) {
       if (this.failure) throw this.failure.error;
       const chunk = this.chunks.shift();

@@ -1,4 +1,6 @@
 import { EARLY_LOAD_AFTER_ROWS, type EarlyLoadTarget } from '../ingest/early-load.ts';
+import { BINARY_COPY_HEADER, BINARY_COPY_TRAILER } from '../ingest/copy-binary-writer.ts';
+import { copyFormatFor, type CopyFormat } from '../ingest/copy-writer.ts';
 import type { TableSchema } from '../ingest/table-schema.ts';
 import { ChunkQueue } from './chunk-queue.ts';
 
@@ -10,7 +12,14 @@ import { ChunkQueue } from './chunk-queue.ts';
 const MAX_QUEUED_CHARS = 64 * 1024 * 1024;
 
 /** Starts the COPY of an early load into a table made from `schema`, and resolves with the rows copied. */
-export type StartCopy = (schema: TableSchema, rows: AsyncIterable<string>) => Promise<number>;
+export type StartCopy = (schema: TableSchema, rows: AsyncIterable<string | Buffer>, format: CopyFormat) => Promise<number>;
+
+/** Frames binary COPY tuples with the stream's header and trailer. */
+async function* binaryStream(tuples: AsyncIterable<string | Buffer>): AsyncGenerator<string | Buffer> {
+  yield BINARY_COPY_HEADER;
+  yield* tuples;
+  yield BINARY_COPY_TRAILER;
+}
 
 /** The outcome of an early load once the analysis has ended. */
 export type EarlyCopyResult =
@@ -27,19 +36,23 @@ export class EarlyCopy implements EarlyLoadTarget {
   private copying: Promise<number> | null = null;
   private readonly queue = new ChunkQueue(MAX_QUEUED_CHARS);
 
+  /** `binaryAllowed` lets the COPY use the binary format when the guessed schema has a binary encoder for every field. */
   constructor(
     private readonly startCopy: StartCopy,
     readonly afterRows: number = EARLY_LOAD_AFTER_ROWS,
+    private readonly binaryAllowed = false,
   ) {}
 
-  begin(schema: TableSchema): void {
+  begin(schema: TableSchema): CopyFormat {
     this.schema = schema;
-    this.copying = this.startCopy(schema, this.queue);
+    const format = copyFormatFor(schema, this.binaryAllowed);
+    this.copying = this.startCopy(schema, format === 'binary' ? binaryStream(this.queue) : this.queue, format);
     // A failed COPY reads no more, so the analysis must not wait for room; the failure is reported by `result`.
     this.copying.catch(() => this.queue.close());
+    return format;
   }
 
-  write(chunk: string): Promise<void> {
+  write(chunk: string | Buffer): Promise<void> {
     return this.queue.push(chunk);
   }
 

@@ -43,6 +43,8 @@ for (const engine of testEngines()) {
     let early: ImportService;
     let twoPass: ImportService;
     const discarded: string[] = [];
+    /** COPY formats of the early load service's imports, in order. */
+    const copyFormats: string[] = [];
     /** Phases of the last import that used the early load service. */
     let phases: Record<string, number> = {};
     const folder = temporaryFolder('civic-early-load-');
@@ -50,7 +52,8 @@ for (const engine of testEngines()) {
     before(async () => {
       handle = await engine.create();
       const log = { write: (line: string) => {
-        const entry = JSON.parse(line) as { msg?: string; reason?: string; phases_ms?: Record<string, number> };
+        const entry = JSON.parse(line) as { msg?: string; reason?: string; format?: string; phases_ms?: Record<string, number> };
+        if (entry.msg === 'import copy started') copyFormats.push(entry.format ?? '');
         if (entry.msg?.startsWith('import early load discarded')) discarded.push(entry.reason ?? '');
         if (entry.msg === 'import committed') phases = entry.phases_ms ?? {};
       } };
@@ -84,6 +87,35 @@ for (const engine of testEngines()) {
       const twoPassTable = await tableOf(handle.db, second.resource_id);
       assert.deepEqual(await storedRows(handle.db, earlyTable), await storedRows(handle.db, twoPassTable));
       assert.match((await primaryKeyOf(handle.db, earlyTable)) ?? '', /UNIQUE INDEX .* \(_id\)/);
+    });
+
+    test('binary and text COPY store the same rows', async () => {
+      const file = path.join(folder.path, 'formats.csv');
+      const lines = ['Paid on,Amount,Count,Settled,Recorded at,Note'];
+      for (let i = 1; i <= 600; i++) {
+        const amount = i % 4 === 0 ? `"-£${(i * 1234).toLocaleString('en-GB')}.0${i % 10}"` : `${i}.${i % 100}`;
+        lines.push(`${String((i % 28) + 1).padStart(2, '0')}/02/2024,${amount},${i * 1_000_003},${i % 2 === 0 ? 'yes' : 'no'},2025-04-0${(i % 9) + 1}T10:${String(i % 60).padStart(2, '0')}:00Z,"tab	here ${'é'.repeat(i % 3)}"`);
+      }
+      fs.writeFileSync(file, `${lines.join('\n')}\n`);
+      copyFormats.length = 0;
+      const asText = new ImportService(handle.db, ingestFunctions, createLogger('silent'), [], { earlyLoadAfterRows: 100, binaryCopy: false });
+      const withDatetime = await early.importFile(source(file), options('formats-default'));
+      const textOnly = await asText.importFile(source(file), options('formats-text'));
+      assert.deepEqual(
+        await storedRows(handle.db, await tableOf(handle.db, withDatetime.resource_id)),
+        await storedRows(handle.db, await tableOf(handle.db, textOnly.resource_id)),
+      );
+
+      // Without the datetime column every field has a binary encoder, so PostgreSQL loads the rows as binary COPY.
+      const dateOnly = path.join(folder.path, 'formats-no-datetime.csv');
+      fs.writeFileSync(dateOnly, lines.map((line) => line.replace(/,[^,]*T10:[^,]*,/, ',').replace('Recorded at,', '')).join('\n') + '\n');
+      const binary = await early.importFile(source(dateOnly), options('formats-binary'));
+      assert.deepEqual(copyFormats, ['text', engine.name === 'postgres' ? 'binary' : 'text'], 'datetime loads as text; binary only on PostgreSQL');
+      const text = await asText.importFile(source(dateOnly), options('formats-binary-text'));
+      assert.deepEqual(binary.schema.fields.map((field) => field.type), ['date', 'number', 'integer', 'boolean', 'string']);
+      const binaryRows = await storedRows(handle.db, await tableOf(handle.db, binary.resource_id));
+      assert.equal(binaryRows.length, 600);
+      assert.deepEqual(binaryRows, await storedRows(handle.db, await tableOf(handle.db, text.resource_id)));
     });
 
     test('wrong guess loads the file again', async () => {

@@ -6,6 +6,7 @@ import type { Database } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import { AppError, conflict, forbidden, notFound } from '../errors.ts';
+import { copyFormatFor, type CopyFormat } from '../ingest/copy-writer.ts';
 import { EARLY_LOAD_AFTER_ROWS } from '../ingest/early-load.ts';
 import type { FileAnalysis, IngestOptions, IngestSource } from '../ingest/ingest.types.ts';
 import type { TableSchema } from '../ingest/table-schema.ts';
@@ -15,7 +16,7 @@ import * as repository from './catalogue.repository.ts';
 import { metadataColumns, newDatasetValues } from './catalogue.service.ts';
 import type { LoadReport, Visibility } from './catalogue.types.ts';
 import { copyIntoTable } from './copy-into.ts';
-import { EarlyCopy } from './early-copy.ts';
+import { EarlyCopy, type StartCopy } from './early-copy.ts';
 import { addPrimaryKeySql, createLoadTableSql, datastoreTableName, qualifiedTableName, quoteIdentifier } from './datastore-table.ts';
 import { chooseFilterColumns, queueFilterIndexes } from './filter-indexes.ts';
 import type { ImportCheck, ImportCheckResult, ImportOptions, IngestFunctions } from './import.types.ts';
@@ -54,6 +55,8 @@ interface LoadInput {
 export interface ImportSettings {
   /** Rows analysed before the early load guesses the schema and starts its COPY; 0 turns the early load off. */
   earlyLoadAfterRows?: number;
+  /** False loads rows as COPY text on PostgreSQL too; binary COPY is the default there. */
+  binaryCopy?: boolean;
 }
 
 /** Returns the size of a file in bytes, or 0 when it cannot be read, which the analysis then reports to the user. */
@@ -127,7 +130,9 @@ export class ImportService {
         staging.then(() => timer.record('stage_original', stagingStarted), () => undefined);
         const afterRows = this.settings.earlyLoadAfterRows ?? EARLY_LOAD_AFTER_ROWS;
         const staged = staging;
-        early = afterRows > 0 ? new EarlyCopy((schema, rows) => this.startEarlyCopy(raw, staged, { dataset: options.dataset, resourceId }, schema, rows), afterRows) : null;
+        const target = { dataset: options.dataset, resourceId };
+        const startCopy: StartCopy = (schema, rows, format) => this.startEarlyCopy(raw, staged, target, schema, rows, format);
+        early = afterRows > 0 ? new EarlyCopy(startCopy, afterRows, this.binaryCopyAllowed) : null;
         const analysis = await timer.time('analyse', () => this.ingest.analyseFile(source, { ...ingestOptions('analyse'), earlyLoad: early ?? undefined }));
         this.logger.info({ file: source.filename, rows: analysis.rows, columns: analysis.schema.fields.length, format: analysis.format }, 'import analysed');
         const file = await timer.time('wait_original', () => staging!);
@@ -161,10 +166,11 @@ export class ImportService {
 
     let copied = earlyRows;
     if (copied === null) {
+      const format = copyFormatFor(analysis.schema, this.binaryCopyAllowed);
       await raw.query(createLoadTableSql(tableName, analysis.schema, this.ingest.columnSqlType));
-      this.logger.info({ dataset: options.dataset, resource_id: resourceId, version, rows: analysis.rows }, 'import copy started');
+      this.logger.info({ dataset: options.dataset, resource_id: resourceId, version, rows: analysis.rows, format }, 'import copy started');
       copied = await timer.time('copy', () =>
-        copyIntoTable(this.db.engine, raw, this.copySql(tableName, analysis.schema), this.ingest.copyRows(source, analysis, ingestOptions)),
+        copyIntoTable(this.db.engine, raw, this.copySql(tableName, analysis.schema, format), this.ingest.copyRows(source, analysis, { ...ingestOptions, copyFormat: format })),
       );
     } else {
       ingestOptions.onProgress?.(analysis.byte_size, analysis.byte_size);
@@ -234,9 +240,14 @@ export class ImportService {
     return outcome;
   }
 
-  private copySql(tableName: string, schema: TableSchema): string {
+  private copySql(tableName: string, schema: TableSchema, format: CopyFormat): string {
     const columns = ['_id', ...schema.fields.map((field) => field.name)].map(quoteIdentifier).join(', ');
-    return `copy ${qualifiedTableName(tableName)} (${columns}) from stdin with ${this.ingest.copyOptions}`;
+    return `copy ${qualifiedTableName(tableName)} (${columns}) from stdin with (format ${format})`;
+  }
+
+  /** Binary COPY is used on PostgreSQL only: PGlite splits COPY input into several statements, which binary cannot be. */
+  private get binaryCopyAllowed(): boolean {
+    return this.db.engine === 'postgres' && this.settings.binaryCopy !== false;
   }
 
   /**
@@ -249,14 +260,15 @@ export class ImportService {
     staging: Promise<FileFacts>,
     target: { dataset: string; resourceId: string },
     schema: TableSchema,
-    rows: AsyncIterable<string>,
+    rows: AsyncIterable<string | Buffer>,
+    format: CopyFormat,
   ): Promise<number> {
     await staging;
     const tableName = datastoreTableName(target.resourceId);
     await raw.query('savepoint early_load');
     await raw.query(createLoadTableSql(tableName, schema, this.ingest.columnSqlType));
-    this.logger.info({ dataset: target.dataset, resource_id: target.resourceId, early: true }, 'import copy started');
-    return copyIntoTable(this.db.engine, raw, this.copySql(tableName, schema), rows);
+    this.logger.info({ dataset: target.dataset, resource_id: target.resourceId, early: true, format }, 'import copy started');
+    return copyIntoTable(this.db.engine, raw, this.copySql(tableName, schema, format), rows);
   }
 
   /** Returns the rows of the early load when they can stand; otherwise rolls them back and returns null. */

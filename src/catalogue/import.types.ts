@@ -8,10 +8,11 @@ import type { DatasetMetadata, Visibility } from './catalogue.types.ts';
 /** The ingest functions the import pipeline runs; src/ingest provides them, and tests may wrap them. */
 export interface IngestFunctions {
   analyseFile(source: IngestSource, options?: IngestOptions): Promise<FileAnalysis>;
-  /** COPY input for the rows, `_id` first, in chunks that each end on a row boundary. */
+  /**
+   * COPY input for the rows, `_id` first, in chunks that each end on a row boundary, in the format that
+   * `options.copyFormat` names (text unless it says binary).
+   */
   copyRows(source: IngestSource, analysis: FileAnalysis, options?: IngestOptions): AsyncIterable<string | Buffer>;
-  /** The options clause of the `COPY … FROM STDIN` statement that reads `copyRows` output, such as `(format text)`. */
-  copyOptions: string;
   columnSqlType(field: TableSchemaField): string;
 }
 

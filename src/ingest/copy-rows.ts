@@ -1,8 +1,11 @@
 /**
- * Pass 2: replays the file with the analysis's decisions and yields PostgreSQL COPY text (`FORMAT text`): one line per
- * row, `_id` first, tab-separated, `\N` for null, and backslash, tab, newline and carriage return escaped.
+ * Pass 2: replays the file with the analysis's decisions and yields PostgreSQL COPY rows, `_id` first. The default is
+ * COPY text (`FORMAT text`): one line per row, tab-separated, `\N` for null, and backslash, tab, newline and carriage
+ * return escaped. With `copyFormat: 'binary'` it yields binary COPY, from the header to the trailer.
  */
-import { CopyTextWriter, ROWS_PER_CHUNK } from './copy-text.ts';
+import { BINARY_COPY_HEADER, BINARY_COPY_TRAILER } from './copy-binary-writer.ts';
+import { ROWS_PER_CHUNK } from './copy-text.ts';
+import { createCopyWriter } from './copy-writer.ts';
 import type { SourceRecord } from './csv-tokenizer.ts';
 import type { TextEncoding } from './encoding.ts';
 import { IngestError, type FileAnalysis, type IngestOptions, type IngestSource } from './ingest.types.ts';
@@ -17,8 +20,9 @@ export function copyColumnList(analysis: FileAnalysis): string {
   return ['_id', ...analysis.schema.fields.map((field) => field.name)].map((name) => `"${name}"`).join(', ');
 }
 
-export async function* copyRows(source: IngestSource, analysis: FileAnalysis, options: IngestOptions = {}): AsyncGenerator<string> {
-  const writer = new CopyTextWriter(analysis.schema, analysis.decimal_mark as DecimalMark);
+export async function* copyRows(source: IngestSource, analysis: FileAnalysis, options: IngestOptions = {}): AsyncGenerator<string | Buffer> {
+  const binary = options.copyFormat === 'binary';
+  const writer = createCopyWriter(analysis.schema, analysis.decimal_mark as DecimalMark, binary ? 'binary' : 'text');
   const excluded = new Set(analysis.excluded_lines);
   const report = (bytes: number) => options.onProgress?.(bytes, analysis.byte_size);
 
@@ -29,6 +33,7 @@ export async function* copyRows(source: IngestSource, analysis: FileAnalysis, op
     batches = openSheet(source, analysis.format, analysis.sheet!);
   }
 
+  if (binary) yield BINARY_COPY_HEADER;
   for await (const batch of batches) {
     for (const record of batch) {
       if (record.line <= analysis.header_end_row || (excluded.size > 0 && excluded.has(record.line))) continue;
@@ -39,6 +44,7 @@ export async function* copyRows(source: IngestSource, analysis: FileAnalysis, op
   }
   if (writer.pendingRows > 0) yield writer.take();
   if (writer.rows !== analysis.rows) throw changedSince(source, analysis, undefined);
+  if (binary) yield BINARY_COPY_TRAILER;
 }
 
 function changedSince(source: IngestSource, analysis: FileAnalysis, line: number | undefined): IngestError {

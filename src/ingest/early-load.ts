@@ -4,7 +4,7 @@
  * keeps the early rows only when the analysis of every value ends with the same schema, and loads the file again
  * otherwise.
  */
-import { CopyTextWriter } from './copy-text.ts';
+import { createCopyWriter, type CopyFormat, type CopyRowWriter } from './copy-writer.ts';
 import type { DecimalMark } from './numbers.ts';
 import type { TableSchema } from './table-schema.ts';
 
@@ -15,10 +15,10 @@ export const EARLY_LOAD_AFTER_ROWS = 10_000;
 export interface EarlyLoadTarget {
   /** Rows analysed before the schema is guessed; a file with fewer rows gets no early load. */
   afterRows: number;
-  /** Receives the guessed schema. All COPY text written afterwards fits it. */
-  begin(schema: TableSchema): void;
-  /** Sends a chunk of COPY text and resolves when the target can take more. */
-  write(chunk: string): Promise<void>;
+  /** Receives the guessed schema and returns the COPY format to send. All rows written afterwards fit the schema. */
+  begin(schema: TableSchema): CopyFormat;
+  /** Sends a chunk of COPY rows and resolves when the target can take more. */
+  write(chunk: string | Buffer): Promise<void>;
   /**
    * Ends the COPY input. `complete` is false when a value did not fit the guessed schema, so the rows sent are not
    * all of the file's rows and the import must load the file again.
@@ -32,7 +32,7 @@ const MIN_CHUNK_ROWS = 1000;
 /** The analysis's side of an early load: it buffers the first rows, guesses, then converts every row it is given. */
 export class EarlyLoad {
   private firstRows: string[][] = [];
-  private writer: CopyTextWriter | null = null;
+  private writer: CopyRowWriter | null = null;
   private abandoned = false;
 
   constructor(
@@ -66,8 +66,8 @@ export class EarlyLoad {
 
   private start(): void {
     const schema = this.guessSchema();
-    this.target.begin(schema);
-    this.writer = new CopyTextWriter(schema, this.decimal);
+    const format = this.target.begin(schema);
+    this.writer = createCopyWriter(schema, this.decimal, format);
     const firstRows = this.firstRows;
     this.firstRows = [];
     for (const cells of firstRows) {

@@ -15,12 +15,13 @@ class CollectingTarget implements EarlyLoadTarget {
 
   constructor(readonly afterRows: number) {}
 
-  begin(schema: TableSchema): void {
+  begin(schema: TableSchema): 'text' {
     this.schema = schema;
+    return 'text';
   }
 
-  async write(chunk: string): Promise<void> {
-    this.chunks.push(chunk);
+  async write(chunk: string | Buffer): Promise<void> {
+    this.chunks.push(chunk.toString());
   }
 
   end(complete: boolean): void {

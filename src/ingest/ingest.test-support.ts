@@ -27,7 +27,7 @@ export interface LoadedFile {
 export async function load(source: IngestSource, options: IngestOptions = {}): Promise<LoadedFile> {
   const analysis = await analyseFile(source, options);
   const chunks: string[] = [];
-  for await (const chunk of copyRows(source, analysis, options)) chunks.push(chunk);
+  for await (const chunk of copyRows(source, analysis, { ...options, copyFormat: 'text' })) chunks.push(chunk.toString());
   const rows = chunks
     .join('')
     .split('\n')

@@ -1,3 +1,4 @@
+import type { CopyFormat } from './copy-writer.ts';
 import { AppError } from '../errors.ts';
 import type { EarlyLoadTarget } from './early-load.ts';
 import type { TableSchema } from './table-schema.ts';
@@ -37,6 +38,8 @@ export interface IngestOptions {
    * so the rows load while the file is analysed. The caller keeps them only when the analysis ends with that schema.
    */
   earlyLoad?: EarlyLoadTarget;
+  /** The COPY format copyRows yields: text (the default) as strings, binary as buffers framed for one COPY statement. */
+  copyFormat?: CopyFormat;
 }
 
 /** Where a cell passed to IngestOptions.onValue sits. */
