@@ -189,6 +189,9 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
   };
   const early = options.earlyLoad ? new EarlyLoad(options.earlyLoad, guessSchema, decimal) : null;
 
+  // Without missing-value markers or a value hook, a cell of a column already known to be text needs only its length.
+  const lengthOnlyForText = userMissing.size === 0 && options.onValue === undefined;
+
   const processRow = (record: SourceRecord): void => {
     const cells = record.cells;
     if (isBlankRecord(cells)) return;
@@ -214,11 +217,16 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
         if (state.required) violations.push({ line: record.line, column: headers[c]!, problem: 'is missing but the field is required' });
         continue;
       }
+      const profile = state.profile;
+      if (lengthOnlyForText && profile !== null && profile.isTextOnly) {
+        measure(c, raw);
+        continue;
+      }
       const trimmed = raw.trim();
       options.onValue?.(trimmed, { rowId: rows, line: record.line, fieldIndex: c, column: columnIds[c]! });
-      if (state.profile) {
-        state.profile.observe(trimmed);
-        if (!userMissing.has(trimmed)) measure(c, raw);
+      if (profile !== null) {
+        profile.observe(trimmed);
+        if (userMissing.size === 0 || !userMissing.has(trimmed)) measure(c, raw);
         continue;
       }
       if (userMissing.has(trimmed) || state.userField?.missingValues?.includes(trimmed)) continue;

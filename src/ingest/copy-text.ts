@@ -14,18 +14,15 @@ const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': 
 
 const COPY_NULL = '\\N';
 
-/** Returns true when text contains a backslash, tab, newline or carriage return, which COPY text format escapes. */
-function needsCopyEscape(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code === 0x5c || (code <= 0x0d && (code === 0x09 || code === 0x0a || code === 0x0d))) return true;
-  }
-  return false;
-}
+/**
+ * Characters that COPY text format escapes. With Node.js 20 on a spending-shaped file, this test measured faster than
+ * a loop over the characters. Most cells contain none, so the replacement rarely runs.
+ */
+const NEEDS_COPY_ESCAPE = /[\\\t\n\r]/;
 
 /** Escapes text for a COPY text-format field. */
 export function escapeCopyText(text: string): string {
-  return needsCopyEscape(text) ? text.replace(/[\\\t\n\r]/g, (char) => COPY_ESCAPES[char]!) : text;
+  return NEEDS_COPY_ESCAPE.test(text) ? text.replace(/[\\\t\n\r]/g, (char) => COPY_ESCAPES[char]!) : text;
 }
 
 /**
@@ -98,8 +95,12 @@ export class CopyTextWriter {
 
   /** Returns the lines written since the last call as one chunk, each ending in a newline. */
   take(): string {
-    const chunk = this.lines.join('\n') + '\n';
+    const lines = this.lines;
     this.lines = [];
-    return chunk;
+    if (lines.length === 0) return '\n';
+    // The empty last element adds the final newline within the join, so the chunk is one flat string that V8 need
+    // not copy again to flatten it when the COPY stream encodes it.
+    lines.push('');
+    return lines.join('\n');
   }
 }

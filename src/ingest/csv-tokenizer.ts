@@ -32,19 +32,25 @@ export function countLineBreaks(text: string): number {
   return count;
 }
 
+/** Returns the position of `search` in `text` at or after `from`, or the length of `text` when there is none. */
+function indexOrEnd(text: string, search: string, from: number): number {
+  const found = text.indexOf(search, from);
+  return found === -1 ? text.length : found;
+}
+
 export class CsvTokenizer {
   private pending = '';
   private line = 1;
   private readonly delimiter: number;
-  /** The largest of the delimiter, LF and CR codes. No character above it can end an unquoted cell. */
-  private readonly maxStopCode: number;
+  /** The delimiter's first UTF-16 code unit as a string for `indexOf`, or empty when no character delimits cells. */
+  private readonly delimiterText: string;
 
   constructor(
     delimiter: string,
     private readonly filename: string,
   ) {
     this.delimiter = delimiter.charCodeAt(0);
-    this.maxStopCode = Math.max(this.delimiter, CR);
+    this.delimiterText = delimiter.charAt(0);
   }
 
   /** Tokenizes `text` after what earlier calls left open, appending each complete record to `out`. */
@@ -61,9 +67,14 @@ export class CsvTokenizer {
   private parse(s: string, final: boolean, out: SourceRecord[]): void {
     const n = s.length;
     const delimiter = this.delimiter;
-    const maxStopCode = this.maxStopCode;
+    const delimiterText = this.delimiterText;
     let i = 0;
     let line = this.line;
+    // The first delimiter, LF and CR at or after some earlier position, or the text's length when there is none. The
+    // parse searches again only after passing one, so each search covers new text and the call stays linear.
+    let nextDelimiter = -1;
+    let nextLf = -1;
+    let nextCr = -1;
 
     records: while (i < n) {
       const recordStart = i;
@@ -73,7 +84,8 @@ export class CsvTokenizer {
       for (;;) {
         let value: string;
         if (i < n && s.charCodeAt(i) === QUOTE) {
-          let segmentStart = i + 1;
+          const contentStart = i + 1;
+          let segmentStart = contentStart;
           let j = segmentStart;
           value = '';
           for (;;) {
@@ -96,7 +108,10 @@ export class CsvTokenizer {
             i = quote + 1;
             break;
           }
-          line += countLineBreaks(value);
+          // Most quoted cells contain no line break, which the next LF and CR positions show without scanning the value.
+          if (nextLf < contentStart) nextLf = indexOrEnd(s, '\n', contentStart);
+          if (nextCr < contentStart) nextCr = indexOrEnd(s, '\r', contentStart);
+          if (nextLf < i || nextCr < i) line += countLineBreaks(value);
           // Text between the closing quote and the next delimiter is kept, as spreadsheets do.
           let j2 = i;
           while (j2 < n) {
@@ -107,14 +122,14 @@ export class CsvTokenizer {
           if (j2 > i) value += s.slice(i, j2);
           i = j2;
         } else {
-          let j = i;
-          while (j < n) {
-            const code = s.charCodeAt(j);
-            if (code <= maxStopCode && (code === delimiter || code === LF || code === CR)) break;
-            j++;
-          }
-          value = s.slice(i, j);
-          i = j;
+          // A quote inside an unquoted cell is ordinary text, so only the delimiter and line breaks end the cell.
+          if (nextDelimiter < i) nextDelimiter = delimiterText === '' ? n : indexOrEnd(s, delimiterText, i);
+          if (nextLf < i) nextLf = indexOrEnd(s, '\n', i);
+          if (nextCr < i) nextCr = indexOrEnd(s, '\r', i);
+          let end = nextDelimiter < nextLf ? nextDelimiter : nextLf;
+          if (nextCr < end) end = nextCr;
+          value = s.slice(i, end);
+          i = end;
         }
         cells.push(value);
 

@@ -47,6 +47,11 @@ export class ColumnProfile {
 
   constructor(private readonly decimal: DecimalMark) {}
 
+  /** True once no type but string fits, after which observe ignores further values. */
+  get isTextOnly(): boolean {
+    return this.onlyString;
+  }
+
   /** Records one trimmed, non-blank cell. */
   observe(trimmed: string): void {
     if (this.onlyString) return;
@@ -75,7 +80,7 @@ export class ColumnProfile {
     if (first < 48 || first > 57) {
       this.dates = [];
       this.datetimes = [];
-    } else if (!this.knownDates.has(trimmed)) {
+    } else if (this.dates.length + this.datetimes.length > 0 && !this.knownDates.has(trimmed)) {
       const dates = this.dates.length > 0 ? keepMatching(this.dates, trimmed) : this.dates;
       const datetimes = this.datetimes.length > 0 ? keepMatching(this.datetimes, trimmed) : this.datetimes;
       if (dates !== this.dates || datetimes !== this.datetimes) this.knownDates.clear();

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { analyseFile } from './analyse.ts';
 import { escapeCopyText } from './copy-rows.ts';
 import { CsvTokenizer, type SourceRecord } from './csv-tokenizer.ts';
 import { decodeFile } from './encoding.ts';
@@ -52,6 +53,57 @@ describe('plain integer fast path', () => {
       assert.equal(parseDecimal(text, '.'), expected);
     });
   }
+});
+
+describe('common decimal fast path', () => {
+  const cases: Array<[string, '.' | ',', string | null]> = [
+    ['1234.56', '.', '1234.56'],
+    ['-1234.56', '.', '-1234.56'],
+    ['-0.5', '.', '-0.5'],
+    ['£1,234.50', '.', '1234.50'],
+    ['-£1,234,567.89', '.', '-1234567.89'],
+    ['€0.50', '.', '0.50'],
+    ['$12', '.', '12'],
+    ['5.', '.', '5'],
+    ['0,123', '.', null],
+    ['1,2345', '.', null],
+    ['1234,567', '.', null],
+    ['£ 12', '.', '12'],
+    ['1234,56', ',', '1234.56'],
+    ['1.234', ',', '1234'],
+    ['£1.234,5', ',', '1234.5'],
+  ];
+  for (const [text, mark, expected] of cases) {
+    it(`parses ${JSON.stringify(text)} with mark ${mark}`, () => {
+      assert.equal(parseDecimal(text, mark), expected);
+    });
+  }
+});
+
+describe('text lengths of text columns', () => {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'civic-lengths-'));
+  after(() => fs.rmSync(folder, { recursive: true, force: true }));
+  const file = path.join(folder, 'notes.csv');
+  // The note column is text from its first value, so later values only have their length measured.
+  fs.writeFileSync(file, 'n,note,amount\n1,abc,5\n2,x\u{1F600}y,-\n3, ,7\n4,longer text,8\n5,a\u{1F600}\u{1F600}\u{1F600}\u{1F600}\u{1F600}\u{1F600}\u{1F600}\u{1F600}\u{1F600}b,9\n6,a long marker text,10\n');
+  const source = { path: file, filename: 'notes.csv' };
+
+  it('counts code points', async () => {
+    const analysis = await analyseFile(source);
+    assert.deepEqual(analysis.text_lengths, [1, 18, 2]);
+  });
+
+  it('is the same with a value hook', async () => {
+    let values = 0;
+    const analysis = await analyseFile(source, { onValue: () => values++ });
+    assert.deepEqual(analysis.text_lengths, [1, 18, 2]);
+    assert.equal(values, 17);
+  });
+
+  it('leaves out missing-value markers', async () => {
+    const analysis = await analyseFile(source, { schema: { fields: [], missingValues: ['a long marker text', '-'] } });
+    assert.deepEqual(analysis.text_lengths, [1, 11, 2]);
+  });
 });
 
 describe('COPY text escapes', () => {

@@ -76,12 +76,70 @@ function isPlainInteger(text: string): boolean {
   return true;
 }
 
+/** Returns true for the UTF-16 codes of the currency symbols in CURRENCY. */
+function isCurrencyCode(code: number): boolean {
+  return code === 0xa3 || code === 0x24 || code === 0x20ac;
+}
+
+/**
+ * Parses the forms most cells take, `1234.56`, `-1234.56` and `£1,234.50`, without the general path's intermediate
+ * strings: an optional minus, an optional currency symbol, then digits with or without groups of three after the
+ * first, and an optional decimal mark followed by digits. Returns undefined for any other text, including a leading
+ * zero, so that parseDecimal's general path decides it.
+ */
+function parseCommonDecimal(text: string, decimal: DecimalMark): string | undefined {
+  const n = text.length;
+  const groupCode = decimal === '.' ? 0x2c : 0x2e;
+  const decimalCode = decimal === '.' ? 0x2e : 0x2c;
+  let i = 0;
+  const negative = text.charCodeAt(0) === 0x2d;
+  if (negative) i++;
+  const currency = i < n && isCurrencyCode(text.charCodeAt(i));
+  if (currency) i++;
+
+  const integerStart = i;
+  while (i < n && isDigit(text.charCodeAt(i))) i++;
+  const firstRun = i - integerStart;
+  if (firstRun === 0) return undefined;
+  let integer: string | null = null;
+  if (i < n && text.charCodeAt(i) === groupCode) {
+    if (firstRun > 3) return undefined;
+    integer = text.slice(integerStart, i);
+    while (i < n && text.charCodeAt(i) === groupCode) {
+      const group = i + 1;
+      if (group + 3 > n) return undefined;
+      for (let k = group; k < group + 3; k++) if (!isDigit(text.charCodeAt(k))) return undefined;
+      i = group + 3;
+      if (i < n && isDigit(text.charCodeAt(i))) return undefined;
+      integer += text.slice(group, i);
+    }
+  }
+  const integerEnd = i;
+  if (text.charCodeAt(integerStart) === 48 && (integer !== null || firstRun > 1)) return undefined;
+
+  let fractionStart = -1;
+  if (i < n && text.charCodeAt(i) === decimalCode) {
+    fractionStart = ++i;
+    while (i < n && isDigit(text.charCodeAt(i))) i++;
+    if (i === fractionStart) return undefined;
+  }
+  if (i !== n) return undefined;
+
+  // Plain `1234.56` and `-1234.56` are already in PostgreSQL's form.
+  if (integer === null && !currency && (decimal === '.' || fractionStart === -1)) return text;
+  let magnitude = integer ?? text.slice(integerStart, integerEnd);
+  if (fractionStart !== -1) magnitude += '.' + text.slice(fractionStart, n);
+  return negative ? '-' + magnitude : magnitude;
+}
+
 /**
  * Parses a numeric cell to decimal text such as `-1234.50`, or returns null when the cell is not a number.
  * The text must already be trimmed.
  */
 export function parseDecimal(text: string, decimal: DecimalMark): string | null {
   if (isPlainInteger(text)) return text;
+  const common = parseCommonDecimal(text, decimal);
+  if (common !== undefined) return common;
   let body = text;
   let negative = false;
   if (body.length > 2 && body.startsWith('(') && body.endsWith(')')) {
