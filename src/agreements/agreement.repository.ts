@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { prepareStatement } from '../db/prepared.ts';
 import type { DB } from '../db/schema.ts';
 import { storedTerms, termsToJson, type AgreementTerms } from './agreement.terms.ts';
 import type { AgreementSummary, AgreementVersion, ApprovalRecord, TransitionRecord } from './agreement.types.ts';
@@ -134,14 +135,17 @@ export async function listVersions(trx: Kysely<DB>, agreementId: string): Promis
  * row-level security hides that version from the current scope.
  */
 export async function findAgreementWithVersionInForce(trx: Kysely<DB>, reference: string): Promise<{ agreement: AgreementSummary; inForce: AgreementVersion | null } | null> {
-  const row = await trx
+  const compiled = trx
     .selectFrom('agreements as a')
     .leftJoin('agreement_versions as v', 'v.id', 'a.version_in_force_id')
     .select(['a.id', 'a.organisation_id', 'a.reference', 'a.title', 'a.status', 'a.version_in_force_id'])
     .select(['v.id as v_id', 'v.agreement_id as v_agreement_id', 'v.version as v_version', 'v.status as v_status', 'v.terms as v_terms'])
     .select(['v.created_at as v_created_at', 'v.submitted_at as v_submitted_at', 'v.approved_at as v_approved_at'])
     .where('a.reference', '=', reference)
-    .executeTakeFirst();
+    .compile();
+  // Every release runs this lookup first, so its plan is kept per connection.
+  prepareStatement(compiled);
+  const row = (await trx.executeQuery(compiled)).rows[0];
   if (!row) return null;
   const inForce =
     row.v_id === null

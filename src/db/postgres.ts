@@ -4,6 +4,7 @@ import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { ConnectionSource, RawConnection, SessionRole } from './connection.ts';
 import { executeCompiled } from './connection.ts';
+import { preparedName } from './prepared.ts';
 import { APP_ROLE } from './roles.ts';
 import { sharedParsers } from './type-parsers.ts';
 
@@ -57,7 +58,8 @@ export class PostgresSource implements ConnectionSource {
 function makeConnection(client: pg.PoolClient): RawConnection {
   const connection: RawConnection = {
     async query<R>(text: string, params: readonly unknown[] = []) {
-      const output: pg.QueryResult | pg.QueryResult[] = await client.query(text, [...params]);
+      const name = preparedName(text);
+      const output: pg.QueryResult | pg.QueryResult[] = name === undefined ? await client.query(text, [...params]) : await client.query({ name, text, values: [...params] });
       // Several statements in one text (simple protocol) give one result each; the last one is the answer.
       const result = Array.isArray(output) ? output[output.length - 1]! : output;
       return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };

@@ -4,6 +4,7 @@ import { checkDatasetTerms } from '../agreements/agreement-datasets.ts';
 import * as agreements from '../agreements/agreement.repository.ts';
 import { type AgreementTerms, type DatasetTerms, type Party } from '../agreements/agreement.terms.ts';
 import type { AgreementSummary, AgreementVersion } from '../agreements/agreement.types.ts';
+import { prepareStatement } from '../db/prepared.ts';
 import type { DB } from '../db/schema.ts';
 import { setOrganisation } from '../db/tenant.ts';
 import { AppError, notFound, validationError } from '../errors.ts';
@@ -164,14 +165,16 @@ function toResource(row: { id: string; version: number; table_name: string; tabl
  * provider's scope, so row-level security shows the provider's private datasets and their versions.
  */
 async function findDatasetWithCurrentResource(trx: Kysely<DB>, organisationId: string, dataset: string): Promise<{ id: string; slug: string; currentResource: ReleaseResource | null } | undefined> {
-  const row = await trx
+  const compiled = trx
     .selectFrom('datasets as d')
     .leftJoin('resources as r', (join) => join.onRef('r.id', '=', 'd.current_resource_id').onRef('r.dataset_id', '=', 'd.id'))
     .select(['d.id as dataset_id', 'd.slug'])
     .select(RESOURCE_COLUMNS)
     .where((eb) => (/^[0-9a-f-]{36}$/i.test(dataset) ? eb('d.id', '=', dataset) : eb('d.slug', '=', dataset)))
     .where('d.organisation_id', '=', organisationId)
-    .executeTakeFirst();
+    .compile();
+  prepareStatement(compiled);
+  const row = (await trx.executeQuery(compiled)).rows[0];
   if (!row) return undefined;
   const { id, version, table_name, table_schema, row_count } = row;
   const currentResource = id === null ? null : toResource({ id, version: version!, table_name: table_name!, table_schema, row_count: row_count! });

@@ -1,0 +1,19 @@
+/**
+ * Statements that run on every release are prepared once per PostgreSQL connection and then executed by name, so the
+ * server reuses their plans. Planning is most of their cost: the agreement lookup took about 1.7 ms to plan and 0.3 ms
+ * to run under the row-level security policies of the recipient's scope. PGlite runs them as ordinary statements.
+ */
+const names = new Map<string, string>();
+
+/**
+ * Marks a compiled statement's text for preparing. Only fixed shapes belong here: each distinct text stays prepared
+ * on every connection that runs it until the connection closes.
+ */
+export function prepareStatement(compiled: { sql: string }): void {
+  if (!names.has(compiled.sql)) names.set(compiled.sql, `civic_prepared_${names.size + 1}`);
+}
+
+/** Returns the statement name of a text marked by prepareStatement, or undefined for any other text. */
+export function preparedName(text: string): string | undefined {
+  return names.get(text);
+}
