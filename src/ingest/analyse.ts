@@ -192,6 +192,8 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
   // Without missing-value markers or a value hook, a cell of a column already known to be text needs only its length.
   const lengthOnlyForText = userMissing.size === 0 && options.onValue === undefined;
 
+  /** Per column of the current row, the decimal text inference parsed, so the early load need not parse it again. */
+  const parsedNumbers: Array<string | null | undefined> = [];
   const processRow = (record: SourceRecord): void => {
     const cells = record.cells;
     if (isBlankRecord(cells)) return;
@@ -213,6 +215,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     for (let c = 0; c < columns.length; c++) {
       const raw = cells[c];
       const state = columns[c]!;
+      parsedNumbers[c] = undefined;
       if (raw === undefined || isBlankText(raw)) {
         if (state.required) violations.push({ line: record.line, column: headers[c]!, problem: 'is missing but the field is required' });
         continue;
@@ -226,6 +229,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
       options.onValue?.(trimmed, { rowId: rows, line: record.line, fieldIndex: c, column: columnIds[c]! });
       if (profile !== null) {
         profile.observe(trimmed);
+        parsedNumbers[c] = profile.lastDecimal;
         if (userMissing.size === 0 || !userMissing.has(trimmed)) measure(c, raw);
         continue;
       }
@@ -238,7 +242,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
       }
     }
     if (violations.length >= MAX_REPORTED_VIOLATIONS) fail();
-    early?.add(cells);
+    early?.add(cells, parsedNumbers);
   };
 
   let tail: SourceRecord[] = [];

@@ -4,6 +4,7 @@
  * text. Values go through the same converters as the text format, so both formats store the same values.
  */
 import { makeConverter, type Converter } from './converters.ts';
+import { fromParsedNumber, numberKinds } from './copy-text.ts';
 import { isBlankText } from './layout.ts';
 import type { DecimalMark } from './numbers.ts';
 import type { FieldType, TableSchema } from './table-schema.ts';
@@ -254,6 +255,7 @@ export class CopyBinaryWriter {
   private readonly writers: ValueWriter[];
   private readonly isString: boolean[];
   private readonly missing: Array<Set<string> | null>;
+  private readonly numberKinds: Uint8Array;
   private readonly sink = new ByteSink();
   private id = 0;
   private pending = 0;
@@ -270,6 +272,7 @@ export class CopyBinaryWriter {
       const values = [...(field.missingValues ?? []), ...schemaMissing];
       return values.length > 0 ? new Set(values) : null;
     });
+    this.numberKinds = numberKinds(schema);
   }
 
   /** Rows written so far, which is also the `_id` of the last one. */
@@ -286,7 +289,7 @@ export class CopyBinaryWriter {
    * Appends one non-blank record as the next row. Returns false, and appends nothing, when a value does not fit its
    * field's type.
    */
-  write(cells: string[]): boolean {
+  write(cells: string[], parsedNumbers?: ReadonlyArray<string | null | undefined>): boolean {
     const sink = this.sink;
     const rowStart = sink.length;
     sink.reserve(14);
@@ -301,6 +304,16 @@ export class CopyBinaryWriter {
         continue;
       }
       const missing = this.missing[c];
+      const parsed = parsedNumbers?.[c];
+      if (parsed !== undefined && this.numberKinds[c] !== 0 && missing === null) {
+        const converted = fromParsedNumber(parsed, this.numberKinds[c]!);
+        if (converted === null) {
+          sink.length = rowStart;
+          return false;
+        }
+        this.writers[c]!(sink, converted);
+        continue;
+      }
       const text = this.isString[c] ? raw : raw.trim();
       if (missing?.has(this.isString[c] ? raw.trim() : text)) {
         sink.reserve(4);

@@ -4,7 +4,7 @@
  */
 import { makeConverter, type Converter } from './converters.ts';
 import { isBlankText } from './layout.ts';
-import type { DecimalMark } from './numbers.ts';
+import { isIntegerText, type DecimalMark } from './numbers.ts';
 import type { TableSchema } from './table-schema.ts';
 
 /** Rows per chunk of COPY text; about 700 kB for a spending file, so the COPY stream writes few, large pieces. */
@@ -25,6 +25,29 @@ export function escapeCopyText(text: string): string {
   return NEEDS_COPY_ESCAPE.test(text) ? text.replace(/[\\\t\n\r]/g, (char) => COPY_ESCAPES[char]!) : text;
 }
 
+const NOT_A_NUMBER = 0;
+const INTEGER = 1;
+const NUMBER = 2;
+
+/**
+ * Returns, per field, whether a decimal parsed during the analysis can replace the converter's parse. It can for
+ * integer and number fields that use the file's decimal mark; a field's own `decimalChar` needs its own parse.
+ */
+export function numberKinds(schema: TableSchema): Uint8Array {
+  return Uint8Array.from(schema.fields, (field) => {
+    if (field.decimalChar !== undefined) return NOT_A_NUMBER;
+    if (field.type === 'integer') return INTEGER;
+    if (field.type === 'number') return NUMBER;
+    return NOT_A_NUMBER;
+  });
+}
+
+/** Returns what the integer or number converter gives for a cell that parseDecimal read as `parsed`. */
+export function fromParsedNumber(parsed: string | null, kind: number): string | null {
+  if (parsed === null) return null;
+  return kind === NUMBER || isIntegerText(parsed) ? parsed : null;
+}
+
 /**
  * Converts records to COPY text lines for one schema and numbers them from 1 in the order written. Both the load pass
  * and the early load of the analysis write through it, so the two produce the same text for the same rows.
@@ -34,6 +57,7 @@ export class CopyTextWriter {
   private readonly converters: Converter[];
   private readonly isString: boolean[];
   private readonly missing: Array<Set<string> | null>;
+  private readonly numberKinds: Uint8Array;
   private readonly values: string[];
   private lines: string[] = [];
   private id = 0;
@@ -48,6 +72,7 @@ export class CopyTextWriter {
       const values = [...(field.missingValues ?? []), ...schemaMissing];
       return values.length > 0 ? new Set(values) : null;
     });
+    this.numberKinds = numberKinds(schema);
     this.values = new Array<string>(this.width + 1);
   }
 
@@ -65,7 +90,7 @@ export class CopyTextWriter {
    * Appends one non-blank record as the next row. Returns false, and appends nothing, when a value does not fit its
    * field's type.
    */
-  write(cells: string[]): boolean {
+  write(cells: string[], parsedNumbers?: ReadonlyArray<string | null | undefined>): boolean {
     const values = this.values;
     values[0] = String(this.id + 1);
     for (let c = 0; c < this.width; c++) {
@@ -77,6 +102,14 @@ export class CopyTextWriter {
       const missing = this.missing[c];
       if (this.isString[c]) {
         values[c + 1] = missing?.has(raw.trim()) ? COPY_NULL : escapeCopyText(raw);
+        continue;
+      }
+      const parsed = parsedNumbers?.[c];
+      const kind = this.numberKinds[c]!;
+      if (parsed !== undefined && kind !== NOT_A_NUMBER && missing === null) {
+        const converted = fromParsedNumber(parsed, kind);
+        if (converted === null) return false;
+        values[c + 1] = converted;
         continue;
       }
       const trimmed = raw.trim();

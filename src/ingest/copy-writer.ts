@@ -13,7 +13,12 @@ export type CopyFormat = 'text' | 'binary';
 export interface CopyRowWriter {
   readonly rows: number;
   readonly pendingRows: number;
-  write(cells: string[]): boolean;
+  /**
+   * Appends one row; returns false, appending nothing, when a value does not fit. `parsedNumbers[c]`, when not
+   * undefined, is what parseDecimal returned for cell c with the file's decimal mark, so an integer or number field
+   * uses it instead of parsing the cell again.
+   */
+  write(cells: string[], parsedNumbers?: ReadonlyArray<string | null | undefined>): boolean;
   take(): string | Buffer;
 }
 

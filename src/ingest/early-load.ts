@@ -41,15 +41,18 @@ export class EarlyLoad {
     private readonly decimal: DecimalMark,
   ) {}
 
-  /** Takes the cells of the next row the analysis counts, in the order the load pass would write them. */
-  add(cells: string[]): void {
+  /**
+   * Takes the cells of the next row the analysis counts, in the order the load pass would write them, with the
+   * decimal text inference parsed from each cell where it parsed one (see CopyRowWriter.write).
+   */
+  add(cells: string[], parsedNumbers?: ReadonlyArray<string | null | undefined>): void {
     if (this.abandoned) return;
     if (this.writer === null) {
       this.firstRows.push(cells);
       if (this.firstRows.length >= this.target.afterRows) this.start();
       return;
     }
-    if (!this.writer.write(cells)) this.abandon();
+    if (!this.writer.write(cells, parsedNumbers)) this.abandon();
   }
 
   /** Sends the rows converted so far once there are enough of them; the analysis awaits this between batches. */

@@ -52,8 +52,15 @@ export class ColumnProfile {
     return this.onlyString;
   }
 
+  /**
+   * The decimal text of the last observed cell while every value so far has been a number, or null: what the
+   * integer and number converters would return for that cell (the integer one also checks isIntegerText).
+   */
+  lastDecimal: string | null = null;
+
   /** Records one trimmed, non-blank cell. */
   observe(trimmed: string): void {
+    this.lastDecimal = null;
     if (this.onlyString) return;
     if (isSentinel(trimmed)) {
       this.sentinels.set(trimmed, (this.sentinels.get(trimmed) ?? 0) + 1);
@@ -67,6 +74,7 @@ export class ColumnProfile {
 
     if (this.number) {
       const decimal = parseDecimal(trimmed, this.decimal);
+      this.lastDecimal = decimal;
       if (decimal === null) {
         this.integer = false;
         this.number = false;
