@@ -47,7 +47,12 @@ export async function sendErrorPage(request: FastifyRequest, reply: FastifyReply
  */
 export function registerErrorPages(app: FastifyInstance): void {
   app.setErrorHandler(async (error, request, reply) => {
-    if (isApiRequest(request) || reply.sent) return jsonErrorHandler(error, request, reply);
+    if (reply.sent) {
+      // A streamed body failed part-way: the status and headers are gone, so the error can only be logged.
+      request.log.error({ err: error }, 'request failed after its reply started');
+      return reply;
+    }
+    if (isApiRequest(request)) return jsonErrorHandler(error, request, reply);
     return sendErrorPage(request, reply, error);
   });
   app.setNotFoundHandler(async (request, reply) => {

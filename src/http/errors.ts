@@ -28,11 +28,13 @@ export function describeError(error: unknown): { status: number; code: string; m
 }
 
 /** Default JSON error handler; feature plugins with their own envelope (CKAN, HTML pages) set their own. */
-export function jsonErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+export function jsonErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const described = describeError(error);
   if (described.status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ code: described.code }, 'request rejected');
-  void reply.status(described.status).send({
+  // Returned, so that an async error handler hands Fastify the reply it sent instead of undefined, which Fastify would
+  // try to send again.
+  return reply.status(described.status).send({
     error: { code: described.code, message: described.message, fields: described.fields, request_id: request.id },
   });
 }

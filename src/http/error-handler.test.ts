@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { testEngines } from '../../test/helpers/engines.ts';
+import { startTestServer, testConfig } from '../../test/helpers/services.ts';
+import { KeyRing } from '../keys/key-ring.ts';
+import { createLogger } from '../logger.ts';
+import type { RunningServer } from '../main.ts';
+import { createServices } from '../services.ts';
+
+// The reply path does not depend on the engine, so the embedded one is enough.
+const engine = testEngines()[0]!;
+
+describe('API error replies', () => {
+  let handle: Awaited<ReturnType<typeof engine.create>>;
+  let server: RunningServer;
+  const lines: Array<{ level: number; msg?: string }> = [];
+
+  before(async () => {
+    handle = await engine.create();
+    const logger = createLogger('info', { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg?: string }) });
+    const services = createServices({ config: testConfig(), logger, db: handle.db, keys: new KeyRing(randomBytes(32)) });
+    server = await startTestServer(services);
+  });
+  after(async () => {
+    await server.close();
+    await handle.drop();
+  });
+
+  test('sent once, logged once', async () => {
+    lines.length = 0;
+    const response = await fetch(`${server.url}/api/v1/datasets/no-such-dataset`);
+    assert.equal(response.status, 404);
+    const body = (await response.json()) as { error: { code: string } };
+    assert.equal(body.error.code, 'dataset_not_found');
+    const warnings = lines.filter((line) => line.level >= 40);
+    assert.deepEqual(warnings.map((line) => line.msg), [], 'no warning such as "Reply was already sent"');
+    assert.equal(lines.filter((line) => line.msg === 'request rejected').length, 1);
+  });
+});
