@@ -75,6 +75,9 @@ export function filterIndexRequest(payload: Record<string, unknown>): FilterInde
 export async function buildFilterIndexes(db: Database, request: FilterIndexRequest): Promise<boolean> {
   return db.app.transaction().execute(async (trx) => {
     await setPlatformScope(trx);
+    // A server's worker and `civic import` may build the same table's indexes at once. The lock makes the second wait,
+    // and it then finds the indexes built: two concurrent `create index if not exists` would fail on the name.
+    await sql`select pg_advisory_xact_lock(hashtext(${jobKey(request.resourceId)}))`.execute(trx);
     const found = await sql<{ found: string | null }>`select to_regclass(${`datastore.${request.tableName}`})::text as found`.execute(trx);
     if (found.rows[0]?.found === null || found.rows[0]?.found === undefined) return false;
     // Index builds sort in memory up to this limit (the default is 64 MB), and spill to disk beyond it.

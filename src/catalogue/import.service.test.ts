@@ -105,6 +105,7 @@ for (const engine of testEngines()) {
       const indexed = await indexedColumns();
       assert.ok(await buildFilterIndexes(handle.db, filterIndexRequest(job.payload as Record<string, unknown>)), 'a second build is harmless');
       assert.deepEqual(await indexedColumns(), indexed);
+      assert.deepEqual(await indexedColumns(), indexed);
       assert.ok(indexed.includes('_id'));
       assert.ok(indexed.includes('date'));
       assert.ok(indexed.includes('expense_code'));
@@ -121,6 +122,16 @@ for (const engine of testEngines()) {
       await sql.raw(`drop table datastore.${request.tableName}`).execute(handle.db.owner);
       assert.equal(await buildFilterIndexes(handle.db, request), false);
       assert.throws(() => filterIndexRequest({ ...job.payload as Record<string, unknown>, table: 'resources; drop table jobs' }), /is not a datastore table name/);
+    });
+
+    test('concurrent index builds both succeed', async () => {
+      const report = await imports.importFile(source(spendingFixture('DCCSpendingOver500_202603.csv')), options('index-job-concurrent'));
+      const job = await handle.db.owner.selectFrom('jobs').select('payload').where('unique_key', '=', `${FILTER_INDEX_JOB}:${report.resource_id}`).executeTakeFirstOrThrow();
+      const request = filterIndexRequest(job.payload as Record<string, unknown>);
+      const results = await Promise.all([buildFilterIndexes(handle.db, request), buildFilterIndexes(handle.db, request), buildFilterIndexes(handle.db, request)]);
+      assert.deepEqual(results, [true, true, true]);
+      const { rows } = await sql<{ count: string }>`select count(*) from pg_indexes where schemaname = 'datastore' and tablename = ${request.tableName}`.execute(handle.db.owner);
+      assert.equal(Number(rows[0]!.count), request.columns.length + 1);
     });
 
     test('failed import queues no index job', async () => {
