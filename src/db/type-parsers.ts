@@ -2,14 +2,16 @@
  * Result parsers shared by both engines, so a query returns the same JavaScript values on PGlite and PostgreSQL.
  * Keys are PostgreSQL type OIDs.
  */
+import { parseDatabaseNumber } from './exact-number.ts';
+
 export const INT8_OID = 20;
 export const NUMERIC_OID = 1700;
 export const DATE_OID = 1082;
 
 export const sharedParsers: Record<number, (value: string) => unknown> = {
-  // Counts and row numbers stay far below 2^53, so a JavaScript number is exact for them.
-  [INT8_OID]: (value) => Number(value),
-  [NUMERIC_OID]: (value) => Number(value),
+  // Counts, row numbers and most amounts are exact as JavaScript numbers; a value that is not keeps its text.
+  [INT8_OID]: parseDatabaseNumber,
+  [NUMERIC_OID]: parseDatabaseNumber,
   // A calendar date has no time zone; keep the ISO text rather than a Date at UTC midnight.
   [DATE_OID]: (value) => value,
 };
