@@ -247,6 +247,9 @@ for (const engine of testEngines()) {
       assert.equal(readOnlyDraft.status, 403);
       assert.equal(readOnlyDraft.body.error.code, 'token_scope');
       assert.match(readOnlyDraft.body.error.message, /"write" scope/);
+      const readOnlyTerminate = await call('POST', `/api/v1/agreements/${AGREEMENT_REFERENCE}/terminate`, 'stewardReadOnly', { reason: 'Read-only token' });
+      assert.equal(readOnlyTerminate.status, 403);
+      assert.equal(readOnlyTerminate.body.error.code, 'token_scope', 'the missing scope is named, not the role');
       const exchangeOnly = await tokenFor(scenario.council.steward, ['exchange']);
       tokens.set('stewardExchangeOnly', exchangeOnly);
       const exchangeList = await call('GET', '/api/v1/agreements', 'stewardExchangeOnly');
