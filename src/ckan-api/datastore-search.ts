@@ -138,6 +138,18 @@ function checkFilterValue(column: DatastoreColumn, value: FilterValue): string |
   }
 }
 
+/** A time with a zone or offset at its end: `Z`, `+01`, `+0100` or `+01:00`. */
+const ZONED_TIME = /(?:z|[+-]\d{2}(?::?\d{2})?)$/i;
+
+/**
+ * Returns a checked filter value cast to its column's type. A date and time without a zone is read as UK local time,
+ * as the import read the file's own times, so a filter can quote a time exactly as the file wrote it.
+ */
+function filterValueSql(column: DatastoreColumn, item: string, cast: RawBuilder<unknown>): RawBuilder<unknown> {
+  if (column.type === 'timestamp' && !ZONED_TIME.test(item)) return sql`(cast(${item} as timestamp) at time zone 'Europe/London')`;
+  return sql`cast(${item} as ${cast})`;
+}
+
 function filterCondition(column: DatastoreColumn, value: FilterValue | FilterValue[]): RawBuilder<unknown> {
   const values = Array.isArray(value) ? value : [value];
   const name = sql.id(column.name);
@@ -145,7 +157,7 @@ function filterCondition(column: DatastoreColumn, value: FilterValue | FilterVal
   const checked = values.map((item) => checkFilterValue(column, item));
   const present = checked.filter((item): item is string => item !== null);
   const parts: RawBuilder<unknown>[] = [];
-  if (present.length > 0) parts.push(sql`${name} in (${sql.join(present.map((item) => sql`cast(${item} as ${cast})`))})`);
+  if (present.length > 0) parts.push(sql`${name} in (${sql.join(present.map((item) => filterValueSql(column, item, cast)))})`);
   if (present.length < checked.length) parts.push(sql`${name} is null`);
   if (parts.length === 0) return sql`false`;
   return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` or `)})`;
