@@ -8,7 +8,7 @@ import { UsageError, type CommandEntry } from './command.ts';
 // the whole service.
 const commands: CommandEntry[] = [
   { name: 'serve', summary: 'Start the HTTP server (portal, CKAN API and native API)', load: async () => (await import('./serve.command.ts')).serveCommand },
-  { name: 'admin', summary: 'Create a platform administrator', load: async () => (await import('./admin.command.ts')).adminCommand },
+  { name: 'admin', summary: 'Create a platform administrator or invite an organisation member', load: async () => (await import('./admin.command.ts')).adminCommand },
   { name: 'audit', summary: 'Verify the tamper-evident audit log, sign checkpoints, prove and export entries', load: async () => (await import('./audit.command.ts')).auditCommand },
   { name: 'import', summary: 'Load a CSV, XLSX or ODS file as a new version of a dataset', load: async () => (await import('./import.command.ts')).importCommand },
   { name: 'publish', summary: 'Fix personal data in a dataset, record a justification, and make it open', load: async () => (await import('./publish.command.ts')).publishCommand },
