@@ -255,6 +255,13 @@ for (const engine of testEngines()) {
       );
       const report = await imports.importFile(source(file), { ...options('private-spending'), actor: { kind: 'organisation', organisationId: devon!.id } });
       assert.equal(report.version, 2);
+
+      // Another organisation's private dataset is hidden from this actor, and the refusal must not claim a race.
+      await imports.importFile(source(file), { ...options('nhs-private-ledger'), organisation: 'royal-wolverhampton', visibility: 'private' });
+      await assert.rejects(
+        imports.importFile(source(file), { ...options('nhs-private-ledger'), actor: { kind: 'organisation', organisationId: devon!.id } }),
+        (error: unknown) => error instanceof AppError && error.code === 'dataset_slug_taken' && /already in use\. Choose another dataset slug/.test(error.message),
+      );
     });
 
     test('import checks can keep data private', async () => {

@@ -322,7 +322,12 @@ export class ImportService {
       return { dataset: await repository.insertDataset(kysely, values), created: true };
     } catch (error) {
       if ((error as { code?: string }).code === '23505') {
-        throw conflict('dataset_slug_taken', `Dataset "${options.dataset}" was created by someone else while this file loaded. Run the import again to add a new version, or choose another slug.`);
+        // Row-level security hides another organisation's private dataset, so the slug may belong to one of those, or
+        // to a dataset of this organisation created while the file loaded. The message covers both without naming either.
+        throw conflict(
+          'dataset_slug_taken',
+          `The dataset slug "${options.dataset}" is already in use. Choose another dataset slug. If your organisation created this dataset while the file loaded, run the import again to add a new version.`,
+        );
       }
       throw error;
     }
