@@ -39,14 +39,14 @@ export function hiddenResourceExists(trx: Kysely<DB>, resourceId: string): Promi
 /** Builds the error for a dataset the caller may not read: 403 when it exists but is private, else 404. */
 export async function missingDatasetError(trx: Kysely<DB>, reference: string): Promise<AppError> {
   if (await hiddenDatasetExists(trx, reference)) {
-    return new AppError('forbidden', 'dataset_private', `You are not authorised to read dataset "${reference}". It is private to its organisation.`);
+    return new AppError('forbidden', 'dataset_private', `You are not authorised to read dataset "${reference}". It is private to its organisation: its members read it signed in, or with an API token that has the read scope.`);
   }
   return notFound('dataset_not_found', `Dataset "${reference}" was not found. Check the name or id.`);
 }
 
 export async function missingResourceError(trx: Kysely<DB>, resourceId: string): Promise<AppError> {
   if (await hiddenResourceExists(trx, resourceId)) {
-    return new AppError('forbidden', 'resource_private', `You are not authorised to read resource "${resourceId}". Its dataset is private to its organisation.`);
+    return new AppError('forbidden', 'resource_private', `You are not authorised to read resource "${resourceId}". Its dataset is private to its organisation: its members read it signed in, or with an API token that has the read scope.`);
   }
   return notFound('resource_not_found', `Resource "${resourceId}" was not found. Check the resource id.`);
 }

@@ -79,7 +79,7 @@ async function resolveTables(trx: Transaction<DB>, resourceIds: string[]): Promi
   for (const id of unique) {
     if (tableNames.has(id)) continue;
     if (await hiddenResourceExists(trx, id)) {
-      throw new AppError('forbidden', 'resource_private', `You are not authorised to read resource "${id}". Its dataset is private to its organisation.`);
+      throw new AppError('forbidden', 'resource_private', `You are not authorised to read resource "${id}". Its dataset is private to its organisation: its members read it signed in, or with an API token that has the read scope.`);
     }
     throw invalidParameter('sql', `Table "${id}" is not a datastore resource. Check the resource id.`);
   }
