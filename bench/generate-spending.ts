@@ -75,6 +75,10 @@ export async function generateSpendingCsv(filePath: string, rows: number): Promi
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const rows = Number(process.argv[2] ?? 1_000_000);
+  if (!Number.isSafeInteger(rows) || rows < 1) {
+    console.error(`Invalid row count "${process.argv[2]}": give a whole number of rows, such as 1000000.`);
+    process.exit(2);
+  }
   const target = process.argv[3] ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'civic-spending-')), 'spending.csv');
   const bytes = await generateSpendingCsv(target, rows);
   console.log(`${target}: ${rows.toLocaleString('en-GB')} rows, ${(bytes / 1_048_576).toFixed(1)} MB`);

@@ -111,6 +111,11 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
   let sheet: string | null = null;
   let batches: AsyncGenerator<SourceRecord[]>;
   if (format === 'csv') {
+    if (options.sheet !== undefined) {
+      throw new IngestError('sheet_not_applicable', `${source.filename} is a text file with no sheets, so the sheet "${options.sheet}" cannot be chosen. Leave out the sheet, or import the workbook instead.`, {
+        file: source.filename,
+      });
+    }
     const detected = await detectEncoding(source.path, source.filename);
     encoding = detected.encoding;
     const opened = await openCsv(source, detected.encoding, null, report);

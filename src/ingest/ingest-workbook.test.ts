@@ -4,6 +4,17 @@ import { analyseFile } from './analyse.ts';
 import { column, fixture, load } from './ingest.test-support.ts';
 import { listSheets } from './workbook.ts';
 
+describe('sheet option on text files', () => {
+  it('rejects a sheet for a CSV file', async () => {
+    await assert.rejects(analyseFile(fixture('ingest', 'money.csv'), { sheet: 'S1' }), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'sheet_not_applicable');
+      assert.match(error.message, /money\.csv is a text file with no sheets/);
+      assert.match(error.message, /"S1"/);
+      return true;
+    });
+  });
+});
+
 describe('XLSX workbooks', () => {
   it('lists sheets with their hidden state', async () => {
     assert.deepEqual(await listSheets(fixture('ingest', 'two-sheets.xlsx')), [
