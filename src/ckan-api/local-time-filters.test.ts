@@ -18,7 +18,7 @@ for (const engine of testEngines()) {
       handle = await engine.create();
       const services = testServices(handle.db);
       const file = path.join(folder.path, 'visits.csv');
-      fs.writeFileSync(file, 'Visit,When\nV1,2025-04-03 14:05:00\nV2,2025-01-10 09:00:00\n');
+      fs.writeFileSync(file, 'Visit,When\nV1,2025-04-03 14:05:00\nV2,2025-01-10 09:00:00\nV3,2025-06-01 10:00:00.123456\n');
       const report = await services.imports.importFile({ path: file, filename: 'visits.csv' }, { organisation: 'time-council', dataset: 'visits', visibility: 'open', actor: { kind: 'operator', name: 'test' } });
       resourceId = report.resource_id;
       server = await startTestServer(services);
@@ -43,6 +43,14 @@ for (const engine of testEngines()) {
       assert.deepEqual(await visitsAt('2025-04-03T14:05:00+01:00'), ['V1'], 'the same instant with its offset');
       assert.deepEqual(await visitsAt('2025-01-10 09:00:00'), ['V2'], 'winter time equals UTC');
       assert.deepEqual(await visitsAt('2025-04-03 13:05:00'), [], 'an hour early in UK time');
+    });
+
+    test('microseconds survive the round trip', async () => {
+      const response = await fetch(`${server.url}/api/3/action/datastore_search?resource_id=${resourceId}&filters=${encodeURIComponent(JSON.stringify({ visit: 'V3' }))}`);
+      const body = (await response.json()) as { result: { records: Array<{ when: string }> } };
+      assert.equal(body.result.records[0]!.when, '2025-06-01T09:00:00.123456Z');
+      assert.deepEqual(await visitsAt('2025-06-01T09:00:00.123456Z'), ['V3'], 'the returned text finds its row');
+      assert.deepEqual(await visitsAt('2025-06-01 10:00:00.123456'), ['V3'], 'so does the file text');
     });
   });
 }

@@ -1,8 +1,9 @@
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import type { ConnectionSource, RawConnection, SessionRole } from './connection.ts';
 import { executeCompiled } from './connection.ts';
 import { APP_ROLE } from './roles.ts';
-import { sharedParsers } from './type-parsers.ts';
+import { keepMicroseconds } from './precise-instant.ts';
+import { sharedParsers, TIMESTAMPTZ_OID } from './type-parsers.ts';
 
 /** Bytes gathered before the embedded engine runs one COPY statement; bounds memory during large loads. */
 const COPY_BATCH_BYTES = 8 * 1024 * 1024;
@@ -21,7 +22,7 @@ export class PgliteSource implements ConnectionSource {
   }
 
   static async open(dataDir: string | undefined): Promise<PgliteSource> {
-    const pglite = await PGlite.create(dataDir ?? 'memory://', { parsers: sharedParsers });
+    const pglite = await PGlite.create(dataDir ?? 'memory://', { parsers: { ...sharedParsers, [TIMESTAMPTZ_OID]: keepMicroseconds((text) => pgliteTypes.parsers[TIMESTAMPTZ_OID]!(text, TIMESTAMPTZ_OID)) } });
     return new PgliteSource(pglite);
   }
 

@@ -6,12 +6,16 @@ import type { ConnectionSource, RawConnection, SessionRole } from './connection.
 import { executeCompiled } from './connection.ts';
 import { preparedName } from './prepared.ts';
 import { APP_ROLE } from './roles.ts';
-import { sharedParsers } from './type-parsers.ts';
+import { keepMicroseconds } from './precise-instant.ts';
+import { sharedParsers, TIMESTAMPTZ_OID } from './type-parsers.ts';
+
+const parseTimestamptz = keepMicroseconds(pg.types.getTypeParser(TIMESTAMPTZ_OID, 'text'));
 
 const typeParsers = {
   getTypeParser(oid: number, format?: string) {
     const parser = sharedParsers[oid];
     if (parser && format !== 'binary') return parser;
+    if (oid === TIMESTAMPTZ_OID && format !== 'binary') return parseTimestamptz;
     return pg.types.getTypeParser(oid, format as 'text');
   },
 };

@@ -7,6 +7,7 @@ import { parseDatabaseNumber } from './exact-number.ts';
 export const INT8_OID = 20;
 export const NUMERIC_OID = 1700;
 export const DATE_OID = 1082;
+export const TIMESTAMPTZ_OID = 1184;
 
 export const sharedParsers: Record<number, (value: string) => unknown> = {
   // Counts, row numbers and most amounts are exact as JavaScript numbers; a value that is not keeps its text.
