@@ -2,6 +2,11 @@ import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 
+/** Returns whether a route belongs in the OpenAPI document: the CKAN and native APIs under /api/. */
+export function isDocumentedPath(url: string): boolean {
+  return url.startsWith('/api/');
+}
+
 /**
  * Registers @fastify/swagger, which records the schema of every route added after it, and serves the resulting
  * OpenAPI 3.1 document at /api/openapi.json. It must be registered before the routes it documents.
@@ -30,6 +35,8 @@ export async function registerOpenApi(app: FastifyInstance, services: Services):
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token, sent as "Authorization: Bearer civic_…".' } },
       },
     },
+    // Only the APIs belong in the document; the portal's pages and HTML forms are not an API for clients.
+    transform: ({ schema, url }) => ({ schema: isDocumentedPath(url) ? schema : { ...schema, hide: true }, url }),
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').send(app.swagger()));
 }
