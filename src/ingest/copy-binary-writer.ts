@@ -3,10 +3,8 @@
  * text. In one measurement with psql, 1,000,000 spending rows loaded in about 25% less time than the same rows as COPY
  * text. Values go through the same converters as the text format, so both formats store the same values.
  */
-import { makeConverter, type Converter } from './converters.ts';
-import { fromParsedNumber, numberKinds } from './copy-text.ts';
-import { isBlankText } from './layout.ts';
 import type { DecimalMark } from './numbers.ts';
+import { RowValues } from './row-values.ts';
 import type { FieldType, TableSchema } from './table-schema.ts';
 
 /** Signature, flags and header-extension length that open a binary COPY stream. */
@@ -250,29 +248,16 @@ const WRITERS: Record<string, ValueWriter> = {
  * header and trailer are not included: send BINARY_COPY_HEADER first and BINARY_COPY_TRAILER last.
  */
 export class CopyBinaryWriter {
-  private readonly width: number;
-  private readonly converters: Converter[];
+  private readonly fields: RowValues;
   private readonly writers: ValueWriter[];
-  private readonly isString: boolean[];
-  private readonly missing: Array<Set<string> | null>;
-  private readonly numberKinds: Uint8Array;
   private readonly sink = new ByteSink();
   private id = 0;
   private pending = 0;
 
   constructor(schema: TableSchema, decimal: DecimalMark) {
     if (!supportsBinaryCopy(schema)) throw new Error('The schema has a field type that binary COPY does not encode; load it as COPY text.');
-    const fields = schema.fields;
-    const schemaMissing = schema.missingValues ?? [];
-    this.width = fields.length;
-    this.converters = fields.map((field) => makeConverter(field, decimal));
-    this.writers = fields.map((field) => WRITERS[field.type]!);
-    this.isString = fields.map((field) => field.type === 'string');
-    this.missing = fields.map((field) => {
-      const values = [...(field.missingValues ?? []), ...schemaMissing];
-      return values.length > 0 ? new Set(values) : null;
-    });
-    this.numberKinds = numberKinds(schema);
+    this.fields = new RowValues(schema, decimal);
+    this.writers = schema.fields.map((field) => WRITERS[field.type]!);
   }
 
   /** Rows written so far, which is also the `_id` of the last one. */
@@ -290,42 +275,24 @@ export class CopyBinaryWriter {
    * field's type.
    */
   write(cells: string[], parsedNumbers?: ReadonlyArray<string | null | undefined>): boolean {
-    const sink = this.sink;
+    const { fields, sink } = this;
     const rowStart = sink.length;
     sink.reserve(14);
-    sink.int16(this.width + 1);
+    sink.int16(fields.width + 1);
     sink.int32(8);
     writeInt64(sink, this.id + 1);
-    for (let c = 0; c < this.width; c++) {
-      const raw = cells[c];
-      if (raw === undefined || isBlankText(raw)) {
-        sink.reserve(4);
-        sink.int32(-1);
-        continue;
-      }
-      const missing = this.missing[c];
-      const parsed = parsedNumbers?.[c];
-      if (parsed !== undefined && this.numberKinds[c] !== 0 && missing === null) {
-        const converted = fromParsedNumber(parsed, this.numberKinds[c]!);
-        if (converted === null) {
-          sink.length = rowStart;
-          return false;
-        }
-        this.writers[c]!(sink, converted);
-        continue;
-      }
-      const text = this.isString[c] ? raw : raw.trim();
-      if (missing?.has(this.isString[c] ? raw.trim() : text)) {
-        sink.reserve(4);
-        sink.int32(-1);
-        continue;
-      }
-      const converted = this.isString[c] ? text : this.converters[c]!(text);
-      if (converted === null) {
+    for (let c = 0; c < fields.width; c++) {
+      const value = fields.value(cells, c, parsedNumbers);
+      if (value === null) {
         sink.length = rowStart;
         return false;
       }
-      this.writers[c]!(sink, converted);
+      if (value === undefined) {
+        sink.reserve(4);
+        sink.int32(-1);
+      } else {
+        this.writers[c]!(sink, value);
+      }
     }
     this.id++;
     this.pending++;

@@ -2,9 +2,8 @@
  * PostgreSQL COPY text format (`FORMAT text`) for typed rows: one line per row, `_id` first, tab-separated, `\N` for
  * null, and backslash, tab, newline and carriage return escaped.
  */
-import { makeConverter, type Converter } from './converters.ts';
-import { isBlankText } from './layout.ts';
-import { isIntegerText, type DecimalMark } from './numbers.ts';
+import type { DecimalMark } from './numbers.ts';
+import { RowValues } from './row-values.ts';
 import type { TableSchema } from './table-schema.ts';
 
 /** Rows per chunk of COPY text; about 700 kB for a spending file, so the COPY stream writes few, large pieces. */
@@ -25,55 +24,19 @@ export function escapeCopyText(text: string): string {
   return NEEDS_COPY_ESCAPE.test(text) ? text.replace(/[\\\t\n\r]/g, (char) => COPY_ESCAPES[char]!) : text;
 }
 
-const NOT_A_NUMBER = 0;
-const INTEGER = 1;
-const NUMBER = 2;
-
-/**
- * Returns, per field, whether a decimal parsed during the analysis can replace the converter's parse. It can for
- * integer and number fields that use the file's decimal mark; a field's own `decimalChar` needs its own parse.
- */
-export function numberKinds(schema: TableSchema): Uint8Array {
-  return Uint8Array.from(schema.fields, (field) => {
-    if (field.decimalChar !== undefined) return NOT_A_NUMBER;
-    if (field.type === 'integer') return INTEGER;
-    if (field.type === 'number') return NUMBER;
-    return NOT_A_NUMBER;
-  });
-}
-
-/** Returns what the integer or number converter gives for a cell that parseDecimal read as `parsed`. */
-export function fromParsedNumber(parsed: string | null, kind: number): string | null {
-  if (parsed === null) return null;
-  return kind === NUMBER || isIntegerText(parsed) ? parsed : null;
-}
-
 /**
  * Converts records to COPY text lines for one schema and numbers them from 1 in the order written. Both the load pass
  * and the early load of the analysis write through it, so the two produce the same text for the same rows.
  */
 export class CopyTextWriter {
-  private readonly width: number;
-  private readonly converters: Converter[];
-  private readonly isString: boolean[];
-  private readonly missing: Array<Set<string> | null>;
-  private readonly numberKinds: Uint8Array;
+  private readonly fields: RowValues;
   private readonly values: string[];
   private lines: string[] = [];
   private id = 0;
 
   constructor(schema: TableSchema, decimal: DecimalMark) {
-    const fields = schema.fields;
-    const schemaMissing = schema.missingValues ?? [];
-    this.width = fields.length;
-    this.converters = fields.map((field) => makeConverter(field, decimal));
-    this.isString = fields.map((field) => field.type === 'string');
-    this.missing = fields.map((field) => {
-      const values = [...(field.missingValues ?? []), ...schemaMissing];
-      return values.length > 0 ? new Set(values) : null;
-    });
-    this.numberKinds = numberKinds(schema);
-    this.values = new Array<string>(this.width + 1);
+    this.fields = new RowValues(schema, decimal);
+    this.values = new Array<string>(this.fields.width + 1);
   }
 
   /** Rows written so far, which is also the `_id` of the last one. */
@@ -91,35 +54,13 @@ export class CopyTextWriter {
    * field's type.
    */
   write(cells: string[], parsedNumbers?: ReadonlyArray<string | null | undefined>): boolean {
-    const values = this.values;
+    const { fields, values } = this;
     values[0] = String(this.id + 1);
-    for (let c = 0; c < this.width; c++) {
-      const raw = cells[c];
-      if (raw === undefined || isBlankText(raw)) {
-        values[c + 1] = COPY_NULL;
-        continue;
-      }
-      const missing = this.missing[c];
-      if (this.isString[c]) {
-        values[c + 1] = missing?.has(raw.trim()) ? COPY_NULL : escapeCopyText(raw);
-        continue;
-      }
-      const parsed = parsedNumbers?.[c];
-      const kind = this.numberKinds[c]!;
-      if (parsed !== undefined && kind !== NOT_A_NUMBER && missing === null) {
-        const converted = fromParsedNumber(parsed, kind);
-        if (converted === null) return false;
-        values[c + 1] = converted;
-        continue;
-      }
-      const trimmed = raw.trim();
-      if (missing?.has(trimmed)) {
-        values[c + 1] = COPY_NULL;
-        continue;
-      }
-      const converted = this.converters[c]!(trimmed);
-      if (converted === null) return false;
-      values[c + 1] = converted;
+    for (let c = 0; c < fields.width; c++) {
+      const value = fields.value(cells, c, parsedNumbers);
+      if (value === null) return false;
+      if (value === undefined) values[c + 1] = COPY_NULL;
+      else values[c + 1] = fields.isString[c] ? escapeCopyText(value) : value;
     }
     this.id++;
     this.lines.push(values.join('\t'));
