@@ -70,8 +70,8 @@ export function filterIndexColumns(schema: TableSchema, textLengths: ReadonlyMap
 }
 
 /**
- * One `create index` per filter column; index names are numbered because column names may be long or repeated. With
- * `ifNotExists` an index already built is kept, so a repeated build does no work.
+ * Returns one `create index` per filter column. Index names are numbered because column names may be long or
+ * repeated. With `ifNotExists` an index already built is kept, so a repeated build does no work.
  */
 export function createIndexSql(tableName: string, columns: string[], options: { ifNotExists?: boolean } = {}): string[] {
   const create = options.ifNotExists ? 'create index if not exists' : 'create index';

@@ -7,7 +7,7 @@ import { ChunkQueue } from './chunk-queue.ts';
 /**
  * Characters of COPY text queued between the analysis and the COPY. On PostgreSQL the COPY starts only after the
  * original file is staged on the same connection, which took about a second for a 160 MB file, and the analysis keeps
- * converting rows meanwhile: 64 MB holds about 380,000 spending rows. The bound does not grow with the file.
+ * converting rows meanwhile: 64 MB is about 380,000 spending rows of COPY text. The bound does not grow with the file.
  */
 const MAX_QUEUED_CHARS = 64 * 1024 * 1024;
 

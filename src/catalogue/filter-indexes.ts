@@ -59,10 +59,10 @@ export async function queueFilterIndexes(trx: Kysely<DB>, organisationId: string
 export function filterIndexRequest(payload: Record<string, unknown>): FilterIndexRequest {
   const { resource_id: resourceId, table: tableName, columns } = payload;
   if (typeof resourceId !== 'string' || typeof tableName !== 'string' || !/^r_[0-9a-f]{32}$/.test(tableName)) {
-    throw new Error(`Invalid filter index job: table ${JSON.stringify(tableName)} is not a datastore table name. Delete the job; the import queues a valid one.`);
+    throw new Error(`Invalid filter index job: table ${JSON.stringify(tableName)} is not a datastore table name. An import did not write this job, so delete it.`);
   }
   if (!Array.isArray(columns) || !columns.every((column) => typeof column === 'string')) {
-    throw new Error(`Invalid filter index job for table ${tableName}: the list of columns is missing. Delete the job; the import queues a valid one.`);
+    throw new Error(`Invalid filter index job for table ${tableName}: the list of columns is missing. An import did not write this job, so delete it.`);
   }
   return { resourceId, tableName, columns: columns as string[] };
 }
@@ -75,8 +75,8 @@ export function filterIndexRequest(payload: Record<string, unknown>): FilterInde
 export async function buildFilterIndexes(db: Database, request: FilterIndexRequest): Promise<boolean> {
   return db.app.transaction().execute(async (trx) => {
     await setPlatformScope(trx);
-    // A server's worker and `civic import` may build the same table's indexes at once. The lock makes the second wait,
-    // and it then finds the indexes built: two concurrent `create index if not exists` would fail on the name.
+    // A server's worker and `civic import` may build the same table's indexes at once. The lock makes the second wait
+    // until the first has built them, because two concurrent `create index if not exists` fail on the index name.
     await sql`select pg_advisory_xact_lock(hashtext(${jobKey(request.resourceId)}))`.execute(trx);
     const found = await sql<{ found: string | null }>`select to_regclass(${`datastore.${request.tableName}`})::text as found`.execute(trx);
     if (found.rows[0]?.found === null || found.rows[0]?.found === undefined) return false;
@@ -100,6 +100,5 @@ export async function buildQueuedFilterIndexes(db: Database, resourceId: string)
     return trx.selectFrom('jobs').select('payload').where('unique_key', '=', jobKey(resourceId)).where('status', '=', 'pending').executeTakeFirst();
   });
   if (!job) return false;
-  const payload = typeof job.payload === 'string' ? (JSON.parse(job.payload) as Record<string, unknown>) : (job.payload as Record<string, unknown>);
-  return buildFilterIndexes(db, filterIndexRequest(payload));
+  return buildFilterIndexes(db, filterIndexRequest(job.payload as Record<string, unknown>));
 }

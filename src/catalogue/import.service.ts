@@ -55,7 +55,7 @@ interface LoadInput {
 export interface ImportSettings {
   /** Rows analysed before the early load guesses the schema and starts its COPY; 0 turns the early load off. */
   earlyLoadAfterRows?: number;
-  /** False loads rows as COPY text on PostgreSQL too; binary COPY is the default there. */
+  /** False loads rows as COPY text on PostgreSQL too. Binary COPY is the default there. */
   binaryCopy?: boolean;
 }
 

@@ -10,7 +10,7 @@ export interface IngestFunctions {
   analyseFile(source: IngestSource, options?: IngestOptions): Promise<FileAnalysis>;
   /**
    * COPY input for the rows, `_id` first, in chunks that each end on a row boundary, in the format that
-   * `options.copyFormat` names (text unless it says binary).
+   * `options.copyFormat` names (text unless it is binary).
    */
   copyRows(source: IngestSource, analysis: FileAnalysis, options?: IngestOptions): AsyncIterable<string | Buffer>;
   columnSqlType(field: TableSchemaField): string;

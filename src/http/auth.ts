@@ -145,7 +145,7 @@ export function requireMember(options: { roles?: OrganisationRole[]; scope?: Tok
     if (auth.organisationId === null || auth.roles.length === 0) {
       throw new AppError('forbidden', 'not_a_member', 'You are not a member of an organisation. Ask its administrator for an invitation.');
     }
-    // The scope comes first: a token without it is refused whatever its owner's role, so naming a role would mislead.
+    // The scope comes first: a token without it is rejected whatever its owner's role, so naming a role would mislead.
     if (auth.via === 'token' && scopes.length > 0 && !scopes.some((scope) => auth.scopes?.includes(scope))) {
       const named = scopes.map((scope) => `"${scope}"`).join(' or ');
       throw new AppError('forbidden', 'token_scope', `The API token does not have the ${named} scope. Create a token with ${scopes.length > 1 ? 'one of those scopes' : 'that scope'}.`);

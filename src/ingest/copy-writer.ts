@@ -13,11 +13,7 @@ export type CopyFormat = 'text' | 'binary';
 export interface CopyRowWriter {
   readonly rows: number;
   readonly pendingRows: number;
-  /**
-   * Appends one row; returns false, appending nothing, when a value does not fit. `parsedNumbers[c]`, when not
-   * undefined, is what parseDecimal returned for cell c with the file's decimal mark, so an integer or number field
-   * uses it instead of parsing the cell again.
-   */
+  /** Appends one row, or returns false and appends nothing when a value does not fit (see RowValues.value). */
   write(cells: string[], parsedNumbers?: ReadonlyArray<string | null | undefined>): boolean;
   take(): string | Buffer;
 }
