@@ -5,11 +5,14 @@
  * Releases of more than 64 rows queue their subjects, so after the timed workloads the bench runs the indexing job
  * and prints its time separately: that work happens after the releases commit, off the request path.
  * Workloads: pages of 1,000 records read through the whole table, and the whole table as one CSV export against
- * paging through it with datastore_search.
+ * paging through it with datastore_search. Then several clients page through the table at once, each reading all of
+ * it, for each way: throughput while the server is busy, where one request's wait for its commit overlaps with the
+ * work of others.
  * PostgreSQL runs when DATABASE_URL or TEST_DATABASE_URL is set (the bench creates and drops its own database);
  * PGlite always runs, in memory.
  *
- *   node --import tsx bench/exchange.bench.ts [rows] [passes]     (default 50,000 rows, 3 passes per workload)
+ *   node --import tsx bench/exchange.bench.ts [rows] [passes] [clients]
+ *   (defaults: 50,000 rows, 3 passes per workload, 4 clients at once)
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -27,6 +30,7 @@ import { testConfig } from '../test/helpers/services.ts';
 
 const rowCount = Number(process.argv[2] ?? 50_000);
 const passes = Number(process.argv[3] ?? 3);
+const clients = Number(process.argv[4] ?? 4);
 const PAGE = 1000;
 const REFERENCE = 'BENCH-ISA-001';
 
@@ -193,11 +197,17 @@ async function run(engine: 'pglite' | 'postgres', adminUrl?: string): Promise<vo
           cursor = page.next_cursor ?? undefined;
         } while (cursor !== undefined);
       });
-      const rate = (ms: number) => Math.round(rowCount / (ms / 1000)).toLocaleString('en-GB');
+      const together = (work: () => Promise<void>) => async () => void (await Promise.all(Array.from({ length: clients }, () => work())));
+      const plainTogether = await best(together(() => search(released)));
+      const enforcedTogether = await best(together(records));
+      const rate = (ms: number, readers = 1) => Math.round((readers * rowCount) / (ms / 1000)).toLocaleString('en-GB');
       console.log(`datastore_search pages          ${plain.toFixed(0).padStart(8)} ms  ${rate(plain).padStart(9)} rows/s`);
       console.log(`exchange records pages          ${enforced.toFixed(0).padStart(8)} ms  ${rate(enforced).padStart(9)} rows/s  ratio ${(enforced / plain).toFixed(2)}`);
       console.log(`exchange CSV export             ${exported.toFixed(0).padStart(8)} ms  ${rate(exported).padStart(9)} rows/s  ratio ${(exported / plain).toFixed(2)}`);
       console.log(`release service, no HTTP        ${direct.toFixed(0).padStart(8)} ms  ${rate(direct).padStart(9)} rows/s  ratio ${(direct / plain).toFixed(2)}`);
+      console.log(`${clients} clients at once, each reading every row:`);
+      console.log(`  datastore_search pages        ${plainTogether.toFixed(0).padStart(8)} ms  ${rate(plainTogether, clients).padStart(9)} rows/s`);
+      console.log(`  exchange records pages        ${enforcedTogether.toFixed(0).padStart(8)} ms  ${rate(enforcedTogether, clients).padStart(9)} rows/s  ratio ${(enforcedTogether / plainTogether).toFixed(2)}`);
       const queued = await db.owner.selectFrom('disclosure_index_queue').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
       const started = process.hrtime.bigint();
       await services.exchange.worker.runDue();

@@ -55,13 +55,14 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
   const { exchange } = services;
 
   app.addHook('onSend', async (_request, reply, payload) => {
-    if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
-      const digest = contentDigest(payload);
-      void reply.header('content-digest', digest);
-      void reply.header('civic-signature', exchange.signer.signDigest(digest));
-    }
     void reply.header('cache-control', 'no-store');
-    return payload;
+    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
+    // The body is encoded once: the digest covers these bytes, and they are what the reply writes.
+    const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+    const digest = contentDigest(body);
+    void reply.header('content-digest', digest);
+    void reply.header('civic-signature', exchange.signer.signDigest(digest));
+    return body;
   });
 
   app.get('/api/v1/exchange/signing-keys', async () => ({ keys: [exchange.signer.publishedKey()] }));

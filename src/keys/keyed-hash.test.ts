@@ -16,6 +16,18 @@ test('equals createHmac for every message length and script', () => {
   }
 });
 
+test('random messages up to four blocks match', () => {
+  const key = randomBytes(32);
+  const keyed = new KeyedHash(key);
+  for (let length = 0; length <= 260; length++) {
+    // Hex digits are ASCII. The added 'é' takes two bytes in UTF-8, so that message takes the other path.
+    const ascii = randomBytes(length).toString('hex').slice(0, length);
+    for (const message of [ascii, `${ascii}é`]) {
+      assert.equal(keyed.hex(message), createHmac('sha256', key).update(message, 'utf8').digest('hex'), `message of ${message.length} characters`);
+    }
+  }
+});
+
 test('matches the RFC 4231 test case 2', () => {
   const keyed = new KeyedHash(Buffer.from('Jefe'));
   assert.equal(keyed.hex('what do ya want for nothing?'), '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
