@@ -168,6 +168,18 @@ for (const engine of testEngines()) {
       assert.ok(found.some((item) => item.disclosureId === disclosure.id));
     });
 
+    test('subject rows keep their disclosure\'s parties', async () => {
+      const disclosure = await handle.db.owner.selectFrom('disclosures').select(['id', 'organisation_id', 'recipient_organisation_id']).limit(1).executeTakeFirstOrThrow();
+      const insert = (organisationId: string, recipientId: string) =>
+        sql`insert into disclosure_subjects (disclosure_id, subject_hash, organisation_id, recipient_organisation_id)
+            values (${disclosure.id}, ${Buffer.alloc(32, 7)}, ${organisationId}, ${recipientId})`.execute(handle.db.owner);
+      // The parties swapped: both organisations exist, but not as this disclosure's provider and recipient.
+      await assert.rejects(insert(disclosure.recipient_organisation_id, disclosure.organisation_id), /disclosure_subjects_disclosure_fkey/);
+      await insert(disclosure.organisation_id, disclosure.recipient_organisation_id);
+      const stored = await handle.db.owner.selectFrom('disclosure_subjects').select('subject_hash').where('disclosure_id', '=', disclosure.id).where('subject_hash', '=', Buffer.alloc(32, 7)).execute();
+      assert.equal(stored.length, 1);
+    });
+
     async function firstReleasedPerson(): Promise<string> {
       const resource = await handle.db.owner.selectFrom('resources').select('table_name').orderBy('version', 'desc').executeTakeFirstOrThrow();
       const { rows } = await sql<{ person_id: string }>`select person_id from ${sql.id('datastore', resource.table_name)} where weekly_cost > 500 order by _id limit 1`.execute(handle.db.owner);

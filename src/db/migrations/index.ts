@@ -18,6 +18,7 @@ import * as deferredSubjectIndex from './2026-12-05-20-deferred-subject-index.ts
 import * as exchangeApplicationDefault from './2026-12-05-30-exchange-application-default.ts';
 import * as tokenCaller from './2026-12-05-40-token-caller.ts';
 import * as versionInForceIndex from './2026-12-05-50-version-in-force-index.ts';
+import * as disclosureSubjectKey from './2026-12-05-60-disclosure-subject-key.ts';
 
 /**
  * Every migration, keyed by its dated name; Kysely applies them in name order. A new migration gets a new dated name
@@ -43,6 +44,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05-30-exchange-application-default': exchangeApplicationDefault,
   '2026-12-05-40-token-caller': tokenCaller,
   '2026-12-05-50-version-in-force-index': versionInForceIndex,
+  '2026-12-05-60-disclosure-subject-key': disclosureSubjectKey,
 };
 
 export const migrationProvider: MigrationProvider = {
