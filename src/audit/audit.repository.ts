@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { AuditActorKind } from './audit.tables.ts';
-import { appendChainedEntries } from './chain.repository.ts';
+import { appendChainedEntries, prepareChainedEntries, type PreparedEntries } from './chain.repository.ts';
 
 /** One audit event. `details` must hold no secrets and no personal data (no passwords, tokens or email addresses). */
 export interface AuditEvent {
@@ -42,4 +42,14 @@ export async function appendAuditEvent(trx: Kysely<DB>, event: AuditEvent): Prom
 export async function appendAuditEvents(trx: Kysely<DB>, events: readonly AuditEvent[]): Promise<number[]> {
   for (const event of events) checkDetails(event);
   return appendChainedEntries(trx, events);
+}
+
+/**
+ * Checks one event and prepares its row as appendAuditEvent would, without writing it, for a caller that writes the
+ * row in the same statement as its own change (see `withEntries`). The chain head stays locked until the transaction
+ * ends, and the caller must write the row before then.
+ */
+export async function prepareAuditEvent(trx: Kysely<DB>, event: AuditEvent): Promise<PreparedEntries> {
+  checkDetails(event);
+  return prepareChainedEntries(trx, [event]);
 }

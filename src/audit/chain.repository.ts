@@ -1,7 +1,8 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Insertable, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import { canonicalDetails, entryHash, formatOccurredAt, sortKeys, toBuffer, type ChainFields } from './chain.ts';
 import type { AuditEvent } from './audit.repository.ts';
+import type { AuditLogTable } from './audit.tables.ts';
 import { MerkleFrontier } from './merkle.ts';
 
 /** Rows per INSERT statement, well under PostgreSQL's limit of 65,535 bind parameters. */
@@ -56,12 +57,18 @@ export function chainFieldsOf(event: AuditEvent, occurredAt: Date): ChainFields 
   };
 }
 
+/** Audit rows whose chain positions and hashes are fixed under the chain head lock, with the head they lead to. */
+export interface PreparedEntries {
+  ids: number[];
+  rows: Insertable<AuditLogTable>[];
+  head: { size: number; headHash: Buffer; frontier: Buffer };
+}
+
 /**
- * Appends events to the chain in the caller's transaction and returns their ids (chain positions). Holds the chain
- * head lock until the transaction ends, so callers should append as late in their transaction as they can.
+ * Locks the chain head and builds the rows that append `events` to it, without writing them. The caller writes them
+ * with `writeEntries`, or adds its own write to the same statement with `withEntries`, before its transaction ends.
  */
-export async function appendChainedEntries(trx: Kysely<DB>, events: readonly AuditEvent[], occurredAt?: Date): Promise<number[]> {
-  if (events.length === 0) return [];
+export async function prepareChainedEntries(trx: Kysely<DB>, events: readonly AuditEvent[], occurredAt?: Date): Promise<PreparedEntries> {
   const head = await lockChainHead(trx);
   // Read the clock after taking the lock, so on one instance times rise with the ids.
   const now = occurredAt ?? new Date();
@@ -88,17 +95,37 @@ export async function appendChainedEntries(trx: Kysely<DB>, events: readonly Aud
     previous = hash;
     return row;
   });
+  return { ids: rows.map((row) => row.id), rows, head: { size: head.frontier.size, headHash: previous, frontier: head.frontier.encode() } };
+}
 
-  // The last batch and the new head go in one statement, so one entry costs one round trip after the lock.
-  const lastBatchStart = Math.floor((rows.length - 1) / INSERT_BATCH) * INSERT_BATCH;
+/**
+ * Writes all but the last batch of prepared rows and returns a query creator whose statement also inserts the last
+ * batch and moves the chain head, as data-modifying WITH queries. The caller must execute one statement built on it.
+ */
+export async function withEntries(trx: Kysely<DB>, prepared: PreparedEntries) {
+  const { rows, head } = prepared;
+  const lastBatchStart = Math.max(0, Math.floor((rows.length - 1) / INSERT_BATCH) * INSERT_BATCH);
   for (let start = 0; start < lastBatchStart; start += INSERT_BATCH) {
     await trx.insertInto('audit_log').values(rows.slice(start, start + INSERT_BATCH)).execute();
   }
-  await trx
+  return trx
     .with('entries', (db) => db.insertInto('audit_log').values(rows.slice(lastBatchStart)))
-    .updateTable('audit_chain_head')
-    .set({ size: head.frontier.size, head_hash: previous, frontier: head.frontier.encode() })
-    .where(sql<boolean>`id`)
-    .execute();
-  return rows.map((row) => row.id);
+    .with('chain_head', (db) => db.updateTable('audit_chain_head').set({ size: head.size, head_hash: head.headHash, frontier: head.frontier }).where(sql<boolean>`id`));
+}
+
+/** Writes prepared rows and the new chain head, with the last batch and the head in one statement. */
+export async function writeEntries(trx: Kysely<DB>, prepared: PreparedEntries): Promise<void> {
+  const statement = await withEntries(trx, prepared);
+  await statement.selectNoFrom(sql<number>`1`.as('written')).execute();
+}
+
+/**
+ * Appends events to the chain in the caller's transaction and returns their ids (chain positions). Holds the chain
+ * head lock until the transaction ends, so callers should append as late in their transaction as they can.
+ */
+export async function appendChainedEntries(trx: Kysely<DB>, events: readonly AuditEvent[], occurredAt?: Date): Promise<number[]> {
+  if (events.length === 0) return [];
+  const prepared = await prepareChainedEntries(trx, events, occurredAt);
+  await writeEntries(trx, prepared);
+  return prepared.ids;
 }

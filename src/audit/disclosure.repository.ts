@@ -3,7 +3,8 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import { validationError } from '../errors.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
-import { appendAuditEvent } from './audit.repository.ts';
+import { prepareAuditEvent } from './audit.repository.ts';
+import { withEntries } from './chain.repository.ts';
 import type { AuditActorKind } from './audit.tables.ts';
 import { insertSubjectHashes, subjectsDigest } from './disclosure-subjects.ts';
 import { INDEX_SUBJECTS_JOB, indexQueuedDisclosures, type IndexOptions, type QueueScope } from './disclosure-index.ts';
@@ -93,7 +94,8 @@ export async function appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord
   const id = randomUUID();
   const fields = [...record.fields];
 
-  const auditEntryId = await appendAuditEvent(trx, {
+  // The audit entry, the chain head and the disclosure are written in one statement, saving round trips per release.
+  const audit = await prepareAuditEvent(trx, {
     organisationId,
     actorUserId: record.actorUserId ?? null,
     actorKind: record.actorKind ?? 'token',
@@ -115,6 +117,7 @@ export async function appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord
       ...(deferred ? { subjectsQueued: true } : { subjectCount: hashes.length, subjectsDigest: subjectsDigest(hashes) }),
     },
   });
+  const auditEntryId = audit.ids[0]!;
 
   const disclosureRow = {
     id,
@@ -135,10 +138,11 @@ export async function appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord
     audit_entry_id: auditEntryId,
   };
 
+  const statement = await withEntries(trx, audit);
   if (deferred) {
-    // One statement writes the disclosure, its queue row and the indexing job, saving two round trips per release.
-    // The queue row's foreign key is checked at the end of the statement, when the disclosure row exists.
-    await trx
+    // The same statement writes the disclosure's queue row and the indexing job. Foreign keys are checked at the end
+    // of the statement, when the audit entry and the disclosure row exist.
+    await statement
       .with('disclosure', (db) => db.insertInto('disclosures').values(disclosureRow).returning(['id', 'organisation_id', 'resource_id']))
       .with('queued', (db) =>
         db.insertInto('disclosure_index_queue').columns(['disclosure_id', 'organisation_id', 'resource_id']).expression(db.selectFrom('disclosure').select(['id', 'organisation_id', 'resource_id'])),
@@ -148,7 +152,7 @@ export async function appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord
       .execute();
     return { id, auditEntryId, subjectCount: null };
   }
-  await trx.insertInto('disclosures').values(disclosureRow).execute();
+  await statement.insertInto('disclosures').values(disclosureRow).execute();
   await insertSubjectHashes(trx, { disclosureId: id, organisationId, recipientOrganisationId: record.recipientOrganisationId }, hashes);
   return { id, auditEntryId, subjectCount: hashes.length };
 }
