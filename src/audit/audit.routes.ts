@@ -26,7 +26,7 @@ const CheckpointFields = {
   createdAt: Type.String({ format: 'date-time', description: 'Time of signing.' }),
   keyId: KeyId,
   algorithm: Algorithm,
-  signature: Type.String({ description: 'Base64 Ed25519 signature over the checkpoint; `civic audit verify --checkpoint` checks it.' }),
+  signature: Type.String({ description: 'Base64 Ed25519 signature over the checkpoint, which `civic audit verify --checkpoint` checks.' }),
 };
 const Checkpoint = Type.Object(CheckpointFields, { description: 'A signed checkpoint.' });
 

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ErrorResponse } from '../api-v1/api-v1.schemas.ts';
-import { MAX_PAGE_SIZE } from './release.service.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './release.service.ts';
 
 /** JSON Schemas of the exchange API's requests and replies, which Fastify validates and serialises with. */
 
@@ -12,7 +12,7 @@ export const ReleaseParams = Type.Object({
   dataset: Type.String({ minLength: 1, maxLength: 100, description: 'Dataset slug or id' }),
 });
 const FieldsQuery = Type.Optional(Type.String({ maxLength: 4000, description: 'Comma-separated fields to release, each of them agreed. All agreed fields when absent.' }));
-const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, description: 'Records per page; 1000 when absent.' }));
+const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, description: `Records per page, ${DEFAULT_PAGE_SIZE} when absent.` }));
 export const RecordsQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 500, description: 'The next_cursor of the previous page. The first page when absent.' })),
   limit: Limit,
@@ -34,8 +34,8 @@ export const SubscriptionBody = Type.Object({
 });
 
 /**
- * The purpose header of a release, for the document only: the release service checks it after the agreement, so a
- * caller that is not a recipient learns that first, and a missing purpose gets `purpose_missing` with the agreed list.
+ * The purpose header of a release, listed in the document only. The release service checks it after the agreement, so
+ * a caller that is not a recipient learns that first, and a missing purpose gets `purpose_missing` with the agreed list.
  */
 export const PurposeHeaders = Type.Object({
   'civic-purpose': Type.String({
@@ -57,7 +57,7 @@ function signed<T extends object>(schema: T): T & { headers: typeof SignedHeader
   return { ...schema, headers: SignedHeaders };
 }
 
-/** An error reply of the exchange API, signed like its other replies, with `description` saying when it comes. */
+/** Builds an error reply schema of the exchange API, signed like its other replies, whose `description` says when it comes. */
 function signedError(description: string) {
   return signed(Type.Object(ErrorResponse.properties, { description }));
 }
@@ -147,7 +147,7 @@ export const ChangesPage = signed(
   }, { description: 'The records after the cursor, up to limit.' }),
 );
 
-/** The 200 reply of an export: a stream, signed in its trailers. */
+/** The 200 reply of an export, a stream signed in its trailers. */
 export const ExportReply = {
   description:
     'The rows as CSV (a header row, then CRLF lines) or as one JSON object per line. The digest and signature cover ' +
@@ -175,7 +175,7 @@ export const ExportRecord = signed(
     dataset_version: Type.Union([Type.Integer(), Type.Null()], { description: 'Null when that dataset version has since been removed.' }),
     purpose: Type.String(),
     fields: Type.Array(Type.String()),
-    row_count: Type.Integer({ description: 'Rows sent; 0 while running.' }),
+    row_count: Type.Integer({ description: 'Rows sent, or 0 while running.' }),
     content_digest: Type.Union([Type.String(), Type.Null()], { description: 'The Content-Digest of the bytes sent, or null while running.' }),
     signature: Type.Union([Type.String(), Type.Null()], { description: 'The Civic-Signature over content_digest, or null while running.' }),
     error_code: Type.Union([Type.String(), Type.Null()], { description: 'Why the export stopped, such as agreement_expired or export_interrupted.' }),
