@@ -1,5 +1,8 @@
+// Brings the OpenAPI route schema keys (tags, summary, security) into Fastify's schema type.
+import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
+import { ErrorResponse } from '../api-v1/api-v1.schemas.ts';
 import { AppError } from '../errors.ts';
 import { formPageContext } from '../http/forms.ts';
 import { requireMember } from '../http/auth.ts';
@@ -14,6 +17,38 @@ const CreateTokenBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const TAGS = ['API tokens'];
+// Tokens cannot manage tokens, so these routes take only the browser session.
+const SECURITY = [{ sessionCookie: [] }];
+const Timestamp = Type.String({ format: 'date-time' });
+const Scopes = CreateTokenBody.properties.scopes;
+const TokenParams = Type.Object({ id: Type.String({ description: 'Token id (a UUID).' }) });
+
+const TokenSummaryBody = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  prefix: Type.String({ description: 'The eight characters after "civic_" that identify the token. The secret is never shown again.' }),
+  scopes: Scopes,
+  created_at: Timestamp,
+  expires_at: Timestamp,
+  revoked_at: Type.Union([Timestamp, Type.Null()]),
+  last_used_at: Type.Union([Timestamp, Type.Null()], { description: 'Updated at most once a minute.' }),
+});
+
+const TokenList = Type.Object(
+  { tokens: Type.Array(TokenSummaryBody, { description: 'Every token of the organisation, newest first, revoked and expired ones included.' }) },
+  { description: 'The tokens, without their secrets.' },
+);
+
+const CreatedToken = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  prefix: Type.String(),
+  scopes: Scopes,
+  expires_at: Timestamp,
+  token: Type.String({ description: 'The whole token, civic_<prefix>_<secret>. It is in this response only, because only its hash is stored.' }),
+}, { description: 'The new token.' });
 
 function toJson(token: TokenSummary) {
   return {
@@ -37,16 +72,39 @@ export async function registerTokenRoutes(app: FastifyInstance, services: Servic
     if (request.auth?.via === 'token') throw new AppError('forbidden', 'session_required', 'API tokens are managed after signing in, not with another token.');
   };
 
-  app.get('/api/tokens', { preHandler: [sessionMember, rejectTokens] }, async (request) => ({
+  app.get('/api/tokens', {
+    preHandler: [sessionMember, rejectTokens],
+    schema: { tags: TAGS, summary: 'List the API tokens of your organisation', security: SECURITY, response: { 200: TokenList, 401: ErrorResponse, 403: ErrorResponse } },
+  }, async (request) => ({
     tokens: (await tokens.list(request.auth!.organisationId!)).map(toJson),
   }));
 
-  app.post<{ Body: Static<typeof CreateTokenBody> }>('/api/tokens', { schema: { body: CreateTokenBody }, preHandler: [sessionMember, rejectTokens] }, async (request, reply) => {
+  app.post<{ Body: Static<typeof CreateTokenBody> }>('/api/tokens', {
+    schema: {
+      tags: TAGS,
+      summary: 'Create an API token for yourself',
+      description: 'The token acts for you in your current organisation, limited by its scopes and by your role. It expires after expires_in_days (90 when left out). 409 means the organisation has as many active tokens as its plan allows.',
+      security: SECURITY,
+      body: CreateTokenBody,
+      response: { 201: CreatedToken, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse },
+    },
+    preHandler: [sessionMember, rejectTokens],
+  }, async (request, reply) => {
     const created: NewToken = await tokens.create(request.auth!, { name: request.body.name, scopes: request.body.scopes, expiresInDays: request.body.expires_in_days }, request.id);
     return reply.status(201).send({ id: created.id, name: created.name, prefix: created.prefix, scopes: created.scopes, expires_at: created.expiresAt.toISOString(), token: created.token });
   });
 
-  app.delete<{ Params: { id: string } }>('/api/tokens/:id', { preHandler: [sessionMember, rejectTokens] }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/tokens/:id', {
+    preHandler: [sessionMember, rejectTokens],
+    schema: {
+      tags: TAGS,
+      summary: 'Revoke an API token',
+      description: 'Its owner or an administrator may revoke a token, and anyone else gets 404. Revoking a revoked token succeeds again.',
+      security: SECURITY,
+      params: TokenParams,
+      response: { 204: Type.Null({ description: 'Revoked.' }), 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse },
+    },
+  }, async (request, reply) => {
     if (!/^[0-9a-f-]{36}$/.test(request.params.id)) throw new AppError('not_found', 'token_not_found', 'API token not found.');
     await tokens.revoke(request.auth!, request.params.id, request.id);
     return reply.status(204).send();

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { testEngines } from '../../test/helpers/engines.ts';
-import { testServices } from '../../test/helpers/services.ts';
+import { startTestServer, testServices } from '../../test/helpers/services.ts';
 import { buildApp } from '../http/app.ts';
+import type { GuardAccess } from '../http/auth.ts';
+import type { RunningServer } from '../main.ts';
 
 /** Turns a Fastify route path (/api/v1/datasets/:slug) into its OpenAPI form (/api/v1/datasets/{slug}). */
 function openApiPath(url: string): string {
@@ -85,5 +87,57 @@ describe('OpenAPI document', () => {
     const outside = Object.keys(document.paths).filter((path) => !path.startsWith('/api/'));
     assert.deepEqual(outside, []);
     assert.ok(Object.keys(document.paths).length > 20, 'the API paths are still there');
+  });
+});
+
+/** Guards that reject a caller who has not signed in or sent a token. The application guard always comes after one of them. */
+const AUTHENTICATING_GUARDS = new Set<GuardAccess['kind']>(['signed_in', 'member', 'token', 'platform_admin']);
+
+interface Operation {
+  summary?: string;
+  tags?: string[];
+  security?: Array<Record<string, string[]>>;
+}
+
+describe('OpenAPI operations over HTTP', () => {
+  let handle: Awaited<ReturnType<NonNullable<typeof engine>['create']>>;
+  let server: RunningServer;
+  const operations: Array<{ name: string; operation: Operation }> = [];
+  before(async () => {
+    handle = await engine!.create();
+    server = await startTestServer(testServices(handle.db));
+    const response = await fetch(`${server.url}/api/openapi.json`);
+    assert.equal(response.status, 200);
+    const document = (await response.json()) as { paths: Record<string, Record<string, Operation>> };
+    for (const [path, methods] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(methods)) operations.push({ name: `${method.toUpperCase()} ${path}`, operation });
+    }
+  });
+  after(async () => {
+    await server.close();
+    await handle.drop();
+  });
+
+  test('every operation has a summary', () => {
+    assert.ok(operations.length >= 60, `found ${operations.length} operations`);
+    const missing = operations.filter(({ operation }) => typeof operation.summary !== 'string' || operation.summary.trim() === '').map(({ name }) => name);
+    assert.deepEqual(missing, [], 'operations without a summary');
+  });
+
+  test('every operation has a tag', () => {
+    const missing = operations.filter(({ operation }) => !Array.isArray(operation.tags) || operation.tags.length === 0).map(({ name }) => name);
+    assert.deepEqual(missing, [], 'operations without a tag');
+  });
+
+  test('guarded operations declare security', () => {
+    const guarded = new Set(
+      server.app.routeAccess
+        .filter((route) => route.guards.some((guard) => AUTHENTICATING_GUARDS.has(guard.kind)))
+        .map((route) => `${route.method} ${openApiPath(route.url)}`),
+    );
+    const checked = operations.filter(({ name }) => guarded.has(name));
+    assert.ok(checked.length >= 30, `found ${checked.length} guarded operations`);
+    const missing = checked.filter(({ operation }) => !Array.isArray(operation.security) || operation.security.length === 0).map(({ name }) => name);
+    assert.deepEqual(missing, [], 'guarded operations without security');
   });
 });

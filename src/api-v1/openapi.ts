@@ -1,10 +1,26 @@
-import swagger from '@fastify/swagger';
+import swagger, { type SwaggerTransform } from '@fastify/swagger';
+import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 
 /** Returns whether a route belongs in the OpenAPI document: the CKAN and native APIs under /api/. */
 export function isDocumentedPath(url: string): boolean {
   return url.startsWith('/api/');
+}
+
+/** Request parts that a route lists in the OpenAPI document but checks in its handler or service. */
+export interface DocumentedRequest {
+  headers?: TSchema;
+  body?: TSchema;
+}
+
+/**
+ * Builds a route's `config.swaggerTransform` that adds `parts` to the route's entry in the document only. Fastify
+ * never validates them, so the handler or service keeps its own checks and error codes (such as `purpose_missing`,
+ * or every DPIA problem at once with the form's field names) and no value is coerced.
+ */
+export function documentRequest(parts: DocumentedRequest): SwaggerTransform {
+  return ({ schema, url }) => ({ schema: isDocumentedPath(url) ? { ...schema, ...parts } : { ...schema, hide: true }, url });
 }
 
 /**
@@ -30,9 +46,24 @@ export async function registerOpenApi(app: FastifyInstance, services: Services):
         { name: 'Datastore', description: 'Rows of a loaded version, filtered, searched and paged.' },
         { name: 'Organisations', description: 'Publishing organisations.' },
         { name: 'CKAN Action API', description: 'CKAN API 3 actions, with the CKAN envelope {help, success, result}.' },
+        { name: 'Agreements', description: 'Data sharing agreements: drafting, approval, amendment and status changes.' },
+        { name: 'Secure data exchange', description: 'Releases of data to recipients under agreements, signed exports and webhook subscriptions.' },
+        { name: 'Data protection', description: 'Subject access, Article 19 rectification notices and data protection impact assessments.' },
+        { name: 'Audit log', description: 'Signed checkpoints of the tamper-evident audit log and inclusion proofs of its entries.' },
+        { name: 'API tokens', description: 'API tokens of your organisation, managed from a signed-in browser session.' },
       ],
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token, sent as "Authorization: Bearer civic_…".' } },
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token, sent as "Authorization: Bearer civic_…".' },
+          sessionCookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: services.accounts.sessions.cookieName,
+            description:
+              'The session cookie set by signing in at /sign-in. A POST, PUT, PATCH or DELETE must also send the ' +
+              'session\'s CSRF token (the _csrf field of the service\'s forms) in the X-CSRF-Token header.',
+          },
+        },
       },
     },
     // Only the APIs belong in the document; the portal's pages and HTML forms are not an API for clients.

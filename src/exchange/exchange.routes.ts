@@ -1,30 +1,46 @@
 import { Readable } from 'node:stream';
+// Brings the OpenAPI route schema keys (tags, summary, security) into Fastify's schema type.
+import type {} from '@fastify/swagger';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { documentRequest } from '../api-v1/openapi.ts';
 import { requireApplication, requireToken } from '../http/auth.ts';
 import type { Services } from '../services.ts';
+import {
+  ChangesPage,
+  ChangesQuery,
+  CreatedSubscription,
+  DeliveryList,
+  ExportParams,
+  ExportQuery,
+  ExportRecord,
+  ExportReply,
+  GUARD_ERRORS,
+  InvalidRequest,
+  NotFound,
+  PurposeHeaders,
+  RecordsPage,
+  RecordsQuery,
+  RELEASE_ERRORS,
+  ReleaseParams,
+  SigningKeys,
+  SubscriptionBody,
+  SubscriptionList,
+  SubscriptionParams,
+} from './exchange.schemas.ts';
 import type { ReleaseRequest } from './release-policy.ts';
 import type { Caller } from './release.service.ts';
 import { contentDigest } from './signing.ts';
 
-const ReleaseParams = Type.Object({
-  agreement: Type.String({ minLength: 3, maxLength: 60, description: 'Agreement reference, such as THR-ISA-2026-014' }),
-  dataset: Type.String({ minLength: 1, maxLength: 100, description: 'Dataset slug or id' }),
-});
-const FieldsQuery = Type.Optional(Type.String({ maxLength: 4000, description: 'Comma-separated fields to release; each must be agreed. All agreed fields when absent.' }));
-const RecordsQuery = Type.Object({
-  cursor: Type.Optional(Type.String({ maxLength: 500 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
-  fields: FieldsQuery,
-});
-const ChangesQuery = Type.Object({
-  since: Type.Optional(Type.String({ maxLength: 500 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
-  fields: FieldsQuery,
-});
-const ExportQuery = Type.Object({ format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('jsonl')])), fields: FieldsQuery });
-
 const PURPOSE_HEADER = 'civic-purpose';
+const TAGS = ['Secure data exchange'];
+const SECURITY = [{ bearerAuth: [] }];
+const TOKEN_NOTE = 'Needs an API token with the exchange scope, of an organisation that has enabled Secure data exchange.';
+const RELEASE_NOTE =
+  'Releases only under an agreement in force that names your organisation as a recipient, and only the agreed fields. ' +
+  'Each release is written to the disclosure log. A 403 names the refusing term in error.code.';
+// The release service, not Fastify, checks the purpose header (see PurposeHeaders).
+const releaseDocumentation = { swaggerTransform: documentRequest({ headers: PurposeHeaders }) };
 
 function caller(request: FastifyRequest): Caller {
   const auth = request.auth!;
@@ -65,14 +81,32 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
     return body;
   });
 
-  app.get('/api/v1/exchange/signing-keys', async () => ({ keys: [exchange.signer.publishedKey()] }));
+  app.get('/api/v1/exchange/signing-keys', {
+    schema: {
+      tags: TAGS,
+      summary: 'List the public keys that verify Civic-Signature headers and trailers',
+      response: { 200: SigningKeys },
+    },
+  }, async () => ({ keys: [exchange.signer.publishedKey()] }));
 
   // Releases, exports and subscriptions are the Secure data exchange application; the signing keys above stay public.
   const guarded = { preHandler: [requireToken('exchange'), requireApplication('exchange')] };
 
   app.get<{ Params: Static<typeof ReleaseParams>; Querystring: Static<typeof RecordsQuery> }>(
     '/api/v1/exchange/agreements/:agreement/datasets/:dataset/records',
-    { ...guarded, schema: { params: ReleaseParams, querystring: RecordsQuery } },
+    {
+      ...guarded,
+      schema: {
+        tags: TAGS,
+        summary: 'Release one page of a dataset\'s records under an agreement',
+        description: `${TOKEN_NOTE} ${RELEASE_NOTE} Follow next_cursor for the next page.`,
+        security: SECURITY,
+        params: ReleaseParams,
+        querystring: RecordsQuery,
+        response: { 200: RecordsPage, ...RELEASE_ERRORS },
+      },
+      config: releaseDocumentation,
+    },
     async (request) => {
       const options: { cursor?: string; limit?: number } = {};
       if (request.query.cursor !== undefined) options.cursor = request.query.cursor;
@@ -83,7 +117,19 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
 
   app.get<{ Params: Static<typeof ReleaseParams>; Querystring: Static<typeof ChangesQuery> }>(
     '/api/v1/exchange/agreements/:agreement/datasets/:dataset/changes',
-    { ...guarded, schema: { params: ReleaseParams, querystring: ChangesQuery } },
+    {
+      ...guarded,
+      schema: {
+        tags: TAGS,
+        summary: 'Release the records after a cursor, moving on through newer dataset versions',
+        description: `${TOKEN_NOTE} ${RELEASE_NOTE} Without since, the feed starts at the first record of the current dataset version, and it moves on to newer versions as the provider loads them.`,
+        security: SECURITY,
+        params: ReleaseParams,
+        querystring: ChangesQuery,
+        response: { 200: ChangesPage, ...RELEASE_ERRORS },
+      },
+      config: releaseDocumentation,
+    },
     async (request) => {
       const options: { since?: string; limit?: number } = {};
       if (request.query.since !== undefined) options.since = request.query.since;
@@ -94,7 +140,21 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
 
   app.get<{ Params: Static<typeof ReleaseParams>; Querystring: Static<typeof ExportQuery> }>(
     '/api/v1/exchange/agreements/:agreement/datasets/:dataset/export',
-    { ...guarded, schema: { params: ReleaseParams, querystring: ExportQuery } },
+    {
+      ...guarded,
+      schema: {
+        tags: TAGS,
+        summary: 'Stream every record of the current dataset version as CSV or JSON Lines',
+        description:
+          `${TOKEN_NOTE} ${RELEASE_NOTE} The terms are checked again before each chunk of rows, so an export can stop ` +
+          'part way. The Civic-Export-Status trailer and the export record then give the reason.',
+        security: SECURITY,
+        params: ReleaseParams,
+        querystring: ExportQuery,
+        response: { 200: ExportReply, ...RELEASE_ERRORS },
+      },
+      config: releaseDocumentation,
+    },
     async (request, reply) => {
       const format = request.query.format ?? 'csv';
       const started = await exchange.exports.start(caller(request), releaseRequest(request, request.params, request.query.fields), format);
@@ -117,7 +177,17 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/exchange/exports/:id',
-    { ...guarded, schema: { params: Type.Object({ id: Type.String({ maxLength: 36 }) }) } },
+    {
+      ...guarded,
+      schema: {
+        tags: TAGS,
+        summary: 'Show the record of an export, with its digest and signature',
+        description: `${TOKEN_NOTE} The recipient or the provider may read it. The digest and signature are those of the trailers, so a saved file can be checked with \`civic verify-export\`.`,
+        security: SECURITY,
+        params: ExportParams,
+        response: { 200: ExportRecord, 400: InvalidRequest, ...GUARD_ERRORS, 404: NotFound },
+      },
+    },
     async (request) => {
       const row = await exchange.exports.find(request.auth!.organisationId!, request.params.id);
       return {
@@ -138,14 +208,18 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
     },
   );
 
-  const SubscriptionBody = Type.Object({
-    url: Type.String({ minLength: 1, maxLength: 2000, description: 'https URL that receives POSTed events' }),
-    agreement: Type.Optional(Type.String({ maxLength: 60, description: 'Limit to one agreement reference' })),
-    description: Type.Optional(Type.String({ maxLength: 500 })),
-  });
-
   // The secret is in this response only; it signs every delivery (Civic-Webhook-Signature: sha256=<hex HMAC of body>).
-  app.post<{ Body: Static<typeof SubscriptionBody> }>('/api/v1/exchange/subscriptions', { ...guarded, schema: { body: SubscriptionBody } }, async (request, reply) => {
+  app.post<{ Body: Static<typeof SubscriptionBody> }>('/api/v1/exchange/subscriptions', {
+    ...guarded,
+    schema: {
+      tags: TAGS,
+      summary: 'Subscribe a URL to your organisation\'s exchange events',
+      description: `${TOKEN_NOTE} Events are agreement changes (agreement.version_in_force, agreement.status_changed, agreement.review_due) and rectification notices (subject.rectified, subject.erased), which carry the person\'s pseudonym but never a clear identifier. Each delivery is a JSON POST signed with the secret in Civic-Webhook-Signature.`,
+      security: SECURITY,
+      body: SubscriptionBody,
+      response: { 201: CreatedSubscription, 400: InvalidRequest, ...GUARD_ERRORS, 404: NotFound },
+    },
+  }, async (request, reply) => {
     const input: { url: string; agreementReference?: string; description?: string } = { url: request.body.url };
     if (request.body.agreement !== undefined) input.agreementReference = request.body.agreement;
     if (request.body.description !== undefined) input.description = request.body.description;
@@ -153,14 +227,37 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
     return reply.status(201).send({ id: created.id, secret: created.secret, signature_header: 'Civic-Webhook-Signature' });
   });
 
-  app.get('/api/v1/exchange/subscriptions', guarded, async (request) => ({ subscriptions: await services.exchange.webhooks.list(request.auth!.organisationId!) }));
+  app.get('/api/v1/exchange/subscriptions', {
+    ...guarded,
+    schema: { tags: TAGS, summary: 'List your organisation\'s webhook subscriptions', description: TOKEN_NOTE, security: SECURITY, response: { 200: SubscriptionList, ...GUARD_ERRORS } },
+  }, async (request) => ({ subscriptions: await services.exchange.webhooks.list(request.auth!.organisationId!) }));
 
-  app.delete<{ Params: { id: string } }>('/api/v1/exchange/subscriptions/:id', { ...guarded, schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }) } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/v1/exchange/subscriptions/:id', {
+    ...guarded,
+    schema: {
+      tags: TAGS,
+      summary: 'Disable a webhook subscription',
+      description: `${TOKEN_NOTE} The subscription stays in the list with disabled_at set, and disabling it again gets 404.`,
+      security: SECURITY,
+      params: SubscriptionParams,
+      response: { 204: Type.Null({ description: 'Disabled.' }), 400: InvalidRequest, ...GUARD_ERRORS, 404: NotFound },
+    },
+  }, async (request, reply) => {
     await services.exchange.webhooks.disable({ organisationId: request.auth!.organisationId!, userId: request.auth!.userId, requestId: request.id }, request.params.id);
     return reply.status(204).send();
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/exchange/subscriptions/:id/deliveries', { ...guarded, schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }) } }, async (request) => ({
+  app.get<{ Params: { id: string } }>('/api/v1/exchange/subscriptions/:id/deliveries', {
+    ...guarded,
+    schema: {
+      tags: TAGS,
+      summary: 'List the delivery attempts of a webhook subscription',
+      description: TOKEN_NOTE,
+      security: SECURITY,
+      params: SubscriptionParams,
+      response: { 200: DeliveryList, 400: InvalidRequest, ...GUARD_ERRORS },
+    },
+  }, async (request) => ({
     deliveries: await services.exchange.webhooks.deliveries(request.auth!.organisationId!, request.params.id),
   }));
 }

@@ -1,4 +1,9 @@
+// Brings the OpenAPI route schema keys (tags, summary, security) into Fastify's schema type.
+import type {} from '@fastify/swagger';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ErrorResponse } from '../api-v1/api-v1.schemas.ts';
+import { documentRequest } from '../api-v1/openapi.ts';
 import { AppError } from '../errors.ts';
 import { requireMember, requireRole } from '../http/auth.ts';
 import { formPageContext } from '../http/forms.ts';
@@ -21,6 +26,43 @@ function storedValues(dpia: Dpia | null): Record<string, unknown> {
   });
   return values;
 }
+
+const TAGS = ['Data protection'];
+const SECURITY = [{ bearerAuth: [] }];
+const ERRORS = { 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse };
+const literals = (labels: Record<string, string>) => Type.Union(Object.keys(labels).map((value) => Type.Literal(value)));
+
+const DpiaParams = Type.Object({ reference: Type.String({ description: 'Reference of an agreement your organisation provides, such as THR-ISA-2026-014.' }) });
+
+const Risk = Type.Object({
+  description: Type.String({ minLength: 1 }),
+  likelihood: literals(LIKELIHOODS),
+  severity: literals(SEVERITIES),
+  mitigation: Type.String({ minLength: 1 }),
+});
+
+const DpiaBody = Type.Object({
+  description: Type.String({ minLength: 1, maxLength: 5000, description: 'The processing the agreement covers.' }),
+  necessity: Type.String({ minLength: 1, maxLength: 5000, description: 'Why the processing is necessary and proportionate.' }),
+  risks: Type.Array(Risk, { minItems: 1, maxItems: 50, description: 'Risks to people. An entry whose fields are all empty is skipped.' }),
+  residualRisk: literals(RESIDUAL_RISKS),
+});
+
+const StoredDpia = Type.Object({
+  agreementReference: Type.String(),
+  id: Type.String({ format: 'uuid' }),
+  agreementId: Type.String({ format: 'uuid' }),
+  description: Type.String(),
+  necessity: Type.String(),
+  risks: Type.Array(Risk),
+  residualRisk: literals(RESIDUAL_RISKS),
+  signedOffBy: Type.String({ format: 'uuid', description: 'The data protection officer who last saved the DPIA.' }),
+  signedOffByName: Type.Union([Type.String(), Type.Null()]),
+  signedOffOn: Type.String({ format: 'date', description: 'The day of the last save, as a UTC date.' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+}, { description: 'The DPIA.' });
+
+const SavedDpia = Type.Object({ id: Type.String({ format: 'uuid' }), agreementReference: Type.String() }, { description: 'The DPIA was saved.' });
 
 const choices = (labels: Record<string, string>) => Object.entries(labels).map(([value, text]) => ({ value, text }));
 
@@ -58,14 +100,36 @@ export async function dpiaRoutes(app: FastifyInstance, services: Services, dpias
     return reply.redirect(`/agreements/${encodeURIComponent(agreement.reference)}/dpia?saved=1`, 303);
   });
 
-  app.get('/api/v1/agreements/:reference/dpia', { preHandler: requireMember({ roles: ['data_protection_officer'], scope: 'read' }) }, async (request) => {
+  app.get('/api/v1/agreements/:reference/dpia', {
+    preHandler: requireMember({ roles: ['data_protection_officer'], scope: 'read' }),
+    schema: {
+      tags: TAGS,
+      summary: 'Show the data protection impact assessment of an agreement your organisation provides',
+      description: 'For data protection officers of the provider. A token needs the read scope. 404 when the agreement is not one your organisation provides, or has no DPIA yet.',
+      security: SECURITY,
+      params: DpiaParams,
+      response: { 200: StoredDpia, ...ERRORS },
+    },
+  }, async (request) => {
     const agreement = await dpias.agreementFor(request.auth!.organisationId!, (request.params as { reference: string }).reference);
     const dpia = await dpias.find(request.auth!.organisationId!, agreement.id);
     if (!dpia) throw new AppError('not_found', 'dpia_not_found', `The agreement ${agreement.reference} has no DPIA yet. Create one with PUT on this address.`);
     return { agreementReference: agreement.reference, ...dpia, updatedAt: dpia.updatedAt.toISOString() };
   });
 
-  app.put('/api/v1/agreements/:reference/dpia', { preHandler: requireMember({ roles: ['data_protection_officer'], scope: 'write' }) }, async (request, reply) => {
+  app.put('/api/v1/agreements/:reference/dpia', {
+    preHandler: requireMember({ roles: ['data_protection_officer'], scope: 'write' }),
+    schema: {
+      tags: TAGS,
+      summary: 'Create or replace the DPIA of an agreement your organisation provides, signed off by you today',
+      description: 'For data protection officers of the provider. A token needs the write scope. A 400 lists every problem, naming fields as risks[0].likelihood.',
+      security: SECURITY,
+      params: DpiaParams,
+      response: { 200: SavedDpia, 400: ErrorResponse, ...ERRORS },
+    },
+    // parseDpia checks the body, so that a 400 lists every problem at once.
+    config: { swaggerTransform: documentRequest({ body: DpiaBody }) },
+  }, async (request, reply) => {
     const agreement = await dpias.agreementFor(request.auth!.organisationId!, (request.params as { reference: string }).reference);
     const id = await dpias.save(actorOf(request), agreement.id, parseDpia((request.body ?? {}) as Record<string, unknown>));
     return reply.code(200).send({ id, agreementReference: agreement.reference });

@@ -1,5 +1,8 @@
+// Brings the OpenAPI route schema keys (tags, summary, security) into Fastify's schema type.
+import type {} from '@fastify/swagger';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorResponse } from '../api-v1/api-v1.schemas.ts';
 import type { SubjectIdentifier } from '../audit/subject-index.ts';
 import { AppError } from '../errors.ts';
 import { requireRole } from '../http/auth.ts';
@@ -11,7 +14,30 @@ import { IDENTIFIER_LABELS, parseSubjectQuery, type SubjectAccessActor, type Sub
 const SearchBody = Type.Object({
   kind: Type.Union([Type.Literal('nhs_number'), Type.Literal('person_id'), Type.Literal('email')]),
   identifier: Type.String({ minLength: 1, maxLength: 320 }),
-  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv'), Type.Literal('pdf')])),
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv'), Type.Literal('pdf')], { description: 'json (the default), or a csv or pdf download for the data subject.' })),
+});
+
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+const SubjectAccessResult = Type.Object({
+  identifierKind: SearchBody.properties.kind,
+  disclosures: Type.Array(
+    Type.Object({
+      disclosureId: Type.String({ format: 'uuid' }),
+      occurredAt: Type.String({ format: 'date-time' }),
+      recipientOrganisationId: Type.String({ format: 'uuid' }),
+      recipientName: Type.String(),
+      agreementId: Type.String({ format: 'uuid' }),
+      agreementReference: NullableString,
+      agreementTitle: NullableString,
+      agreementVersion: Type.Integer(),
+      purpose: Type.String({ description: 'The purpose code as recorded, such as direct_care.' }),
+      purposeLabel: Type.String({ description: 'The purpose in words, such as "Direct care".' }),
+      datasetTitle: NullableString,
+      fields: Type.Array(Type.String(), { description: 'Fields released in the disclosure.' }),
+    }),
+    { description: 'Every release by your organisation that contained the person, oldest first.' },
+  ),
 });
 
 function formValues(body: unknown): { kind: string; identifier: string; format: string } {
@@ -90,7 +116,32 @@ export async function subjectAccessRoutes(app: FastifyInstance, services: Servic
     return sendDownload(reply, format, disclosures, subject, await organisationName(services, request.auth!.organisationId!));
   });
 
-  app.post('/api/v1/privacy/subject-access', { preHandler: requireRole('data_protection_officer'), schema: { body: SearchBody } }, async (request, reply) => {
+  app.post('/api/v1/privacy/subject-access', {
+    preHandler: requireRole('data_protection_officer'),
+    schema: {
+      tags: ['Data protection'],
+      summary: 'Find every release of a person\'s data by your organisation',
+      description:
+        'For data protection officers, with an API token of any scope. The identifier travels in the body so that it ' +
+        'stays out of URLs and logs, and the audit log records the search without it. NHS numbers must have a valid ' +
+        'check digit. Replies are never cached.',
+      security: [{ bearerAuth: [] }],
+      body: SearchBody,
+      response: {
+        200: {
+          description: 'The disclosures, as JSON or as the download the format asks for.',
+          content: {
+            'application/json': { schema: SubjectAccessResult },
+            'text/csv': { schema: Type.String({ description: 'One row per disclosure, as an attachment.' }) },
+            'application/pdf': { schema: Type.String({ format: 'binary', description: 'A subject access response letter, as an attachment.' }) },
+          },
+        },
+        400: ErrorResponse,
+        401: ErrorResponse,
+        403: ErrorResponse,
+      },
+    },
+  }, async (request, reply) => {
     const body = request.body as { kind: string; identifier: string; format?: 'json' | 'csv' | 'pdf' };
     const subject = parseSubjectQuery(body);
     const format = body.format ?? 'json';

@@ -45,6 +45,8 @@ export async function publicationRoutes(app: FastifyInstance, services: Services
       schema: {
         tags: ['publication'],
         summary: 'Make a dataset open or private; opening is refused with 409 while personal data is found',
+        // The handler, not a guard, turns away anonymous callers, so the document states it here.
+        security: [{ bearerAuth: [] }],
         params: Params,
         body: VisibilityBody,
       },
