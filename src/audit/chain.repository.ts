@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Kysely } from 'kysely';
+import { sql, type Insertable, type Kysely, type RawBuilder } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import { canonicalDetails, entryHash, formatOccurredAt, sortKeys, toBuffer, type ChainFields } from './chain.ts';
 import type { AuditEvent } from './audit.repository.ts';
@@ -25,16 +25,16 @@ interface ChainHeadRow {
  * get consecutive ids and each links to the one committed before it: the chain cannot fork, whatever the concurrency.
  */
 export async function lockChainHead(trx: Kysely<DB>): Promise<ChainHead> {
-  const { rows } = await sql<ChainHeadRow>`select size, head_hash, frontier from audit_chain_head where id for update`.execute(trx);
-  const row = rows[0];
-  if (!row) throw new Error('The audit chain head row is missing; run the migrations.');
-  const size = Number(row.size);
-  return { size, headHash: toBuffer(row.head_hash), frontier: MerkleFrontier.decode(size, toBuffer(row.frontier)) };
+  return readHead(trx, sql`for update`);
 }
 
 /** Reads the chain head without locking it. */
 export async function readChainHead(trx: Kysely<DB>): Promise<ChainHead> {
-  const { rows } = await sql<ChainHeadRow>`select size, head_hash, frontier from audit_chain_head where id`.execute(trx);
+  return readHead(trx, sql``);
+}
+
+async function readHead(trx: Kysely<DB>, lock: RawBuilder<unknown>): Promise<ChainHead> {
+  const { rows } = await sql<ChainHeadRow>`select size, head_hash, frontier from audit_chain_head where id ${lock}`.execute(trx);
   const row = rows[0];
   if (!row) throw new Error('The audit chain head row is missing; run the migrations.');
   const size = Number(row.size);

@@ -64,8 +64,8 @@ function releaseRequest(request: FastifyRequest, params: Static<typeof ReleasePa
  *
  * Exports stream, so their digest and signature arrive as HTTP trailers (`Content-Digest`, `Civic-Signature`,
  * `Civic-Export-Status: completed; rows=N` or `stopped; code=…; rows=N`). Clients that cannot read trailers take the
- * export id from the `Civic-Export-Id` header and fetch `/api/v1/exchange/exports/{id}` once the body has ended: the record holds the same
- * digest and signature, so a saved file can be checked with `civic verify-export`.
+ * export id from the `Civic-Export-Id` header and fetch `/api/v1/exchange/exports/{id}` once the body has ended. The
+ * record contains the same digest and signature, so a saved file can be checked with `civic verify-export`.
  */
 export async function exchangeRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const { exchange } = services;

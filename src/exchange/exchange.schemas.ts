@@ -57,7 +57,7 @@ function signed<T extends object>(schema: T): T & { headers: typeof SignedHeader
   return { ...schema, headers: SignedHeaders };
 }
 
-/** Builds an error reply schema of the exchange API, signed like its other replies, whose `description` says when it comes. */
+/** Builds a signed error reply schema of the exchange API, with a `description` of when the error is returned. */
 function signedError(description: string) {
   return signed(Type.Object(ErrorResponse.properties, { description }));
 }
@@ -77,7 +77,7 @@ export const RELEASE_ERRORS = {
   ),
   401: Unauthenticated,
   403: signedError(
-    'The release was refused. error.code names the term at fault and error.message explains it: not_a_recipient, ' +
+    'The release was rejected. error.code names the term at fault and error.message explains it: not_a_recipient, ' +
       'agreement_not_active, agreement_suspended, agreement_terminated, agreement_not_started, agreement_expired, ' +
       'agreement_review_overdue, purpose_not_agreed, dataset_not_agreed or field_not_agreed. It is token_scope when the ' +
       'token lacks the exchange scope, and application_not_enabled when your organisation has not enabled Secure data exchange.',
@@ -126,7 +126,7 @@ const PageFields = {
       {},
       {
         additionalProperties: true,
-        description: 'One row, keyed by the released field names. A pseudonymised field holds a hex HMAC-SHA-256 pseudonym that stays the same for one person under one agreement.',
+        description: 'One row, keyed by the released field names. A pseudonymised field contains a hex HMAC-SHA-256 pseudonym that stays the same for one person under one agreement.',
       },
     ),
   ),
