@@ -11,9 +11,11 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Value } from '@sinclair/typebox/value';
 import { activeAgreement, AGREEMENT_REFERENCE, buildScenario, DATASET_SLUG, SOCIAL_CARE_CSV, type Scenario } from './fixtures/social-care/scenario.ts';
 import { testEngines } from './helpers/engines.ts';
 import { startTestServer } from './helpers/services.ts';
+import { RecordsPage } from '../src/exchange/exchange.schemas.ts';
 import { exchangeTestServices, getWithTrailers, TestClock } from '../src/exchange/exchange.test-support.ts';
 import { verifyWebhookSignature } from '../src/exchange/webhook.service.ts';
 import type { RunningServer } from '../src/main.ts';
@@ -123,6 +125,10 @@ for (const engine of testEngines()) {
       const response = await fetch(`${server.url}${base}/records?limit=100`, { headers: trust() });
       assert.equal(response.status, 200);
       const body = (await response.json()) as { records: Array<Record<string, unknown>> };
+      // The page is encoded without the schema's serializer, so check it still has the documented shape and no more.
+      const page: unknown = body;
+      assert.ok(Value.Check(RecordsPage, page), [...Value.Errors(RecordsPage, page)].map((error) => `${error.path}: ${error.message}`).join('; '));
+      assert.deepEqual(Object.keys(body).sort(), Object.keys(RecordsPage.properties).sort());
       assert.equal(body.records.length, 60);
       for (const record of body.records) {
         assert.equal('name' in record, false);

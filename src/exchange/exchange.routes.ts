@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 // Brings the OpenAPI route schema keys (tags, summary, security) into Fastify's schema type.
 import type {} from '@fastify/swagger';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { documentRequest } from '../api-v1/openapi.ts';
 import { requireApplication, requireToken } from '../http/auth.ts';
 import type { Services } from '../services.ts';
@@ -29,7 +29,7 @@ import {
   SubscriptionParams,
 } from './exchange.schemas.ts';
 import type { ReleaseRequest } from './release-policy.ts';
-import type { Caller } from './release.service.ts';
+import type { Caller, RecordsPage as RecordsPageBody } from './release.service.ts';
 import { contentDigest } from './signing.ts';
 
 const PURPOSE_HEADER = 'civic-purpose';
@@ -45,6 +45,17 @@ const releaseDocumentation = { swaggerTransform: documentRequest({ headers: Purp
 function caller(request: FastifyRequest): Caller {
   const auth = request.auth!;
   return { organisationId: auth.organisationId!, userId: auth.userId, tokenId: auth.tokenId, requestId: request.id };
+}
+
+/**
+ * Sends a page of released records encoded by `JSON.stringify`. The schema's compiled serializer encodes records that
+ * allow any property one value at a time, which took about five times as long for a page of 1,000 records. The page
+ * is built by the release service from the agreed fields only, so the schema has nothing to strip from it. Errors
+ * thrown before this point keep the schema's serializer.
+ */
+function encodedPage<T extends RecordsPageBody>(reply: FastifyReply, page: T): T {
+  reply.serializer(JSON.stringify);
+  return page;
 }
 
 function releaseRequest(request: FastifyRequest, params: Static<typeof ReleaseParams>, fields: string | undefined): ReleaseRequest {
@@ -107,11 +118,12 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
       },
       config: releaseDocumentation,
     },
-    async (request) => {
+    async (request, reply) => {
       const options: { cursor?: string; limit?: number } = {};
       if (request.query.cursor !== undefined) options.cursor = request.query.cursor;
       if (request.query.limit !== undefined) options.limit = request.query.limit;
-      return exchange.releases.records(caller(request), releaseRequest(request, request.params, request.query.fields), options);
+      const page = await exchange.releases.records(caller(request), releaseRequest(request, request.params, request.query.fields), options);
+      return encodedPage(reply, page);
     },
   );
 
@@ -130,11 +142,12 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
       },
       config: releaseDocumentation,
     },
-    async (request) => {
+    async (request, reply) => {
       const options: { since?: string; limit?: number } = {};
       if (request.query.since !== undefined) options.since = request.query.since;
       if (request.query.limit !== undefined) options.limit = request.query.limit;
-      return exchange.releases.changes(caller(request), releaseRequest(request, request.params, request.query.fields), options);
+      const page = await exchange.releases.changes(caller(request), releaseRequest(request, request.params, request.query.fields), options);
+      return encodedPage(reply, page);
     },
   );
 
