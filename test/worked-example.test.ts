@@ -69,6 +69,7 @@ for (const engine of testEngines()) {
     let scenario: Scenario;
     let receiver: Receiver;
     let webhookSecret: string;
+    let subscriptionId: string;
     const clock = new TestClock(IN_FORCE);
     const base = `/api/v1/exchange/agreements/${AGREEMENT_REFERENCE}/datasets/${DATASET_SLUG}`;
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'civic-worked-example-'));
@@ -111,6 +112,7 @@ for (const engine of testEngines()) {
       assert.equal(response.status, 201);
       const body = (await response.json()) as { id: string; secret: string };
       webhookSecret = body.secret;
+      subscriptionId = body.id;
       assert.ok(webhookSecret.length >= 40);
       const insecure = await fetch(`${server.url}/api/v1/exchange/subscriptions`, {
         method: 'POST',
@@ -220,6 +222,22 @@ for (const engine of testEngines()) {
       assert.equal(event.data.agreement.reference, AGREEMENT_REFERENCE);
       const attempts = await services.db.owner.selectFrom('webhook_deliveries').select(['attempt', 'status_code']).where('event_id', '=', (JSON.parse(delivered[0]!.body) as { id: string }).id).orderBy('id').execute();
       assert.deepEqual(attempts.map((row) => [row.attempt, row.status_code]), [[1, 500], [2, 204]]);
+    });
+
+    test('trust lists its deliveries; unknown and other organisations\' subscriptions are not found', async () => {
+      const deliveries = (id: string, token: string) => fetch(`${server.url}/api/v1/exchange/subscriptions/${id}/deliveries`, { headers: { authorization: `Bearer ${token}` } });
+      const own = await deliveries(subscriptionId, scenario.trust.token);
+      assert.equal(own.status, 200);
+      const listed = (await own.json()) as { deliveries: Array<{ event_type: string; attempt: number; status_code: number | null }> };
+      const versionEvents = listed.deliveries.filter((item) => item.event_type === 'dataset.version_created');
+      assert.deepEqual(versionEvents.slice(-2).map((item) => [item.attempt, item.status_code]), [[1, 500], [2, 204]]);
+      for (const [id, token] of [['00000000-0000-4000-8000-000000000000', scenario.trust.token], [subscriptionId, scenario.police.token]] as const) {
+        const response = await deliveries(id, token);
+        assert.equal(response.status, 404);
+        const body = (await response.json()) as { error: { code: string; message: string } };
+        assert.equal(body.error.code, 'subscription_not_found');
+        assert.match(body.error.message, new RegExp(id));
+      }
     });
 
     test('review reminder three months ahead', async () => {

@@ -265,10 +265,10 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
     schema: {
       tags: TAGS,
       summary: 'List the delivery attempts of a webhook subscription',
-      description: TOKEN_NOTE,
+      description: `${TOKEN_NOTE} A subscription of another organisation gets 404, as an unknown id does.`,
       security: SECURITY,
       params: SubscriptionParams,
-      response: { 200: DeliveryList, 400: InvalidRequest, ...GUARD_ERRORS },
+      response: { 200: DeliveryList, 400: InvalidRequest, ...GUARD_ERRORS, 404: NotFound },
     },
   }, async (request) => ({
     deliveries: await services.exchange.webhooks.deliveries(request.auth!.organisationId!, request.params.id),

@@ -108,15 +108,19 @@ export class WebhookService {
     });
   }
 
+  /** Lists a subscription's delivery attempts, oldest first; a disabled subscription keeps its history. */
   async deliveries(organisationId: string, subscriptionId: string) {
-    return withOrganisation(this.db.app, organisationId, (trx) =>
-      trx
+    return withOrganisation(this.db.app, organisationId, async (trx) => {
+      // Row-level security hides other organisations' subscriptions, so theirs are not found either.
+      const subscription = await trx.selectFrom('webhook_subscriptions').select('id').where('id', '=', subscriptionId).executeTakeFirst();
+      if (!subscription) throw notFound('subscription_not_found', `Your organisation has no subscription with the id ${subscriptionId}. List your subscriptions at /api/v1/exchange/subscriptions.`);
+      return trx
         .selectFrom('webhook_deliveries')
         .select(['event_id', 'event_type', 'attempt', 'status_code', 'error', 'duration_ms', 'attempted_at'])
         .where('subscription_id', '=', subscriptionId)
         .orderBy('id')
-        .execute(),
-    );
+        .execute();
+    });
   }
 
   /**
