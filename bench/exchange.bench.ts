@@ -86,7 +86,7 @@ async function setUp(services: Services): Promise<{ resourceId: string; token: s
   const table = sql.id('datastore', tableName);
   await sql`insert into ${table} (_id, person_id, nhs_number, name, date_of_birth, postcode, care_package, start_date, weekly_cost, locality, social_worker_notes)
     select g, 'P' || g, '999 ' || lpad((g % 1000)::text, 3, '0') || ' ' || lpad(g::text, 4, '0'), 'Resident ' || g, date '1940-01-01' + (g % 20000),
-      'RM17 ' || (g % 9) || 'AA', 'Package ' || (g % 6), date '2024-01-01' + (g % 700), ((g * 7919) % 180000) / 100.0, 'Locality ' || (g % 8), 'Notes for ' || g
+      'RM17 ' || (g % 9) || 'AA', 'Package ' || (g % 6), date '2024-01-01' + (g % 700), round(((g * 7919) % 180000) / 100.0, 2), 'Locality ' || (g % 8), 'Notes for ' || g
     from generate_series(1, ${rowCount}) as g`.execute(db.app);
   await sql`analyze ${table}`.execute(db.app);
   const resource = await recordResource(db, { dataset, fields: FIELDS, tableName, rowCount });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import { prepareStatement } from '../db/prepared.ts';
 import type { DB } from '../db/schema.ts';
 import { validationError } from '../errors.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
@@ -142,14 +143,17 @@ export async function appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord
   if (deferred) {
     // The same statement writes the disclosure's queue row and the indexing job. Foreign keys are checked at the end
     // of the statement, when the audit entry and the disclosure row exist.
-    await statement
+    const compiled = statement
       .with('disclosure', (db) => db.insertInto('disclosures').values(disclosureRow).returning(['id', 'organisation_id', 'resource_id']))
       .with('queued', (db) =>
         db.insertInto('disclosure_index_queue').columns(['disclosure_id', 'organisation_id', 'resource_id']).expression(db.selectFrom('disclosure').select(['id', 'organisation_id', 'resource_id'])),
       )
       .insertInto('jobs')
       .values(indexJobRow(organisationId, id))
-      .execute();
+      .compile();
+    // A release of one audit entry always has this text, and planning it took about half its time on the server.
+    if (audit.rows.length === 1) prepareStatement(compiled);
+    await trx.executeQuery(compiled);
     return { id, auditEntryId, subjectCount: null };
   }
   await statement.insertInto('disclosures').values(disclosureRow).execute();

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { buildDataset, buildOrganisation } from '../../test/helpers/catalogue-builders.ts';
-import { prepareStatement, preparedName } from './prepared.ts';
+import { MAX_PREPARED, prepareStatement, preparedCount, preparedName } from './prepared.ts';
 import { setOrganisation } from './tenant.ts';
 
 describe('prepared statement names', () => {
@@ -47,3 +47,15 @@ for (const engine of testEngines()) {
     });
   });
 }
+
+// Last in this file: it fills the table of names, which later tests here would find full.
+describe('prepared statement bound', () => {
+  test('texts past the bound run unprepared', () => {
+    for (let index = preparedCount(); index < MAX_PREPARED; index++) prepareStatement({ sql: `select ${index} -- filling` });
+    assert.equal(preparedCount(), MAX_PREPARED);
+    const extra = { sql: 'select 1 -- past the bound' };
+    prepareStatement(extra);
+    assert.equal(preparedName(extra.sql), undefined);
+    assert.equal(preparedCount(), MAX_PREPARED);
+  });
+});

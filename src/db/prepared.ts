@@ -4,16 +4,26 @@
  * to run under the row-level security policies of the recipient's scope. PGlite runs them as ordinary statements.
  */
 const names = new Map<string, string>();
+/**
+ * A bound on distinct texts, so a caller that marks a text which varies cannot fill each connection with prepared
+ * statements; texts past it run unprepared.
+ */
+export const MAX_PREPARED = 64;
 
 /**
  * Marks a compiled statement's text for preparing. Only fixed shapes belong here: each distinct text stays prepared
  * on every connection that runs it until the connection closes.
  */
 export function prepareStatement(compiled: { sql: string }): void {
-  if (!names.has(compiled.sql)) names.set(compiled.sql, `civic_prepared_${names.size + 1}`);
+  if (!names.has(compiled.sql) && names.size < MAX_PREPARED) names.set(compiled.sql, `civic_prepared_${names.size + 1}`);
 }
 
 /** Returns the statement name of a text marked by prepareStatement, or undefined for any other text. */
 export function preparedName(text: string): string | undefined {
   return names.get(text);
+}
+
+/** How many texts are marked for preparing, for tests that check a statement keeps one text. */
+export function preparedCount(): number {
+  return names.size;
 }
