@@ -23,7 +23,7 @@ export function preparedName(text: string): string | undefined {
   return names.get(text);
 }
 
-/** How many texts are marked for preparing, for tests that check a statement keeps one text. */
+/** Returns how many texts are marked for preparing, for tests that check a statement keeps one text. */
 export function preparedCount(): number {
   return names.size;
 }
