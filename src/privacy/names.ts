@@ -3,6 +3,8 @@
  * bank details) from the headers that councils use.
  */
 
+import { COMMON_FORENAMES } from './forenames.ts';
+
 const TITLES = new Set(['MR', 'MRS', 'MS', 'MISS', 'MX', 'DR', 'REV', 'REVD', 'PROF', 'SIR', 'DAME']);
 
 // Legal forms and partnership phrases: a payee carrying one is an organisation even when its creditor type says SOLE.
@@ -41,6 +43,51 @@ export function looksLikeTitledIndividual(value: string): boolean {
   // A possessive ("MR C'S") is a trading name such as a café, not a person.
   const possessive = parts.some((word) => /['’]S$/.test(word));
   return titled && !possessive && !hasOrganisationMarker(value);
+}
+
+// Words of places, facilities and trades that a "Name" column may contain ("CHARLOTTE STREET ENTRANCE", "G S
+// TRAVEL", "JOHN PACKER ASSOCIATES"). Words that are also common surnames (Green, Hill, Wood, Baker) are left out, so
+// "JOHN GREEN" stays a person.
+const NOT_A_PERSON_WORDS = new Set([
+  'STREET', 'ROAD', 'LANE', 'AVENUE', 'CLOSE', 'DRIVE', 'SQUARE', 'GARDENS', 'PLACE', 'PARK', 'ENTRANCE', 'TOILETS',
+  'TOILET', 'LIBRARY', 'CAR', 'STATION', 'MARKET', 'POOL', 'TERRACE', 'CRESCENT', 'MEWS', 'QUAY', 'WHARF', 'DOCK',
+  'BUILDING', 'BUILDINGS', 'OFFICES', 'OFFICE', 'DEPOT', 'YARD', 'PAVILION', 'RECREATION', 'GROUND', 'CEMETERY',
+  'ESTATE', 'PLAYGROUND', 'ALLOTMENTS', 'FARMS', 'HOTEL', 'MOTEL', 'STORES', 'SHOP', 'PHARMACY', 'NURSERY', 'STUDIO',
+  'SERVICES', 'SERVICE', 'ASSOCIATES', 'CONSULTANCY', 'CONSULTING', 'CONSULTANTS', 'TRAVEL', 'TRANSPORT', 'TAXIS',
+  'CARS', 'COACHES', 'MOTORS', 'COMMERCIALS', 'GARAGE', 'HIRE', 'ENERGY', 'WATER', 'AGENCY', 'SIGNALS', 'TRAFFIC',
+  'BUILDERS', 'ELECTRICAL', 'PLUMBING', 'ROOFING', 'SCAFFOLDING', 'DECORATING', 'LANDSCAPES', 'LANDSCAPING',
+  'GARDENING', 'CLEANING', 'CATERING', 'SUPPLIES', 'SOLUTIONS', 'SYSTEMS', 'ENGINEERING', 'MANAGEMENT', 'TRAINING',
+  'DESIGN', 'MEDIA', 'PRODUCTIONS', 'ARCHITECTS', 'SURVEYORS', 'ACCOUNTANTS', 'SECURITY', 'MAINTENANCE', 'CARE',
+  'HOMES', 'LEISURE', 'INTERNATIONAL', 'UK', 'AND',
+]);
+const COUNCILLOR_TITLES = new Set(['CLLR', 'COUNCILLOR']);
+const NAME_WORD = /^[A-Z][A-Z'’-]*$/;
+
+/**
+ * Checks whether a value has the shape of a person's name. That is two to four words of letters with a common given
+ * name or an initial first ("SARAH SAUNDERS", "J SMITH"), or written surname first ("SAUNDERS, SARAH", "SMITH JOHN").
+ * No word may be a business's, trade's, institution's or place's, and a leading personal or councillor title is
+ * allowed. Some businesses and places carry a given name, so this is weak evidence: the scanner counts it only in a
+ * bare "Name" column where enough values have this shape.
+ */
+export function looksLikePersonalName(value: string): boolean {
+  if (/[\d&]/.test(value) || hasOrganisationMarker(value)) return false;
+  let parts = words(value);
+  if (parts.length > 0 && (TITLES.has(parts[0]!) || COUNCILLOR_TITLES.has(parts[0]!))) parts = parts.slice(1);
+  if (parts.length < 2 || parts.length > 4) return false;
+  if (!parts.every((word) => NAME_WORD.test(word)) || parts.some((word) => NOT_A_PERSON_WORDS.has(word))) return false;
+  const first = parts[0]!;
+  const last = parts[parts.length - 1]!;
+  const surnameFirst = value.includes(',');
+  if (surnameFirst) return isGivenName(parts[1]!) || parts[1]!.length === 1;
+  // An initial needs a surname of more than one letter after it, so "A B" is not a name.
+  if (first.length === 1) return parts.some((word) => word.length > 1);
+  return isGivenName(first) || isGivenName(last);
+}
+
+/** Checks whether a word is a common given name, or a double name with a common part ("MARY-JANE"). */
+function isGivenName(word: string): boolean {
+  return COMMON_FORENAMES.has(word) || (word.includes('-') && word.split('-').some((part) => COMMON_FORENAMES.has(part)));
 }
 
 // Creditor-type codes that mean the payee is a person: Devon uses SOLE and INDV, other ledgers spell them out.
@@ -93,7 +140,7 @@ const NAMED_PERSON_WORDS = new Set([
 /**
  * Returns whether a header says its column contains people's names ("Surname", "First name", "Patient name"). A payee
  * column also contains organisations, and a bare "Name" may be a place's, so neither counts here.
- * NOTE: a bare "Name" column of people's names is therefore not flagged unless the names carry titles.
+ * A bare "Name" column counts only when enough of its values look like people's names (see looksLikePersonalName).
  */
 export function isPersonNameHeader(header: string): boolean {
   const parts = headerWords(header);
@@ -101,6 +148,12 @@ export function isPersonNameHeader(header: string): boolean {
   if (parts.some((word) => PERSON_NAME_WORDS.has(word))) return true;
   if (!parts.includes('name') && !parts.includes('names')) return false;
   return parts.some((word) => NAME_PART_WORDS.has(word) || NAMED_PERSON_WORDS.has(word));
+}
+
+/** Checks whether a header is a bare "Name" or "Names", which may head people's, places' or organisations' names. */
+export function isBareNameHeader(header: string): boolean {
+  const parts = headerWords(header);
+  return parts.length === 1 && (parts[0] === 'name' || parts[0] === 'names');
 }
 
 export function isCreditorTypeHeader(header: string): boolean {

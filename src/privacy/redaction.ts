@@ -37,7 +37,9 @@ export function parseRedactOption(option: string): PersonalDataFix {
 
 /**
  * Applies fixes row by row. Personal data is found on the original row, so row-level rules (a SOLE creditor type, a
- * sort code beside an account number) still apply when the column that gave the context is dropped.
+ * sort code beside an account number) still apply when the column that gave the context is dropped. A redaction also
+ * removes each value shaped like a person's name in a bare "Name" column, even where the scan found too few of them
+ * to report the column.
  */
 export class RowFixer {
   readonly outputHeaders: string[];

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import iconv from 'iconv-lite';
 import { parseCsv } from '../publication/csv.ts';
 import { REDACTED_TEXT, RowFixer } from './redaction.ts';
+import { looksLikePersonalName, looksLikeTitledIndividual } from './names.ts';
 import { PersonalDataScanner, scanRows, type PersonalDataFinding } from './scanner.ts';
 
 /** Reads a fixture as header and rows; `skip` drops title lines above the header. */
@@ -168,5 +169,59 @@ describe('personal-data scan of other Transparency Code files', () => {
     ]);
     assert.deepEqual(summary(scanRows(['Home postcode'], [['RM17 6SL']])), ['Home postcode:postcode:1']);
     assert.deepEqual(scanRows(['Home postcode'], [['RM17 6SL']], [{ kind: 'postcode' }]), [], 'a declared schema can expect postcodes');
+  });
+});
+
+describe('personal-data scan of bare Name columns', () => {
+  it('recognises name shapes', () => {
+    for (const name of ['Sarah Saunders', 'J Smith', 'J. MATTISON', 'SMITH, JOHN', 'Saunders, S', 'Cllr Jane Brown', 'Mary-Jane Watson', "Siobhan O'Neill", 'SMITH JOHN']) {
+      assert.equal(looksLikePersonalName(name), true, name);
+    }
+    for (const other of ['CHARLOTTE STREET ENTRANCE', 'Victoria Road Car Park', 'G S TRAVEL', 'T AND J MOTEL', 'Smith & Jones', 'George Stone Limited', 'Grays Library', 'Sarah', 'A B', 'Unit 4 Grays']) {
+      assert.equal(looksLikePersonalName(other), false, other);
+    }
+  });
+
+  it('flags a column of people', () => {
+    const people = ['Sarah Saunders', 'James Rees', 'A Patel', 'Mohammed Ali', 'Brown, Karen', 'Niamh Kelly', 'Tomasz Nowak', 'Grace Okafor'];
+    const rows = [...people, 'Grays Library', 'Thurrock Council'].map((name) => [name, 'Foster carer']);
+    const [finding, ...rest] = scanRows(['Name', 'Role'], rows);
+    assert.deepEqual(rest, []);
+    assert.equal(finding!.column, 'Name');
+    assert.equal(finding!.kind, 'individual_name');
+    assert.equal(finding!.count, people.length);
+    assert.deepEqual(finding!.rows, [1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('ignores a few name shapes among places', () => {
+    const rows = ['Grays Library', 'Alice Park', 'Blackshots Leisure Centre', 'Thameside Theatre', 'Orsett Heath', 'Stanford Hub', 'Jack Brown'].map((name) => [name]);
+    assert.deepEqual(scanRows(['Name'], rows), [], 'one value in seven is under the column share');
+  });
+
+  it('finds no people among real place names', () => {
+    const toilets = readFixture('samples/open_data_-_banes_public_toilets_-_15.09.14_-v3-2.csv');
+    const assets = readFixture('test/fixtures/transparency/trafford_land_and_building_assets.csv');
+    const places = [
+      ...toilets.rows.map((row) => [row[toilets.headers.indexOf('LocationText')]!]),
+      ...assets.rows.map((row) => [row[assets.headers.indexOf('PropertyName')]!]),
+    ];
+    assert.ok(places.length > 600);
+    assert.deepEqual(scanRows(['Name'], places), []);
+  });
+
+  it('keeps the East Sussex supplier column to titled names', () => {
+    // Its sole traders are about one value in thirty, under the column share, so only titled names count.
+    const fixture = readFixture('test/fixtures/spending/ESCC-payment-data-Q2281011.csv', 'windows-1252', 1);
+    const column = fixture.headers.indexOf('Name');
+    const titled = fixture.rows.filter((row) => looksLikeTitledIndividual(row[column]!)).length;
+    const [finding] = scanRows(fixture.headers, fixture.rows);
+    assert.ok(titled > 0);
+    assert.equal(finding!.count, titled);
+  });
+
+  it('redaction removes name shapes', () => {
+    const fixer = new RowFixer(['Name'], [{ type: 'redact', column: 'Name', kind: 'individual_name' }]);
+    assert.deepEqual(fixer.fix(['Sarah Saunders']), [REDACTED_TEXT]);
+    assert.deepEqual(fixer.fix(['Grays Library']), ['Grays Library']);
   });
 });

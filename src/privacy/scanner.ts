@@ -17,11 +17,13 @@ import {
   isBankHeader,
   isCreditorTypeHeader,
   isDateOfBirthHeader,
+  isBareNameHeader,
   isIndividualCreditorType,
   isPayeeHeader,
   isRedactionMarker,
   isPersonNameHeader,
   hasOrganisationMarker,
+  looksLikePersonalName,
   looksLikeTitledIndividual,
 } from './names.ts';
 
@@ -56,7 +58,10 @@ export interface ExpectedPersonalData {
 export interface CellHit {
   column: number;
   kind: PersonalDataKind;
-  /** A bare ten-digit number passing the NHS check; it counts only when its column looks like NHS numbers overall. */
+  /**
+   * Evidence that counts only for a whole column: a bare ten-digit number passing the NHS check, where the column looks
+   * like NHS numbers overall, or a value shaped like a person's name in a bare "Name" column (see NAME_COLUMN_SHARE).
+   */
   weak?: boolean;
 }
 
@@ -66,11 +71,20 @@ export const EXAMPLE_ROWS = 10;
 // is taken to contain NHS numbers.
 const NHS_COLUMN_PASS_RATE = 0.5;
 
+// A bare "Name" column is taken to contain people's names when at least this share of its values, and at least
+// NAME_COLUMN_MIN_VALUES of them, look like one. In the East Sussex supplier list in the test fixtures 3.5% do, for the
+// sole traders among its businesses, and in a list of people most do. The given names behind the check are not
+// exhaustive, so the share is set well under a half.
+const NAME_COLUMN_SHARE = 0.3;
+const NAME_COLUMN_MIN_VALUES = 3;
+
 /** The role of each column, read once from the headers. */
 export class ColumnRoles {
   readonly payee: boolean[];
   /** Columns whose header says they hold people's names, where any name that is not an organisation's counts. */
   readonly personName: boolean[];
+  /** Columns headed just "Name", which may contain people's, places' or organisations' names. */
+  readonly bareName: boolean[];
   readonly creditorType: number[];
   readonly dateOfBirth: boolean[];
   readonly bank: boolean[];
@@ -81,6 +95,7 @@ export class ColumnRoles {
   constructor(readonly headers: readonly string[]) {
     this.payee = headers.map(isPayeeHeader);
     this.personName = headers.map(isPersonNameHeader);
+    this.bareName = headers.map(isBareNameHeader);
     this.creditorType = headers.flatMap((header, index) => (isCreditorTypeHeader(header) ? [index] : []));
     this.dateOfBirth = headers.map(isDateOfBirthHeader);
     this.bank = headers.map(isBankHeader);
@@ -162,6 +177,7 @@ export function inspectRow(roles: ColumnRoles, values: ReadonlyArray<string | nu
     } else if (letter && roles.payee[column]) {
       const titled = looksLikeTitledIndividual(value);
       if (titled || (individualRow && !hasLegalForm(value))) hits.push({ column, kind: 'individual_name' });
+      else if (roles.bareName[column] && looksLikePersonalName(value)) hits.push({ column, kind: 'individual_name', weak: true });
     }
   }
 
@@ -193,6 +209,9 @@ export class PersonalDataScanner {
   readonly roles: ColumnRoles;
   private readonly tallies = new Map<string, Tally>();
   private readonly weakNhs = new Map<number, Tally>();
+  private readonly weakNames = new Map<number, Tally>();
+  /** Non-empty values seen in each bare "Name" column, the denominator of NAME_COLUMN_SHARE. */
+  private readonly nameColumnValues = new Map<number, number>();
   private readonly tenDigitRuns = new Map<number, { runs: number; valid: number }>();
   private readonly expected: Set<string>;
   private readonly countTenDigitRuns: TenDigitRunListener = (column, runs, valid) => {
@@ -212,8 +231,14 @@ export class PersonalDataScanner {
   /** Scans one row; `row` is its 1-based data row number, used only in the findings' examples. */
   scanRow(row: number, values: ReadonlyArray<string | null | undefined>): void {
     for (const hit of inspectRow(this.roles, values, this.countTenDigitRuns)) {
-      if (hit.weak) add(this.weakNhs, hit.column, row);
+      if (hit.weak && hit.kind === 'individual_name') add(this.weakNames, hit.column, row);
+      else if (hit.weak) add(this.weakNhs, hit.column, row);
       else add(this.tallies, `${hit.column}\u0000${hit.kind}`, row);
+    }
+    for (let column = 0; column < this.roles.bareName.length; column += 1) {
+      const value = values[column];
+      if (!this.roles.bareName[column] || typeof value !== 'string' || value.trim() === '' || isRedactionMarker(value)) continue;
+      this.nameColumnValues.set(column, (this.nameColumnValues.get(column) ?? 0) + 1);
     }
   }
 
@@ -246,6 +271,13 @@ export class PersonalDataScanner {
       const strong = result.find((entry) => entry.column === this.roles.headers[column] && entry.kind === 'nhs_number');
       if (strong) mergeInto(strong, tally);
       else result.push(this.finding(column, 'nhs_number', tally));
+    }
+    for (const [column, tally] of this.weakNames) {
+      const values = this.nameColumnValues.get(column) ?? 0;
+      if (tally.count < NAME_COLUMN_MIN_VALUES || tally.count < NAME_COLUMN_SHARE * values) continue;
+      const strong = result.find((entry) => entry.column === this.roles.headers[column] && entry.kind === 'individual_name');
+      if (strong) mergeInto(strong, tally);
+      else result.push(this.finding(column, 'individual_name', tally));
     }
     const order = (finding: PersonalDataFinding) => this.roles.headers.indexOf(finding.column) * 100 + PERSONAL_DATA_KINDS.indexOf(finding.kind);
     const isExpected = (finding: PersonalDataFinding) =>
