@@ -212,6 +212,7 @@ export class PersonalDataScanner {
   private readonly weakNames = new Map<number, Tally>();
   /** Non-empty values seen in each bare "Name" column, the denominator of NAME_COLUMN_SHARE. */
   private readonly nameColumnValues = new Map<number, number>();
+  private readonly bareNameColumns: number[];
   private readonly tenDigitRuns = new Map<number, { runs: number; valid: number }>();
   private readonly expected: Set<string>;
   private readonly countTenDigitRuns: TenDigitRunListener = (column, runs, valid) => {
@@ -225,6 +226,7 @@ export class PersonalDataScanner {
 
   constructor(headers: readonly string[], options: { expected?: ExpectedPersonalData[] } = {}) {
     this.roles = new ColumnRoles(headers);
+    this.bareNameColumns = this.roles.bareName.flatMap((bare, column) => (bare ? [column] : []));
     this.expected = new Set((options.expected ?? []).map((entry) => `${entry.column ?? '*'}\u0000${entry.kind}`));
   }
 
@@ -235,9 +237,9 @@ export class PersonalDataScanner {
       else if (hit.weak) add(this.weakNhs, hit.column, row);
       else add(this.tallies, `${hit.column}\u0000${hit.kind}`, row);
     }
-    for (let column = 0; column < this.roles.bareName.length; column += 1) {
+    for (const column of this.bareNameColumns) {
       const value = values[column];
-      if (!this.roles.bareName[column] || typeof value !== 'string' || value.trim() === '' || isRedactionMarker(value)) continue;
+      if (typeof value !== 'string' || value.trim() === '' || isRedactionMarker(value)) continue;
       this.nameColumnValues.set(column, (this.nameColumnValues.get(column) ?? 0) + 1);
     }
   }
