@@ -40,6 +40,11 @@ function readInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min
   return value;
 }
 
+/** Returns the address that links point to when PUBLIC_URL is not set: this machine, on the port the server uses. */
+export function defaultPublicUrl(port: number): string {
+  return `http://localhost:${port}`;
+}
+
 /** Validates the environment and returns the configuration; throws ConfigError naming the variable at fault. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = readInteger(env, 'PORT', 3000, 0, 65535);
@@ -60,7 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (production && databaseUrl !== undefined && masterKey === undefined) {
     throw new ConfigError('CIVIC_MASTER_KEY is required in production with DATABASE_URL, so every instance derives the same keys.');
   }
-  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const publicUrl = (env.PUBLIC_URL || defaultPublicUrl(port)).replace(/\/+$/, '');
   return {
     dataDir: path.resolve(env.CIVIC_DATA_DIR ?? './data'),
     databaseUrl,

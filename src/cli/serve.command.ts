@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { seedSampleCatalogue } from '../catalogue/samples.ts';
+import { defaultPublicUrl, type Config } from '../config.ts';
 import { startServer } from '../main.ts';
 import { UsageError, type Command } from './command.ts';
 import { openServices } from './runtime.ts';
@@ -13,7 +14,13 @@ export const serveCommand: Command = {
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
       throw new UsageError(`--port is "${values.port}", which is not a port number. Use a whole number from 0 to 65535.`);
     }
-    const services = await openServices({}, { server: true });
+    // Links in pages and API replies follow --port unless PUBLIC_URL names the address.
+    const overrides: Partial<Config> = {};
+    if (port !== undefined) {
+      overrides.port = port;
+      if (process.env.PUBLIC_URL === undefined || process.env.PUBLIC_URL === '') overrides.publicUrl = defaultPublicUrl(port);
+    }
+    const services = await openServices(overrides, { server: true });
     // --seed loads the sample catalogue into an empty catalogue before listening, so /healthz answers only once the
     // samples are there.
     if (values.seed) {
