@@ -22,7 +22,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Polls /healthz every 200 ms until it answers 200, the process exits, or START_LIMIT_MS passes. */
+/** Polls /healthz every 200 ms until it returns 200, the process exits, or START_LIMIT_MS passes. */
 async function waitUntilHealthy(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + START_LIMIT_MS;
   while (Date.now() < deadline) {

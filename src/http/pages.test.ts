@@ -15,6 +15,11 @@ describe('view filters', () => {
     assert.equal(formatUkDate(new Date('2026-06-30T23:30:00Z')), '1 July 2026');
     assert.equal(formatUkDate('not a date'), '');
     assert.equal(formatUkDateTime(new Date('2026-12-04T14:05:00Z')), '4 December 2026 at 2:05pm');
+    assert.equal(formatUkDateTime(new Date('2026-12-05T12:09:00Z')), '5 December 2026 at 12:09pm');
+    assert.equal(formatUkDateTime(new Date('2026-12-05T00:30:00Z')), '5 December 2026 at 12:30am');
+    assert.equal(formatUkDateTime(new Date('2026-12-05T12:00:00Z')), '5 December 2026 at midday');
+    assert.equal(formatUkDateTime(new Date('2026-12-05T00:00:00Z')), '5 December 2026 at midnight');
+    assert.equal(formatUkDateTime(new Date('2026-07-01T11:59:00Z')), '1 July 2026 at 12:59pm', 'British Summer Time');
   });
 
   test('numbers and sizes', () => {

@@ -55,7 +55,8 @@ const longDateTime = new Intl.DateTimeFormat('en-GB', {
   year: 'numeric',
   hour: 'numeric',
   minute: '2-digit',
-  hour12: true,
+  // h12 counts 12, 1, …, 11; en-GB's default 12-hour cycle counts from 0, which gave "0:09pm".
+  hourCycle: 'h12',
   timeZone: 'Europe/London',
 });
 const groupedNumber = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 20 });
@@ -77,12 +78,18 @@ export function formatUkDate(value: unknown): string {
   return date ? longDate.format(date) : '';
 }
 
-/** Formats a date and time the GOV.UK way, such as "4 December 2026 at 2:05pm" (London time). */
+/**
+ * Formats a date and time the GOV.UK way, such as "4 December 2026 at 2:05pm" (London time), with "midday" and
+ * "midnight" for 12:00 as the GOV.UK style guide asks.
+ */
 export function formatUkDateTime(value: unknown): string {
   const date = toDate(value);
   if (!date) return '';
   const parts = Object.fromEntries(longDateTime.formatToParts(date).map((part) => [part.type, part.value]));
-  return `${parts.day} ${parts.month} ${parts.year} at ${parts.hour}:${parts.minute}${String(parts.dayPeriod).toLowerCase().replace(/\s|\./g, '')}`;
+  const period = String(parts.dayPeriod).toLowerCase().replace(/\s|\./g, '');
+  let time = `${parts.hour}:${parts.minute}${period}`;
+  if (parts.hour === '12' && parts.minute === '00') time = period === 'pm' ? 'midday' : 'midnight';
+  return `${parts.day} ${parts.month} ${parts.year} at ${time}`;
 }
 
 /** Formats a number with thousands separators, such as "12,345.6"; other values pass through unchanged. */
