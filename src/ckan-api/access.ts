@@ -14,7 +14,7 @@ export function isUuid(value: string): boolean {
  * this check tells the two apart. It opens the platform scope for this one existence query only and closes it again
  * in the same transaction, so no row data leaves the scope.
  */
-async function existsBehindPolicy(trx: Kysely<DB>, query: () => Promise<boolean>): Promise<boolean> {
+async function existsBehindPolicy<T>(trx: Kysely<DB>, query: () => Promise<T>): Promise<T> {
   await sql`select set_config('civic.platform', 'on', true)`.execute(trx);
   try {
     return await query();
@@ -31,9 +31,34 @@ export function hiddenDatasetExists(trx: Kysely<DB>, reference: string): Promise
   });
 }
 
-export function hiddenResourceExists(trx: Kysely<DB>, resourceId: string): Promise<boolean> {
-  if (!isUuid(resourceId)) return Promise.resolve(false);
-  return existsBehindPolicy(trx, async () => (await trx.selectFrom('resources').select('id').where('id', '=', resourceId).executeTakeFirst()) !== undefined);
+/**
+ * Returns why row-level security hides a resource from the caller: `private` when its dataset is private, `withheld`
+ * when its dataset is open but this version is withheld from public readers, or null when no such resource exists.
+ */
+export function hiddenResourceReason(trx: Kysely<DB>, resourceId: string): Promise<'private' | 'withheld' | null> {
+  if (!isUuid(resourceId)) return Promise.resolve(null);
+  return existsBehindPolicy(trx, async () => {
+    const row = await trx
+      .selectFrom('resources as r')
+      .innerJoin('datasets as d', 'd.id', 'r.dataset_id')
+      .select('d.visibility')
+      .where('r.id', '=', resourceId)
+      .executeTakeFirst();
+    if (!row) return null;
+    return row.visibility === 'open' ? 'withheld' : 'private';
+  });
+}
+
+/** Builds the 403 for a resource that row-level security hides, saying whether its dataset or only this version is. */
+export function hiddenResourceError(resourceId: string, reason: 'private' | 'withheld'): AppError {
+  if (reason === 'withheld') {
+    return new AppError(
+      'forbidden',
+      'resource_withheld',
+      `You are not authorised to read resource "${resourceId}". It is a version of an open dataset that its organisation withholds from public readers. Read the dataset's current version, or ask the organisation.`,
+    );
+  }
+  return new AppError('forbidden', 'resource_private', `You are not authorised to read resource "${resourceId}". Its dataset is private to its organisation: its members read it signed in, or with an API token that has the read scope.`);
 }
 
 /** Builds the error for a dataset the caller may not read: 403 when it exists but is private, else 404. */
@@ -45,8 +70,7 @@ export async function missingDatasetError(trx: Kysely<DB>, reference: string): P
 }
 
 export async function missingResourceError(trx: Kysely<DB>, resourceId: string): Promise<AppError> {
-  if (await hiddenResourceExists(trx, resourceId)) {
-    return new AppError('forbidden', 'resource_private', `You are not authorised to read resource "${resourceId}". Its dataset is private to its organisation: its members read it signed in, or with an API token that has the read scope.`);
-  }
+  const reason = await hiddenResourceReason(trx, resourceId);
+  if (reason !== null) return hiddenResourceError(resourceId, reason);
   return notFound('resource_not_found', `Resource "${resourceId}" was not found. Check the resource id.`);
 }

@@ -3,7 +3,7 @@ import type { EngineName } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
 import { setOrganisation } from '../db/tenant.ts';
 import { AppError } from '../errors.ts';
-import { hiddenResourceExists } from './access.ts';
+import { hiddenResourceError, hiddenResourceReason } from './access.ts';
 import { invalidParameter } from './datastore-params.ts';
 import { MAX_SQL_ROWS, type DatastoreSqlResult } from './datastore.types.ts';
 import { checkSelectQuery, rewriteTables } from './sql-guard.ts';
@@ -78,9 +78,8 @@ async function resolveTables(trx: Transaction<DB>, resourceIds: string[]): Promi
   for (const row of rows) tableNames.set(row.id, row.table_name);
   for (const id of unique) {
     if (tableNames.has(id)) continue;
-    if (await hiddenResourceExists(trx, id)) {
-      throw new AppError('forbidden', 'resource_private', `You are not authorised to read resource "${id}". Its dataset is private to its organisation: its members read it signed in, or with an API token that has the read scope.`);
-    }
+    const reason = await hiddenResourceReason(trx, id);
+    if (reason !== null) throw hiddenResourceError(id, reason);
     throw invalidParameter('sql', `Table "${id}" is not a datastore resource. Check the resource id.`);
   }
   return tableNames;

@@ -43,10 +43,10 @@ for (const engine of testEngines()) {
       return rows.map((row) => row.id);
     }
 
-    async function ckan(action: string, params: Record<string, string>): Promise<{ status: number; success: boolean }> {
+    async function ckan(action: string, params: Record<string, string>): Promise<{ status: number; success: boolean; message: string }> {
       const response = await fetch(`${server.url}/api/3/action/${action}?${new URLSearchParams(params)}`);
-      const body = (await response.json()) as { success: boolean };
-      return { status: response.status, success: body.success };
+      const body = (await response.json()) as { success: boolean; error?: { message: string } };
+      return { status: response.status, success: body.success, message: body.error?.message ?? '' };
     }
 
     test('redacted version opens without its unredacted predecessor', async () => {
@@ -65,9 +65,14 @@ for (const engine of testEngines()) {
       assert.equal((await ckan('resource_show', { id: published.resource_id })).success, true);
       const hiddenResource = await ckan('resource_show', { id: first.resourceId });
       assert.equal(hiddenResource.success, false);
-      assert.ok(hiddenResource.status === 403 || hiddenResource.status === 404, `resource_show status ${hiddenResource.status}`);
+      assert.equal(hiddenResource.status, 403);
+      assert.match(hiddenResource.message, /version of an open dataset that its organisation withholds from public readers/);
       const hiddenRows = await ckan('datastore_search', { resource_id: first.resourceId });
       assert.equal(hiddenRows.success, false);
+      assert.match(hiddenRows.message, /withholds from public readers/);
+      const hiddenSql = await ckan('datastore_search_sql', { sql: `select * from "${first.resourceId}"` });
+      assert.equal(hiddenSql.status, 403);
+      assert.match(hiddenSql.message, /withholds from public readers/);
       const download = await fetch(`${server.url}/dataset/devon-redacted/resource/${first.resourceId}/download.csv`);
       assert.equal(download.status, 404);
       await download.arrayBuffer();
