@@ -47,9 +47,17 @@ function schemaErrors(request: FastifyRequest): FieldError[] {
   });
 }
 
+/**
+ * Names a field of the terms as the request body nests it (`parties[0]` becomes `terms.parties[0]`). The reference sits
+ * beside the terms, and `terms` itself names the whole object when it is missing or not an object.
+ */
+function bodyField(field: string): string {
+  return field === 'reference' || field === 'terms' ? field : `terms.${field}`;
+}
+
 /** Throws one 400 with every problem, keeping the first message per field; terms fields are named under `terms.`. */
 function rejectProblems(termsErrors: FieldError[], otherErrors: FieldError[]): void {
-  const named = termsErrors.map((error) => (error.field === 'reference' ? error : { ...error, field: `terms.${error.field}` }));
+  const named = termsErrors.map((error) => ({ ...error, field: bodyField(error.field) }));
   const all: FieldError[] = [];
   for (const error of [...otherErrors, ...named]) if (!all.some((seen) => seen.field === error.field)) all.push(error);
   if (all.length > 0) throw validationError('agreement_invalid', 'The agreement has problems. Correct them and try again.', all);
@@ -67,7 +75,7 @@ async function withTermsFields<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     if (error instanceof AppError && error.kind === 'validation' && error.fields.length > 0) {
-      const fields = error.fields.map((field) => (field.field === 'reference' ? field : { ...field, field: `terms.${field.field}` }));
+      const fields = error.fields.map((field) => ({ ...field, field: bodyField(field.field) }));
       throw new AppError('validation', error.code, error.message, { fields, cause: error });
     }
     throw error;

@@ -155,6 +155,15 @@ for (const engine of testEngines()) {
       assert.equal(await handle.db.owner.selectFrom('agreements').select('id').where('reference', '=', 'bad ref').executeTakeFirst(), undefined);
     });
 
+    test('empty body names terms once', async () => {
+      const response = await call('POST', '/api/v1/agreements', 'steward', {});
+      assert.equal(response.status, 400);
+      const fields = fieldNames(response);
+      assert.ok(fields.includes('terms'), fields.join(', '));
+      assert.ok(fields.includes('reference'), fields.join(', '));
+      assert.ok(!fields.some((field) => field.startsWith('terms.terms')), fields.join(', '));
+    });
+
     test('provider must be caller', async () => {
       const terms = directCareTerms(scenario);
       const parties = terms.parties as Array<Record<string, unknown>>;
