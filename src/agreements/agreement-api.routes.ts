@@ -5,8 +5,9 @@ import { ErrorResponse } from '../api-v1/api-v1.schemas.ts';
 import { AppError, conflict, forbidden, validationError, type FieldError } from '../errors.ts';
 import { requireApplication, requireMember } from '../http/auth.ts';
 import type { Services } from '../services.ts';
+import { listApproverCandidates } from './agreement-approvers.ts';
 import { actorFrom, listPartyAgreements, loadPartyView, requireProvider, withStateOnConflict, type PartyView } from './agreement-access.ts';
-import { AgreementDetailBody, AgreementList, AmendBody, CommentBody, CreateBody, DecisionBody, ReasonBody, ReferenceParams, TermsBody } from './agreement-api.schemas.ts';
+import { AgreementDetailBody, AgreementList, AmendBody, ApproverCandidates, CommentBody, CreateBody, DecisionBody, ReasonBody, ReferenceParams, TermsBody } from './agreement-api.schemas.ts';
 import { agreementDetailBody, agreementSummaryBody } from './agreement-api.bodies.ts';
 import { draftInputErrors, withProvider } from './agreement-drafting.ts';
 import { APPROVER_ROLES } from './agreement.terms.ts';
@@ -133,6 +134,28 @@ export async function agreementApiRoutes(app: FastifyInstance, services: Service
     preHandler: reader,
     schema: { tags: TAGS, summary: 'List the agreements your organisation is party to', security: SECURITY, response: { 200: AgreementList, 401: ErrorResponse, 403: ErrorResponse } },
   }, async (request) => ({ agreements: (await listPartyAgreements(agreements, request.auth!.organisationId!)).map((row) => agreementSummaryBody(row, publicUrl)) }));
+
+  app.get('/api/v1/agreement-approvers', {
+    preHandler: drafter,
+    schema: {
+      tags: TAGS,
+      summary: 'List the people each organisation could name to approve an agreement',
+      description: 'Terms name each party\'s approvers by user_id, and a drafter cannot otherwise see other organisations\' members. Lists active organisations with their data protection officers and administrators.',
+      security: SECURITY,
+      response: { 200: ApproverCandidates, 401: ErrorResponse, 403: ErrorResponse },
+    },
+  }, async () => {
+    const { organisations, candidates } = await listApproverCandidates(services.db);
+    return {
+      organisations: organisations.map((organisation) => ({
+        id: organisation.id,
+        name: organisation.name,
+        approvers: candidates
+          .filter((candidate) => candidate.organisationId === organisation.id)
+          .map((candidate) => ({ user_id: candidate.userId, name: candidate.name, role: candidate.role })),
+      })),
+    };
+  });
 
   app.post('/api/v1/agreements', {
     preHandler: drafter,

@@ -108,6 +108,27 @@ export const AgreementSummaryBody = Type.Object({
 
 export const AgreementList = Type.Object({ agreements: Type.Array(AgreementSummaryBody) });
 
+export const ApproverCandidates = Type.Object(
+  {
+    organisations: Type.Array(
+      Type.Object({
+        id: Uuid,
+        name: Type.String(),
+        approvers: Type.Array(
+          Type.Object({
+            user_id: Uuid,
+            name: Type.String(),
+            role: Type.Union([Type.Literal('data_protection_officer'), Type.Literal('administrator')], {
+              description: 'The member\'s role in the organisation. Either may be named as the party\'s data protection officer or senior information risk owner approver.',
+            }),
+          }),
+        ),
+      }),
+    ),
+  },
+  { description: 'Active organisations with the members each could name to approve an agreement. Names and ids only, never email addresses.' },
+);
+
 export const AgreementDetailBody = Type.Composite([
   AgreementSummaryBody,
   Type.Object({

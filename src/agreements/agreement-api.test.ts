@@ -155,6 +155,20 @@ for (const engine of testEngines()) {
       assert.equal(await handle.db.owner.selectFrom('agreements').select('id').where('reference', '=', 'bad ref').executeTakeFirst(), undefined);
     });
 
+    test('approver list names other parties', async () => {
+      const response = await call('GET', '/api/v1/agreement-approvers', 'steward');
+      assert.equal(response.status, 200);
+      const organisations = response.body.organisations as Array<{ id: string; approvers: Array<Record<string, unknown>> }>;
+      const trust = organisations.find((organisation) => organisation.id === scenario.trust.id);
+      assert.ok(trust, 'the trust is listed');
+      assert.deepEqual(trust.approvers.map((approver) => approver.user_id).sort(), [scenario.trust.dpo.userId, scenario.trust.siro.userId].sort());
+      assert.ok(!trust.approvers.some((approver) => approver.user_id === scenario.trust.analyst.userId), 'an analyst cannot approve');
+      for (const approver of trust.approvers) assert.deepEqual(Object.keys(approver).sort(), ['name', 'role', 'user_id']);
+      assert.equal((await call('GET', '/api/v1/agreement-approvers', 'trustAnalyst')).status, 403);
+      assert.equal((await call('GET', '/api/v1/agreement-approvers', 'stewardReadOnly')).status, 403);
+      assert.equal((await call('GET', '/api/v1/agreement-approvers', null)).status, 401);
+    });
+
     test('empty body names terms once', async () => {
       const response = await call('POST', '/api/v1/agreements', 'steward', {});
       assert.equal(response.status, 400);

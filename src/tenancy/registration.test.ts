@@ -157,7 +157,17 @@ for (const engine of testEngines()) {
       const missingReason = await admin.post(`/admin/organisations/${organisation.id}/review`, { decision: 'decline', reason: '', plan: 'community' });
       assert.equal(missingReason.statusCode, 400);
       assert.match(missingReason.body, new RegExp(`href="#reason-${organisation.id}">Enter the reason for declining`));
-      const approved = await admin.post(`/admin/organisations/${organisation.id}/review`, { decision: 'approve', reason: 'Charity number checked with the Charity Commission.', plan: 'community' });
+      const approval = { decision: 'approve', reason: 'Charity number checked with the Charity Commission.', plan: 'community' };
+      const unconfirmed = await admin.post(`/admin/organisations/${organisation.id}/review`, approval);
+      assert.equal(unconfirmed.statusCode, 400);
+      assert.match(unconfirmed.body, /cannot be approved until the applicant confirms their email address/);
+      assert.equal((await organisationRow('grays-food-bank-a'))!.status, 'pending');
+      const confirmation = (await outboxFor(form.email)).find((message) => message.subject === 'Confirm your email address');
+      const link = /\/account\/verify-email\/\S+/.exec(confirmation?.text_body ?? '')?.[0];
+      assert.ok(link, 'the registration sent a confirmation link');
+      assert.equal((await new WebClient(app).get(link)).statusCode, 200);
+
+      const approved = await admin.post(`/admin/organisations/${organisation.id}/review`, approval);
       assert.equal(approved.statusCode, 200, approved.body);
       assert.equal((await organisationRow('grays-food-bank-a'))!.status, 'active');
       const decision = (await outboxFor(form.email)).find((message) => /approved/.test(message.subject));

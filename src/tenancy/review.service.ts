@@ -96,13 +96,19 @@ export class ReviewService {
       const organisation = await trx
         .selectFrom('organisations')
         .leftJoin('users', 'users.id', 'organisations.applicant_user_id')
-        .select(['organisations.id', 'organisations.name', 'organisations.status', 'organisations.plan', 'users.email'])
+        .select(['organisations.id', 'organisations.name', 'organisations.status', 'organisations.plan', 'users.email', 'users.email_verified_at'])
         .where('organisations.id', '=', organisationId)
         .forUpdate('organisations')
         .executeTakeFirst();
       if (!organisation) throw notFound('organisation_not_found', 'Organisation not found.');
       if (organisation.status !== 'pending') {
         throw new AppError('conflict', 'already_reviewed', `${organisation.name} has already been reviewed: it is ${organisation.status}.`);
+      }
+      // The registration page tells applicants to confirm their address so that it can be approved: approval makes
+      // them the administrator of a live organisation, and the decision email must reach someone who owns the address.
+      if (decision === 'approve' && organisation.email !== null && organisation.email_verified_at === null) {
+        const message = `${organisation.name} cannot be approved until the applicant confirms their email address, ${organisation.email}. Ask them to open the link in the email we sent when they registered, or decline the registration.`;
+        throw validationError('email_not_confirmed', message, [{ field: 'decision', message }]);
       }
       const status = decision === 'approve' ? 'active' : 'declined';
       const newPlan = plan ?? organisation.plan;
