@@ -154,9 +154,30 @@ async function importLocally(args: ImportArguments, schema: TableSchema | undefi
   }
 }
 
+const HELP = `Options:
+  --organisation SLUG       The organisation that publishes the dataset; created when missing (not with --server).
+  --organisation-name NAME  The display name of an organisation this command creates; made from the slug when absent
+                            ("thurrock-council" gives "Thurrock Council").
+  --dataset SLUG            The dataset to add a version to; created when missing. Slugs are unique across the platform.
+  --title T                 The dataset's title. For a new dataset, the title row above the header, or else the file
+                            name, when absent; an existing dataset keeps its title unless this is given.
+  --schema FILE             A Frictionless Table Schema (JSON) whose field types replace the inferred ones.
+  --sheet NAME              The worksheet to load from an XLSX or ODS workbook that has more than one.
+  --visibility VALUE        private (the default for a new dataset) or open. A file with personal data in it loads
+                            as private, and the command exits with status 3 and names the fixes (civic publish).
+  --transparency SCHEMA     Check the file against a Local Government Transparency Code schema: spending,
+                            card-transactions, contracts or land. The load report lists each problem by row.
+  --json                    Print one JSON load report on standard output instead of the text report.
+  --server URL --token T    Send the file to a running server with an API token of the organisation (write scope),
+                            instead of opening the database, which a running server holds.
+
+Exit status: 0 when loaded, 2 for wrong arguments, 3 when open was asked for but personal data kept the dataset
+private, 1 for any other failure (the message says what and where).`;
+
 export const importCommand: Command = {
   name: 'import',
   usage: USAGE,
+  help: HELP,
   async run(argv) {
     const args = parseImportArguments(argv);
     checkReadableFile(args.file, 'File');
