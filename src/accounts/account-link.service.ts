@@ -33,9 +33,10 @@ export class AccountLinkService {
 
   /**
    * Emails a reset link when the address has an account. The caller shows the same confirmation either way, so the
-   * response never reveals whether an account exists.
+   * response never reveals whether an account exists. With `firstPassword`, for an account just created for someone,
+   * the email asks them to set a password rather than telling them how to ignore a reset they did not ask for.
    */
-  async requestPasswordReset(email: string, requestId?: string): Promise<void> {
+  async requestPasswordReset(email: string, requestId?: string, options: { firstPassword?: boolean } = {}): Promise<void> {
     await this.db.app.transaction().execute(async (trx) => {
       const userId = await findUserIdByEmail(trx, email.trim());
       if (userId === null) return;
@@ -43,14 +44,17 @@ export class AccountLinkService {
       const user = await trx.selectFrom('users').select(['email']).where('id', '=', userId).executeTakeFirstOrThrow();
       const secret = await this.createLink(trx, userId, 'password_reset');
       await appendAuditEvent(trx, { organisationId: null, actorUserId: userId, actorKind: 'user', action: 'user.password_reset_requested', subjectType: 'user', subjectId: userId, requestId });
-      await this.mailer.send(
-        {
-          to: user.email,
-          subject: 'Reset your Thurrock Data Exchange password',
-          text: `Use this link within 1 hour to choose a new password:\n\n${this.publicUrl}/account/reset-password/${secret}\n\nIf you did not ask to reset your password, you can ignore this email.`,
-        },
-        trx,
-      );
+      const link = `${this.publicUrl}/account/reset-password/${secret}`;
+      const message = options.firstPassword
+        ? {
+            subject: 'Set your Thurrock Data Exchange password',
+            text: `An account has been created for you on Thurrock Data Exchange. Use this link within 1 hour to set your password:\n\n${link}\n\nIf you did not expect this email, tell the person who runs the service.`,
+          }
+        : {
+            subject: 'Reset your Thurrock Data Exchange password',
+            text: `Use this link within 1 hour to choose a new password:\n\n${link}\n\nIf you did not ask to reset your password, you can ignore this email.`,
+          };
+      await this.mailer.send({ to: user.email, ...message }, trx);
     });
   }
 

@@ -27,7 +27,7 @@ async function reportLink(services: Services, email: string, done: string, next:
 async function createAdmin(services: Services, emailText: string): Promise<void> {
   const email = emailText.trim().toLowerCase();
   const { created } = await createPlatformAdmin(services.db, email);
-  await services.accounts.links.requestPasswordReset(email);
+  await services.accounts.links.requestPasswordReset(email, undefined, { firstPassword: created });
   await reportLink(services, email, `${created ? 'Created' : 'Promoted'} platform administrator ${email}.`, 'Within 1 hour, set the password with the link, then set up two-factor authentication.');
 }
 

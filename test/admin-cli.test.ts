@@ -1,0 +1,52 @@
+/**
+ * `civic admin` as an operator runs it: the real command in a child process, on an embedded database in a temporary
+ * data folder, with no SMTP server, so messages go to the outbox and the command prints the link.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { Database } from '../src/db/database.ts';
+import { temporaryFolder } from './helpers/import-fixtures.ts';
+
+const execFileAsync = promisify(execFile);
+const CLI = path.resolve(import.meta.dirname, '../bin/civic.mjs');
+
+describe('civic admin command', () => {
+  const folder = temporaryFolder('civic-admin-');
+  const dataDir = path.join(folder.path, 'data');
+  const env: NodeJS.ProcessEnv = { ...process.env, CIVIC_DATA_DIR: dataDir, DATABASE_URL: '' };
+  delete env.SMTP_URL;
+  after(() => folder.remove());
+
+  async function outbox(email: string): Promise<Array<{ subject: string; text_body: string }>> {
+    const db = await Database.open({ engine: 'pglite', dataDir });
+    try {
+      await db.migrate();
+      return await db.owner.selectFrom('outbox').select(['subject', 'text_body']).where('recipient', '=', email).orderBy('created_at').execute();
+    } finally {
+      await db.close();
+    }
+  }
+
+  test('first password email, then reset', async () => {
+    const email = 'first.admin@example.gov.uk';
+    const created = await execFileAsync(process.execPath, [CLI, 'admin', 'create-platform-admin', email], { env });
+    assert.match(created.stdout, /Created platform administrator first\.admin@example\.gov\.uk\./);
+    const link = /https?:\/\/\S+\/account\/reset-password\/\S+/.exec(created.stdout)?.[0];
+    assert.ok(link, created.stdout);
+
+    const [first] = await outbox(email);
+    assert.equal(first!.subject, 'Set your Thurrock Data Exchange password');
+    assert.ok(first!.text_body.includes(link));
+    assert.doesNotMatch(first!.text_body, /did not ask to reset/);
+
+    // Running it again promotes the existing account, whose owner may already have a password.
+    const promoted = await execFileAsync(process.execPath, [CLI, 'admin', 'create-platform-admin', email], { env });
+    assert.match(promoted.stdout, /Promoted platform administrator/);
+    const messages = await outbox(email);
+    assert.equal(messages.length, 2);
+    assert.equal(messages[1]!.subject, 'Reset your Thurrock Data Exchange password');
+  });
+});
