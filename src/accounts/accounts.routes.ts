@@ -6,6 +6,7 @@ import { RESET_BY_ADDRESS, RESET_BY_EMAIL, SIGN_IN_BY_ADDRESS, SIGN_IN_BY_EMAIL 
 import type { Services } from '../services.ts';
 import { setCurrentUser } from './account-scope.ts';
 import { registerTokenRoutes } from './api-token.routes.ts';
+import { totpQrCode } from './totp-qr-code.ts';
 
 type FormBody = Record<string, string | undefined>;
 
@@ -83,7 +84,7 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
     const session = request.session;
     if (!session || (session.stage !== 'second_factor_setup' && session.stage !== 'complete')) return reply.redirect('/sign-in', 303);
     const { secret, uri } = await signIn.beginTotpSetup(session.userId);
-    return show(request, reply, 'accounts/two-factor-setup.njk', {}, [], { secret, uri });
+    return show(request, reply, 'accounts/two-factor-setup.njk', {}, [], { secret, uri, qrCode: await totpQrCode(uri) });
   });
 
   app.post('/account/two-factor/setup', async (request, reply) => {
@@ -94,7 +95,7 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== 'totp_invalid') throw error;
       const { secret, uri } = await signIn.beginTotpSetup(session.userId);
-      return show(request, reply, 'accounts/two-factor-setup.njk', {}, error.fields, { secret, uri });
+      return show(request, reply, 'accounts/two-factor-setup.njk', {}, error.fields, { secret, uri, qrCode: await totpQrCode(uri) });
     }
     return reply.redirect('/account', 303);
   });

@@ -10,6 +10,7 @@ import { WebClient } from '../../test/helpers/web-client.ts';
 import { buildApp } from '../http/app.ts';
 import type { Services } from '../services.ts';
 import { SIGN_IN_FAILED_MESSAGE } from './sign-in.service.ts';
+import { totpQrCode } from './totp-qr-code.ts';
 
 const escapedFailure = SIGN_IN_FAILED_MESSAGE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -99,6 +100,9 @@ for (const engine of testEngines()) {
       const setup = await client.get('/account/two-factor/setup');
       const secret = /id="totp-secret">([A-Z2-7]+)</.exec(setup.body)?.[1];
       assert.ok(secret, 'the secret is shown as text');
+      const uri = /<code>(otpauth:\/\/[^<]+)<\/code>/.exec(setup.body)?.[1]?.replaceAll('&amp;', '&');
+      assert.ok(uri !== undefined && uri.includes(`secret=${secret}`), `the set-up link carries the secret: ${uri}`);
+      assert.ok(setup.body.includes(await totpQrCode(uri)), 'the QR code draws the set-up link');
       const badCode = await client.post('/account/two-factor/setup', { code: '000000' });
       assert.equal(badCode.statusCode, 400);
       assert.match(badCode.body, /href="#code"/);

@@ -80,6 +80,8 @@ describe('tenancy pages in Chromium', () => {
     await visitAndCheck(page, `${server.url}/organisation`, { expectText: 'Essex Police', label: 'organisation' });
     await visitAndCheck(page, `${server.url}/organisation/members`, { expectText: 'Invite someone', label: 'organisation-members' });
     await visitAndCheck(page, `${server.url}/organisation/settings`, { expectText: 'Single sign-on', label: 'organisation-settings' });
+    await visitAndCheck(page, `${server.url}/account/two-factor/setup`, { expectText: 'Scan this QR code', label: 'two-factor-setup' });
+    assert.equal(await page.getByRole('img', { name: 'QR code of the set-up link for your authenticator app' }).count(), 1);
   });
 
   test('platform pages pass checks', async () => {
