@@ -3,10 +3,11 @@
  * data folder, on a loopback port.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { Database } from '../src/db/database.ts';
 import { temporaryFolder } from './helpers/import-fixtures.ts';
 
 const CLI = path.resolve(import.meta.dirname, '../bin/civic.mjs');
@@ -60,5 +61,32 @@ describe('civic serve command', () => {
       child.kill('SIGTERM');
     }
     assert.equal(await exited, 0, `civic serve exits cleanly on SIGTERM: ${stderr.slice(-500)}`);
+  });
+
+  test('busy port stops before seeding', async () => {
+    const dataDir = path.join(folder.path, 'busy');
+    const occupier = net.createServer();
+    await new Promise<void>((resolve) => occupier.listen(0, '127.0.0.1', resolve));
+    const { port } = occupier.address() as net.AddressInfo;
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, CIVIC_DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn' };
+      const result = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        execFile(process.execPath, [CLI, 'serve', '--port', String(port), '--seed'], { env }, (error, _stdout, stderr) => {
+          resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr });
+        });
+      });
+      assert.equal(result.status, 1);
+      assert.match(result.stderr, new RegExp(`Port ${port} on 127\\.0\\.0\\.1 is already in use by another program`));
+    } finally {
+      await new Promise<void>((resolve) => occupier.close(() => resolve()));
+    }
+    const db = await Database.open({ engine: 'pglite', dataDir });
+    try {
+      await db.migrate();
+      const datasets = await db.owner.selectFrom('datasets').select('slug').execute();
+      assert.deepEqual(datasets, [], 'no sample was loaded for a server that could not start');
+    } finally {
+      await db.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { seedSampleCatalogue } from '../catalogue/samples.ts';
 import { defaultPublicUrl, type Config } from '../config.ts';
-import { startServer } from '../main.ts';
+import { checkPortFree, startServer } from '../main.ts';
 import { UsageError, type Command } from './command.ts';
 import { openServices } from './runtime.ts';
 
@@ -21,6 +21,14 @@ export const serveCommand: Command = {
       if (process.env.PUBLIC_URL === undefined || process.env.PUBLIC_URL === '') overrides.publicUrl = defaultPublicUrl(port);
     }
     const services = await openServices(overrides, { server: true });
+    const listenPort = port ?? services.config.port;
+    const listenHost = values.host ?? services.config.host;
+    try {
+      await checkPortFree(listenPort, listenHost);
+    } catch (error) {
+      await services.db.close();
+      throw error;
+    }
     // --seed loads the sample catalogue into an empty catalogue before listening, so /healthz answers only once the
     // samples are there.
     if (values.seed) {
@@ -31,7 +39,7 @@ export const serveCommand: Command = {
         throw error;
       }
     }
-    const server = await startServer(services, { port: port ?? services.config.port, host: values.host ?? services.config.host });
+    const server = await startServer(services, { port: listenPort, host: listenHost });
     // The job worker delivers webhooks and runs the daily agreement check; every instance runs one, and the queue
     // hands each job to one of them.
     await services.exchange.scheduleDailyCheck();
