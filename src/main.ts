@@ -32,7 +32,7 @@ export interface ListenOptions {
   closeDatabase?: boolean;
 }
 
-/** Turns a failure to listen into a ConfigError that says what to do, or returns the error unchanged. */
+/** Turns a failure to listen into a ConfigError with the fix, or returns the error unchanged. */
 function portError(error: unknown, port: number, host: string): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   if (code !== 'EADDRINUSE' && code !== 'EACCES') return error;
