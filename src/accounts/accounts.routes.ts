@@ -157,7 +157,7 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
       return show(request, reply, 'accounts/reset-password.njk', {}, error.fields, { secret: request.params.secret });
     }
     sessions.clearCookie(reply);
-    return reply.page('accounts/message.njk', { title: 'Your password has been changed', paragraphs: ['You have been signed out everywhere.'], link: { href: '/sign-in', text: 'Sign in' } });
+    return reply.page('accounts/message.njk', { title: 'Your password has been set', paragraphs: ['Any session that was signed in to this account has been signed out. Sign in with your new password.'], link: { href: '/sign-in', text: 'Sign in' } });
   });
 
   app.get<{ Params: { secret: string } }>('/account/verify-email/:secret', async (request, reply) => {

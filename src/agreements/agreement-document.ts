@@ -1,3 +1,5 @@
+import { formatUkDate } from '../http/views.ts';
+import { describeRowFilter } from './row-filter-text.ts';
 import { ARTICLE_6_BASES, ARTICLE_9_CONDITIONS, SCHEDULE_1_CONDITIONS, schedule1Part } from './lawful-basis.ts';
 import { APPROVER_ROLES, PURPOSES } from './agreement.terms.ts';
 import type { AgreementDetail, AgreementVersion } from './agreement.types.ts';
@@ -40,7 +42,7 @@ export function agreementDocument(detail: AgreementDetail, version: AgreementVer
     const pseudonymised = dataset.pseudonymise.map((entry) => entry.field);
     const parts = [`${title}: fields ${dataset.fields.join(', ')}.`];
     if (pseudonymised.length > 0) parts.push(`Pseudonymised before release: ${pseudonymised.join(', ')}.`);
-    parts.push(dataset.rowFilter ? `Only rows matching the filter ${JSON.stringify(dataset.rowFilter)} are released.` : 'All rows are released.');
+    parts.push(dataset.rowFilter ? `Only rows where ${describeRowFilter(dataset.rowFilter)} are released.` : 'All rows are released.');
     return parts.join(' ');
   });
   return {
@@ -67,7 +69,7 @@ export function agreementDocument(detail: AgreementDetail, version: AgreementVer
         `Recipients keep the data for at most ${terms.retentionMonths} months. ${terms.retentionNote}`.trim(),
       ]),
       section('Security requirements', [], terms.securityRequirements),
-      section('Dates', [], [`In force from ${terms.startDate} to ${terms.endDate}.`, `Review due by ${terms.reviewDate}.`]),
+      section('Dates', [], [`In force from ${formatUkDate(terms.startDate)} to ${formatUkDate(terms.endDate)}.`, `Review due by ${formatUkDate(terms.reviewDate)}.`]),
       section(
         'Approvers',
         [],

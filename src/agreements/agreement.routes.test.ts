@@ -66,6 +66,7 @@ for (const engine of testEngines()) {
       assert.match(text, /Article 9\(2\)\(h\)/);
       assert.match(text, /Schedule 1 Part 1, paragraph 2/);
       assert.match(text, /Pseudonymised before release: nhs_number/);
+      assert.match(text, /In force from \d{1,2} [A-Z][a-z]+ \d{4} to \d{1,2} [A-Z][a-z]+ \d{4}\./, 'dates in the GOV.UK style');
       assert.doesNotMatch(text, /social_worker_notes/);
       await page.close();
     });

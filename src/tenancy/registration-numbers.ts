@@ -21,6 +21,15 @@ export const REGISTRATION_LABELS: Record<RegistrationField, string> = {
   school_urn: 'School unique reference number (URN)',
 };
 
+/** Each number as it reads inside a sentence, keeping the capitals of proper nouns and acronyms. */
+const NAMES_IN_TEXT: Record<RegistrationField, string> = {
+  charity_number: 'registered charity number',
+  scottish_charity_number: 'Scottish charity number',
+  company_number: 'Companies House number',
+  ods_code: 'NHS ODS code',
+  school_urn: 'school unique reference number',
+};
+
 interface FormatRule {
   pattern: RegExp;
   message: string;
@@ -74,7 +83,7 @@ export function checkRegistrationNumbers(type: OrganisationType, input: Partial<
   const required = REQUIRED_BY_TYPE[type] ?? [];
   const given = required.some((field) => normalise(input[field] ?? '') !== '');
   if (required.length > 0 && !given) {
-    const names = required.map((field) => REGISTRATION_LABELS[field].replace(/ \(.*\)$/, '').toLowerCase());
+    const names = required.map((field) => NAMES_IN_TEXT[field]);
     errors.push({ field: required[0]!, message: `Enter the ${names.join(' or the ')} of the organisation` });
   }
   return { numbers, errors };
