@@ -81,6 +81,15 @@ for (const engine of testEngines()) {
       assert.equal(police.status, 404);
     });
 
+    test('unknown export format lists the formats', async () => {
+      const response = await fetch(`${server.url}${base}/export?format=xlsx`, { headers: headers() });
+      assert.equal(response.status, 400);
+      const body = (await response.json()) as { error: { code: string; message: string; fields: Array<{ field: string; message: string }> } };
+      assert.equal(body.error.code, 'invalid_request');
+      assert.equal(body.error.message, 'Invalid request: query parameter format must be one of: csv, jsonl.');
+      assert.deepEqual(body.error.fields.map((field) => field.field), ['format']);
+    });
+
     test('export stops when the end date passes mid-export', async () => {
       // Each reading of the clock moves it on six hours, so the end date (10 January 2027) passes part way through.
       clock.now = new Date('2027-01-09T12:00:00Z');

@@ -19,7 +19,9 @@ export function describeError(error: unknown): { status: number; code: string; m
   }
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.validation) {
-    return { status: 400, code: 'invalid_request', message: `Invalid request: ${fastifyError.message ?? 'bad input'}.`, fields: [] };
+    const fields = describeValidation(fastifyError.validation, fastifyError.validationContext);
+    const message = fields.length > 0 ? fields.map((field) => field.message).join('; ') : (fastifyError.message ?? 'bad input');
+    return { status: 400, code: 'invalid_request', message: `Invalid request: ${message}.`, fields };
   }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return { status: fastifyError.statusCode, code: fastifyError.code ?? 'bad_request', message: fastifyError.message ?? 'Bad request', fields: [] };
@@ -37,4 +39,46 @@ export function jsonErrorHandler(error: unknown, request: FastifyRequest, reply:
   return reply.status(described.status).send({
     error: { code: described.code, message: described.message, fields: described.fields, request_id: request.id },
   });
+}
+
+const LOCATIONS: Record<string, string> = { querystring: 'query parameter', body: 'body field', params: 'path parameter', headers: 'header' };
+
+interface SchemaProblem {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/**
+ * Turns schema validation errors into one field error per value, in words a client can act on. A choice between fixed
+ * values (a union of constants, or an enum) lists the values allowed, where the validator reports one failure per
+ * constant. A missing or unknown property is named as such.
+ */
+export function describeValidation(problems: readonly SchemaProblem[], context: string | undefined): AppError['fields'] {
+  const location = LOCATIONS[context ?? ''] ?? 'value';
+  const byPath = new Map<string, SchemaProblem[]>();
+  for (const problem of problems) {
+    let missing: string | undefined;
+    if (problem.keyword === 'required') missing = String(problem.params.missingProperty);
+    if (problem.keyword === 'additionalProperties') missing = String(problem.params.additionalProperty);
+    const path = [...problem.instancePath.split('/').filter((part) => part !== ''), ...(missing ? [missing] : [])].join('.');
+    byPath.set(path, [...(byPath.get(path) ?? []), problem]);
+  }
+  const fields: AppError['fields'] = [];
+  for (const [path, group] of byPath) {
+    const name = path === '' ? (context ?? 'request') : path;
+    const allowed = group.flatMap((problem) => {
+      if (problem.keyword === 'const') return [String(problem.params.allowedValue)];
+      if (problem.keyword === 'enum') return (problem.params.allowedValues as unknown[]).map(String);
+      return [];
+    });
+    let message: string;
+    if (group.some((problem) => problem.keyword === 'required')) message = `${location} ${name} is missing`;
+    else if (group.some((problem) => problem.keyword === 'additionalProperties')) message = `${location} ${name} is not recognised`;
+    else if (allowed.length > 0) message = `${location} ${name} must be one of: ${[...new Set(allowed)].join(', ')}`;
+    else message = `${location} ${name} ${group[0]!.message ?? 'is not valid'}`;
+    fields.push({ field: name, message });
+  }
+  return fields;
 }
