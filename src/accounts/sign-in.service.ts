@@ -153,7 +153,7 @@ export class SignInService {
       return true;
     });
     if (!accepted) {
-      throw validationError('totp_invalid', 'Enter the 6-digit code shown in your authenticator app', [{ field: 'code', message: 'Enter the 6-digit code shown in your authenticator app' }]);
+      throw totpInvalid(code);
     }
   }
 
@@ -195,7 +195,7 @@ export class SignInService {
       return true;
     });
     if (!confirmed) {
-      throw validationError('totp_invalid', 'Enter the 6-digit code shown in your authenticator app', [{ field: 'code', message: 'Enter the 6-digit code shown in your authenticator app' }]);
+      throw totpInvalid(code);
     }
   }
 
@@ -224,4 +224,13 @@ export class SignInService {
       await this.sessions.update(trx, sessionId, { organisationId });
     });
   }
+}
+
+/** The error for a security code that was not accepted, worded for a blank, a malformed and a wrong code. */
+function totpInvalid(code: string): AppError {
+  const digits = code.replace(/\s+/g, '');
+  let message = 'The code is not correct or has already been used. Enter the code your authenticator app shows now';
+  if (digits === '') message = 'Enter the 6-digit code shown in your authenticator app';
+  else if (!/^\d{6}$/.test(digits)) message = 'Enter the code as 6 digits, such as 123456';
+  return validationError('totp_invalid', message, [{ field: 'code', message }]);
 }

@@ -106,6 +106,9 @@ for (const engine of testEngines()) {
       const badCode = await client.post('/account/two-factor/setup', { code: '000000' });
       assert.equal(badCode.statusCode, 400);
       assert.match(badCode.body, /href="#code"/);
+      assert.match(badCode.body, /The code is not correct or has already been used/);
+      assert.match((await client.post('/account/two-factor/setup', { code: '' })).body, /Enter the 6-digit code shown in your authenticator app/);
+      assert.match((await client.post('/account/two-factor/setup', { code: '12345' })).body, /Enter the code as 6 digits, such as 123456/);
       const code = await generate({ secret });
       const confirmed = await client.post('/account/two-factor/setup', { code });
       assert.equal(confirmed.statusCode, 303);

@@ -6,6 +6,7 @@ import type { AuthContext } from '../accounts/auth-context.ts';
 import { AppError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { applicationRefusal, organisationApplications } from '../tenancy/applications.ts';
+import { ROLE_NAMES } from '../tenancy/members.service.ts';
 import type { ApplicationId, PlanId } from '../tenancy/tenancy.tables.ts';
 
 declare module 'fastify' {
@@ -127,6 +128,13 @@ export function hasRole(auth: AuthContext | null, roles: readonly OrganisationRo
   return auth.roles.includes('administrator') || auth.roles.some((role) => roles.includes(role));
 }
 
+/** Names, in words, the roles that may do something; administrators hold every role, so they are always named. */
+export function roleRequiredMessage(roles: readonly OrganisationRole[]): string {
+  const named = roles.filter((role) => role !== 'administrator').map((role) => `a ${ROLE_NAMES[role].toLowerCase()}`);
+  const who = [...named, 'an administrator'].join(' or ');
+  return `Only ${who} of your organisation can do this. Ask an administrator of your organisation if you need this role.`;
+}
+
 /**
  * A preHandler that admits a signed-in member (or a token whose owner is a member) holding one of `roles` in the
  * current organisation. With no roles, any member passes. A token must also carry `options.scope` when given, or one
@@ -150,9 +158,7 @@ export function requireMember(options: { roles?: OrganisationRole[]; scope?: Tok
       const named = scopes.map((scope) => `"${scope}"`).join(' or ');
       throw new AppError('forbidden', 'token_scope', `The API token does not have the ${named} scope. Create a token with ${scopes.length > 1 ? 'one of those scopes' : 'that scope'}.`);
     }
-    if (roles.length > 0 && !hasRole(auth, roles)) {
-      throw new AppError('forbidden', 'role_required', `This needs the role ${roles.join(' or ')} in your organisation.`);
-    }
+    if (roles.length > 0 && !hasRole(auth, roles)) throw new AppError('forbidden', 'role_required', roleRequiredMessage(roles));
   }, { kind: 'member', roles, ...(options.scope === undefined ? {} : { scope: options.scope }) });
 }
 

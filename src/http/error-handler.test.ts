@@ -5,6 +5,7 @@ import { testEngines } from '../../test/helpers/engines.ts';
 import { startTestServer, testConfig } from '../../test/helpers/services.ts';
 import { KeyRing } from '../keys/key-ring.ts';
 import { createLogger } from '../logger.ts';
+import { roleRequiredMessage } from './auth.ts';
 import type { RunningServer } from '../main.ts';
 import { createServices } from '../services.ts';
 
@@ -36,5 +37,16 @@ describe('API error replies', () => {
     const warnings = lines.filter((line) => line.level >= 40);
     assert.deepEqual(warnings.map((line) => line.msg), [], 'no warning such as "Reply was already sent"');
     assert.equal(lines.filter((line) => line.msg === 'request rejected').length, 1);
+  });
+});
+
+describe('role refusal wording', () => {
+  test('names roles in words', () => {
+    assert.equal(
+      roleRequiredMessage(['data_protection_officer']),
+      'Only a data protection officer or an administrator of your organisation can do this. Ask an administrator of your organisation if you need this role.',
+    );
+    assert.match(roleRequiredMessage(['data_steward', 'data_protection_officer']), /^Only a data steward or a data protection officer or an administrator of your organisation/);
+    assert.match(roleRequiredMessage(['administrator']), /^Only an administrator of your organisation can do this\./);
   });
 });
