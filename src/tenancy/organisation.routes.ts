@@ -33,6 +33,7 @@ export async function organisationRoutes(app: FastifyInstance, services: Service
       plan: PLANS[organisation.plan],
       applicationNames: organisation.applications.map((application) => APPLICATION_NAMES[application]),
       isAdministrator: request.auth!.roles.includes('administrator'),
+      exchangeEnabled: organisation.status === 'active' && organisation.applications.includes('exchange'),
     });
   });
 

@@ -78,6 +78,7 @@ describe('tenancy pages in Chromium', () => {
   test('administrator pages pass checks', async () => {
     await signIn(adminId, organisationId);
     await visitAndCheck(page, `${server.url}/organisation`, { expectText: 'Essex Police', label: 'organisation' });
+    assert.equal(await page.getByRole('link', { name: 'Data you can receive' }).getAttribute('href'), '/exchange');
     await visitAndCheck(page, `${server.url}/organisation/members`, { expectText: 'Invite someone', label: 'organisation-members' });
     await visitAndCheck(page, `${server.url}/organisation/settings`, { expectText: 'Single sign-on', label: 'organisation-settings' });
     await visitAndCheck(page, `${server.url}/account/two-factor/setup`, { expectText: 'Scan this QR code', label: 'two-factor-setup' });
