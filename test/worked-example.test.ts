@@ -101,6 +101,12 @@ for (const engine of testEngines()) {
       assert.deepEqual(transitions.map((row) => row.to_status), ['draft', 'awaiting_approval', 'awaiting_approval', 'awaiting_approval', 'awaiting_approval', 'awaiting_approval', 'active']);
       const audited = await services.db.owner.selectFrom('audit_log').select('action').where('action', '=', 'agreement.transition').execute();
       assert.equal(audited.length, transitions.length);
+      // Each named approver was asked for a decision, and the other three were told when the last approval came in.
+      const mail = await services.db.owner.selectFrom('outbox').select(['recipient', 'subject', 'text_body']).execute();
+      const asked = mail.filter((row) => row.subject === `Decision needed: information sharing agreement ${AGREEMENT_REFERENCE}`);
+      assert.equal(asked.length, 4);
+      assert.ok(asked.every((row) => row.text_body.includes(`/agreements/${AGREEMENT_REFERENCE}/review`)));
+      assert.equal(mail.filter((row) => row.subject === `In force: information sharing agreement ${AGREEMENT_REFERENCE}`).length, 3);
     });
 
     test('trust subscribes a webhook', async () => {
@@ -247,7 +253,7 @@ for (const engine of testEngines()) {
       const again = await services.exchange.workflow.runDailyCheck();
       assert.equal(again.reminded, 0);
       const mail = await services.db.owner.selectFrom('outbox').select(['subject']).execute();
-      assert.equal(mail.filter((row) => row.subject.includes(AGREEMENT_REFERENCE)).length, 4);
+      assert.equal(mail.filter((row) => row.subject === `Review due: information sharing agreement ${AGREEMENT_REFERENCE}`).length, 4);
       await services.exchange.worker.runDue();
       assert.equal(receiver.received.filter((item) => item.body.includes('agreement.review_due')).length, 1);
       clock.now = new Date('2027-07-01T08:00:00Z');

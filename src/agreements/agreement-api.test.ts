@@ -306,6 +306,17 @@ for (const engine of testEngines()) {
       assert.equal(body.latest_version.status, 'draft', 'a decline returns the amendment to draft');
       assert.equal(body.status, 'active');
       assert.equal(body.version_in_force, 2);
+
+      // The other approvers hear of the decline and its reason; the one who declined does not.
+      const notices = await handle.db.owner
+        .selectFrom('outbox')
+        .innerJoin('users', 'users.email', 'outbox.recipient')
+        .select(['users.id', 'outbox.text_body'])
+        .where('outbox.subject', '=', `Declined: information sharing agreement ${AGREEMENT_REFERENCE}`)
+        .execute();
+      const told = notices.map((notice) => notice.id).sort();
+      assert.deepEqual(told, [scenario.council.dpo.userId, scenario.council.siro.userId, scenario.trust.siro.userId].sort());
+      assert.ok(notices.every((notice) => /declined version \d+ of the information sharing agreement/.test(notice.text_body) && notice.text_body.includes('Retention is too long')));
     });
 
     test('OpenAPI lists the routes', async () => {

@@ -25,6 +25,28 @@ export interface ReviewReminder {
 export type ReminderSender = (reminder: ReviewReminder) => Promise<void>;
 
 /**
+ * A message to the people who act next on an agreement version: its approvers when it is submitted, and the other
+ * approvers when one of them declines it or when the last approval brings it into force.
+ */
+export interface DecisionNotice {
+  kind: 'awaiting_decision' | 'declined' | 'in_force';
+  reference: string;
+  title: string;
+  version: number;
+  recipientUserIds: string[];
+  /** The approver who declined and their reason, for `declined` only. */
+  decline?: { organisationId: string; role: ApproverRole; comment: string };
+}
+
+export type NoticeSender = (notice: DecisionNotice) => Promise<void>;
+
+/** The user ids of every approver a version names, once each, leaving out `except`. */
+function approverIds(version: AgreementVersion, except?: string): string[] {
+  const ids = version.terms.parties.flatMap((party) => party.approvers.map((approver) => approver.userId));
+  return [...new Set(ids)].filter((id) => id !== except);
+}
+
+/**
  * The agreement state machine: draft → awaiting approval → active → suspended, expired, lapsed review or terminated.
  * A version comes into force only when every approver named for every party has approved it.
  */
@@ -33,7 +55,18 @@ export class AgreementWorkflow {
     private readonly agreements: AgreementService,
     private readonly logger: Logger,
     private readonly sendReminder: ReminderSender | null = null,
+    private readonly sendNotice: NoticeSender | null = null,
   ) {}
+
+  /** Sends a notice after its change has committed. A failure is only logged, because the change is already made. */
+  async #notify(notice: DecisionNotice | null): Promise<void> {
+    if (notice === null || this.sendNotice === null || notice.recipientUserIds.length === 0) return;
+    try {
+      await this.sendNotice(notice);
+    } catch (error) {
+      this.logger.error({ err: error, reference: notice.reference, kind: notice.kind }, 'agreement notice email failed');
+    }
+  }
 
   get #clock() {
     return this.agreements.clock;
@@ -41,7 +74,7 @@ export class AgreementWorkflow {
 
   /** Submits the draft version for approval; the datasets are checked again against their current versions. */
   async submit(actor: Actor, reference: string, comment = ''): Promise<void> {
-    await this.#asOwner(actor, reference, async (trx, agreement) => {
+    const notice = await this.#asOwner(actor, reference, async (trx, agreement): Promise<DecisionNotice> => {
       if (!actor.roles.some((role) => ['administrator', 'data_steward', 'data_protection_officer'].includes(role))) {
         throw forbidden('agreement_role', 'Only an administrator, data steward or data protection officer can submit agreements.');
       }
@@ -60,7 +93,9 @@ export class AgreementWorkflow {
         to,
         reason: comment || `Version ${latest.version} submitted for approval`,
       });
+      return { kind: 'awaiting_decision', reference, title: latest.terms.title, version: latest.version, recipientUserIds: approverIds(latest) };
     });
+    await this.#notify(notice);
   }
 
   /** Withdraws a version awaiting approval back to draft, so it can be edited. */
@@ -81,7 +116,7 @@ export class AgreementWorkflow {
     if (decision === 'declined' && comment.trim() === '') {
       throw validationError('comment_required', 'Enter the reason for declining', [{ field: 'comment', message: 'Enter the reason for declining' }]);
     }
-    return withOrganisation(this.agreements.db.app, actor.organisationId, async (trx) => {
+    const outcome = await withOrganisation(this.agreements.db.app, actor.organisationId, async (trx): Promise<{ status: AgreementStatus; notice: DecisionNotice | null }> => {
       const agreement = await repository.findAgreementByReference(trx, reference);
       if (!agreement) throw notFound('agreement_not_found', `No agreement with the reference ${reference} names your organisation.`);
       await setOrganisation(trx, agreement.organisationId);
@@ -108,8 +143,10 @@ export class AgreementWorkflow {
         comment: comment.trim(),
         at: this.#clock(),
       });
+      const notice = { reference, title: latest.terms.title, version: latest.version, recipientUserIds: approverIds(latest, actor.userId) };
       if (decision === 'declined') {
-        return this.#returnToDraft(trx, actor, agreement, latest, `Declined by the ${APPROVER_ROLES[role].toLowerCase()}: ${comment.trim()}`);
+        const status = await this.#returnToDraft(trx, actor, agreement, latest, `Declined by the ${APPROVER_ROLES[role].toLowerCase()}: ${comment.trim()}`);
+        return { status, notice: { ...notice, kind: 'declined', decline: { organisationId: party.organisationId, role, comment: comment.trim() } } };
       }
       const pending = requiredApprovals(latest, [...previous, { partyOrganisationId: party.organisationId, role, decision }]).filter((item) => item.decision !== 'approved');
       await this.agreements.recordTransition(trx, actor, {
@@ -120,9 +157,11 @@ export class AgreementWorkflow {
         to: agreement.status,
         reason: `Approved by the ${APPROVER_ROLES[role].toLowerCase()}${comment.trim() ? `: ${comment.trim()}` : ''}`,
       });
-      if (pending.length > 0) return agreement.status;
-      return this.#bringIntoForce(trx, actor, agreement, latest);
+      if (pending.length > 0) return { status: agreement.status, notice: null };
+      return { status: await this.#bringIntoForce(trx, actor, agreement, latest), notice: { ...notice, kind: 'in_force' } };
     });
+    await this.#notify(outcome.notice);
+    return outcome.status;
   }
 
   async #bringIntoForce(trx: Kysely<DB>, actor: Actor, agreement: AgreementSummary, version: AgreementVersion): Promise<AgreementStatus> {

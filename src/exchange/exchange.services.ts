@@ -1,7 +1,8 @@
 import { londonDate } from '../agreements/agreement-dates.ts';
 import { AGREEMENT_EVENT_JOB } from '../agreements/agreement-events.ts';
 import { AgreementService } from '../agreements/agreement.service.ts';
-import { AgreementWorkflow, type ReminderSender } from '../agreements/agreement.workflow.ts';
+import { emailDecisionNotices, emailReminders } from '../agreements/agreement-emails.ts';
+import { AgreementWorkflow } from '../agreements/agreement.workflow.ts';
 import { INDEX_SUBJECTS_JOB } from '../audit/disclosure-index.ts';
 import { DisclosureLog } from '../audit/disclosure.repository.ts';
 import type { Mailer } from '../accounts/mailer.ts';
@@ -51,7 +52,12 @@ export function createExchangeServices(inputs: ExchangeInputs): ExchangeServices
   const { config, db, keys, logger } = inputs;
   const clock = inputs.clock ?? (() => new Date());
   const agreements = new AgreementService(db, clock);
-  const workflow = new AgreementWorkflow(agreements, logger, inputs.mailer ? emailReminders(db, inputs.mailer, config.publicUrl) : null);
+  const workflow = new AgreementWorkflow(
+    agreements,
+    logger,
+    inputs.mailer ? emailReminders(db, inputs.mailer, config.publicUrl) : null,
+    inputs.mailer ? emailDecisionNotices(db, inputs.mailer, config.publicUrl) : null,
+  );
   const signer = new ExchangeSigner(keys);
   const disclosures = inputs.disclosures ?? new DisclosureLog(keys);
   const releases = new ReleaseService(db, keys, disclosures, clock, inputs.inlineSubjectLimit === undefined ? {} : { inlineSubjectLimit: inputs.inlineSubjectLimit });
@@ -115,29 +121,4 @@ async function indexQueuedSubjects(db: Database, disclosures: DisclosureLog, org
     });
     if (indexed < INDEX_BATCH) return;
   }
-}
-
-/** Emails each named approver about a coming review, through the mailer (or its outbox) in the platform scope. */
-function emailReminders(db: Database, mailer: Mailer, publicUrl: string): ReminderSender {
-  return async (reminder) => {
-    await db.app.transaction().execute(async (trx) => {
-      await setPlatformScope(trx);
-      if (reminder.approverUserIds.length === 0) return;
-      const users = await trx.selectFrom('users').select(['email']).where('id', 'in', reminder.approverUserIds).execute();
-      for (const user of users) {
-        await mailer.send(
-          {
-            to: user.email,
-            subject: `Review due: information sharing agreement ${reminder.reference}`,
-            text: [
-              `The information sharing agreement ${reminder.reference} (${reminder.title}) is due for review on ${reminder.reviewDate}.`,
-              'Data stops being released under it after that date until an amended version is approved by every party.',
-              `Review it at ${publicUrl}/agreements/${reminder.reference}/manage`,
-            ].join('\n\n'),
-          },
-          trx,
-        );
-      }
-    });
-  };
 }
