@@ -74,6 +74,7 @@ for (const engine of testEngines()) {
     test('draft is hidden from the public', async () => {
       const response = await fetch(`${server.url}/agreements/THR-ISA-2026-777`);
       assert.equal(response.status, 404);
+      assert.match(await response.text(), /The register lists agreements in force only/);
       const missing = await fetch(`${server.url}/agreements/THR-ISA-0000-000.pdf`);
       assert.equal(missing.status, 404);
     });

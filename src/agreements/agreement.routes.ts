@@ -51,7 +51,9 @@ export async function agreementRoutes(app: FastifyInstance, services: Services):
         detail = await agreements.getDetail(request.auth?.organisationId ?? null, reference);
       } catch (error) {
         if (error instanceof AppError && error.kind === 'not_found') {
-          return reply.page('errors/404.njk', { message: `No agreement in the register has the reference ${reference}.` }, 404);
+          // The public can read agreements in force only, so a suspended, ended or expired one is not found here.
+          const message = `No agreement in force has the reference ${reference}. The register lists agreements in force only, so an agreement that is suspended, terminated, expired or past its review date is not shown. Parties to it can still see it under Your agreements.`;
+          return reply.page('errors/404.njk', { message }, 404);
         }
         throw error;
       }
