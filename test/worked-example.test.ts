@@ -97,7 +97,11 @@ for (const engine of testEngines()) {
       assert.equal(detail.inForce?.version, 1);
       const register = await services.exchange.agreements.listRegister();
       assert.deepEqual(register.map((agreement) => agreement.reference), [AGREEMENT_REFERENCE]);
-      const transitions = await services.db.owner.selectFrom('agreement_transitions').select(['to_status', 'actor_kind']).orderBy('id').execute();
+      const transitions = await services.db.owner.selectFrom('agreement_transitions').select(['to_status', 'actor_kind', 'reason']).orderBy('id').execute();
+      const approvals = transitions.filter((row) => row.reason.startsWith('Approved by '));
+      assert.equal(approvals.length, 4);
+      // Each approval names the person and the organisation they approved for, as the terms name them.
+      assert.ok(approvals.some((row) => /^Approved by Trust data protection officer, data protection officer of \S/.test(row.reason)), approvals.map((row) => row.reason).join('; '));
       assert.deepEqual(transitions.map((row) => row.to_status), ['draft', 'awaiting_approval', 'awaiting_approval', 'awaiting_approval', 'awaiting_approval', 'awaiting_approval', 'active']);
       const audited = await services.db.owner.selectFrom('audit_log').select('action').where('action', '=', 'agreement.transition').execute();
       assert.equal(audited.length, transitions.length);

@@ -144,8 +144,11 @@ export class AgreementWorkflow {
         at: this.#clock(),
       });
       const notice = { reference, title: latest.terms.title, version: latest.version, recipientUserIds: approverIds(latest, actor.userId) };
+      // The history names the person and their organisation, as the terms name them.
+      const organisation = await trx.selectFrom('organisations').select('name').where('id', '=', party.organisationId).executeTakeFirst();
+      const who = `${approver.name}, ${APPROVER_ROLES[role].toLowerCase()} of ${organisation?.name ?? 'a party'}`;
       if (decision === 'declined') {
-        const status = await this.#returnToDraft(trx, actor, agreement, latest, `Declined by the ${APPROVER_ROLES[role].toLowerCase()}: ${comment.trim()}`);
+        const status = await this.#returnToDraft(trx, actor, agreement, latest, `Declined by ${who}: ${comment.trim()}`);
         return { status, notice: { ...notice, kind: 'declined', decline: { organisationId: party.organisationId, role, comment: comment.trim() } } };
       }
       const pending = requiredApprovals(latest, [...previous, { partyOrganisationId: party.organisationId, role, decision }]).filter((item) => item.decision !== 'approved');
@@ -155,7 +158,7 @@ export class AgreementWorkflow {
         versionId: latest.id,
         from: agreement.status,
         to: agreement.status,
-        reason: `Approved by the ${APPROVER_ROLES[role].toLowerCase()}${comment.trim() ? `: ${comment.trim()}` : ''}`,
+        reason: `Approved by ${who}${comment.trim() ? `: ${comment.trim()}` : ''}`,
       });
       if (pending.length > 0) return { status: agreement.status, notice: null };
       return { status: await this.#bringIntoForce(trx, actor, agreement, latest), notice: { ...notice, kind: 'in_force' } };
