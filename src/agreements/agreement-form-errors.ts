@@ -5,6 +5,7 @@ const STATIC_KEYS: Record<string, string> = {
   reference: 'reference',
   title: 'title',
   summary: 'summary',
+  // The form always names the drafter's organisation as the one provider, so the parties' errors are about recipients.
   parties: 'recipient-0-organisation',
   'parties[0]': 'providerController',
   purposes: 'purposes',
@@ -31,6 +32,7 @@ const STATIC_KEYS: Record<string, string> = {
 
 /** Ids of the first input of form fields whose id differs from their name, for the error summary links. */
 export const FORM_FIELD_IDS: Record<string, string> = {
+  dataset: 'choose-dataset',
   startDate: 'startDate-day',
   endDate: 'endDate-day',
   reviewDate: 'reviewDate-day',
@@ -50,12 +52,38 @@ export function formKeyFor(path: string, keys: Record<string, string>): string {
   return best === '' ? path : table[best]!;
 }
 
-/** Moves terms errors onto the form fields, keeping the first error of each field. */
+/**
+ * The form's fields in page order. Rows that repeat (recipients, pseudonymised fields, filter conditions) are matched
+ * by prefix and sorted by their number, so the error summary lists problems in the order the page shows them.
+ */
+const PAGE_ORDER = [
+  'dataset', 'reference', 'title', 'summary', 'providerController', 'providerDpo', 'providerSiro', 'recipient-',
+  'purposes', 'purposeDescription', 'article6', 'article9', 'schedule1', 'specialCategory', 'statutoryPowers', 'fields',
+  'pseudonymise-', 'subjectField', 'subjectKind', 'filter-', 'linkingAllowed', 'retentionMonths', 'retentionNote',
+  'securityRequirements', 'startDate', 'endDate', 'reviewDate',
+];
+
+/** Returns the position of a form field on the page, for sorting errors; fields the form does not know go last. */
+function pagePosition(field: string): [number, number] {
+  const index = PAGE_ORDER.findIndex((entry) => (entry.endsWith('-') ? field.startsWith(entry) : field === entry));
+  const row = Number(/^[a-z]+-(\d+)-/.exec(field)?.[1] ?? 0);
+  return [index < 0 ? PAGE_ORDER.length : index, row];
+}
+
+/** Sorts form errors into page order, keeping the order of errors at the same place. */
+export function inPageOrder(errors: FieldError[]): FieldError[] {
+  return errors
+    .map((error, index) => ({ error, index, position: pagePosition(error.field) }))
+    .sort((a, b) => a.position[0] - b.position[0] || a.position[1] - b.position[1] || a.index - b.index)
+    .map((entry) => entry.error);
+}
+
+/** Moves terms errors onto the form fields, keeping the first error of each field, in page order. */
 export function formFieldErrors(errors: FieldError[], keys: Record<string, string>): FieldError[] {
   const placed: FieldError[] = [];
   for (const error of errors) {
     const field = formKeyFor(error.field, keys);
     if (!placed.some((seen) => seen.field === field)) placed.push({ field, message: error.message });
   }
-  return placed;
+  return inPageOrder(placed);
 }

@@ -110,9 +110,15 @@ export async function agreementFormRoutes(app: FastifyInstance, services: Servic
     }
   };
 
-  app.get<{ Querystring: { dataset?: string } }>('/agreements/manage/new', { preHandler: drafter }, async (request, reply) =>
-    render(request, reply, { reference: null, stored: null }, null, [], typeof request.query.dataset === 'string' ? request.query.dataset : ''),
-  );
+  app.get<{ Querystring: { dataset?: string } }>('/agreements/manage/new', { preHandler: drafter }, async (request, reply) => {
+    const chosen = typeof request.query.dataset === 'string' ? request.query.dataset : undefined;
+    const mode = { reference: null, stored: null };
+    // The dataset chooser sends ?dataset=; an empty or unknown choice is an error to show, not a silent restart.
+    if (chosen !== undefined && !(await ownDatasets(request.auth!.organisationId!)).some((dataset) => dataset.id === chosen)) {
+      return render(request, reply, mode, null, [{ field: 'dataset', message: 'Select one of your organisation’s datasets' }], '');
+    }
+    return render(request, reply, mode, null, [], chosen ?? '');
+  });
 
   app.post('/agreements/manage/new', { preHandler: drafter }, async (request, reply) =>
     submitForm(request, reply, { reference: null, stored: null }, async (input, values) => {

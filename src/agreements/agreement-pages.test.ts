@@ -106,6 +106,24 @@ for (const engine of testEngines()) {
       assert.equal(form.statusCode, 200);
       for (const field of ['nhs_number', 'care_package', 'weekly_cost']) assert.match(form.body, new RegExp(`name="fields" type="checkbox" value="${field}"`));
       assert.match(form.body, /Organisation basildon-thurrock-hospitals/);
+
+      for (const chosen of ['', 'not-a-dataset']) {
+        const unknown = await steward.get(`/agreements/manage/new?dataset=${chosen}`);
+        assert.equal(unknown.statusCode, 400, `dataset "${chosen}"`);
+        assert.deepEqual(errorSummary(unknown.body).map((item) => item.href), ['#choose-dataset']);
+        assert.match(unknown.body, /Select one of your organisation’s datasets/);
+      }
+    });
+
+    test('empty form errors in page order', async () => {
+      await steward.get(`/agreements/manage/new?dataset=${scenario.datasetId}`);
+      const response = await steward.post('/agreements/manage/new', { _csrf: steward.csrfToken, dataset: scenario.datasetId });
+      assert.equal(response.statusCode, 400);
+      const summary = errorSummary(response.body);
+      const hrefs = summary.map((item) => item.href);
+      assert.equal(hrefs[0], '#reference', hrefs.join(', '));
+      assert.ok(!summary.some((item) => /provider organisation/.test(item.text)), 'the drafter’s own organisation is the provider');
+      assert.ok(hrefs.indexOf('#providerController') < hrefs.indexOf('#linkingAllowed'), hrefs.join(', '));
     });
 
     test('bad form shows error summary', async () => {
@@ -118,6 +136,9 @@ for (const engine of testEngines()) {
       const summary = errorSummary(response.body);
       const hrefs = summary.map((item) => item.href);
       for (const href of ['#reference', '#title', '#purposes', '#statutoryPowers', '#endDate-day', '#filter-0-value']) assert.ok(hrefs.includes(href), `${href} in ${hrefs.join(', ')}`);
+      // The summary follows the page: the reference comes first and the end date after the row filter.
+      assert.equal(hrefs[0], '#reference');
+      assert.ok(hrefs.indexOf('#filter-0-value') < hrefs.indexOf('#endDate-day'), hrefs.join(', '));
       assert.match(response.body, /<title>Error: /);
       assert.match(response.body, /value="Planning safe discharge from hospital."|>Planning safe discharge from hospital.</);
       assert.match(response.body, /id="retentionMonths" name="retentionMonths" type="text" value="24"/);

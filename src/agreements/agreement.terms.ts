@@ -223,11 +223,13 @@ export function parseTerms(input: unknown): { terms: AgreementTerms | null; erro
   const title = reader.text(input, 'title', 'title', 'a title', { max: 300 });
   const summary = reader.text(input, 'summary', 'summary', 'a summary of what is shared and why', { max: 5000 });
 
-  const parties = reader.list(input, 'parties', 'parties', 'parties').map((raw, index) => readParty(reader, raw, `parties[${index}]`));
+  const rawParties = reader.list(input, 'parties', 'parties', 'parties');
+  const parties = rawParties.map((raw, index) => readParty(reader, raw, `parties[${index}]`));
   const validParties = parties.filter((party): party is Party => party !== null);
-  const providers = validParties.filter((party) => party.sharingRole === 'provider');
-  if (providers.length !== 1) reader.fail('parties', 'Name exactly one provider organisation');
-  if (!validParties.some((party) => party.sharingRole === 'recipient')) reader.fail('parties', 'Name at least one recipient organisation');
+  // The roles are counted as declared, so a provider whose other fields have errors is not also reported as missing.
+  const declared = (role: string) => rawParties.filter((raw) => isRecord(raw) && raw.sharing_role === role).length;
+  if (declared('provider') !== 1) reader.fail('parties', 'Name exactly one provider organisation');
+  if (declared('recipient') === 0) reader.fail('parties', 'Name at least one recipient organisation');
   const organisationIds = validParties.map((party) => party.organisationId);
   if (new Set(organisationIds).size !== organisationIds.length) reader.fail('parties', 'Name each organisation once');
 
