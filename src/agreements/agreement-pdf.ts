@@ -1,12 +1,18 @@
 import PDFDocument from 'pdfkit';
 import type { AgreementDocument } from './agreement-document.ts';
 
-/** Renders the agreement document as a PDF with real (selectable, searchable) text in the standard Helvetica fonts. */
+/**
+ * Renders the agreement document as a tagged PDF with real (selectable, searchable) text in the standard Helvetica
+ * fonts. The structure tree marks the title, each section with its heading, paragraphs and lists, so screen readers
+ * can move by heading and read lists as lists. The list bullets are drawn shapes outside the marked text.
+ */
 export function renderAgreementPdf(document: AgreementDocument, publisher: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const pdf = new PDFDocument({
       size: 'A4',
       margin: 56,
+      pdfVersion: '1.5',
+      tagged: true,
       lang: 'en-GB',
       displayTitle: true,
       info: { Title: `${document.reference}: ${document.title}`, Author: publisher, Subject: 'Information sharing agreement' },
@@ -16,19 +22,33 @@ export function renderAgreementPdf(document: AgreementDocument, publisher: strin
     pdf.on('end', () => resolve(Buffer.concat(chunks)));
     pdf.on('error', reject);
 
-    pdf.font('Helvetica-Bold').fontSize(18).text(document.title);
+    const root = pdf.struct('Document');
+    pdf.addStructure(root);
+    pdf.font('Helvetica-Bold').fontSize(18).text(document.title, { structParent: root, structType: 'H1' });
     pdf.moveDown(0.3);
-    pdf.font('Helvetica').fontSize(11).text(`Information sharing agreement ${document.reference}, version ${document.version} (${document.status.replace('_', ' ')})`);
+    const status = document.status.replace('_', ' ');
+    pdf.font('Helvetica').fontSize(11).text(`Information sharing agreement ${document.reference}, version ${document.version} (${status})`, { structParent: root, structType: 'P' });
+
     for (const section of document.sections) {
+      const part = pdf.struct('Sect');
+      root.add(part);
       pdf.moveDown(1);
-      pdf.font('Helvetica-Bold').fontSize(13).text(section.heading);
+      pdf.font('Helvetica-Bold').fontSize(13).text(section.heading, { structParent: part, structType: 'H2' });
       pdf.moveDown(0.3);
       pdf.font('Helvetica').fontSize(11);
-      for (const paragraph of section.paragraphs) pdf.text(paragraph).moveDown(0.3);
-      if (section.items.length > 0) pdf.list(section.items, { bulletRadius: 2 });
+      for (const paragraph of section.paragraphs) pdf.text(paragraph, { structParent: part, structType: 'P' }).moveDown(0.3);
+      if (section.items.length > 0) {
+        const list = pdf.struct('L');
+        part.add(list);
+        pdf.list(section.items, { bulletRadius: 2, structParent: list });
+        list.end();
+      }
+      part.end();
     }
+
     pdf.moveDown(1);
-    pdf.font('Helvetica').fontSize(9).text(`Published by ${publisher}.`);
+    pdf.font('Helvetica').fontSize(9).text(`Published by ${publisher}.`, { structParent: root, structType: 'P' });
+    root.end();
     pdf.end();
   });
 }

@@ -89,6 +89,15 @@ for (const engine of testEngines()) {
       assert.match(text, /THR-ISA-2026-014/);
       assert.match(text, /Lawful basis/);
       assert.match(text, /Health and Social Care Act 2012 s\.251B/);
+
+      // A tagged PDF: the catalogue marks it so and holds a structure tree with the title, section headings and lists.
+      const raw = pdf.toString('latin1');
+      assert.match(raw, /\/MarkInfo \d+ 0 R/);
+      assert.match(raw, /<<\s*\/Marked true\s*>>/);
+      assert.match(raw, /\/StructTreeRoot/);
+      for (const type of ['Document', 'H1', 'Sect', 'H2', 'P', 'L', 'LI', 'LBody']) assert.match(raw, new RegExp(`/S /${type}\\b`), `structure element ${type}`);
+      // Summary, parties, purposes, lawful basis, data shared, conditions, security requirements, dates and approvers.
+      assert.equal((raw.match(/\/S \/H2\b/g) ?? []).length, 9, 'one heading per section');
     });
   });
 }
