@@ -7,6 +7,7 @@ import { actorFrom, listPartyAgreements, loadPartyView, requireProvider, STATUS_
 import { agreementDocument } from './agreement-document.ts';
 import { APPROVER_ROLES } from './agreement.terms.ts';
 import type { AgreementStatus, ApproverRole } from './agreements.tables.ts';
+import { documentChanges } from './agreement-changes.ts';
 
 type ReferenceRequest = FastifyRequest<{ Params: { reference: string } }>;
 
@@ -146,6 +147,9 @@ export async function agreementManageRoutes(app: FastifyInstance, services: Serv
         reference: view.detail.reference,
         version: view.detail.latest.version,
         document: agreementDocument(view.detail, view.detail.latest),
+        // An amendment shows what it changes against the version in force.
+        inForceVersion: view.detail.inForce?.version ?? null,
+        changes: view.detail.inForce ? documentChanges(agreementDocument(view.detail, view.detail.inForce), agreementDocument(view.detail, view.detail.latest)) : null,
         roleItems: open.map((approval) => ({ value: approval.role, text: APPROVER_ROLES[approval.role as ApproverRole], checked: values.role === approval.role })),
         singleRole: open.length === 1 ? open[0]!.role : null,
       },

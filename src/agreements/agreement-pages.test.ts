@@ -8,6 +8,7 @@ import type { WebClient } from '../../test/helpers/web-client.ts';
 import { exchangeTestServices, TestClock } from '../exchange/exchange.test-support.ts';
 import { buildApp } from '../http/app.ts';
 import type { Services } from '../services.ts';
+import { termsToJson } from './agreement.terms.ts';
 
 const REFERENCE = 'THR-ISA-2026-020';
 
@@ -260,6 +261,21 @@ for (const engine of testEngines()) {
       assert.match(page.body, /Civic-Purpose: direct_care/);
       const council = await client(scenario.council.dpo);
       assert.match((await council.get('/exchange')).body, /not a recipient under any agreement in force/);
+    });
+
+    test('amendment review shows the changes', async () => {
+      // Version 2, started above, keeps version 1's terms but for a longer retention period.
+      const stored = await services.exchange.agreements.getDetail(scenario.council.id, REFERENCE);
+      const terms = { ...termsToJson(stored.latest.terms), retention_months: 36 };
+      await services.exchange.agreements.updateDraft(scenario.council.steward.actor, REFERENCE, terms);
+      await services.exchange.workflow.submit(scenario.council.steward.actor, REFERENCE);
+      const page = await (await client(scenario.trust.dpo)).get(`/agreements/${REFERENCE}/review`);
+      assert.equal(page.statusCode, 200);
+      const changes = /What changed since version 1<\/h2>([\s\S]*?)<\/div>/.exec(page.body)?.[1] ?? '';
+      assert.match(changes, /<h3 class="govuk-heading-s">Conditions<\/h3>/);
+      assert.match(changes, /Added or now reads:[\s\S]*at most 36 months/);
+      assert.match(changes, /Removed or no longer reads:[\s\S]*at most \d+ months/);
+      assert.doesNotMatch(changes, /<h3 class="govuk-heading-s">Parties<\/h3>/, 'unchanged sections are not listed');
     });
   });
 }
