@@ -1,6 +1,6 @@
 import type { AgreementDocument } from './agreement-document.ts';
 
-/** What one section of the agreement gained and lost between two versions, in the document's own sentences. */
+/** The sentences one section of the agreement gained and lost between two versions, as the document words them. */
 export interface SectionChange {
   heading: string;
   added: string[];
@@ -8,8 +8,8 @@ export interface SectionChange {
 }
 
 /**
- * Compares two versions' documents section by section, so an approver of an amendment sees what it changes without
- * reading both versions. A sentence or list item counts as changed when its text differs, so an edited sentence shows
+ * Compares two versions' documents section by section, so that an approver of an amendment can find what it changes
+ * without reading both versions. A sentence or list item counts as changed when its text differs, so an edited sentence shows
  * as its old text removed and its new text added.
  */
 export function documentChanges(previous: AgreementDocument, next: AgreementDocument): SectionChange[] {
