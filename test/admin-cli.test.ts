@@ -49,4 +49,20 @@ describe('civic admin command', () => {
     assert.equal(messages.length, 2);
     assert.equal(messages[1]!.subject, 'Reset your Thurrock Data Exchange password');
   });
+
+  test('reset-two-factor for a lost app', async () => {
+    const email = 'first.admin@example.gov.uk';
+    const reset = await execFileAsync(process.execPath, [CLI, 'admin', 'reset-two-factor', email], { env });
+    assert.match(reset.stdout, /Reset two-factor authentication for first\.admin@example\.gov\.uk\./);
+    const messages = await outbox(email);
+    assert.equal(messages.at(-1)!.subject, 'Your Thurrock Data Exchange two-factor authentication was reset');
+    assert.match(messages.at(-1)!.text_body, /reset by a platform administrator/);
+
+    const unknown = await execFileAsync(process.execPath, [CLI, 'admin', 'reset-two-factor', 'nobody@example.gov.uk'], { env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /No account uses the email address nobody@example\.gov\.uk\. Check the address\./);
+  });
 });

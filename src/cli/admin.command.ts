@@ -1,13 +1,19 @@
 import { parseArgs } from 'node:util';
 import { ORGANISATION_ROLES } from '../accounts/accounts.tables.ts';
+import { findUserIdByEmail } from '../accounts/account-scope.ts';
 import { createPlatformAdmin } from '../accounts/platform-admin.ts';
+import { setPlatformScope } from '../db/tenant.ts';
+import { notFound } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { UsageError, type Command } from './command.ts';
 import { openServices } from './runtime.ts';
 
 const USAGE = `civic admin create-platform-admin EMAIL
        civic admin invite ORGANISATION EMAIL [--role ROLE]   (ROLE: administrator, the default, data_steward,
-                                                               data_protection_officer, analyst or viewer)`;
+                                                               data_protection_officer, analyst or viewer)
+       civic admin reset-two-factor EMAIL                    (for someone who has lost their authenticator app)`;
+
+const ACTIONS = 'create-platform-admin, invite or reset-two-factor';
 
 /**
  * Prints what was done and how the person gets the link: by email, or, with no SMTP server, the link itself. The
@@ -38,6 +44,17 @@ async function invite(services: Services, organisation: string, emailText: strin
   await reportLink(services, email, `Invited ${email} to ${organisation} as ${role}.`, 'Within 7 days, accept the invitation with the link.');
 }
 
+async function resetTwoFactor(services: Services, emailText: string): Promise<void> {
+  const email = emailText.trim().toLowerCase();
+  const userId = await services.db.app.transaction().execute(async (trx) => {
+    await setPlatformScope(trx);
+    return findUserIdByEmail(trx, email);
+  });
+  if (userId === null) throw notFound('user_not_found', `No account uses the email address ${email}. Check the address.`);
+  await services.tenancy.secondFactor.asPlatform(userId);
+  process.stdout.write(`Reset two-factor authentication for ${email}. Their sessions have ended, and they set up an authenticator app again at their next sign-in. We have emailed them.\n`);
+}
+
 export const adminCommand: Command = {
   name: 'admin',
   usage: USAGE,
@@ -49,12 +66,16 @@ export const adminCommand: Command = {
       if (values.role !== undefined) throw new UsageError('--role is for the invite action.');
     } else if (action === 'invite') {
       if (rest.length !== 2) throw new UsageError('Give invite the organisation slug and one email address.');
+    } else if (action === 'reset-two-factor') {
+      if (rest.length !== 1) throw new UsageError('Give reset-two-factor one email address.');
+      if (values.role !== undefined) throw new UsageError('--role is for the invite action.');
     } else {
-      throw new UsageError(action === undefined ? 'Give an action: create-platform-admin or invite.' : `Unknown action "${action}"; use create-platform-admin or invite.`);
+      throw new UsageError(action === undefined ? `Give an action: ${ACTIONS}.` : `Unknown action "${action}"; use ${ACTIONS}.`);
     }
     const services = await openServices();
     try {
       if (action === 'invite') await invite(services, rest[0]!, rest[1]!, values.role ?? 'administrator');
+      else if (action === 'reset-two-factor') await resetTwoFactor(services, rest[0]!);
       else await createAdmin(services, rest[0]!);
       return 0;
     } finally {

@@ -30,6 +30,8 @@ export interface Member {
   email: string;
   role: OrganisationRole;
   joinedAt: Date;
+  /** Whether the member has an authenticator app set up. */
+  twoFactorOn: boolean;
 }
 
 export interface OpenInvitation {
@@ -82,12 +84,12 @@ export class MembersService {
       trx
         .selectFrom('memberships')
         .innerJoin('users', 'users.id', 'memberships.user_id')
-        .select(['users.id', 'users.display_name', 'users.email', 'memberships.role', 'memberships.created_at'])
+        .select(['users.id', 'users.display_name', 'users.email', 'users.totp_enabled_at', 'memberships.role', 'memberships.created_at'])
         .where('memberships.organisation_id', '=', organisationId)
         .orderBy('users.display_name')
         .execute(),
     );
-    return rows.map((row) => ({ userId: row.id, displayName: row.display_name, email: row.email, role: row.role, joinedAt: row.created_at }));
+    return rows.map((row) => ({ userId: row.id, displayName: row.display_name, email: row.email, role: row.role, joinedAt: row.created_at, twoFactorOn: row.totp_enabled_at !== null }));
   }
 
   async listInvitations(organisationId: string): Promise<OpenInvitation[]> {

@@ -195,5 +195,43 @@ for (const engine of testEngines()) {
       await services.tokens.create(auth, { name: 'two', scopes: ['read'] });
       await assert.rejects(services.tokens.create(auth, { name: 'three', scopes: ['read'] }), /limit of 2 active API tokens on the Free community plan/);
     });
+
+    test('administrator resets a lost second factor', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      const other = await buildOrganisation(handle.db);
+      const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
+      const member = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'data_protection_officer' } });
+      const shared = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'analyst' } });
+      await handle.db.owner.insertInto('memberships').values({ organisation_id: other.id, user_id: shared.id, role: 'analyst' }).execute();
+      await handle.db.owner.updateTable('users').set({ totp_secret_encrypted: 'sealed', totp_enabled_at: new Date() }).where('id', 'in', [member.id, shared.id]).execute();
+      const memberClient = await signedInClient(app, services, member.id, organisation.id);
+      assert.equal((await memberClient.get('/organisation')).statusCode, 200);
+
+      const client = await signedInClient(app, services, admin.id, organisation.id);
+      const page = await client.get('/organisation/members');
+      assert.match(page.body, new RegExp(`id="reset-${member.id}"`));
+      const reset = await client.post(`/organisation/members/${member.id}/reset-two-factor`, {});
+      assert.equal(reset.statusCode, 200, reset.body);
+      assert.match(reset.body, /Two-factor authentication was reset for/);
+      const row = await handle.db.owner.selectFrom('users').select(['totp_secret_encrypted', 'totp_enabled_at']).where('id', '=', member.id).executeTakeFirstOrThrow();
+      assert.deepEqual(row, { totp_secret_encrypted: null, totp_enabled_at: null });
+      assert.equal((await memberClient.get('/organisation')).statusCode, 401, 'the member’s sessions have ended');
+      const mail = await handle.db.owner.selectFrom('outbox').select('subject').where('recipient', '=', member.email).execute();
+      assert.ok(mail.some((message) => /two-factor authentication was reset/.test(message.subject)));
+      const audited = await handle.db.owner.selectFrom('audit_log').select(['actor_user_id', 'organisation_id']).where('action', '=', 'user.second_factor_reset').where('subject_id', '=', member.id).execute();
+      assert.deepEqual(audited, [{ actor_user_id: admin.id, organisation_id: organisation.id }]);
+
+      // Someone who also belongs to another organisation needs a platform administrator.
+      const refused = await client.post(`/organisation/members/${shared.id}/reset-two-factor`, {});
+      assert.equal(refused.statusCode, 400);
+      assert.match(refused.body, /only a platform administrator can reset their two-factor authentication/);
+      assert.match(refused.body, new RegExp(`href="#reset-${shared.id}"`));
+      const kept = await handle.db.owner.selectFrom('users').select('totp_enabled_at').where('id', '=', shared.id).executeTakeFirstOrThrow();
+      assert.ok(kept.totp_enabled_at instanceof Date, 'nothing changed');
+
+      const analyst = await signedInClient(app, services, shared.id, organisation.id);
+      await analyst.get('/organisation');
+      assert.equal((await analyst.post(`/organisation/members/${member.id}/reset-two-factor`, {})).statusCode, 403, 'only administrators reset');
+    });
   });
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ORGANISATION_ROLES } from '../accounts/accounts.tables.ts';
 import { withOrganisation } from '../db/tenant.ts';
-import type { FieldError } from '../errors.ts';
+import { AppError, type FieldError } from '../errors.ts';
 import { requireMember, requireRole } from '../http/auth.ts';
 import type { Services } from '../services.ts';
 import { setApplications } from './applications.ts';
@@ -66,6 +66,19 @@ export async function organisationRoutes(app: FastifyInstance, services: Service
     checkUuid(request.params.userId, 'member');
     await members.changeRole(request.auth!, request.params.userId, formField(request.body, 'role'), request.id);
     return reply.redirect('/organisation/members', 303);
+  });
+
+  app.post<{ Params: { userId: string } }>('/organisation/members/:userId/reset-two-factor', { preHandler: administrator }, async (request, reply) => {
+    checkUuid(request.params.userId, 'member');
+    const member = (await members.listMembers(request.auth!.organisationId!)).find((candidate) => candidate.userId === request.params.userId);
+    try {
+      await services.tenancy.secondFactor.asAdministrator(request.auth!, request.params.userId, request.id);
+    } catch (error) {
+      if (!(error instanceof AppError) || !['second_factor_reset_needs_platform', 'own_second_factor'].includes(error.code)) throw error;
+      return membersPage(request, reply, {}, [{ field: `reset-${request.params.userId}`, message: error.message }]);
+    }
+    const notice = `Two-factor authentication was reset for ${member?.displayName ?? 'the member'}, who sets it up again at their next sign-in. We have emailed them.`;
+    return membersPage(request, reply, {}, [], notice);
   });
 
   app.post<{ Params: { userId: string } }>('/organisation/members/:userId/remove', { preHandler: administrator }, async (request, reply) => {

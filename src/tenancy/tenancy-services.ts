@@ -7,6 +7,7 @@ import { ExportService } from './export.service.ts';
 import { MembersService } from './members.service.ts';
 import { RegistrationService } from './registration.service.ts';
 import { ReviewService } from './review.service.ts';
+import { SecondFactorReset } from './second-factor-reset.ts';
 import { SsoService } from './sso.service.ts';
 
 /** The services of the tenancy feature, built once by createServices. */
@@ -16,6 +17,7 @@ export interface TenancyServices {
   members: MembersService;
   sso: SsoService;
   exports: ExportService;
+  secondFactor: SecondFactorReset;
 }
 
 export function createTenancyServices(config: Config, logger: Logger, db: Database, keys: KeyRing, accounts: AccountServices): TenancyServices {
@@ -25,5 +27,6 @@ export function createTenancyServices(config: Config, logger: Logger, db: Databa
     members: new MembersService(db, accounts.mailer, config.publicUrl),
     sso: new SsoService(db, keys, accounts.sessions, config, logger),
     exports: new ExportService(db),
+    secondFactor: new SecondFactorReset(db, accounts.sessions, accounts.mailer, config.publicUrl),
   };
 }
