@@ -58,11 +58,16 @@ describe('civic admin command', () => {
     assert.equal(messages.at(-1)!.subject, 'Your Thurrock Data Exchange two-factor authentication was reset');
     assert.match(messages.at(-1)!.text_body, /reset by a platform administrator/);
 
-    const unknown = await execFileAsync(process.execPath, [CLI, 'admin', 'reset-two-factor', 'nobody@example.gov.uk'], { env }).then(
-      () => ({ code: 0, stderr: '' }),
-      (error: { code: number; stderr: string }) => error,
-    );
-    assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /No account uses the email address nobody@example\.gov\.uk\. Check the address\./);
+    let status = 0;
+    let stderr = '';
+    try {
+      await execFileAsync(process.execPath, [CLI, 'admin', 'reset-two-factor', 'nobody@example.gov.uk'], { env });
+    } catch (error) {
+      const failed = error as { code: number; stderr: string };
+      status = failed.code;
+      stderr = failed.stderr;
+    }
+    assert.equal(status, 1);
+    assert.match(stderr, /No account uses the email address nobody@example\.gov\.uk\. Check the address\./);
   });
 });

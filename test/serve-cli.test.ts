@@ -7,11 +7,13 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { Database } from '../src/db/database.ts';
 import { temporaryFolder } from './helpers/import-fixtures.ts';
 
+const execFileAsync = promisify(execFile);
 const CLI = path.resolve(import.meta.dirname, '../bin/civic.mjs');
-/** How long the server may take to migrate a new database and answer /healthz. */
+/** How long the server may take to migrate a new database and return 200 from /healthz. */
 const START_LIMIT_MS = 60_000;
 
 /** Returns a loopback port that was free a moment ago. */
@@ -70,13 +72,17 @@ describe('civic serve command', () => {
     const { port } = occupier.address() as net.AddressInfo;
     try {
       const env: NodeJS.ProcessEnv = { ...process.env, CIVIC_DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn' };
-      const result = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-        execFile(process.execPath, [CLI, 'serve', '--port', String(port), '--seed'], { env }, (error, _stdout, stderr) => {
-          resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr });
-        });
-      });
-      assert.equal(result.status, 1);
-      assert.match(result.stderr, new RegExp(`Port ${port} on 127\\.0\\.0\\.1 is already in use by another program`));
+      let status = 0;
+      let stderr = '';
+      try {
+        await execFileAsync(process.execPath, [CLI, 'serve', '--port', String(port), '--seed'], { env });
+      } catch (error) {
+        const failed = error as { code: number; stderr: string };
+        status = failed.code;
+        stderr = failed.stderr;
+      }
+      assert.equal(status, 1);
+      assert.match(stderr, new RegExp(`Port ${port} on 127\\.0\\.0\\.1 is already in use by another program`));
     } finally {
       await new Promise<void>((resolve) => occupier.close(() => resolve()));
     }

@@ -105,11 +105,11 @@ for (const engine of testEngines()) {
       assert.deepEqual(transitions.map((row) => row.to_status), ['draft', 'awaiting_approval', 'awaiting_approval', 'awaiting_approval', 'awaiting_approval', 'awaiting_approval', 'active']);
       const audited = await services.db.owner.selectFrom('audit_log').select('action').where('action', '=', 'agreement.transition').execute();
       assert.equal(audited.length, transitions.length);
-      // Each named approver was asked for a decision, and the other three were told when the last approval came in.
+      // Each named approver got a decision request, and the other three were notified when the last approval came in.
       const mail = await services.db.owner.selectFrom('outbox').select(['recipient', 'subject', 'text_body']).execute();
-      const asked = mail.filter((row) => row.subject === `Decision needed: information sharing agreement ${AGREEMENT_REFERENCE}`);
-      assert.equal(asked.length, 4);
-      assert.ok(asked.every((row) => row.text_body.includes(`/agreements/${AGREEMENT_REFERENCE}/review`)));
+      const requests = mail.filter((row) => row.subject === `Decision needed: information sharing agreement ${AGREEMENT_REFERENCE}`);
+      assert.equal(requests.length, 4);
+      assert.ok(requests.every((row) => row.text_body.includes(`/agreements/${AGREEMENT_REFERENCE}/review`)));
       assert.equal(mail.filter((row) => row.subject === `In force: information sharing agreement ${AGREEMENT_REFERENCE}`).length, 3);
     });
 

@@ -34,7 +34,7 @@ export class AccountLinkService {
   /**
    * Emails a reset link when the address has an account. The caller shows the same confirmation either way, so the
    * response never reveals whether an account exists. With `firstPassword`, for an account just created for someone,
-   * the email asks them to set a password rather than telling them how to ignore a reset they did not ask for.
+   * the email invites them to set a password rather than telling them to ignore a reset they did not request.
    */
   async requestPasswordReset(email: string, requestId?: string, options: { firstPassword?: boolean } = {}): Promise<void> {
     await this.db.app.transaction().execute(async (trx) => {

@@ -226,7 +226,7 @@ export class SignInService {
   }
 }
 
-/** The error for a security code that was not accepted, worded for a blank, a malformed and a wrong code. */
+/** Builds the error for a security code that was not accepted, worded for a blank, a malformed and a wrong code. */
 function totpInvalid(code: string): AppError {
   const digits = code.replace(/\s+/g, '');
   let message = 'The code is not correct or has already been used. Enter the code your authenticator app shows now';

@@ -3,8 +3,8 @@ import type { AgreementDocument } from './agreement-document.ts';
 
 /**
  * Renders the agreement document as a tagged PDF with real (selectable, searchable) text in the standard Helvetica
- * fonts. The structure tree marks the title, each section with its heading, paragraphs and lists, so screen readers
- * can move by heading and read lists as lists; pdfkit puts each bullet in its item's label (Lbl).
+ * fonts. The structure tree marks the title, and each section with its heading, paragraphs and lists, so that screen
+ * readers can move by heading and read lists as lists. pdfkit puts each bullet in its item's label (Lbl).
  * NOTE: not checked against PDF/UA, which asks for more than this structure (such as artifacts for page furniture).
  */
 export function renderAgreementPdf(document: AgreementDocument, publisher: string): Promise<Buffer> {

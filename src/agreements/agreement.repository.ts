@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { prepareStatement } from '../db/prepared.ts';
+import { executePrepared } from '../db/prepared.ts';
 import type { DB } from '../db/schema.ts';
 import { storedTerms, termsToJson, type AgreementTerms } from './agreement.terms.ts';
 import type { AgreementSummary, AgreementVersion, ApprovalRecord, TransitionRecord } from './agreement.types.ts';
@@ -144,8 +144,7 @@ export async function findAgreementWithVersionInForce(trx: Kysely<DB>, reference
     .where('a.reference', '=', reference)
     .compile();
   // Every release runs this lookup first, so its plan is kept per connection.
-  prepareStatement(compiled);
-  const row = (await trx.executeQuery(compiled)).rows[0];
+  const [row] = await executePrepared(trx, compiled);
   if (!row) return null;
   const inForce =
     row.v_id === null

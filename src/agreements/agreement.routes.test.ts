@@ -90,7 +90,7 @@ for (const engine of testEngines()) {
       assert.match(text, /Lawful basis/);
       assert.match(text, /Health and Social Care Act 2012 s\.251B/);
 
-      // A tagged PDF: the catalogue marks it so and holds a structure tree with the title, section headings and lists.
+      // A tagged PDF: the catalogue marks it as tagged and contains a structure tree of the title, section headings and lists.
       const raw = pdf.toString('latin1');
       assert.match(raw, /\/MarkInfo \d+ 0 R/);
       assert.match(raw, /<<\s*\/Marked true\s*>>/);

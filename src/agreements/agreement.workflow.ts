@@ -34,8 +34,8 @@ export interface DecisionNotice {
   title: string;
   version: number;
   recipientUserIds: string[];
-  /** The approver who declined and their reason, for `declined` only. */
-  decline?: { organisationId: string; role: ApproverRole; comment: string };
+  /** The approver who declined, named with their role and organisation, and their reason; for `declined` only. */
+  decline?: { by: string; comment: string };
 }
 
 export type NoticeSender = (notice: DecisionNotice) => Promise<void>;
@@ -146,10 +146,10 @@ export class AgreementWorkflow {
       const notice = { reference, title: latest.terms.title, version: latest.version, recipientUserIds: approverIds(latest, actor.userId) };
       // The history names the person and their organisation, as the terms name them.
       const organisation = await trx.selectFrom('organisations').select('name').where('id', '=', party.organisationId).executeTakeFirst();
-      const who = `${approver.name}, ${APPROVER_ROLES[role].toLowerCase()} of ${organisation?.name ?? 'a party'}`;
+      const approverText = `${approver.name}, ${APPROVER_ROLES[role].toLowerCase()} of ${organisation?.name ?? 'a party'}`;
       if (decision === 'declined') {
-        const status = await this.#returnToDraft(trx, actor, agreement, latest, `Declined by ${who}: ${comment.trim()}`);
-        return { status, notice: { ...notice, kind: 'declined', decline: { organisationId: party.organisationId, role, comment: comment.trim() } } };
+        const status = await this.#returnToDraft(trx, actor, agreement, latest, `Declined by ${approverText}: ${comment.trim()}`);
+        return { status, notice: { ...notice, kind: 'declined', decline: { by: approverText, comment: comment.trim() } } };
       }
       const pending = requiredApprovals(latest, [...previous, { partyOrganisationId: party.organisationId, role, decision }]).filter((item) => item.decision !== 'approved');
       await this.agreements.recordTransition(trx, actor, {
@@ -158,7 +158,7 @@ export class AgreementWorkflow {
         versionId: latest.id,
         from: agreement.status,
         to: agreement.status,
-        reason: `Approved by ${who}${comment.trim() ? `: ${comment.trim()}` : ''}`,
+        reason: `Approved by ${approverText}${comment.trim() ? `: ${comment.trim()}` : ''}`,
       });
       if (pending.length > 0) return { status: agreement.status, notice: null };
       return { status: await this.#bringIntoForce(trx, actor, agreement, latest), notice: { ...notice, kind: 'in_force' } };

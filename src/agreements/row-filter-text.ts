@@ -31,7 +31,9 @@ export function describeRowFilter(filter: RowFilter, fieldTitle: (name: string) 
   }
   if ('not' in filter) return `not ${describeRowFilter(filter.not, fieldTitle, true)}`;
   const field = fieldTitle(filter.field);
-  const values = Array.isArray(filter.value) ? filter.value : filter.value === undefined ? [] : [filter.value];
+  let values: FilterValue[] = [];
+  if (Array.isArray(filter.value)) values = filter.value;
+  else if (filter.value !== undefined) values = [filter.value];
   switch (filter.op) {
     case 'in':
       return `${field} is one of ${list(values.map(quote), 'or')}`;

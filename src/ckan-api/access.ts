@@ -11,10 +11,11 @@ export function isUuid(value: string): boolean {
 /**
  * Whether a dataset (by slug or id) or resource exists but row-level security hides it from the caller. CKAN responds to
  * an unauthorised read of a private package or resource with an Authorization Error (403) rather than Not Found, so
- * this check tells the two apart. It opens the platform scope for this one existence query only and closes it again
- * in the same transaction, so no row data leaves the scope.
+ * this check tells the two apart. It opens the platform scope for this one query only and closes it again in the same
+ * transaction, so no row data leaves the scope: the queries return whether the row exists and, for a resource, whether
+ * its dataset is open.
  */
-async function existsBehindPolicy<T>(trx: Kysely<DB>, query: () => Promise<T>): Promise<T> {
+async function readBehindPolicy<T>(trx: Kysely<DB>, query: () => Promise<T>): Promise<T> {
   await sql`select set_config('civic.platform', 'on', true)`.execute(trx);
   try {
     return await query();
@@ -24,7 +25,7 @@ async function existsBehindPolicy<T>(trx: Kysely<DB>, query: () => Promise<T>): 
 }
 
 export function hiddenDatasetExists(trx: Kysely<DB>, reference: string): Promise<boolean> {
-  return existsBehindPolicy(trx, async () => {
+  return readBehindPolicy(trx, async () => {
     let query = trx.selectFrom('datasets').select('id').where('slug', '=', reference);
     if (isUuid(reference)) query = trx.selectFrom('datasets').select('id').where((eb) => eb.or([eb('slug', '=', reference), eb('id', '=', reference)]));
     return (await query.executeTakeFirst()) !== undefined;
@@ -37,7 +38,7 @@ export function hiddenDatasetExists(trx: Kysely<DB>, reference: string): Promise
  */
 export function hiddenResourceReason(trx: Kysely<DB>, resourceId: string): Promise<'private' | 'withheld' | null> {
   if (!isUuid(resourceId)) return Promise.resolve(null);
-  return existsBehindPolicy(trx, async () => {
+  return readBehindPolicy(trx, async () => {
     const row = await trx
       .selectFrom('resources as r')
       .innerJoin('datasets as d', 'd.id', 'r.dataset_id')

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { prepareStatement } from '../db/prepared.ts';
+import { executePrepared } from '../db/prepared.ts';
 import type { DB } from '../db/schema.ts';
 import type { TableSchema, TableSchemaField } from '../ingest/table-schema.ts';
 import { isUuid, missingResourceError } from './access.ts';
@@ -34,13 +34,9 @@ export function describeColumn(column: DatastoreColumn): DatastoreField {
 
 /** Loads the table behind a resource the caller may read; throws 404, or 403 when the resource is private. */
 export async function loadDatastoreTable(trx: Kysely<DB>, resourceId: string): Promise<DatastoreTable> {
-  let row: { id: string; dataset_id: string; table_name: string; row_count: string | number | bigint; table_schema: unknown } | undefined;
-  if (isUuid(resourceId)) {
-    const compiled = trx.selectFrom('resources').select(['id', 'dataset_id', 'table_name', 'row_count', 'table_schema']).where('id', '=', resourceId).compile();
-    // Every datastore_search runs this lookup, and planning it under row-level security took most of its time.
-    prepareStatement(compiled);
-    row = (await trx.executeQuery(compiled)).rows[0];
-  }
+  // Every datastore_search runs this lookup, and planning it under row-level security took most of its time.
+  const lookup = trx.selectFrom('resources').select(['id', 'dataset_id', 'table_name', 'row_count', 'table_schema']).where('id', '=', resourceId);
+  const [row] = isUuid(resourceId) ? await executePrepared(trx, lookup.compile()) : [];
   if (!row) throw await missingResourceError(trx, resourceId);
   return {
     resourceId: row.id,

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { prepareStatement } from './prepared.ts';
+import { executePrepared } from './prepared.ts';
 import type { DB } from './schema.ts';
 
 /**
@@ -20,9 +20,7 @@ export async function withOrganisation<T>(
 /** Sets the organisation for the rest of the current transaction. */
 export async function setOrganisation(trx: Kysely<DB>, organisationId: string | null): Promise<void> {
   // Nearly every transaction runs this, so it is prepared once per connection rather than parsed each time.
-  const compiled = sql`select set_config('civic.organisation_id', ${organisationId ?? ''}, true)`.compile(trx);
-  prepareStatement(compiled);
-  await trx.executeQuery(compiled);
+  await executePrepared(trx, sql`select set_config('civic.organisation_id', ${organisationId ?? ''}, true)`.compile(trx));
 }
 
 /**

@@ -4,7 +4,7 @@ import { checkDatasetTerms } from '../agreements/agreement-datasets.ts';
 import * as agreements from '../agreements/agreement.repository.ts';
 import { type AgreementTerms, type DatasetTerms, type Party } from '../agreements/agreement.terms.ts';
 import type { AgreementSummary, AgreementVersion } from '../agreements/agreement.types.ts';
-import { prepareStatement } from '../db/prepared.ts';
+import { executePrepared } from '../db/prepared.ts';
 import type { DB } from '../db/schema.ts';
 import { setOrganisation } from '../db/tenant.ts';
 import { AppError, notFound, validationError } from '../errors.ts';
@@ -173,8 +173,7 @@ async function findDatasetWithCurrentResource(trx: Kysely<DB>, organisationId: s
     .where((eb) => (/^[0-9a-f-]{36}$/i.test(dataset) ? eb('d.id', '=', dataset) : eb('d.slug', '=', dataset)))
     .where('d.organisation_id', '=', organisationId)
     .compile();
-  prepareStatement(compiled);
-  const row = (await trx.executeQuery(compiled)).rows[0];
+  const [row] = await executePrepared(trx, compiled);
   if (!row) return undefined;
   const { id, version, table_name, table_schema, row_count } = row;
   const currentResource = id === null ? null : toResource({ id, version: version!, table_name: table_name!, table_schema, row_count: row_count! });

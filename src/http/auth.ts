@@ -131,8 +131,8 @@ export function hasRole(auth: AuthContext | null, roles: readonly OrganisationRo
 /** Names, in words, the roles that may do something; administrators hold every role, so they are always named. */
 export function roleRequiredMessage(roles: readonly OrganisationRole[]): string {
   const named = roles.filter((role) => role !== 'administrator').map((role) => `a ${ROLE_NAMES[role].toLowerCase()}`);
-  const who = [...named, 'an administrator'].join(' or ');
-  return `Only ${who} of your organisation can do this. Ask an administrator of your organisation if you need this role.`;
+  const allowed = [...named, 'an administrator'].join(' or ');
+  return `Only ${allowed} of your organisation can do this. Ask an administrator of your organisation if you need this role.`;
 }
 
 /**

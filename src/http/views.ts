@@ -80,7 +80,7 @@ export function formatUkDate(value: unknown): string {
 
 /**
  * Formats a date and time the GOV.UK way, such as "4 December 2026 at 2:05pm" (London time), with "midday" and
- * "midnight" for 12:00 as the GOV.UK style guide asks.
+ * "midnight" for 12:00 as the GOV.UK style guide recommends.
  */
 export function formatUkDateTime(value: unknown): string {
   const date = toDate(value);

@@ -1,8 +1,8 @@
 /**
  * Common given names in the United Kingdom, in upper case, for telling a person's name ("SARAH SAUNDERS",
  * "SAUNDERS, SARAH") from a place's or a business's ("CHARLOTTE STREET ENTRANCE", "BEXHILL TREE SURGEONS") in a column
- * whose header does not say which it holds. Written for this check from general knowledge of names given across the
- * last eighty years; it is not exhaustive, so it can only add evidence that a column contains people's names.
+ * whose header does not say which it contains. The list was written for this check from general knowledge of names
+ * given across the last eighty years. It is not exhaustive, so it can only add evidence that a column contains names.
  */
 export const COMMON_FORENAMES: ReadonlySet<string> = new Set(
   `

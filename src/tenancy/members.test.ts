@@ -222,12 +222,12 @@ for (const engine of testEngines()) {
       assert.deepEqual(audited, [{ actor_user_id: admin.id, organisation_id: organisation.id }]);
 
       // Someone who also belongs to another organisation needs a platform administrator.
-      const refused = await client.post(`/organisation/members/${shared.id}/reset-two-factor`, {});
-      assert.equal(refused.statusCode, 400);
-      assert.match(refused.body, /only a platform administrator can reset their two-factor authentication/);
-      assert.match(refused.body, new RegExp(`href="#reset-${shared.id}"`));
-      const kept = await handle.db.owner.selectFrom('users').select('totp_enabled_at').where('id', '=', shared.id).executeTakeFirstOrThrow();
-      assert.ok(kept.totp_enabled_at instanceof Date, 'nothing changed');
+      const rejection = await client.post(`/organisation/members/${shared.id}/reset-two-factor`, {});
+      assert.equal(rejection.statusCode, 400);
+      assert.match(rejection.body, /only a platform administrator can reset their two-factor authentication/);
+      assert.match(rejection.body, new RegExp(`href="#reset-${shared.id}"`));
+      const unchanged = await handle.db.owner.selectFrom('users').select('totp_enabled_at').where('id', '=', shared.id).executeTakeFirstOrThrow();
+      assert.ok(unchanged.totp_enabled_at instanceof Date, 'nothing changed');
 
       const analyst = await signedInClient(app, services, shared.id, organisation.id);
       await analyst.get('/organisation');

@@ -70,14 +70,14 @@ export async function organisationRoutes(app: FastifyInstance, services: Service
 
   app.post<{ Params: { userId: string } }>('/organisation/members/:userId/reset-two-factor', { preHandler: administrator }, async (request, reply) => {
     checkUuid(request.params.userId, 'member');
-    const member = (await members.listMembers(request.auth!.organisationId!)).find((candidate) => candidate.userId === request.params.userId);
+    let name: string;
     try {
-      await services.tenancy.secondFactor.asAdministrator(request.auth!, request.params.userId, request.id);
+      name = await services.tenancy.secondFactor.asAdministrator(request.auth!, request.params.userId, request.id);
     } catch (error) {
       if (!(error instanceof AppError) || !['second_factor_reset_needs_platform', 'own_second_factor'].includes(error.code)) throw error;
       return membersPage(request, reply, {}, [{ field: `reset-${request.params.userId}`, message: error.message }]);
     }
-    const notice = `Two-factor authentication was reset for ${member?.displayName ?? 'the member'}, who sets it up again at their next sign-in. We have emailed them.`;
+    const notice = `Two-factor authentication was reset for ${name}, who sets it up again at their next sign-in. We have emailed them.`;
     return membersPage(request, reply, {}, [], notice);
   });
 

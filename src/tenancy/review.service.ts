@@ -104,8 +104,8 @@ export class ReviewService {
       if (organisation.status !== 'pending') {
         throw new AppError('conflict', 'already_reviewed', `${organisation.name} has already been reviewed: it is ${organisation.status}.`);
       }
-      // The registration page tells applicants to confirm their address so that it can be approved: approval makes
-      // them the administrator of a live organisation, and the decision email must reach someone who owns the address.
+      // The registration page instructs applicants to confirm their address before approval. Approval makes them the
+      // administrator of a live organisation, and the decision email must reach someone who owns the address.
       if (decision === 'approve' && organisation.email !== null && organisation.email_verified_at === null) {
         const message = `${organisation.name} cannot be approved until the applicant confirms their email address, ${organisation.email}. Ask them to open the link in the email we sent when they registered, or decline the registration.`;
         throw validationError('email_not_confirmed', message, [{ field: 'decision', message }]);

@@ -23,20 +23,20 @@ export class SecondFactorReset {
     private readonly publicUrl: string,
   ) {}
 
-  /** Resets a member's second factor as an administrator of the organisation in `auth`. */
-  async asAdministrator(auth: AuthContext, userId: string, requestId?: string): Promise<void> {
+  /** Resets a member's second factor as an administrator of the organisation in `auth`; returns the member's name. */
+  async asAdministrator(auth: AuthContext, userId: string, requestId?: string): Promise<string> {
     const organisationId = auth.organisationId;
     if (organisationId === null) throw forbidden('not_a_member', 'You are not a member of an organisation.');
     if (userId === auth.userId) {
       throw new AppError('conflict', 'own_second_factor', 'You cannot reset your own two-factor authentication here. Set up a new authenticator app from your account settings while you still can sign in, or ask another administrator.');
     }
-    await this.db.app.transaction().execute(async (trx) => {
+    return this.db.app.transaction().execute(async (trx) => {
       await setOrganisation(trx, organisationId);
       const member = await trx.selectFrom('memberships').select('user_id').where('organisation_id', '=', organisationId).where('user_id', '=', userId).executeTakeFirst();
       if (!member) throw notFound('member_not_found', 'Member not found.');
       // The other checks and the reset itself read and change rows of other organisations' scope.
       await setPlatformScope(trx);
-      const user = await trx.selectFrom('users').select(['is_platform_admin']).where('id', '=', userId).executeTakeFirstOrThrow();
+      const user = await trx.selectFrom('users').select(['display_name', 'is_platform_admin']).where('id', '=', userId).executeTakeFirstOrThrow();
       const memberships = await trx.selectFrom('memberships').select('organisation_id').where('user_id', '=', userId).execute();
       if (user.is_platform_admin || memberships.some((row) => row.organisation_id !== organisationId)) {
         throw forbidden(
@@ -46,6 +46,7 @@ export class SecondFactorReset {
       }
       const { name } = await trx.selectFrom('organisations').select('name').where('id', '=', organisationId).executeTakeFirstOrThrow();
       await this.#reset(trx, userId, { organisationId, ...auditActor(auth), requestId }, `an administrator of ${name}`);
+      return user.display_name;
     });
   }
 
@@ -71,7 +72,6 @@ export class SecondFactorReset {
       .executeTakeFirst();
     if (!user) throw notFound('user_not_found', 'No account has that id.');
     const sessions = await this.sessions.revokeAllForUser(trx, userId);
-    await setPlatformScope(trx);
     await appendAuditEvent(trx, { ...audit, action: 'user.second_factor_reset', subjectType: 'user', subjectId: userId, details: { sessions } });
     await this.mailer.send(
       {
