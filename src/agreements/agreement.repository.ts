@@ -9,7 +9,7 @@ import type { AgreementStatus, ApproverRole, VersionStatus } from './agreements.
 
 type Row<T> = { [K in keyof T]: T[K] };
 
-function toSummary(row: Row<{ id: string; organisation_id: string; reference: string; title: string; status: AgreementStatus; version_in_force_id: string | null }>): AgreementSummary {
+export function toSummary(row: Row<{ id: string; organisation_id: string; reference: string; title: string; status: AgreementStatus; version_in_force_id: string | null }>): AgreementSummary {
   return {
     id: row.id,
     organisationId: row.organisation_id,
@@ -107,7 +107,7 @@ export async function setVersionStatus(trx: Kysely<DB>, versionId: string, statu
     .execute();
 }
 
-function toVersion(row: Row<{ id: string; agreement_id: string; version: number; status: VersionStatus; terms: unknown; created_at: Date; submitted_at: Date | null; approved_at: Date | null }>): AgreementVersion {
+export function toVersion(row: Row<{ id: string; agreement_id: string; version: number; status: VersionStatus; terms: unknown; created_at: Date; submitted_at: Date | null; approved_at: Date | null }>): AgreementVersion {
   return {
     id: row.id,
     agreementId: row.agreement_id,
@@ -128,38 +128,6 @@ export async function listVersions(trx: Kysely<DB>, agreementId: string): Promis
     .orderBy('version')
     .execute();
   return rows.map(toVersion);
-}
-
-/**
- * Finds an agreement and its version in force in one statement. `inForce` is null when no version is in force or
- * row-level security hides that version from the current scope.
- */
-export async function findAgreementWithVersionInForce(trx: Kysely<DB>, reference: string): Promise<{ agreement: AgreementSummary; inForce: AgreementVersion | null } | null> {
-  const compiled = trx
-    .selectFrom('agreements as a')
-    .leftJoin('agreement_versions as v', 'v.id', 'a.version_in_force_id')
-    .select(['a.id', 'a.organisation_id', 'a.reference', 'a.title', 'a.status', 'a.version_in_force_id'])
-    .select(['v.id as v_id', 'v.agreement_id as v_agreement_id', 'v.version as v_version', 'v.status as v_status', 'v.terms as v_terms'])
-    .select(['v.created_at as v_created_at', 'v.submitted_at as v_submitted_at', 'v.approved_at as v_approved_at'])
-    .where('a.reference', '=', reference)
-    .compile();
-  // Every release runs this lookup first, so its plan is kept per connection.
-  const [row] = await executePrepared(trx, compiled);
-  if (!row) return null;
-  const inForce =
-    row.v_id === null
-      ? null
-      : toVersion({
-          id: row.v_id,
-          agreement_id: row.v_agreement_id!,
-          version: row.v_version!,
-          status: row.v_status!,
-          terms: row.v_terms,
-          created_at: row.v_created_at!,
-          submitted_at: row.v_submitted_at,
-          approved_at: row.v_approved_at,
-        });
-  return { agreement: toSummary(row), inForce };
 }
 
 export async function addParties(trx: Kysely<DB>, agreementId: string, ownerId: string, partyIds: string[]): Promise<void> {

@@ -1,12 +1,12 @@
-import type { Kysely } from 'kysely';
 import { dateState } from '../agreements/agreement-dates.ts';
 import { checkDatasetTerms } from '../agreements/agreement-datasets.ts';
+import { sql, type Kysely } from 'kysely';
 import * as agreements from '../agreements/agreement.repository.ts';
 import { type AgreementTerms, type DatasetTerms, type Party } from '../agreements/agreement.terms.ts';
 import type { AgreementSummary, AgreementVersion } from '../agreements/agreement.types.ts';
+import type { AgreementStatus, VersionStatus } from '../agreements/agreements.tables.ts';
 import { executePrepared } from '../db/prepared.ts';
 import type { DB } from '../db/schema.ts';
-import { setOrganisation } from '../db/tenant.ts';
 import { AppError, notFound, validationError } from '../errors.ts';
 import type { TableSchema, TableSchemaField } from '../ingest/table-schema.ts';
 
@@ -101,15 +101,14 @@ export function checkInForce(agreement: { reference: string; status: string }, t
  * provider's scope, where the release reads the dataset.
  */
 export async function authoriseRelease(trx: Kysely<DB>, request: ReleaseRequest, now: Date): Promise<ReleasePlan> {
-  await setOrganisation(trx, request.recipientOrganisationId);
-  const found = await agreements.findAgreementWithVersionInForce(trx, request.agreementReference);
+  const found = await readReleaseContext(trx, request);
   if (!found) throw notFound('agreement_not_found', `No agreement with the reference ${request.agreementReference} names your organisation.`);
   const { agreement, inForce: version } = found;
   const recipientOf = (terms: AgreementTerms): Party | undefined =>
     terms.parties.find((party) => party.organisationId === request.recipientOrganisationId && party.sharingRole === 'recipient');
   if (!version || !recipientOf(version.terms)) {
-    // The other versions are read only when no version is in force. If any of them names the caller as a recipient,
-    // the refusal is agreement_not_active rather than not_a_recipient.
+    // The transaction is still in the recipient's scope here. The other versions are read only when no version is in
+    // force: if any of them names the caller as a recipient, the refusal is agreement_not_active, not not_a_recipient.
     if (!version && (await agreements.listVersions(trx, agreement.id)).some((candidate) => recipientOf(candidate.terms))) {
       throw refusal('agreement_not_active', `Agreement ${agreement.reference} has no approved version in force, so no data can be released under it.`);
     }
@@ -126,8 +125,7 @@ export async function authoriseRelease(trx: Kysely<DB>, request: ReleaseRequest,
     throw refusal('purpose_not_agreed', `"${purpose}" is not a purpose of agreement ${agreement.reference}. The agreed purposes are: ${terms.purposes.join(', ')}.`);
   }
 
-  await setOrganisation(trx, agreement.organisationId);
-  const datasetRow = await findDatasetWithCurrentResource(trx, agreement.organisationId, request.dataset);
+  const datasetRow = found.dataset;
   const dataset = datasetRow ? terms.datasets.find((candidate) => candidate.datasetId === datasetRow.id) : undefined;
   if (!datasetRow || !dataset) {
     throw refusal('dataset_not_agreed', `Agreement ${agreement.reference} does not cover a dataset "${request.dataset}". The agreement page lists the datasets it covers.`);
@@ -160,24 +158,70 @@ function toResource(row: { id: string; version: number; table_name: string; tabl
   return { id: row.id, version: row.version, tableName: row.table_name, schema: row.table_schema as TableSchema, rowCount: Number(row.row_count) };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface ReleaseContext {
+  agreement: AgreementSummary;
+  inForce: AgreementVersion | null;
+  /** The provider's dataset named in the request, with its current version; null when there is none to read. */
+  dataset: { id: string; slug: string; currentResource: ReleaseResource | null } | null;
+}
+
 /**
- * Finds the provider's dataset by id or slug together with its current version, in one statement. Call it in the
- * provider's scope, so row-level security shows the provider's private datasets and their versions.
+ * Reads the agreement and its version in force in the recipient's scope, in one round trip (civic_release_context).
+ * When that version names the recipient as a recipient, it also reads the provider's dataset (by id or slug) and its
+ * current version, and leaves the transaction in the provider's scope.
  */
-async function findDatasetWithCurrentResource(trx: Kysely<DB>, organisationId: string, dataset: string): Promise<{ id: string; slug: string; currentResource: ReleaseResource | null } | undefined> {
-  const compiled = trx
-    .selectFrom('datasets as d')
-    .leftJoin('resources as r', (join) => join.onRef('r.id', '=', 'd.current_resource_id').onRef('r.dataset_id', '=', 'd.id'))
-    .select(['d.id as dataset_id', 'd.slug'])
-    .select(RESOURCE_COLUMNS)
-    .where((eb) => (/^[0-9a-f-]{36}$/i.test(dataset) ? eb('d.id', '=', dataset) : eb('d.slug', '=', dataset)))
-    .where('d.organisation_id', '=', organisationId)
-    .compile();
+async function readReleaseContext(trx: Kysely<DB>, request: ReleaseRequest): Promise<ReleaseContext | null> {
+  const byId = UUID.test(request.dataset);
+  // Every release runs this first, so it is prepared once per connection.
+  const compiled = sql<ContextRow>`select * from civic_release_context(${request.recipientOrganisationId}, ${request.agreementReference}, ${byId ? request.dataset : null}, ${byId ? null : request.dataset})`.compile(trx);
   const [row] = await executePrepared(trx, compiled);
-  if (!row) return undefined;
-  const { id, version, table_name, table_schema, row_count } = row;
-  const currentResource = id === null ? null : toResource({ id, version: version!, table_name: table_name!, table_schema, row_count: row_count! });
-  return { id: row.dataset_id, slug: row.slug, currentResource };
+  if (!row) return null;
+  const inForce =
+    row.v_id === null
+      ? null
+      : agreements.toVersion({
+          id: row.v_id,
+          agreement_id: row.v_agreement_id!,
+          version: row.v_version!,
+          status: row.v_status!,
+          terms: row.v_terms,
+          created_at: row.v_created_at!,
+          submitted_at: row.v_submitted_at,
+          approved_at: row.v_approved_at,
+        });
+  const currentResource =
+    row.r_id === null ? null : toResource({ id: row.r_id, version: row.r_version!, table_name: row.r_table_name!, table_schema: row.r_table_schema, row_count: row.r_row_count! });
+  return {
+    agreement: agreements.toSummary(row),
+    inForce,
+    dataset: row.d_id === null ? null : { id: row.d_id, slug: row.d_slug!, currentResource },
+  };
+}
+
+interface ContextRow {
+  id: string;
+  organisation_id: string;
+  reference: string;
+  title: string;
+  status: AgreementStatus;
+  version_in_force_id: string | null;
+  v_id: string | null;
+  v_agreement_id: string | null;
+  v_version: number | null;
+  v_status: VersionStatus | null;
+  v_terms: unknown;
+  v_created_at: Date | null;
+  v_submitted_at: Date | null;
+  v_approved_at: Date | null;
+  d_id: string | null;
+  d_slug: string | null;
+  r_id: string | null;
+  r_version: number | null;
+  r_table_name: string | null;
+  r_table_schema: unknown;
+  r_row_count: string | null;
 }
 
 /**

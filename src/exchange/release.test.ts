@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { startTestServer } from '../../test/helpers/services.ts';
 import { activeAgreement, AGREEMENT_REFERENCE, buildScenario, DATASET_SLUG, type Scenario } from '../../test/fixtures/social-care/scenario.ts';
@@ -68,6 +69,26 @@ for (const engine of testEngines()) {
       const publicKey = readPublicKey(JSON.stringify(keys.keys[0]));
       assert.equal(verifyDigestSignature(digest, signature.signature, publicKey), true);
       assert.equal(verifyDigestSignature(contentDigest(Buffer.concat([body, Buffer.from(' ')])), signature.signature, publicKey), false);
+    });
+
+    test('the release lookup enters the provider\'s scope only for a recipient', async () => {
+      const lookUp = (recipient: string, dataset: string) =>
+        services.db.app.transaction().execute(async (trx) => {
+          const { rows } = await sql<{ d_id: string | null; r_id: string | null }>`select d_id, r_id from civic_release_context(${recipient}, ${AGREEMENT_REFERENCE}, null, ${dataset})`.execute(trx);
+          const scope = await sql<{ organisation: string }>`select current_setting('civic.organisation_id') as organisation`.execute(trx);
+          return { rows, scope: scope.rows[0]!.organisation };
+        });
+      // The agreement is active, so its register entry is public, but the police are not a recipient.
+      const police = await lookUp(scenario.police.id, DATASET_SLUG);
+      assert.equal(police.rows.length, 1);
+      assert.equal(police.rows[0]!.d_id, null);
+      assert.equal(police.scope, scenario.police.id);
+      const trust = await lookUp(scenario.trust.id, DATASET_SLUG);
+      assert.equal(trust.rows[0]!.d_id, scenario.datasetId);
+      assert.notEqual(trust.rows[0]!.r_id, null);
+      assert.equal(trust.scope, scenario.council.id);
+      const unknown = await lookUp(scenario.trust.id, 'no-such-dataset');
+      assert.equal(unknown.rows[0]!.d_id, null);
     });
 
     test('refuses a caller that is not a recipient', async () => {

@@ -7,7 +7,14 @@ const MESSAGE_ROOM = 256;
 /** Room for the padding and bit length that end the last block. */
 const PADDING_ROOM = BLOCK_BYTES + 8;
 
-const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+/**
+ * The two lower-case hex digits of each byte as one 16-bit unit in this machine's byte order, so a digest becomes
+ * hex in 32 writes into a Uint16Array over the text buffer.
+ */
+const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, byte) => {
+  const digits = byte.toString(16).padStart(2, '0');
+  return new Uint16Array(new Uint8Array([digits.charCodeAt(0), digits.charCodeAt(1)]).buffer)[0]!;
+});
 
 /**
  * HMAC-SHA-256 (RFC 2104) under one fixed key, for hashing many short values: pseudonyms and subject hashes. The
@@ -21,6 +28,7 @@ export class KeyedHash {
   readonly #state = new Int32Array(8);
   readonly #scratch = Buffer.alloc(MESSAGE_ROOM + PADDING_ROOM);
   readonly #hexText = Buffer.alloc(DIGEST_BYTES * 2);
+  readonly #hexPairs = new Uint16Array(this.#hexText.buffer, this.#hexText.byteOffset, DIGEST_BYTES);
 
   constructor(key: Buffer) {
     const block = key.length > BLOCK_BYTES ? hash('sha256', key, 'buffer') : key;
@@ -51,12 +59,16 @@ export class KeyedHash {
   hex(message: string): string {
     const state = this.#compute(message);
     // One string made from a buffer of hex digits costs less than joining 32 two-character strings.
-    const text = this.#hexText;
+    const pairs = this.#hexPairs;
     for (let word = 0; word < 8; word++) {
       const value = state[word]!;
-      for (let nibble = 0; nibble < 8; nibble++) text[word * 8 + nibble] = HEX_DIGITS[(value >>> (28 - 4 * nibble)) & 15]!;
+      const at = word * 4;
+      pairs[at] = HEX_PAIRS[value >>> 24]!;
+      pairs[at + 1] = HEX_PAIRS[(value >>> 16) & 255]!;
+      pairs[at + 2] = HEX_PAIRS[(value >>> 8) & 255]!;
+      pairs[at + 3] = HEX_PAIRS[value & 255]!;
     }
-    return text.toString('latin1');
+    return this.#hexText.toString('latin1');
   }
 
   /** Runs the inner and outer hashes and returns the state that contains the HMAC. */

@@ -20,6 +20,7 @@ import * as tokenCaller from './2026-12-05-40-token-caller.ts';
 import * as versionInForceIndex from './2026-12-05-50-version-in-force-index.ts';
 import * as disclosureSubjectKey from './2026-12-05-60-disclosure-subject-key.ts';
 import * as tokenCallerPlanCache from './2026-12-05-70-token-caller-plan-cache.ts';
+import * as releaseContext from './2026-12-05-80-release-context.ts';
 
 /**
  * Every migration, keyed by its dated name; Kysely applies them in name order. A new migration gets a new dated name
@@ -47,6 +48,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05-50-version-in-force-index': versionInForceIndex,
   '2026-12-05-60-disclosure-subject-key': disclosureSubjectKey,
   '2026-12-05-70-token-caller-plan-cache': tokenCallerPlanCache,
+  '2026-12-05-80-release-context': releaseContext,
 };
 
 export const migrationProvider: MigrationProvider = {
