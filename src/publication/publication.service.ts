@@ -13,6 +13,7 @@ import type { PersonalDataFix } from '../privacy/redaction.ts';
 import type { PersonalDataFinding } from '../privacy/scanner.ts';
 import { writeFixedVersion } from './fixed-version.ts';
 import { hasJustification, insertJustification } from './publication.repository.ts';
+import { privateDatasetsOverLimit } from '../tenancy/plans.ts';
 
 /** The publisher: an operator running `civic publish` on the server, or a signed-in user or API token holder. */
 export type PublicationActor = { kind: 'operator'; name: string } | { kind: 'user'; auth: AuthContext; requestId?: string };
@@ -115,16 +116,16 @@ export class PublicationService {
   }
 
   /** Makes a dataset open or private; opening is refused with 409 while the current version has unjustified findings. */
-  async setVisibility(actor: PublicationActor, slug: string, visibility: Visibility): Promise<{ dataset: string; visibility: Visibility }> {
+  async setVisibility(actor: PublicationActor, slug: string, visibility: Visibility): Promise<{ dataset: string; visibility: Visibility; notice?: string }> {
     if (visibility === 'open') return this.publish(actor, slug, { fixes: [], open: true }).then((result) => ({ dataset: slug, visibility: result.visibility }));
     checkSteward(actor);
     return this.inTransaction(actor, async (_raw, kysely) => {
       const { dataset } = await this.currentVersion(kysely, actor, slug);
-      if (dataset.visibility !== 'private') {
-        await catalogue.updateDataset(kysely, dataset.id, { visibility: 'private' });
-        await appendAuditEvent(kysely, auditEvent(actor, dataset.organisation_id, 'dataset.made_private', dataset.id, { slug }));
-      }
-      return { dataset: slug, visibility: 'private' as const };
+      if (dataset.visibility === 'private') return { dataset: slug, visibility: 'private' as const };
+      await catalogue.updateDataset(kysely, dataset.id, { visibility: 'private' });
+      await appendAuditEvent(kysely, auditEvent(actor, dataset.organisation_id, 'dataset.made_private', dataset.id, { slug }));
+      const notice = await privateDatasetsOverLimit(kysely, dataset.organisation_id);
+      return { dataset: slug, visibility: 'private' as const, ...(notice === null ? {} : { notice }) };
     });
   }
 

@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildOrganisation, buildUser, memberAuth, signedInClient } from '../../test/helpers/accounts.ts';
+import { buildOrganisation, buildUser, memberAuth, signedInClient, type BuiltOrganisation } from '../../test/helpers/accounts.ts';
+import { buildDataset, createDatastoreTable, recordResource } from '../../test/helpers/catalogue-builders.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
 import { WebClient } from '../../test/helpers/web-client.ts';
 import { setPlatformScope } from '../db/tenant.ts';
 import { buildApp } from '../http/app.ts';
+import type { TableSchemaField } from '../ingest/table-schema.ts';
 import type { Services } from '../services.ts';
+
+const FIELDS: TableSchemaField[] = [{ name: 'ward', title: 'Ward', type: 'string' }];
 
 for (const engine of testEngines()) {
   describe(`members and invitations on ${engine.name}`, () => {
@@ -29,6 +34,18 @@ for (const engine of testEngines()) {
     const invitationLink = async (email: string) => {
       const message = await handle.db.owner.selectFrom('outbox').select('text_body').where('recipient', '=', email).orderBy('id', 'desc').executeTakeFirstOrThrow();
       return /\/invitations\/([A-Za-z0-9_-]{43})/.exec(message.text_body)![1]!;
+    };
+    /** Builds `count` open datasets of the organisation, each with one loaded version. */
+    const buildOrganisationDatasets = async (organisation: BuiltOrganisation & { name: string }, count: number) => {
+      const built = [];
+      for (let index = 0; index < count; index += 1) {
+        const dataset = await buildDataset(handle.db, { organisation, slug: `${organisation.slug}-set-${index}`, visibility: 'open' });
+        const tableName = `t_${randomBytes(8).toString('hex')}`;
+        await createDatastoreTable(handle.db, tableName, FIELDS);
+        await recordResource(handle.db, { dataset, fields: FIELDS, tableName, rowCount: 0 });
+        built.push(dataset);
+      }
+      return built;
     };
     const membership = (organisationId: string, userId: string) =>
       handle.db.owner.selectFrom('memberships').selectAll().where('organisation_id', '=', organisationId).where('user_id', '=', userId).executeTakeFirst();
@@ -194,6 +211,29 @@ for (const engine of testEngines()) {
       await services.tokens.create(auth, { name: 'one', scopes: ['read'] });
       await services.tokens.create(auth, { name: 'two', scopes: ['read'] });
       await assert.rejects(services.tokens.create(auth, { name: 'three', scopes: ['read'] }), /limit of 2 active API tokens on the Free community plan/);
+    });
+
+    test('making private past the limit warns', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      await handle.db.app.transaction().execute(async (trx) => {
+        await setPlatformScope(trx);
+        await trx.updateTable('organisations').set({ plan: 'community' }).where('id', '=', organisation.id).execute();
+      });
+      const steward = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'data_steward' } });
+      const actor = { kind: 'user' as const, auth: memberAuth(steward.id, organisation.id, 'data_steward'), requestId: 'limit-test' };
+      const built = await buildOrganisationDatasets({ ...organisation, name: organisation.slug }, 6);
+      for (const dataset of built.slice(0, 4)) {
+        const result = await services.publication.setVisibility(actor, dataset.slug, 'private');
+        assert.equal(result.notice, undefined, `${dataset.slug} keeps the organisation within 5 private datasets`);
+      }
+      const fifth = await services.publication.setVisibility(actor, built[4]!.slug, 'private');
+      assert.equal(fifth.notice, undefined);
+      // Taking a sixth dataset out of public view is never refused, but the organisation is told it is over the limit.
+      const sixth = await services.publication.setVisibility(actor, built[5]!.slug, 'private');
+      assert.equal(sixth.visibility, 'private');
+      assert.match(sixth.notice ?? '', /now has 6 private datasets, more than the 5 the Free community plan allows/);
+      const stored = await handle.db.owner.selectFrom('datasets').select('visibility').where('organisation_id', '=', organisation.id).execute();
+      assert.equal(stored.filter((row) => row.visibility === 'private').length, 6);
     });
 
     test('administrator resets a lost second factor', async () => {

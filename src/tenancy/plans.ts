@@ -143,14 +143,32 @@ export function privateDatasetLimitCheck(): ImportCheck {
       const alreadyPrivate = versions.length > 0 && dataset.visibility === 'private';
       if (alreadyPrivate) return;
       const plan = await planOf(trx, context.organisationId);
-      const others = await trx
-        .selectFrom('datasets')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('organisation_id', '=', context.organisationId)
-        .where('visibility', '=', 'private')
-        .where('id', '!=', context.datasetId)
-        .executeTakeFirstOrThrow();
-      if (Number(others.n) >= plan.limits.privateDatasets) throw planLimitError(plan, 'privateDatasets');
+      const others = await countPrivateDatasets(trx, context.organisationId, context.datasetId);
+      if (others >= plan.limits.privateDatasets) throw planLimitError(plan, 'privateDatasets');
     },
   };
+}
+
+/** Counts the organisation's private datasets, leaving out `exceptDatasetId` when it is given. */
+async function countPrivateDatasets(trx: Kysely<DB>, organisationId: string, exceptDatasetId?: string): Promise<number> {
+  let query = trx
+    .selectFrom('datasets')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('organisation_id', '=', organisationId)
+    .where('visibility', '=', 'private');
+  if (exceptDatasetId !== undefined) query = query.where('id', '!=', exceptDatasetId);
+  const row = await query.executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/**
+ * Returns a notice when the organisation has more private datasets than its plan allows, or null. Taking a dataset
+ * out of public view is never refused, because it is how an organisation withdraws data published by mistake. The
+ * notice explains that new private datasets are refused until it is back within the limit.
+ */
+export async function privateDatasetsOverLimit(trx: Kysely<DB>, organisationId: string): Promise<string | null> {
+  const plan = await planOf(trx, organisationId);
+  const count = await countPrivateDatasets(trx, organisationId);
+  if (count <= plan.limits.privateDatasets) return null;
+  return `Your organisation now has ${count} private datasets, more than the ${plan.limits.privateDatasets} the ${plan.name} allows. New private datasets will be refused until you open or remove ${count - plan.limits.privateDatasets} of them, or a platform administrator moves your organisation to another plan.`;
 }
