@@ -8,6 +8,9 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { Database } from '../src/db/database.ts';
+import { setPlatformScope } from '../src/db/tenant.ts';
+import { buildOrganisation, buildUser } from './helpers/accounts.ts';
+import { buildDataset } from './helpers/catalogue-builders.ts';
 import { temporaryFolder } from './helpers/import-fixtures.ts';
 
 const execFileAsync = promisify(execFile);
@@ -70,4 +73,55 @@ describe('civic admin command', () => {
     assert.equal(status, 1);
     assert.match(stderr, /No account uses the email address nobody@example\.gov\.uk\. Check the address\./);
   });
+
+  test('set-plan checks limits and emails administrators', async () => {
+    const db = await Database.open({ engine: 'pglite', dataDir });
+    let administrator: string;
+    try {
+      await db.migrate();
+      const organisation = await buildOrganisation(db, { slug: 'grays-food-bank' });
+      await db.app.transaction().execute(async (trx) => {
+        await setPlatformScope(trx);
+        await trx.updateTable('organisations').set({ plan: 'partner', applications: ['data_workspace', 'exchange'] }).where('id', '=', organisation.id).execute();
+      });
+      administrator = (await buildUser(db, { member: { organisationId: organisation.id, role: 'administrator' } })).email;
+      for (let index = 0; index < 6; index += 1) {
+        await buildDataset(db, { organisation: { ...organisation, name: 'Grays Food Bank' }, slug: `grays-private-${index}`, visibility: 'private' });
+      }
+    } finally {
+      await db.close();
+    }
+
+    const overLimit = await runAdmin(['set-plan', 'grays-food-bank', 'community', '--reason', 'Moving to the free plan']);
+    assert.equal(overLimit.status, 1);
+    assert.match(overLimit.stderr, /has 6 private datasets, where the Free community plan allows 5/);
+
+    const unknown = await runAdmin(['set-plan', 'grays-food-bank', 'gold', '--reason', 'Upgrade']);
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /Select a plan: community \(Free community plan\), partner/);
+
+    const missingReason = await runAdmin(['set-plan', 'grays-food-bank', 'commercial']);
+    assert.equal(missingReason.status, 2);
+    assert.match(missingReason.stderr, /--reason/);
+
+    const moved = await runAdmin(['set-plan', 'grays-food-bank', 'commercial', '--reason', 'The food bank now trades as a social enterprise']);
+    assert.equal(moved.status, 0, moved.stderr);
+    assert.match(moved.stdout, /Moved Organisation grays-food-bank from the Partner plan to the Commercial plan\./);
+    assert.match(moved.stdout, /turned off: Secure data exchange/);
+    const [message] = await outbox(administrator);
+    assert.equal(message!.subject, 'Organisation grays-food-bank is now on the Commercial plan');
+    assert.match(message!.text_body, /Price: £250 a month excluding VAT\./);
+    assert.match(message!.text_body, /The food bank now trades as a social enterprise/);
+  });
+
+  /** Runs `civic admin` with `args` and returns its exit status and output, failing or not. */
+  async function runAdmin(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+    try {
+      const { stdout, stderr } = await execFileAsync(process.execPath, [CLI, 'admin', ...args], { env });
+      return { status: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code: number; stdout: string; stderr: string };
+      return { status: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+    }
+  }
 });

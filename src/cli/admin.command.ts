@@ -5,15 +5,18 @@ import { createPlatformAdmin } from '../accounts/platform-admin.ts';
 import { setPlatformScope } from '../db/tenant.ts';
 import { notFound } from '../errors.ts';
 import type { Services } from '../services.ts';
+import { PLANS } from '../tenancy/plans.ts';
 import { UsageError, type Command } from './command.ts';
 import { openServices } from './runtime.ts';
 
 const USAGE = `civic admin create-platform-admin EMAIL
        civic admin invite ORGANISATION EMAIL [--role ROLE]   (ROLE: administrator, the default, data_steward,
                                                                data_protection_officer, analyst or viewer)
-       civic admin reset-two-factor EMAIL                    (for someone who has lost their authenticator app)`;
+       civic admin reset-two-factor EMAIL                    (for someone who has lost their authenticator app)
+       civic admin set-plan ORGANISATION PLAN --reason TEXT  (PLAN: community, partner or commercial; the reason is
+                                                               emailed to the organisation's administrators)`;
 
-const ACTIONS = 'create-platform-admin, invite or reset-two-factor';
+const ACTIONS = 'create-platform-admin, invite, reset-two-factor or set-plan';
 
 /**
  * Prints what was done and how the person gets the link: by email, or, with no SMTP server, the link itself. The
@@ -55,12 +58,20 @@ async function resetTwoFactor(services: Services, emailText: string): Promise<vo
   process.stdout.write(`Reset two-factor authentication for ${email}. Their sessions have ended, and they set up an authenticator app again at their next sign-in. We have emailed them.\n`);
 }
 
+async function setPlan(services: Services, organisation: string, plan: string, reason: string): Promise<void> {
+  const change = await services.tenancy.plans.changePlan(null, { slug: organisation }, plan, reason);
+  const removed = change.applicationsRemoved.length === 0 ? '' : ` These applications were turned off: ${change.applicationsRemoved.join(', ')}.`;
+  process.stdout.write(`Moved ${change.organisationName} from the ${PLANS[change.from].name} to the ${PLANS[change.to].name}. We have emailed its administrators.${removed}\n`);
+}
+
 export const adminCommand: Command = {
   name: 'admin',
   usage: USAGE,
   async run(argv) {
-    const { positionals, values } = parseArgs({ args: argv, options: { role: { type: 'string' } }, allowPositionals: true });
+    const { positionals, values } = parseArgs({ args: argv, options: { role: { type: 'string' }, reason: { type: 'string' } }, allowPositionals: true });
     const [action, ...rest] = positionals;
+    if (values.reason !== undefined && action !== 'set-plan') throw new UsageError('--reason is for the set-plan action.');
+    if (values.role !== undefined && action === 'set-plan') throw new UsageError('--role is for the invite action.');
     if (action === 'create-platform-admin') {
       if (rest.length !== 1) throw new UsageError('Give create-platform-admin one email address.');
       if (values.role !== undefined) throw new UsageError('--role is for the invite action.');
@@ -69,6 +80,9 @@ export const adminCommand: Command = {
     } else if (action === 'reset-two-factor') {
       if (rest.length !== 1) throw new UsageError('Give reset-two-factor one email address.');
       if (values.role !== undefined) throw new UsageError('--role is for the invite action.');
+    } else if (action === 'set-plan') {
+      if (rest.length !== 2) throw new UsageError('Give set-plan the organisation slug and the plan: community, partner or commercial.');
+      if (values.reason === undefined || values.reason.trim() === '') throw new UsageError('Give set-plan --reason "…": the reason is emailed to the organisation\'s administrators.');
     } else {
       throw new UsageError(action === undefined ? `Give an action: ${ACTIONS}.` : `Unknown action "${action}"; use ${ACTIONS}.`);
     }
@@ -76,6 +90,7 @@ export const adminCommand: Command = {
     try {
       if (action === 'invite') await invite(services, rest[0]!, rest[1]!, values.role ?? 'administrator');
       else if (action === 'reset-two-factor') await resetTwoFactor(services, rest[0]!);
+      else if (action === 'set-plan') await setPlan(services, rest[0]!, rest[1]!, values.reason!);
       else await createAdmin(services, rest[0]!);
       return 0;
     } finally {

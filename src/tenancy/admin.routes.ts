@@ -8,9 +8,17 @@ import { ORGANISATION_TYPE_NAMES, PLANS } from './plans.ts';
 import { REGISTRATION_LABELS, type RegistrationField } from './registration-numbers.ts';
 import { PLAN_IDS } from './tenancy.tables.ts';
 
+/** Writes a count with its noun, in the singular for one. */
+function countOf(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 const PLAN_ITEMS = PLAN_IDS.map((plan) => ({ value: plan, text: PLANS[plan].name }));
 
-/** Platform administrators' pages: the review of registrations, closing organisations and the development outbox. */
+/**
+ * Platform administrators' pages: the review of registrations, moving organisations to another plan, closing
+ * organisations and the development outbox.
+ */
 export async function adminRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const { review } = services.tenancy;
   const platformAdmin = requirePlatformAdmin();
@@ -49,13 +57,26 @@ export async function adminRoutes(app: FastifyInstance, services: Services): Pro
     );
   });
 
+  app.post<{ Params: { id: string } }>('/admin/organisations/:id/plan', { preHandler: platformAdmin }, async (request, reply) => {
+    checkUuid(request.params.id, 'organisation');
+    const values = { newPlan: formField(request.body, 'newPlan'), planReason: formField(request.body, 'planReason') };
+    return withFormErrors(
+      async () => {
+        const change = await services.tenancy.plans.changePlan(request.auth!.userId, { id: request.params.id }, values.newPlan, values.planReason, request.id);
+        const removed = change.applicationsRemoved.length === 0 ? '' : ` These applications were turned off: ${change.applicationsRemoved.join(', ')}.`;
+        return organisationsPage(request, reply, null, `${change.organisationName} is now on the ${PLANS[change.to].name}. We have emailed its administrators.${removed}`);
+      },
+      (errors) => organisationsPage(request, reply, { organisationId: request.params.id, values, errors: errors.map((error) => ({ ...error, field: error.field === 'reason' ? 'planReason' : 'newPlan' })) }),
+    );
+  });
+
   app.post<{ Params: { id: string } }>('/admin/organisations/:id/close', { preHandler: platformAdmin }, async (request, reply) => {
     checkUuid(request.params.id, 'organisation');
     const values = { closeReason: formField(request.body, 'closeReason') };
     return withFormErrors(
       async () => {
         const revoked = await review.close(request.auth!, request.params.id, values.closeReason, request.id);
-        return organisationsPage(request, reply, null, `Organisation closed. ${revoked.sessions} sessions and ${revoked.tokens} API tokens were revoked.`);
+        return organisationsPage(request, reply, null, `Organisation closed. ${countOf(revoked.sessions, 'session')} and ${countOf(revoked.tokens, 'API token')} were revoked.`);
       },
       (errors) => organisationsPage(request, reply, { organisationId: request.params.id, values, errors: errors.map((error) => ({ ...error, field: 'closeReason' })) }),
     );

@@ -110,7 +110,7 @@ for (const engine of testEngines()) {
       assert.match(missing.body, new RegExp(`href="#closeReason-${organisation.id}">Enter the reason for closing`));
       const closed = await admin.post(`/admin/organisations/${organisation.id}/close`, { closeReason: 'The charity has been wound up.' });
       assert.equal(closed.statusCode, 200, closed.body);
-      assert.match(closed.body, /1 sessions and 1 API tokens were revoked/);
+      assert.match(closed.body, /1 session and 1 API token were revoked/);
 
       const row = await handle.db.owner.selectFrom('organisations').select(['status', 'closed_at']).where('id', '=', organisation.id).executeTakeFirstOrThrow();
       assert.equal(row.status, 'closed');
@@ -123,6 +123,38 @@ for (const engine of testEngines()) {
       await assert.rejects(services.accounts.signIn.switchOrganisation(signIn.started.session.id, member.id, organisation.id), /not a member/);
       const audit = await handle.db.owner.selectFrom('audit_log').select(['action', 'actor_kind']).where('organisation_id', '=', organisation.id).where('action', '=', 'organisation.closed').executeTakeFirstOrThrow();
       assert.equal(audit.actor_kind, 'platform');
+    });
+
+    test('plan change refused past limits', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      const member = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
+      for (const name of ['one', 'two', 'three']) await services.tokens.create(memberAuth(member.id, organisation.id, 'administrator'), { name, scopes: ['read'] });
+      const platformAdmin = await buildUser(handle.db, { platformAdmin: true });
+      const admin = await signedInClient(app, services, platformAdmin.id, null);
+      await admin.get('/admin/organisations');
+
+      const missing = await admin.post(`/admin/organisations/${organisation.id}/plan`, { newPlan: 'commercial', planReason: '' });
+      assert.equal(missing.statusCode, 400);
+      assert.match(missing.body, new RegExp(`href="#planReason-${organisation.id}">Enter the reason for the change`));
+      const tooMany = await admin.post(`/admin/organisations/${organisation.id}/plan`, { newPlan: 'community', planReason: 'Asked for the free plan.' });
+      assert.equal(tooMany.statusCode, 400);
+      assert.match(tooMany.body, /has 3 active API tokens, where the Free community plan allows 2/);
+      const unchanged = await handle.db.owner.selectFrom('organisations').select('plan').where('id', '=', organisation.id).executeTakeFirstOrThrow();
+      assert.equal(unchanged.plan, 'partner');
+
+      const moved = await admin.post(`/admin/organisations/${organisation.id}/plan`, { newPlan: 'commercial', planReason: 'Now a social enterprise.' });
+      assert.equal(moved.statusCode, 200, moved.body);
+      assert.match(moved.body, /is now on the Commercial plan/);
+      const row = await handle.db.owner.selectFrom('organisations').select(['plan', 'applications']).where('id', '=', organisation.id).executeTakeFirstOrThrow();
+      assert.equal(row.plan, 'commercial');
+      assert.equal(row.applications.includes('exchange'), false);
+      const audit = await handle.db.owner.selectFrom('audit_log').select('actor_kind').where('organisation_id', '=', organisation.id).where('action', '=', 'organisation.plan_changed').executeTakeFirstOrThrow();
+      assert.equal(audit.actor_kind, 'platform');
+
+      const memberClient = await signedInClient(app, services, member.id, organisation.id);
+      const page = await memberClient.get('/organisation');
+      assert.match(page.body, /Commercial plan \(£250 a month excluding VAT\)/);
+      assert.match(page.body, /Active API tokens[\s\S]*?3 of 20/);
     });
   });
 }

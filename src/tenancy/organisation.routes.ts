@@ -7,8 +7,13 @@ import type { Services } from '../services.ts';
 import { setApplications } from './applications.ts';
 import { checkUuid, formField, formList, showForm, withFormErrors } from './form-fields.ts';
 import { ROLE_NAMES } from './members.service.ts';
-import { APPLICATION_NAMES, ORGANISATION_TYPE_NAMES, PLANS } from './plans.ts';
+import { APPLICATION_NAMES, LIMIT_WORDS, ORGANISATION_TYPE_NAMES, PLANS, planPrice, planUsage, type LimitName } from './plans.ts';
 import { APPLICATIONS } from './tenancy.tables.ts';
+
+/** Makes the first letter upper case, leaving the rest as written ("API" stays). */
+function sentenceCase(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
 
 const ROLE_ITEMS = ORGANISATION_ROLES.map((role) => ({ value: role, text: ROLE_NAMES[role] }));
 
@@ -26,11 +31,16 @@ export async function organisationRoutes(app: FastifyInstance, services: Service
     );
 
   app.get('/organisation', { preHandler: requireMember() }, async (request, reply) => {
-    const organisation = await loadOrganisation(request.auth!.organisationId!);
+    const organisationId = request.auth!.organisationId!;
+    const organisation = await loadOrganisation(organisationId);
+    const usage = await withOrganisation(services.db.app, organisationId, (trx) => planUsage(trx, organisationId));
+    const plan = PLANS[organisation.plan];
     return reply.page('tenancy/organisation.njk', {
       organisation,
       typeName: ORGANISATION_TYPE_NAMES[organisation.type],
-      plan: PLANS[organisation.plan],
+      plan,
+      price: planPrice(plan),
+      usage: (Object.keys(usage) as LimitName[]).map((limit) => ({ label: sentenceCase(LIMIT_WORDS[limit]), used: usage[limit], allowed: plan.limits[limit] })),
       applicationNames: organisation.applications.map((application) => APPLICATION_NAMES[application]),
       isAdministrator: request.auth!.roles.includes('administrator'),
       exchangeEnabled: organisation.status === 'active' && organisation.applications.includes('exchange'),

@@ -78,9 +78,9 @@ export function defaultApplications(plan: PlanId): ApplicationId[] {
   return plan === 'partner' ? ['data_workspace', 'exchange'] : ['data_workspace'];
 }
 
-type LimitName = keyof PlanLimits;
+export type LimitName = keyof PlanLimits;
 
-const LIMIT_WORDS: Record<LimitName, string> = { members: 'members and open invitations', privateDatasets: 'private datasets', apiTokens: 'active API tokens' };
+export const LIMIT_WORDS: Record<LimitName, string> = { members: 'members and open invitations', privateDatasets: 'private datasets', apiTokens: 'active API tokens' };
 
 /** The error for a creation that would pass a plan limit, naming the limit and the plan. */
 export function planLimitError(plan: Plan, limit: LimitName): AppError {
@@ -103,29 +103,13 @@ async function planOf(trx: Kysely<DB>, organisationId: string): Promise<Plan> {
  */
 export async function checkMemberLimit(trx: Kysely<DB>, organisationId: string): Promise<void> {
   const plan = await planOf(trx, organisationId);
-  const members = await trx.selectFrom('memberships').select((eb) => eb.fn.countAll<string>().as('n')).where('organisation_id', '=', organisationId).executeTakeFirstOrThrow();
-  const invitations = await trx
-    .selectFrom('invitations')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('organisation_id', '=', organisationId)
-    .where('accepted_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', new Date())
-    .executeTakeFirstOrThrow();
-  if (Number(members.n) + Number(invitations.n) >= plan.limits.members) throw planLimitError(plan, 'members');
+  if ((await countMembers(trx, organisationId)) >= plan.limits.members) throw planLimitError(plan, 'members');
 }
 
 /** The plan-limit check the API token service runs before creating a token. */
 export async function checkApiTokenLimit(trx: Kysely<DB>, organisationId: string): Promise<void> {
   const plan = await planOf(trx, organisationId);
-  const tokens = await trx
-    .selectFrom('api_tokens')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('organisation_id', '=', organisationId)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', new Date())
-    .executeTakeFirstOrThrow();
-  if (Number(tokens.n) >= plan.limits.apiTokens) throw planLimitError(plan, 'apiTokens');
+  if ((await countApiTokens(trx, organisationId)) >= plan.limits.apiTokens) throw planLimitError(plan, 'apiTokens');
 }
 
 /**
@@ -172,3 +156,49 @@ export async function privateDatasetsOverLimit(trx: Kysely<DB>, organisationId: 
   if (count <= plan.limits.privateDatasets) return null;
   return `Your organisation now has ${count} private datasets, more than the ${plan.limits.privateDatasets} the ${plan.name} allows. New private datasets will be refused until you open or remove ${count - plan.limits.privateDatasets} of them, or a platform administrator moves your organisation to another plan.`;
 }
+
+/** Counts the organisation's memberships and open invitations, which share the member limit. */
+async function countMembers(trx: Kysely<DB>, organisationId: string): Promise<number> {
+  const members = await trx.selectFrom('memberships').select((eb) => eb.fn.countAll<string>().as('n')).where('organisation_id', '=', organisationId).executeTakeFirstOrThrow();
+  const invitations = await trx
+    .selectFrom('invitations')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('organisation_id', '=', organisationId)
+    .where('accepted_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', new Date())
+    .executeTakeFirstOrThrow();
+  return Number(members.n) + Number(invitations.n);
+}
+
+/** Counts the organisation's API tokens that are neither revoked nor expired. */
+async function countApiTokens(trx: Kysely<DB>, organisationId: string): Promise<number> {
+  const tokens = await trx
+    .selectFrom('api_tokens')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('organisation_id', '=', organisationId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', new Date())
+    .executeTakeFirstOrThrow();
+  return Number(tokens.n);
+}
+
+/** Counts what each plan limit applies to, for checking a move to another plan. */
+export async function planUsage(trx: Kysely<DB>, organisationId: string): Promise<PlanLimits> {
+  return {
+    members: await countMembers(trx, organisationId),
+    privateDatasets: await countPrivateDatasets(trx, organisationId),
+    apiTokens: await countApiTokens(trx, organisationId),
+  };
+}
+
+/** Describes the plan's price: "free", or the monthly price excluding VAT. */
+export function planPrice(plan: Plan): string {
+  return plan.monthlyPricePounds === 0 ? 'free' : `£${plan.monthlyPricePounds} a month excluding VAT`;
+}
+
+/** Describes the plan's limits in words, as the organisation page and plan emails show them. */
+export function planLimitsText(plan: Plan): string {
+  return `${plan.limits.members} ${LIMIT_WORDS.members}, ${plan.limits.privateDatasets} ${LIMIT_WORDS.privateDatasets} and ${plan.limits.apiTokens} ${LIMIT_WORDS.apiTokens}`;
+}
+

@@ -5,6 +5,7 @@ import type { KeyRing } from '../keys/key-ring.ts';
 import type { Logger } from '../logger.ts';
 import { ExportService } from './export.service.ts';
 import { MembersService } from './members.service.ts';
+import { PlanChangeService } from './plan-change.ts';
 import { RegistrationService } from './registration.service.ts';
 import { ReviewService } from './review.service.ts';
 import { SecondFactorReset } from './second-factor-reset.ts';
@@ -14,6 +15,7 @@ import { SsoService } from './sso.service.ts';
 export interface TenancyServices {
   registration: RegistrationService;
   review: ReviewService;
+  plans: PlanChangeService;
   members: MembersService;
   sso: SsoService;
   exports: ExportService;
@@ -24,6 +26,7 @@ export function createTenancyServices(config: Config, logger: Logger, db: Databa
   return {
     registration: new RegistrationService(db, accounts.links, accounts.mailer),
     review: new ReviewService(db, accounts.mailer),
+    plans: new PlanChangeService(db, accounts.mailer),
     members: new MembersService(db, accounts.mailer, config.publicUrl),
     sso: new SsoService(db, keys, accounts.sessions, config, logger),
     exports: new ExportService(db),
