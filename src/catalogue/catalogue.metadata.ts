@@ -33,7 +33,20 @@ export function findLicence(id: string): Licence | undefined {
   return LICENCES.find((licence) => licence.id === id);
 }
 
+/**
+ * Slugs that name pages under /organisation/ (the signed-in member's organisation), so the public page of an organisation
+ * with one of them could not be reached.
+ */
+export const RESERVED_ORGANISATION_SLUGS: ReadonlySet<string> = new Set(['members', 'invitations', 'settings', 'export', 'new', 'edit', 'wifi', 'billing', 'plan']);
+
 export function checkOrganisationSlug(slug: string): void {
+  if (RESERVED_ORGANISATION_SLUGS.has(slug)) {
+    throw validationError(
+      'reserved_organisation_slug',
+      `Organisation "${slug}" is not available: the portal uses /organisation/${slug} for its own pages. Choose another slug, such as "${slug}-organisation" or one made from the organisation's name.`,
+      [{ field: 'organisation', message: `Choose a slug other than "${slug}", which the portal uses for its own pages` }],
+    );
+  }
   if (!ORGANISATION_SLUG_PATTERN.test(slug)) {
     throw validationError(
       'invalid_organisation_slug',

@@ -7,6 +7,7 @@ import type { DB } from '../db/schema.ts';
 import { setPlatformScope } from '../db/tenant.ts';
 import { AppError, notFound, validationError } from '../errors.ts';
 import { defaultApplications, PLANS } from './plans.ts';
+import { reviewWarnings } from './review-warnings.ts';
 import { PLAN_IDS, type OrganisationType, type PlanId } from './tenancy.tables.ts';
 
 export interface OrganisationForReview {
@@ -24,6 +25,8 @@ export interface OrganisationForReview {
   createdAt: Date;
   reviewedAt: Date | null;
   reviewReason: string | null;
+  /** Points a reviewer should check before approving; empty for organisations already reviewed. */
+  warnings: string[];
 }
 
 export type ReviewDecision = 'approve' | 'decline';
@@ -42,9 +45,9 @@ export class ReviewService {
 
   /** Lists organisations in `statuses`, oldest first, with their applicants. */
   async list(statuses: OrganisationStatus[]): Promise<OrganisationForReview[]> {
-    const rows = await this.db.app.transaction().execute(async (trx) => {
+    const { rows, warnings } = await this.db.app.transaction().execute(async (trx) => {
       await setPlatformScope(trx);
-      return trx
+      const rows = await trx
         .selectFrom('organisations')
         .leftJoin('users', 'users.id', 'organisations.applicant_user_id')
         .select([
@@ -57,6 +60,8 @@ export class ReviewService {
         .orderBy('organisations.created_at')
         .limit(500)
         .execute();
+      const pending = rows.filter((row) => row.status === 'pending').map((row) => ({ id: row.id, name: row.name, emailDomains: row.email_domains }));
+      return { rows, warnings: await reviewWarnings(trx, pending) };
     });
     return rows.map((row) => ({
       id: row.id,
@@ -75,6 +80,7 @@ export class ReviewService {
       createdAt: row.created_at,
       reviewedAt: row.reviewed_at,
       reviewReason: row.review_reason,
+      warnings: warnings.get(row.id) ?? [],
     }));
   }
 
