@@ -82,12 +82,19 @@ export type LimitName = keyof PlanLimits;
 
 export const LIMIT_WORDS: Record<LimitName, string> = { members: 'members and open invitations', privateDatasets: 'private datasets', apiTokens: 'active API tokens' };
 
-/** The error for a creation that would pass a plan limit, naming the limit and the plan. */
+/** What frees a place under each limit. */
+const LIMIT_REMEDIES: Record<LimitName, string> = {
+  members: 'Remove a member or withdraw an invitation first',
+  privateDatasets: 'Make one of your private datasets open first',
+  apiTokens: 'Revoke a token you no longer use first',
+};
+
+/** The error for a creation that would pass a plan limit, naming the limit, the plan and what frees a place. */
 export function planLimitError(plan: Plan, limit: LimitName): AppError {
   return new AppError(
     'conflict',
     'plan_limit_reached',
-    `Your organisation has reached the limit of ${plan.limits[limit]} ${LIMIT_WORDS[limit]} on the ${plan.name}. Remove one first, or ask a platform administrator about another plan.`,
+    `Your organisation has reached the limit of ${plan.limits[limit]} ${LIMIT_WORDS[limit]} on the ${plan.name}. ${LIMIT_REMEDIES[limit]}, or ask a platform administrator to move your organisation to another plan.`,
   );
 }
 
