@@ -21,6 +21,22 @@ export class Pseudonymiser {
     return this.#hash.hex(normalised);
   }
 
+  /** Pseudonymises many values at once, equal to pseudonymise() on each; null and empty values stay null. */
+  pseudonymiseMany(values: readonly unknown[], normalisation: Normalisation): Array<string | null> {
+    const pseudonyms = new Array<string | null>(values.length).fill(null);
+    const messages: string[] = [];
+    const positions: number[] = [];
+    for (let index = 0; index < values.length; index++) {
+      const normalised = normaliseIdentifier(values[index], normalisation);
+      if (normalised === null) continue;
+      messages.push(normalised);
+      positions.push(index);
+    }
+    const hashes = this.#hash.hexMany(messages);
+    for (let index = 0; index < positions.length; index++) pseudonyms[positions[index]!] = hashes[index]!;
+    return pseudonyms;
+  }
+
   toJSON(): string {
     return '[Pseudonymiser]';
   }

@@ -58,16 +58,20 @@ export class RowReader {
     for (let index = 0; index < rows.length; index++) {
       const row = rows[index]!;
       const record: Record<string, unknown> = {};
-      for (const field of this.#fields) {
-        const value = row[field.name] ?? null;
-        record[field.name] = field.normalisation === null ? value : this.#pseudonymiser.pseudonymise(value, field.normalisation);
-      }
+      // Pseudonymised fields take their place in the record now, so the key order stays the agreement's, and their
+      // values below, a whole page at a time.
+      for (const field of this.#fields) record[field.name] = field.normalisation === null ? (row[field.name] ?? null) : null;
       records[index] = record;
       if (subject) {
         const identifier = subjectOf(row[subject.field], subject.kind);
         if (identifier !== null) subjects.push(identifier);
       }
       lastId = Number(row._id);
+    }
+    for (const field of this.#fields) {
+      if (field.normalisation === null) continue;
+      const pseudonyms = this.#pseudonymiser.pseudonymiseMany(rows.map((row) => row[field.name]), field.normalisation);
+      for (let index = 0; index < records.length; index++) records[index]![field.name] = pseudonyms[index];
     }
     return { records, subjects, lastId };
   }

@@ -44,3 +44,33 @@ test('a digest is not changed by the next one', () => {
 test('keeps its key out of JSON', () => {
   assert.equal(JSON.stringify({ hash: new KeyedHash(randomBytes(32)) }), '{"hash":"[KeyedHash]"}');
 });
+
+test('hexMany matches createHmac in lanes and alone', () => {
+  const key = randomBytes(32);
+  const keyed = new KeyedHash(key);
+  const messages: string[] = [];
+  // Every length either side of the 55 bytes that fit in one lane block, ASCII and not, in batches that leave
+  // groups of four part-filled and pass the 256 messages of one call.
+  for (let length = 0; length <= 70; length++) {
+    const ascii = randomBytes(length).toString('hex').slice(0, length);
+    messages.push(ascii, `${ascii.slice(1)}é`);
+  }
+  for (let index = 0; index < 300; index++) messages.push(String(9_000_000_000 + index * 7919));
+  for (const size of [0, 1, 3, 4, 5, 255, 256, 257, messages.length]) {
+    const batch = messages.slice(0, size);
+    const hashes = keyed.hexMany(batch);
+    assert.equal(hashes.length, size);
+    batch.forEach((message, index) => {
+      assert.equal(hashes[index], createHmac('sha256', key).update(message, 'utf8').digest('hex'), `message ${index} (${message.length} characters) of a batch of ${size}`);
+    });
+  }
+});
+
+test('hexMany keys do not leak between instances', () => {
+  const first = new KeyedHash(randomBytes(32));
+  const second = new KeyedHash(randomBytes(32));
+  const [fromFirst] = first.hexMany(['9434765919']);
+  const [fromSecond] = second.hexMany(['9434765919']);
+  assert.notEqual(fromFirst, fromSecond);
+  assert.equal(first.hexMany(['9434765919'])[0], fromFirst);
+});

@@ -34,7 +34,8 @@ function fractionBits(prime: number, degree: 2n | 3n): number {
 }
 
 const PRIMES = firstPrimes(64);
-const ROUND_CONSTANTS = Int32Array.from(PRIMES, (prime) => fractionBits(prime, 3n));
+/** The round constants K(0) to K(63). */
+export const ROUND_CONSTANTS = Int32Array.from(PRIMES, (prime) => fractionBits(prime, 3n));
 /** The initial hash value H(0). */
 export const INITIAL_STATE = Int32Array.from(PRIMES.slice(0, 8), (prime) => fractionBits(prime, 2n));
 
