@@ -71,7 +71,7 @@ function parseSort(text: string): PackageSearchQuery['sort'] {
 
 export function readPackageSearchQuery(params: Record<string, unknown>): PackageSearchQuery {
   const rawQ = readString(params, 'q')?.trim() ?? '';
-  const facetValue = readJson(params, 'facet.field') ?? [];
+  const facetValue = readJson(params, 'facet.field', '["organization", "tags"]') ?? [];
   if (!Array.isArray(facetValue) || !facetValue.every((field) => typeof field === 'string')) {
     throw invalidParameter('facet.field', 'facet.field must be a JSON list of field names, such as ["organization", "tags"].');
   }
