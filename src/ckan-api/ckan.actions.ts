@@ -1,4 +1,5 @@
 import { notFound } from '../errors.ts';
+import { COUNCIL_NAME, SERVICE_NAME } from '../http/views.ts';
 import type { OrganisationSort } from './catalogue-read.repository.ts';
 import { organizationDetailDict, packageDict, resourceDict, type CkanDict } from './ckan.dicts.ts';
 import { invalidParameter, readBoolean, readDatastoreQuery, readInteger, readString, requireString } from './datastore-params.ts';
@@ -220,8 +221,9 @@ export const ACTIONS: Record<string, CkanAction> = {
     parameters: [],
     async run({ publicUrl }) {
       return {
-        site_title: 'Civic Exchange',
-        site_description: 'Open data from Thurrock Council and its partners',
+        // The portal's own names, so CKAN clients label the site as its pages do.
+        site_title: SERVICE_NAME,
+        site_description: `Open data from ${COUNCIL_NAME} and its partners`,
         site_url: publicUrl,
         // The CKAN release whose Action API shapes this service follows.
         ckan_version: '2.10.0',

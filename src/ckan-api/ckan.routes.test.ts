@@ -187,6 +187,7 @@ for (const engine of testEngines()) {
       assert.match(help.body.result, /resource_id, filters/);
       const status = await get('status_show');
       assert.equal(status.body.result.site_url, 'https://data.example.test');
+      assert.equal(status.body.result.site_title, 'Thurrock Data Exchange', 'the title the portal pages show');
       assert.deepEqual(status.body.result.extensions, ['datastore']);
     });
 
@@ -223,6 +224,12 @@ for (const engine of testEngines()) {
       const sql = await get('datastore_search_sql', { sql: 'delete from resources' });
       assert.equal(sql.status, 409);
       assert.match(sql.body.error?.sql[0], /Only SELECT queries are allowed/);
+      const facet = await get('package_search', { 'facet.field': 'organization' });
+      assert.equal(facet.status, 409);
+      assert.match(facet.body.error?.['facet.field'][0], /Send JSON such as \["organization", "tags"\]/);
+      assert.doesNotMatch(facet.body.error?.['facet.field'][0], /JSON object/);
+      const filters = await get('datastore_search', { resource_id: catalogue.spendingV1.id, filters: 'supplier' });
+      assert.match(filters.body.error?.filters[0], /Send JSON such as \{"column": "value"\}/);
       const fq = await get('package_search', { fq: 'colour:red' });
       assert.equal(fq.status, 400);
       assert.equal(fq.body.error?.__type, 'Search Query Error');
