@@ -162,6 +162,40 @@ for (const engine of testEngines()) {
       assert.equal(((await bare.json()) as Envelope).result.private, true);
     });
 
+    test('X-CKAN-API-Key header carries the token', async () => {
+      const user = await buildUser(handle.db, { member: { organisationId: catalogue.council.id, role: 'analyst' } });
+      const auth = memberAuth(user.id, catalogue.council.id, 'analyst');
+      const reader = await server.services.tokens.create(auth, { name: 'ckanapi reader', scopes: ['read'] });
+      const other = await server.services.tokens.create(auth, { name: 'second reader', scopes: ['read'] });
+      const show = async (headers: Record<string, string>) => {
+        const response = await fetch(`${server.url}/api/3/action/package_show?id=safeguarding-referrals`, { headers });
+        return { status: response.status, body: (await response.json()) as Envelope };
+      };
+
+      const keyed = await show({ 'x-ckan-api-key': reader.token });
+      assert.equal(keyed.status, 200);
+      assert.equal(keyed.body.result.private, true);
+      const bearer = await show({ 'x-ckan-api-key': `Bearer ${reader.token}` });
+      assert.equal(bearer.status, 200);
+      const both = await show({ 'x-ckan-api-key': reader.token, authorization: `Bearer ${reader.token}` });
+      assert.equal(both.status, 200);
+
+      const invalid = await show({ 'x-ckan-api-key': 'civic_not_a_real_token' });
+      assert.equal(invalid.status, 403, 'an invalid key is rejected, not read as anonymous');
+      assert.equal(invalid.body.error?.__type, 'Authorization Error');
+      const conflicting = await show({ 'x-ckan-api-key': reader.token, authorization: other.token });
+      assert.equal(conflicting.status, 403);
+      assert.match(conflicting.body.error?.message, /different API tokens/);
+
+      const post = await fetch(`${server.url}/api/3/action/package_search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-ckan-api-key': reader.token },
+        body: JSON.stringify({ include_private: true, fq: 'organization:thurrock-council' }),
+      });
+      assert.equal(post.status, 200, 'a keyed POST needs no CSRF token');
+      assert.equal(((await post.json()) as Envelope).result.count, 2);
+    });
+
     test('organization_list and organization_show', async () => {
       const names = await get('organization_list');
       assert.deepEqual(names.body.result, ['grays-foodbank', 'thurrock-council']);
