@@ -1,9 +1,9 @@
 import { notFound } from '../errors.ts';
 import { COUNCIL_NAME, SERVICE_NAME } from '../http/views.ts';
-import type { OrganisationSort } from './catalogue-read.repository.ts';
 import { organizationDetailDict, packageDict, resourceDict, type CkanDict } from './ckan.dicts.ts';
-import { invalidParameter, readBoolean, readDatastoreQuery, readInteger, readString, requireString } from './datastore-params.ts';
+import { readBoolean, readDatastoreQuery, readInteger, readString, requireString } from './datastore-params.ts';
 import { MAX_SQL_ROWS, type DatastoreResult } from './datastore.types.ts';
+import { LIST_ACTIONS } from './list.actions.ts';
 import type { OpenDataService } from './open-data.service.ts';
 import { readPackageSearchQuery } from './package-search.ts';
 
@@ -40,16 +40,6 @@ function datastoreLinks(params: Record<string, unknown>, result: DatastoreResult
   next.set('offset', String(result.offset + result.limit));
   if (result.nextCursor !== null) next.set('cursor', result.nextCursor);
   return { start, next: `/api/3/action/datastore_search?${next.toString()}` };
-}
-
-const ORGANIZATION_SORTS: Record<string, OrganisationSort> = { name: 'name', title: 'title', package_count: 'package_count' };
-
-function readOrganisationSort(params: Record<string, unknown>): { sort: OrganisationSort; descending: boolean } {
-  const text = readString(params, 'sort')?.trim() || 'title asc';
-  const match = /^(\w+)(?:\s+(asc|desc))?$/i.exec(text);
-  const sort = match ? ORGANIZATION_SORTS[match[1]!] : undefined;
-  if (!sort) throw invalidParameter('sort', `Cannot sort organisations by "${text}". Use name, title or package_count, followed by asc or desc.`);
-  return { sort, descending: match![2]?.toLowerCase() === 'desc' };
 }
 
 export const ACTIONS: Record<string, CkanAction> = {
@@ -118,22 +108,7 @@ export const ACTIONS: Record<string, CkanAction> = {
     },
   },
 
-  organization_list: {
-    help: 'Return organisation names, or full dicts with all_fields=true. Parameters: all_fields, sort (name, title, package_count), limit, offset.',
-    parameters: [
-      { name: 'all_fields', description: 'Return dicts instead of names.' },
-      { name: 'sort', description: 'name, title or package_count, with asc or desc (default "title asc").' },
-      { name: 'limit', description: 'Maximum organisations (default 25 with all_fields, else 1000).' },
-      { name: 'offset', description: 'Organisations to skip.' },
-    ],
-    async run({ service, organisationId, params }) {
-      const allFields = readBoolean(params, 'all_fields', false);
-      const { sort, descending } = readOrganisationSort(params);
-      const limit = readInteger(params, 'limit', allFields ? 25 : 1000, 0, allFields ? 1000 : 100_000);
-      const { organisations } = await service.listOrganisations(organisationId, { sort, descending, limit, offset: readInteger(params, 'offset', 0, 0, Number.MAX_SAFE_INTEGER) });
-      return allFields ? organisations.map(organizationDetailDict) : organisations.map((organisation) => organisation.slug);
-    },
-  },
+  ...LIST_ACTIONS,
 
   organization_show: {
     help: 'Return an organisation by name or id; include_datasets=true adds its datasets (up to 1000) as packages.',

@@ -212,6 +212,66 @@ for (const engine of testEngines()) {
       assert.equal(missing.body.error?.__type, 'Not Found Error');
     });
 
+    test('organization_list parameters as CKAN reads them', async () => {
+      // A council reader also counts the council's private dataset, so the two organisations' counts differ.
+      const user = await buildUser(handle.db, { member: { organisationId: catalogue.council.id, role: 'analyst' } });
+      const reader = await server.services.tokens.create(memberAuth(user.id, catalogue.council.id, 'analyst'), { name: 'counts', scopes: ['read'] });
+      const asReader = async (params: Record<string, string>) => {
+        const response = await fetch(`${server.url}/api/3/action/organization_list?${new URLSearchParams(params).toString()}`, { headers: { authorization: reader.token } });
+        return ((await response.json()) as Envelope).result;
+      };
+      assert.deepEqual(await asReader({ sort: 'package_count' }), ['thurrock-council', 'grays-foodbank'], 'package_count alone sorts largest first');
+      assert.deepEqual(await asReader({ sort: 'packages asc' }), ['grays-foodbank', 'thurrock-council']);
+      assert.deepEqual(await asReader({ sort: 'name desc' }), ['thurrock-council', 'grays-foodbank']);
+      const capped = await get('organization_list', { all_fields: 'true', limit: '500' });
+      assert.equal(capped.status, 200, 'a limit over the maximum is capped, not rejected');
+      assert.equal(capped.body.result.length, 2);
+      const paged = await get('organization_list', { limit: '1', offset: '1' });
+      assert.deepEqual(paged.body.result, ['thurrock-council']);
+      const zero = await get('organization_list', { limit: '0' });
+      assert.equal(zero.body.result.length, 2, 'limit 0 means the maximum, as in CKAN');
+      const text = await get('organization_list', { q: 'ESSEX' });
+      assert.deepEqual(text.body.result, ['thurrock-council'], 'q matches the description, ignoring case');
+      const wildcard = await get('organization_list', { q: '%' });
+      assert.deepEqual(wildcard.body.result, [], 'LIKE wildcards in q match literally');
+      const named = await post('organization_list', { organizations: ['grays-foodbank'] });
+      assert.deepEqual(named.body.result, ['grays-foodbank']);
+      for (const params of [{ sort: 'colour' }, { sort: 'name sideways' }, { sort: 'name, title' }, { limit: '-1' }, { offset: 'x' }, { all_fields: 'perhaps' }]) {
+        const bad = await get('organization_list', params);
+        assert.equal(bad.status, 409, JSON.stringify(params));
+        assert.equal(bad.body.error?.__type, 'Validation Error');
+      }
+    });
+
+    test('group_list tag_list license_list', async () => {
+      const groups = await get('group_list');
+      assert.equal(groups.status, 200);
+      assert.deepEqual(groups.body.result, []);
+      assert.deepEqual((await get('group_list', { all_fields: 'true' })).body.result, []);
+      assert.equal((await get('group_list', { limit: 'many' })).status, 409);
+
+      const tags = await get('tag_list');
+      assert.deepEqual(tags.body.result, ['finance', 'food', 'transparency'], 'tags of open datasets only');
+      const query = await get('tag_list', { query: 'FIN' });
+      assert.deepEqual(query.body.result, ['finance']);
+      const full = await get('tag_list', { query: 'foo', all_fields: 'true' });
+      assert.deepEqual(full.body.result, [{ id: 'food', name: 'food', display_name: 'food', vocabulary_id: null }]);
+      const vocabulary = await get('tag_list', { vocabulary_id: 'genre' });
+      assert.equal(vocabulary.status, 404);
+      assert.equal(vocabulary.body.error?.__type, 'Not Found Error');
+
+      const licences = await get('license_list');
+      assert.equal(licences.status, 200);
+      const ogl = licences.body.result.find((licence: { id: string }) => licence.id === 'OGL-UK-3.0');
+      assert.equal(ogl.title, 'Open Government Licence v3.0');
+      assert.equal(ogl.url, 'https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/');
+      assert.equal(ogl.od_conformance, 'approved');
+      assert.equal(ogl.status, 'active');
+      assert.equal(ogl.domain_data, 'True');
+      const closed = licences.body.result.find((licence: { id: string }) => licence.id === 'other-closed');
+      assert.equal(closed.od_conformance, 'not reviewed');
+    });
+
     test('resource_show help_show status_show', async () => {
       const resource = await get('resource_show', { id: catalogue.spendingV1.id });
       assert.equal(resource.body.result.id, catalogue.spendingV1.id);
