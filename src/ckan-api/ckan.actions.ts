@@ -57,13 +57,15 @@ export const ACTIONS: Record<string, CkanAction> = {
 
   package_search: {
     help:
-      'Search datasets. q is free text over titles, descriptions, tags and organisation names; fq filters by ' +
-      'organization, tags, res_format or license_id (field:value); rows (default 10, max 1000), start, sort ' +
-      '(score, metadata_modified, metadata_created, title_string, name; asc or desc), facet.field (JSON list), ' +
+      'Search datasets. q is free text over titles, descriptions, tags and organisation names, or Solr field terms ' +
+      '(name, title, notes, tags, organization, res_format, license_id as field:value, field:prefix* or ' +
+      'field:"a phrase", with -field:value to exclude) combined with plain words; fq takes field terms only, also ' +
+      'owner_org, id, dataset_type and capacity; rows (default 10, max 1000), start, sort (score, metadata_modified, ' +
+      'metadata_created, title_string, name; asc or desc), facet.field (JSON list), ' +
       'facet.limit, include_private.',
     parameters: [
-      { name: 'q', description: 'Free text; words match by prefix.' },
-      { name: 'fq', description: 'Filters such as organization:thurrock-council tags:finance res_format:CSV license_id:OGL-UK-3.0.' },
+      { name: 'q', description: 'Free text (words match by prefix), or field terms such as tags:finance title:"public toilets" name:spend*.' },
+      { name: 'fq', description: 'Filters such as organization:thurrock-council -tags:finance res_format:CSV license_id:OGL-UK-3.0.' },
       { name: 'rows', description: 'Datasets per page, 0 to 1000 (default 10).' },
       { name: 'start', description: 'Datasets to skip.' },
       { name: 'sort', description: 'Such as "metadata_modified desc" or "title_string asc" (default "score desc, metadata_modified desc").' },

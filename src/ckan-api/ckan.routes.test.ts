@@ -100,14 +100,86 @@ for (const engine of testEngines()) {
       assert.deepEqual(tagged.body.result.results.map((pkg: { name: string }) => pkg.name), ['foodbank-parcels']);
     });
 
-    test('package_search treats q as text', async () => {
-      for (const q of ['name:(foo', '"unbalanced', 'a && b || !c', '*:*']) {
+    test('package_search reads q without fields as text', async () => {
+      for (const q of ['"unbalanced', 'a && b || !c', '*:*', 'spending 10:30']) {
         const { status, body } = await get('package_search', { q });
         assert.equal(status, 200, q);
         assert.equal(body.success, true);
       }
       const everything = await get('package_search', { q: '*:*' });
       assert.equal(everything.body.result.count, 2);
+    });
+
+    test('package_search q field syntax', async () => {
+      const names = async (q: string) => {
+        const { status, body } = await get('package_search', { q, sort: 'name asc' });
+        assert.equal(status, 200, `${q}: ${JSON.stringify(body.error)}`);
+        return body.result.results.map((pkg: { name: string }) => pkg.name);
+      };
+      const cases: Array<[string, string[]]> = [
+        ['tags:finance', ['spending-over-500']],
+        ['tags:fo*', ['foodbank-parcels']],
+        ['tags:"social-care"', []],
+        ['title:parcels', ['foodbank-parcels']],
+        ['title:"parcels by ward"', ['foodbank-parcels']],
+        ['title:"ward by parcels"', []],
+        ['title:parc*', ['foodbank-parcels']],
+        ['notes:payments', ['spending-over-500']],
+        ['name:spend*', ['spending-over-500']],
+        ['name:spending', []],
+        ['name:spending-over-500', ['spending-over-500']],
+        ['organization:grays-foodbank', ['foodbank-parcels']],
+        ['organization:thurrock*', ['spending-over-500']],
+        ['res_format:csv', ['foodbank-parcels', 'spending-over-500']],
+        ['license_id:CC-BY-4.0', ['foodbank-parcels']],
+        ['suppliers tags:finance', ['spending-over-500']],
+        ['parcels tags:finance', []],
+        ['tags:finance AND res_format:CSV', ['spending-over-500']],
+        ['+tags:food -organization:thurrock-council', ['foodbank-parcels']],
+        ['-tags:finance', ['foodbank-parcels']],
+        ['NOT tags:food', ['spending-over-500']],
+        ['"parcels handed" organization:grays-foodbank', ['foodbank-parcels']],
+        ['name:%*', []],
+      ];
+      for (const [q, expected] of cases) assert.deepEqual(await names(q), expected, q);
+    });
+
+    test('package_search rejects unsupported q syntax', async () => {
+      const cases: Array<[string, RegExp]> = [
+        ['colour:red', /colour:red is not supported/],
+        ['name:(foo', /Cannot read name:\(foo/],
+        ['title:[a TO z]', /Cannot read title:\[a/],
+        ['tags:fin*nce', /Cannot read tags:fin\*nce/],
+        ['tags:finance OR tags:food', /OR is not supported/],
+        ['tags:finance (parcels)', /Cannot read \(parcels\)/],
+        ['title:"open', /no closing double quote/],
+        ['tags:finance NOT', /NOT must be followed by a term/],
+      ];
+      for (const [q, message] of cases) {
+        const { status, body } = await get('package_search', { q });
+        assert.equal(status, 409, q);
+        assert.equal(body.error?.__type, 'Validation Error', q);
+        assert.match(body.error?.q[0], message, q);
+        assert.match(body.error?.q[0], /Supported fields in q: name, title, notes, tags, organization, res_format, license_id\./, q);
+      }
+    });
+
+    test('package_search fq negation', async () => {
+      const names = async (fq: string) => {
+        const { status, body } = await get('package_search', { fq, sort: 'name asc' });
+        assert.equal(status, 200, `${fq}: ${JSON.stringify(body.error)}`);
+        return body.result.results.map((pkg: { name: string }) => pkg.name);
+      };
+      assert.deepEqual(await names('-organization:thurrock-council'), ['foodbank-parcels']);
+      assert.deepEqual(await names('!organization:thurrock-council'), ['foodbank-parcels']);
+      assert.deepEqual(await names('NOT tags:food'), ['spending-over-500']);
+      assert.deepEqual(await names('res_format:CSV -license_id:CC-BY-4.0'), ['spending-over-500']);
+      assert.deepEqual(await names('-name:nothing*'), ['foodbank-parcels', 'spending-over-500']);
+      for (const fq of ['-colour:red', 'capacity:pub*', 'organization:a OR organization:b', 'parcels']) {
+        const { status, body } = await get('package_search', { fq });
+        assert.equal(status, 400, fq);
+        assert.equal(body.error?.__type, 'Search Query Error', fq);
+      }
     });
 
     test('private datasets stay hidden from anonymous callers', async () => {
@@ -236,7 +308,8 @@ for (const engine of testEngines()) {
       assert.deepEqual(wildcard.body.result, [], 'LIKE wildcards in q match literally');
       const named = await post('organization_list', { organizations: ['grays-foodbank'] });
       assert.deepEqual(named.body.result, ['grays-foodbank']);
-      for (const params of [{ sort: 'colour' }, { sort: 'name sideways' }, { sort: 'name, title' }, { limit: '-1' }, { offset: 'x' }, { all_fields: 'perhaps' }]) {
+      const invalid: Array<Record<string, string>> = [{ sort: 'colour' }, { sort: 'name sideways' }, { sort: 'name, title' }, { limit: '-1' }, { offset: 'x' }, { all_fields: 'perhaps' }];
+      for (const params of invalid) {
         const bad = await get('organization_list', params);
         assert.equal(bad.status, 409, JSON.stringify(params));
         assert.equal(bad.body.error?.__type, 'Validation Error');
