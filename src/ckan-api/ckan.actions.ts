@@ -5,6 +5,7 @@ import { readBoolean, readDatastoreQuery, readInteger, readString, requireString
 import { MAX_SQL_ROWS, type DatastoreResult } from './datastore.types.ts';
 import { LIST_ACTIONS } from './list.actions.ts';
 import type { OpenDataService } from './open-data.service.ts';
+import { readFieldList, selectFields } from './package-fields.ts';
 import { readPackageSearchQuery } from './package-search.ts';
 
 /** Inputs of an action: the service, the caller's organisation and the raw request parameters. */
@@ -61,11 +62,12 @@ export const ACTIONS: Record<string, CkanAction> = {
       '(name, title, notes, tags, organization, res_format, license_id as field:value, field:prefix* or ' +
       'field:"a phrase", with -field:value to exclude) combined with plain words; fq takes field terms only, also ' +
       'owner_org, id, dataset_type and capacity; rows (default 10, max 1000), start, sort (score, metadata_modified, ' +
-      'metadata_created, title_string, name; asc or desc), facet.field (JSON list), ' +
+      'metadata_created, title_string, name; asc or desc), fl (fields to return), facet.field (JSON list), ' +
       'facet.limit, include_private.',
     parameters: [
       { name: 'q', description: 'Free text (words match by prefix), or field terms such as tags:finance title:"public toilets" name:spend*.' },
       { name: 'fq', description: 'Filters such as organization:thurrock-council -tags:finance res_format:CSV license_id:OGL-UK-3.0.' },
+      { name: 'fl', description: 'Fields to return instead of whole package dicts, separated by commas or spaces, such as "name,title".' },
       { name: 'rows', description: 'Datasets per page, 0 to 1000 (default 10).' },
       { name: 'start', description: 'Datasets to skip.' },
       { name: 'sort', description: 'Such as "metadata_modified desc" or "title_string asc" (default "score desc, metadata_modified desc").' },
@@ -75,6 +77,7 @@ export const ACTIONS: Record<string, CkanAction> = {
     ],
     async run({ service, organisationId, params, publicUrl }) {
       const query = readPackageSearchQuery(params);
+      const fields = readFieldList(params);
       const page = await service.searchDatasets(organisationId, query);
       const facets: Record<string, Record<string, number>> = {};
       const searchFacets: Record<string, { title: string; items: Array<{ name: string; display_name: string; count: number }> }> = {};
@@ -84,7 +87,10 @@ export const ACTIONS: Record<string, CkanAction> = {
       }
       return {
         count: page.count,
-        results: page.datasets.map((dataset) => packageDict(dataset, page.resources.get(dataset.id) ?? [], publicUrl)),
+        results: page.datasets.map((dataset) => {
+          const pkg = packageDict(dataset, page.resources.get(dataset.id) ?? [], publicUrl);
+          return fields === null ? pkg : selectFields(pkg, fields);
+        }),
         sort: query.sortText,
         facets,
         search_facets: searchFacets,

@@ -182,6 +182,32 @@ for (const engine of testEngines()) {
       }
     });
 
+    test('package_search fl returns the fields asked', async () => {
+      const names = await get('package_search', { fl: 'name', sort: 'name asc' });
+      assert.equal(names.status, 200);
+      assert.deepEqual(names.body.result.results, [{ name: 'foodbank-parcels' }, { name: 'spending-over-500' }]);
+      assert.equal(names.body.result.count, 2);
+
+      const listed = await get('package_search', { fl: 'name, title tags organization,res_format', fq: 'name:spending-over-500' });
+      assert.deepEqual(listed.body.result.results, [
+        { name: 'spending-over-500', title: 'Spending over £500', tags: ['finance', 'transparency'], organization: 'thurrock-council', res_format: ['CSV', 'CSV'] },
+      ]);
+      const posted = await post('package_search', { fl: ['id', 'metadata_modified'], fq: 'name:spending-over-500' });
+      assert.deepEqual(posted.body.result.results, [{ id: catalogue.spending.id, metadata_modified: '2026-02-01T10:00:00.000' }]);
+      const json = await get('package_search', { fl: '["name"]', fq: 'name:foodbank-parcels' });
+      assert.deepEqual(json.body.result.results, [{ name: 'foodbank-parcels' }]);
+      const whole = await post('package_search', { fl: 'validated_data_dict', fq: 'name:foodbank-parcels' });
+      assert.equal(JSON.parse(whole.body.result.results[0].validated_data_dict).name, 'foodbank-parcels');
+
+      const unknown = await get('package_search', { fl: 'name,colour' });
+      assert.equal(unknown.status, 409);
+      assert.equal(unknown.body.error?.__type, 'Validation Error');
+      assert.match(unknown.body.error?.fl[0], /"colour" is not a dataset field\. Use any of: .*license_id/);
+      const empty = await get('package_search', { fl: ' , ', fq: 'name:foodbank-parcels' });
+      assert.equal(empty.body.result.results[0].name, 'foodbank-parcels');
+      assert.ok(empty.body.result.results[0].resources, 'an empty fl returns whole package dicts');
+    });
+
     test('private datasets stay hidden from anonymous callers', async () => {
       const list = await get('package_list');
       assert.ok(!list.body.result.includes('safeguarding-referrals'));
