@@ -62,6 +62,11 @@ describe('OpenAPI document', () => {
     assert.ok(document.tags.some((tag: { name: string }) => tag.name === 'CKAN Action API'));
     assert.ok(document.paths['/api/3/action/datastore_search'].get);
     assert.ok(document.paths['/api/3/action/package_search'].post);
+    const turtle = document.paths['/catalog.ttl'].get;
+    assert.deepEqual(turtle.tags, ['DCAT metadata']);
+    assert.ok(turtle.responses['200'].content['text/turtle']);
+    assert.deepEqual(turtle.parameters.map((parameter: { name: string }) => parameter.name).sort(), ['modified_since', 'page']);
+    assert.ok(document.paths['/dataset/{slug}.jsonld'].get.responses['404']);
   });
 
   test('documents every /api/v1 route', async () => {
@@ -85,7 +90,7 @@ describe('OpenAPI document', () => {
   test('leaves out pages and forms', async () => {
     const document = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, unknown> };
     const outside = Object.keys(document.paths).filter((path) => !path.startsWith('/api/'));
-    assert.deepEqual(outside, []);
+    assert.deepEqual(outside.sort(), ['/catalog.jsonld', '/catalog.ttl', '/dataset/{slug}.jsonld'], 'only the DCAT routes');
     assert.ok(Object.keys(document.paths).length > 20, 'the API paths are still there');
   });
 });

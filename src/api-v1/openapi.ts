@@ -3,9 +3,12 @@ import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 
-/** Returns whether a route belongs in the OpenAPI document: the CKAN and native APIs under /api/. */
+/** The DCAT metadata routes, which harvesters call as an API although they sit outside /api/. */
+export const DCAT_PATHS: readonly string[] = ['/catalog.jsonld', '/catalog.ttl', '/dataset/:slug.jsonld'];
+
+/** Returns whether a route belongs in the OpenAPI document: the CKAN and native APIs under /api/, and the DCAT routes. */
 export function isDocumentedPath(url: string): boolean {
-  return url.startsWith('/api/');
+  return url.startsWith('/api/') || DCAT_PATHS.includes(url);
 }
 
 /** Request parts that a route lists in the OpenAPI document but checks in its handler or service. */
@@ -46,6 +49,7 @@ export async function registerOpenApi(app: FastifyInstance, services: Services):
         { name: 'Datastore', description: 'Rows of a loaded version, filtered, searched and paged.' },
         { name: 'Organisations', description: 'Publishing organisations.' },
         { name: 'CKAN Action API', description: 'CKAN API 3 actions, with the CKAN envelope {help, success, result}.' },
+        { name: 'DCAT metadata', description: 'The open data catalogue as DCAT 3, in JSON-LD and Turtle, for harvesters.' },
         { name: 'Agreements', description: 'Data sharing agreements: drafting, approval, amendment and status changes.' },
         { name: 'Secure data exchange', description: 'Releases of data to recipients under agreements, signed exports and webhook subscriptions.' },
         { name: 'Data protection', description: 'Subject access, Article 19 rectification notices and data protection impact assessments.' },
@@ -66,7 +70,7 @@ export async function registerOpenApi(app: FastifyInstance, services: Services):
         },
       },
     },
-    // Only the APIs belong in the document; the portal's pages and HTML forms are not an API for clients.
+    // Only the APIs and the DCAT routes belong in the document; the portal's pages and HTML forms are not an API for clients.
     transform: ({ schema, url }) => ({ schema: isDocumentedPath(url) ? schema : { ...schema, hide: true }, url }),
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').send(app.swagger()));

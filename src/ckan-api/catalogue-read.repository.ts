@@ -112,13 +112,43 @@ function selectOrganisations(trx: Kysely<DB>) {
 
 export type OrganisationSort = 'name' | 'title' | 'package_count';
 
-export function listOrganisations(
-  trx: Kysely<DB>,
-  options: { sort: OrganisationSort; descending: boolean; limit: number; offset: number },
-): Promise<OrganisationRecord[]> {
+export interface OrganisationListOptions {
+  sort: OrganisationSort;
+  descending: boolean;
+  limit: number;
+  offset: number;
+  /** Text that the name, title or description must contain, ignoring case; absent or null for every organisation. */
+  text?: string | null;
+  /** Names (slugs) to keep; absent or null for every organisation. */
+  names?: string[] | null;
+}
+
+/** Escapes `%`, `_` and the escape character itself, so `text` matches literally inside a LIKE pattern. */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+}
+
+export function listOrganisations(trx: Kysely<DB>, options: OrganisationListOptions): Promise<OrganisationRecord[]> {
   const direction = options.descending ? 'desc' : 'asc';
   const column = options.sort === 'name' ? 'o.slug' : options.sort === 'title' ? 'o.name' : sql`dataset_count`;
-  return selectOrganisations(trx).orderBy(column, direction).orderBy('o.slug').limit(options.limit).offset(options.offset).execute();
+  let query = selectOrganisations(trx);
+  if (options.text) {
+    const pattern = likePattern(options.text);
+    query = query.where(sql<boolean>`(o.slug ilike ${pattern} or o.name ilike ${pattern} or o.description ilike ${pattern})`);
+  }
+  if (options.names) query = options.names.length === 0 ? query.where(sql<boolean>`false`) : query.where('o.slug', 'in', options.names);
+  return query.orderBy(column, direction).orderBy('o.slug').limit(options.limit).offset(options.offset).execute();
+}
+
+/**
+ * Tags of the datasets the caller can see, sorted by name. Every term in `terms` must occur in the tag, ignoring case,
+ * as in CKAN's tag_list with `query`.
+ */
+export async function listTags(trx: Kysely<DB>, terms: string[]): Promise<string[]> {
+  const conditions = terms.map((term) => sql`tag ilike ${likePattern(term)}`);
+  const where = conditions.length > 0 ? sql`where ${sql.join(conditions, sql` and `)}` : sql``;
+  const { rows } = await sql<{ tag: string }>`select distinct tag from datasets d cross join lateral unnest(d.tags) as tag ${where} order by tag`.execute(trx);
+  return rows.map((row) => row.tag);
 }
 
 export async function countOrganisations(trx: Kysely<DB>): Promise<number> {

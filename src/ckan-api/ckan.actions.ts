@@ -1,9 +1,11 @@
 import { notFound } from '../errors.ts';
-import type { OrganisationSort } from './catalogue-read.repository.ts';
+import { COUNCIL_NAME, SERVICE_NAME } from '../http/views.ts';
 import { organizationDetailDict, packageDict, resourceDict, type CkanDict } from './ckan.dicts.ts';
-import { invalidParameter, readBoolean, readDatastoreQuery, readInteger, readString, requireString } from './datastore-params.ts';
+import { readBoolean, readDatastoreQuery, readInteger, readString, requireString } from './datastore-params.ts';
 import { MAX_SQL_ROWS, type DatastoreResult } from './datastore.types.ts';
+import { LIST_ACTIONS } from './list.actions.ts';
 import type { OpenDataService } from './open-data.service.ts';
+import { readFieldList, selectFields } from './package-fields.ts';
 import { readPackageSearchQuery } from './package-search.ts';
 
 /** Inputs of an action: the service, the caller's organisation and the raw request parameters. */
@@ -41,16 +43,6 @@ function datastoreLinks(params: Record<string, unknown>, result: DatastoreResult
   return { start, next: `/api/3/action/datastore_search?${next.toString()}` };
 }
 
-const ORGANIZATION_SORTS: Record<string, OrganisationSort> = { name: 'name', title: 'title', package_count: 'package_count' };
-
-function readOrganisationSort(params: Record<string, unknown>): { sort: OrganisationSort; descending: boolean } {
-  const text = readString(params, 'sort')?.trim() || 'title asc';
-  const match = /^(\w+)(?:\s+(asc|desc))?$/i.exec(text);
-  const sort = match ? ORGANIZATION_SORTS[match[1]!] : undefined;
-  if (!sort) throw invalidParameter('sort', `Cannot sort organisations by "${text}". Use name, title or package_count, followed by asc or desc.`);
-  return { sort, descending: match![2]?.toLowerCase() === 'desc' };
-}
-
 export const ACTIONS: Record<string, CkanAction> = {
   package_list: {
     help: 'Return the names of the site\'s open datasets, sorted by name. Parameters: limit, offset.',
@@ -66,13 +58,16 @@ export const ACTIONS: Record<string, CkanAction> = {
 
   package_search: {
     help:
-      'Search datasets. q is free text over titles, descriptions, tags and organisation names; fq filters by ' +
-      'organization, tags, res_format or license_id (field:value); rows (default 10, max 1000), start, sort ' +
-      '(score, metadata_modified, metadata_created, title_string, name; asc or desc), facet.field (JSON list), ' +
+      'Search datasets. q is free text over titles, descriptions, tags and organisation names, or Solr field terms ' +
+      '(name, title, notes, tags, organization, res_format, license_id as field:value, field:prefix* or ' +
+      'field:"a phrase", with -field:value to exclude) combined with plain words; fq takes field terms only, also ' +
+      'owner_org, id, dataset_type and capacity; rows (default 10, max 1000), start, sort (score, metadata_modified, ' +
+      'metadata_created, title_string, name; asc or desc), fl (fields to return), facet.field (JSON list), ' +
       'facet.limit, include_private.',
     parameters: [
-      { name: 'q', description: 'Free text; words match by prefix.' },
-      { name: 'fq', description: 'Filters such as organization:thurrock-council tags:finance res_format:CSV license_id:OGL-UK-3.0.' },
+      { name: 'q', description: 'Free text (words match by prefix), or field terms such as tags:finance title:"public toilets" name:spend*.' },
+      { name: 'fq', description: 'Filters such as organization:thurrock-council -tags:finance res_format:CSV license_id:OGL-UK-3.0.' },
+      { name: 'fl', description: 'Fields to return instead of whole package dicts, separated by commas or spaces, such as "name,title".' },
       { name: 'rows', description: 'Datasets per page, 0 to 1000 (default 10).' },
       { name: 'start', description: 'Datasets to skip.' },
       { name: 'sort', description: 'Such as "metadata_modified desc" or "title_string asc" (default "score desc, metadata_modified desc").' },
@@ -82,6 +77,7 @@ export const ACTIONS: Record<string, CkanAction> = {
     ],
     async run({ service, organisationId, params, publicUrl }) {
       const query = readPackageSearchQuery(params);
+      const fields = readFieldList(params);
       const page = await service.searchDatasets(organisationId, query);
       const facets: Record<string, Record<string, number>> = {};
       const searchFacets: Record<string, { title: string; items: Array<{ name: string; display_name: string; count: number }> }> = {};
@@ -91,7 +87,10 @@ export const ACTIONS: Record<string, CkanAction> = {
       }
       return {
         count: page.count,
-        results: page.datasets.map((dataset) => packageDict(dataset, page.resources.get(dataset.id) ?? [], publicUrl)),
+        results: page.datasets.map((dataset) => {
+          const pkg = packageDict(dataset, page.resources.get(dataset.id) ?? [], publicUrl);
+          return fields === null ? pkg : selectFields(pkg, fields);
+        }),
         sort: query.sortText,
         facets,
         search_facets: searchFacets,
@@ -117,22 +116,7 @@ export const ACTIONS: Record<string, CkanAction> = {
     },
   },
 
-  organization_list: {
-    help: 'Return organisation names, or full dicts with all_fields=true. Parameters: all_fields, sort (name, title, package_count), limit, offset.',
-    parameters: [
-      { name: 'all_fields', description: 'Return dicts instead of names.' },
-      { name: 'sort', description: 'name, title or package_count, with asc or desc (default "title asc").' },
-      { name: 'limit', description: 'Maximum organisations (default 25 with all_fields, else 1000).' },
-      { name: 'offset', description: 'Organisations to skip.' },
-    ],
-    async run({ service, organisationId, params }) {
-      const allFields = readBoolean(params, 'all_fields', false);
-      const { sort, descending } = readOrganisationSort(params);
-      const limit = readInteger(params, 'limit', allFields ? 25 : 1000, 0, allFields ? 1000 : 100_000);
-      const { organisations } = await service.listOrganisations(organisationId, { sort, descending, limit, offset: readInteger(params, 'offset', 0, 0, Number.MAX_SAFE_INTEGER) });
-      return allFields ? organisations.map(organizationDetailDict) : organisations.map((organisation) => organisation.slug);
-    },
-  },
+  ...LIST_ACTIONS,
 
   organization_show: {
     help: 'Return an organisation by name or id; include_datasets=true adds its datasets (up to 1000) as packages.',
@@ -220,8 +204,9 @@ export const ACTIONS: Record<string, CkanAction> = {
     parameters: [],
     async run({ publicUrl }) {
       return {
-        site_title: 'Civic Exchange',
-        site_description: 'Open data from Thurrock Council and its partners',
+        // The portal's own names, so CKAN clients label the site as its pages do.
+        site_title: SERVICE_NAME,
+        site_description: `Open data from ${COUNCIL_NAME} and its partners`,
         site_url: publicUrl,
         // The CKAN release whose Action API shapes this service follows.
         ckan_version: '2.10.0',

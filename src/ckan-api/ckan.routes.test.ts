@@ -100,14 +100,112 @@ for (const engine of testEngines()) {
       assert.deepEqual(tagged.body.result.results.map((pkg: { name: string }) => pkg.name), ['foodbank-parcels']);
     });
 
-    test('package_search treats q as text', async () => {
-      for (const q of ['name:(foo', '"unbalanced', 'a && b || !c', '*:*']) {
+    test('package_search reads q without fields as text', async () => {
+      for (const q of ['"unbalanced', 'a && b || !c', '*:*', 'spending 10:30']) {
         const { status, body } = await get('package_search', { q });
         assert.equal(status, 200, q);
         assert.equal(body.success, true);
       }
       const everything = await get('package_search', { q: '*:*' });
       assert.equal(everything.body.result.count, 2);
+    });
+
+    test('package_search q field syntax', async () => {
+      const names = async (q: string) => {
+        const { status, body } = await get('package_search', { q, sort: 'name asc' });
+        assert.equal(status, 200, `${q}: ${JSON.stringify(body.error)}`);
+        return body.result.results.map((pkg: { name: string }) => pkg.name);
+      };
+      const cases: Array<[string, string[]]> = [
+        ['tags:finance', ['spending-over-500']],
+        ['tags:fo*', ['foodbank-parcels']],
+        ['tags:"social-care"', []],
+        ['title:parcels', ['foodbank-parcels']],
+        ['title:"parcels by ward"', ['foodbank-parcels']],
+        ['title:"ward by parcels"', []],
+        ['title:parc*', ['foodbank-parcels']],
+        ['notes:payments', ['spending-over-500']],
+        ['name:spend*', ['spending-over-500']],
+        ['name:spending', []],
+        ['name:spending-over-500', ['spending-over-500']],
+        ['organization:grays-foodbank', ['foodbank-parcels']],
+        ['organization:thurrock*', ['spending-over-500']],
+        ['res_format:csv', ['foodbank-parcels', 'spending-over-500']],
+        ['license_id:CC-BY-4.0', ['foodbank-parcels']],
+        ['suppliers tags:finance', ['spending-over-500']],
+        ['parcels tags:finance', []],
+        ['tags:finance AND res_format:CSV', ['spending-over-500']],
+        ['+tags:food -organization:thurrock-council', ['foodbank-parcels']],
+        ['-tags:finance', ['foodbank-parcels']],
+        ['NOT tags:food', ['spending-over-500']],
+        ['"parcels handed" organization:grays-foodbank', ['foodbank-parcels']],
+        ['name:%*', []],
+      ];
+      for (const [q, expected] of cases) assert.deepEqual(await names(q), expected, q);
+    });
+
+    test('package_search rejects unsupported q syntax', async () => {
+      const cases: Array<[string, RegExp]> = [
+        ['colour:red', /colour:red is not supported/],
+        ['name:(foo', /Cannot read name:\(foo/],
+        ['title:[a TO z]', /Cannot read title:\[a/],
+        ['tags:fin*nce', /Cannot read tags:fin\*nce/],
+        ['tags:finance OR tags:food', /OR is not supported/],
+        ['tags:finance (parcels)', /Cannot read \(parcels\)/],
+        ['title:"open', /no closing double quote/],
+        ['tags:finance NOT', /NOT must be followed by a term/],
+      ];
+      for (const [q, message] of cases) {
+        const { status, body } = await get('package_search', { q });
+        assert.equal(status, 409, q);
+        assert.equal(body.error?.__type, 'Validation Error', q);
+        assert.match(body.error?.q[0], message, q);
+        assert.match(body.error?.q[0], /Supported fields in q: name, title, notes, tags, organization, res_format, license_id\./, q);
+      }
+    });
+
+    test('package_search fq negation', async () => {
+      const names = async (fq: string) => {
+        const { status, body } = await get('package_search', { fq, sort: 'name asc' });
+        assert.equal(status, 200, `${fq}: ${JSON.stringify(body.error)}`);
+        return body.result.results.map((pkg: { name: string }) => pkg.name);
+      };
+      assert.deepEqual(await names('-organization:thurrock-council'), ['foodbank-parcels']);
+      assert.deepEqual(await names('!organization:thurrock-council'), ['foodbank-parcels']);
+      assert.deepEqual(await names('NOT tags:food'), ['spending-over-500']);
+      assert.deepEqual(await names('res_format:CSV -license_id:CC-BY-4.0'), ['spending-over-500']);
+      assert.deepEqual(await names('-name:nothing*'), ['foodbank-parcels', 'spending-over-500']);
+      for (const fq of ['-colour:red', 'capacity:pub*', 'organization:a OR organization:b', 'parcels']) {
+        const { status, body } = await get('package_search', { fq });
+        assert.equal(status, 400, fq);
+        assert.equal(body.error?.__type, 'Search Query Error', fq);
+      }
+    });
+
+    test('package_search fl returns the fields asked', async () => {
+      const names = await get('package_search', { fl: 'name', sort: 'name asc' });
+      assert.equal(names.status, 200);
+      assert.deepEqual(names.body.result.results, [{ name: 'foodbank-parcels' }, { name: 'spending-over-500' }]);
+      assert.equal(names.body.result.count, 2);
+
+      const listed = await get('package_search', { fl: 'name, title tags organization,res_format', fq: 'name:spending-over-500' });
+      assert.deepEqual(listed.body.result.results, [
+        { name: 'spending-over-500', title: 'Spending over £500', tags: ['finance', 'transparency'], organization: 'thurrock-council', res_format: ['CSV', 'CSV'] },
+      ]);
+      const posted = await post('package_search', { fl: ['id', 'metadata_modified'], fq: 'name:spending-over-500' });
+      assert.deepEqual(posted.body.result.results, [{ id: catalogue.spending.id, metadata_modified: '2026-02-01T10:00:00.000' }]);
+      const json = await get('package_search', { fl: '["name"]', fq: 'name:foodbank-parcels' });
+      assert.deepEqual(json.body.result.results, [{ name: 'foodbank-parcels' }]);
+      const whole = await post('package_search', { fl: 'validated_data_dict', fq: 'name:foodbank-parcels' });
+      assert.equal(JSON.parse(whole.body.result.results[0].validated_data_dict).name, 'foodbank-parcels');
+
+      const unknown = await get('package_search', { fl: 'name,colour' });
+      assert.equal(unknown.status, 409);
+      assert.equal(unknown.body.error?.__type, 'Validation Error');
+      assert.match(unknown.body.error?.fl[0], /"colour" is not a dataset field\. Use any of: .*license_id/);
+      const empty = await get('package_search', { fl: ' , ', fq: 'name:foodbank-parcels' });
+      assert.equal(empty.body.result.results[0].name, 'foodbank-parcels');
+      assert.ok(empty.body.result.results[0].resources, 'an empty fl returns whole package dicts');
     });
 
     test('private datasets stay hidden from anonymous callers', async () => {
@@ -162,6 +260,40 @@ for (const engine of testEngines()) {
       assert.equal(((await bare.json()) as Envelope).result.private, true);
     });
 
+    test('X-CKAN-API-Key header carries the token', async () => {
+      const user = await buildUser(handle.db, { member: { organisationId: catalogue.council.id, role: 'analyst' } });
+      const auth = memberAuth(user.id, catalogue.council.id, 'analyst');
+      const reader = await server.services.tokens.create(auth, { name: 'ckanapi reader', scopes: ['read'] });
+      const other = await server.services.tokens.create(auth, { name: 'second reader', scopes: ['read'] });
+      const show = async (headers: Record<string, string>) => {
+        const response = await fetch(`${server.url}/api/3/action/package_show?id=safeguarding-referrals`, { headers });
+        return { status: response.status, body: (await response.json()) as Envelope };
+      };
+
+      const keyed = await show({ 'x-ckan-api-key': reader.token });
+      assert.equal(keyed.status, 200);
+      assert.equal(keyed.body.result.private, true);
+      const bearer = await show({ 'x-ckan-api-key': `Bearer ${reader.token}` });
+      assert.equal(bearer.status, 200);
+      const both = await show({ 'x-ckan-api-key': reader.token, authorization: `Bearer ${reader.token}` });
+      assert.equal(both.status, 200);
+
+      const invalid = await show({ 'x-ckan-api-key': 'civic_not_a_real_token' });
+      assert.equal(invalid.status, 403, 'an invalid key is rejected, not read as anonymous');
+      assert.equal(invalid.body.error?.__type, 'Authorization Error');
+      const conflicting = await show({ 'x-ckan-api-key': reader.token, authorization: other.token });
+      assert.equal(conflicting.status, 403);
+      assert.match(conflicting.body.error?.message, /different API tokens/);
+
+      const post = await fetch(`${server.url}/api/3/action/package_search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-ckan-api-key': reader.token },
+        body: JSON.stringify({ include_private: true, fq: 'organization:thurrock-council' }),
+      });
+      assert.equal(post.status, 200, 'a keyed POST needs no CSRF token');
+      assert.equal(((await post.json()) as Envelope).result.count, 2);
+    });
+
     test('organization_list and organization_show', async () => {
       const names = await get('organization_list');
       assert.deepEqual(names.body.result, ['grays-foodbank', 'thurrock-council']);
@@ -178,6 +310,67 @@ for (const engine of testEngines()) {
       assert.equal(missing.body.error?.__type, 'Not Found Error');
     });
 
+    test('organization_list parameters as CKAN reads them', async () => {
+      // A council reader also counts the council's private dataset, so the two organisations' counts differ.
+      const user = await buildUser(handle.db, { member: { organisationId: catalogue.council.id, role: 'analyst' } });
+      const reader = await server.services.tokens.create(memberAuth(user.id, catalogue.council.id, 'analyst'), { name: 'counts', scopes: ['read'] });
+      const asReader = async (params: Record<string, string>) => {
+        const response = await fetch(`${server.url}/api/3/action/organization_list?${new URLSearchParams(params).toString()}`, { headers: { authorization: reader.token } });
+        return ((await response.json()) as Envelope).result;
+      };
+      assert.deepEqual(await asReader({ sort: 'package_count' }), ['thurrock-council', 'grays-foodbank'], 'package_count alone sorts largest first');
+      assert.deepEqual(await asReader({ sort: 'packages asc' }), ['grays-foodbank', 'thurrock-council']);
+      assert.deepEqual(await asReader({ sort: 'name desc' }), ['thurrock-council', 'grays-foodbank']);
+      const capped = await get('organization_list', { all_fields: 'true', limit: '500' });
+      assert.equal(capped.status, 200, 'a limit over the maximum is capped, not rejected');
+      assert.equal(capped.body.result.length, 2);
+      const paged = await get('organization_list', { limit: '1', offset: '1' });
+      assert.deepEqual(paged.body.result, ['thurrock-council']);
+      const zero = await get('organization_list', { limit: '0' });
+      assert.equal(zero.body.result.length, 2, 'limit 0 means the maximum, as in CKAN');
+      const text = await get('organization_list', { q: 'ESSEX' });
+      assert.deepEqual(text.body.result, ['thurrock-council'], 'q matches the description, ignoring case');
+      const wildcard = await get('organization_list', { q: '%' });
+      assert.deepEqual(wildcard.body.result, [], 'LIKE wildcards in q match literally');
+      const named = await post('organization_list', { organizations: ['grays-foodbank'] });
+      assert.deepEqual(named.body.result, ['grays-foodbank']);
+      const invalid: Array<Record<string, string>> = [{ sort: 'colour' }, { sort: 'name sideways' }, { sort: 'name, title' }, { limit: '-1' }, { offset: 'x' }, { all_fields: 'perhaps' }];
+      for (const params of invalid) {
+        const bad = await get('organization_list', params);
+        assert.equal(bad.status, 409, JSON.stringify(params));
+        assert.equal(bad.body.error?.__type, 'Validation Error');
+      }
+    });
+
+    test('group_list tag_list license_list', async () => {
+      const groups = await get('group_list');
+      assert.equal(groups.status, 200);
+      assert.deepEqual(groups.body.result, []);
+      assert.deepEqual((await get('group_list', { all_fields: 'true' })).body.result, []);
+      assert.equal((await get('group_list', { limit: 'many' })).status, 409);
+
+      const tags = await get('tag_list');
+      assert.deepEqual(tags.body.result, ['finance', 'food', 'transparency'], 'tags of open datasets only');
+      const query = await get('tag_list', { query: 'FIN' });
+      assert.deepEqual(query.body.result, ['finance']);
+      const full = await get('tag_list', { query: 'foo', all_fields: 'true' });
+      assert.deepEqual(full.body.result, [{ id: 'food', name: 'food', display_name: 'food', vocabulary_id: null }]);
+      const vocabulary = await get('tag_list', { vocabulary_id: 'genre' });
+      assert.equal(vocabulary.status, 404);
+      assert.equal(vocabulary.body.error?.__type, 'Not Found Error');
+
+      const licences = await get('license_list');
+      assert.equal(licences.status, 200);
+      const ogl = licences.body.result.find((licence: { id: string }) => licence.id === 'OGL-UK-3.0');
+      assert.equal(ogl.title, 'Open Government Licence v3.0');
+      assert.equal(ogl.url, 'https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/');
+      assert.equal(ogl.od_conformance, 'approved');
+      assert.equal(ogl.status, 'active');
+      assert.equal(ogl.domain_data, 'True');
+      const closed = licences.body.result.find((licence: { id: string }) => licence.id === 'other-closed');
+      assert.equal(closed.od_conformance, 'not reviewed');
+    });
+
     test('resource_show help_show status_show', async () => {
       const resource = await get('resource_show', { id: catalogue.spendingV1.id });
       assert.equal(resource.body.result.id, catalogue.spendingV1.id);
@@ -187,6 +380,7 @@ for (const engine of testEngines()) {
       assert.match(help.body.result, /resource_id, filters/);
       const status = await get('status_show');
       assert.equal(status.body.result.site_url, 'https://data.example.test');
+      assert.equal(status.body.result.site_title, 'Thurrock Data Exchange', 'the title the portal pages show');
       assert.deepEqual(status.body.result.extensions, ['datastore']);
     });
 
@@ -223,6 +417,12 @@ for (const engine of testEngines()) {
       const sql = await get('datastore_search_sql', { sql: 'delete from resources' });
       assert.equal(sql.status, 409);
       assert.match(sql.body.error?.sql[0], /Only SELECT queries are allowed/);
+      const facet = await get('package_search', { 'facet.field': 'organization' });
+      assert.equal(facet.status, 409);
+      assert.match(facet.body.error?.['facet.field'][0], /Send JSON such as \["organization", "tags"\]/);
+      assert.doesNotMatch(facet.body.error?.['facet.field'][0], /JSON object/);
+      const filters = await get('datastore_search', { resource_id: catalogue.spendingV1.id, filters: 'supplier' });
+      assert.match(filters.body.error?.filters[0], /Send JSON such as \{"column": "value"\}/);
       const fq = await get('package_search', { fq: 'colour:red' });
       assert.equal(fq.status, 400);
       assert.equal(fq.body.error?.__type, 'Search Query Error');

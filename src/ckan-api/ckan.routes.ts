@@ -3,7 +3,7 @@ import { AppError } from '../errors.ts';
 import { describeError, STATUS_BY_KIND } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import { ACTIONS, type CkanAction } from './ckan.actions.ts';
-import { callerOrganisationId } from './caller.ts';
+import { authenticateCkanApiKey, callerOrganisationId } from './caller.ts';
 
 /**
  * The CKAN Action API 3 at /api/3/action/NAME (and /api/action/NAME, which CKAN serves as version 3). Actions take
@@ -99,6 +99,8 @@ function documentation(name: string, action: CkanAction) {
 export async function ckanRoutes(app: FastifyInstance, services: Services): Promise<void> {
   // Actions check their own parameters so errors come back in the CKAN envelope; schemas here document them only.
   app.setValidatorCompiler(() => (value) => ({ value }));
+
+  app.addHook('onRequest', async (request) => authenticateCkanApiKey(request, services.tokens));
 
   // Lenient JSON: an empty body is an empty dict; malformed JSON is CKAN's 400 "JSON Error".
   app.removeContentTypeParser('application/json');

@@ -53,14 +53,17 @@ export function readBoolean(params: Record<string, unknown>, name: string, fallb
   throw invalidParameter(name, `"${String(raw)}" is not a boolean. Give true or false.`);
 }
 
-/** Parses a parameter that may arrive as JSON text (query strings) or as the decoded value (JSON bodies). */
-export function readJson(params: Record<string, unknown>, name: string): unknown {
+/**
+ * Parses a parameter that may arrive as JSON text (query strings) or as the decoded value (JSON bodies). `example` is
+ * JSON of the shape the parameter takes, quoted in the error message.
+ */
+export function readJson(params: Record<string, unknown>, name: string, example: string): unknown {
   const raw = params[name];
   if (typeof raw !== 'string') return raw;
   try {
     return JSON.parse(raw);
   } catch {
-    throw invalidParameter(name, `Cannot parse ${name} as JSON: ${truncate(raw)}. Send a JSON object such as {"column": "value"}.`);
+    throw invalidParameter(name, `Cannot parse ${name} as JSON: ${truncate(raw)}. Send JSON such as ${example}.`);
   }
 }
 
@@ -73,7 +76,7 @@ function isScalar(value: unknown): value is FilterValue {
 }
 
 export function readFilters(params: Record<string, unknown>): Record<string, FilterValue | FilterValue[]> {
-  const value = readJson(params, 'filters');
+  const value = readJson(params, 'filters', '{"column": "value"}');
   if (value === undefined || value === null || value === '') return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw invalidParameter('filters', 'filters must be a JSON object of column names to values.');
   const filters: Record<string, FilterValue | FilterValue[]> = {};
@@ -91,7 +94,7 @@ export function readQ(params: Record<string, unknown>): string | Record<string, 
   let value: unknown = raw;
   if (typeof raw === 'string') {
     if (!raw.trimStart().startsWith('{')) return raw;
-    value = readJson(params, 'q');
+    value = readJson(params, 'q', '{"column": "text"}');
   }
   if (typeof value === 'string') return value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidParameter('q', 'q must be text or a JSON object of column names to text.');
@@ -127,7 +130,7 @@ export function readFields(params: Record<string, unknown>): string[] | null {
   const raw = params.fields;
   if (raw === undefined || raw === null || raw === '') return null;
   let names: unknown;
-  if (typeof raw === 'string') names = raw.trimStart().startsWith('[') ? readJson(params, 'fields') : splitList(raw).map(unquote);
+  if (typeof raw === 'string') names = raw.trimStart().startsWith('[') ? readJson(params, 'fields', '["column", "other column"]') : splitList(raw).map(unquote);
   else names = raw;
   if (!Array.isArray(names) || !names.every((name) => typeof name === 'string')) {
     throw invalidParameter('fields', 'fields must be a list of column names, as a JSON list or separated by commas.');

@@ -102,6 +102,35 @@ for (const engine of testEngines()) {
       assert.deepEqual(result.fields.map((field) => field.id), ['ward', 'parcels']);
     });
 
+    test('duplicate column names stay apart', async () => {
+      const id = catalogue.spendingV1.id;
+      const result = await runDatastoreSql(
+        handle.db.app,
+        null,
+        `select a._id, b._id, a.amount, b.supplier as _id_2 from "${id}" a join "${id}" b on b._id = a._id + 1 order by a._id limit 2`,
+        limits(),
+      );
+      assert.deepEqual(result.fields, [
+        { id: '_id', type: 'int' },
+        { id: '_id_3', type: 'int' },
+        { id: 'amount', type: 'numeric' },
+        { id: '_id_2', type: 'text' },
+      ]);
+      assert.deepEqual(result.records[0], { _id: 1, _id_3: 2, amount: 10.5, _id_2: 'Grays Cleaning Services' });
+
+      const star = await runDatastoreSql(handle.db.app, null, `select * from "${id}" a join "${id}" b on b._id = a._id order by a._id limit 1`, limits());
+      const ids = star.fields.map((field) => field.id);
+      assert.equal(ids.length, 14, 'seven columns from each side');
+      assert.equal(new Set(ids).size, 14, 'every field has its own id');
+      assert.deepEqual(ids.slice(0, 3), ['_id', 'supplier', 'amount']);
+      assert.deepEqual(ids.slice(7, 10), ['_id_2', 'supplier_2', 'amount_2']);
+      assert.equal(star.fields[7]!.type, 'int');
+      assert.equal(star.fields[9]!.type, 'numeric');
+      assert.equal(star.records[0]!._id_2, 1);
+      assert.equal(star.records[0]!.amount_2, 10.5);
+      assert.equal(Object.keys(star.records[0]!).length, 14);
+    });
+
     test('private resource is refused', async () => {
       const query = `select * from "${catalogue.secretResource.id}"`;
       await assert.rejects(runDatastoreSql(handle.db.app, null, query, limits()), (error: unknown) => error instanceof AppError && error.kind === 'forbidden');

@@ -52,10 +52,12 @@ export async function runDatastoreSql(db: Kysely<DB>, organisationId: string | n
       await sql.raw(`set local statement_timeout = ${Math.trunc(limits.timeoutMs)}`).execute(trx);
       const tableNames = await resolveTables(trx, checked.references.map((reference) => reference.resourceId));
       const rewritten = await rewriteTables(query, checked.references, tableNames);
-      const capped = `select * from (${rewritten}\n) as _sql limit ${MAX_SQL_ROWS + 1}`;
       try {
-        if (limits.engine === 'pglite') await checkPlanCost(trx, capped);
         const fields = await describeResult(trx, rewritten);
+        // The alias list names the result's columns by position, so columns that share a name keep their own values.
+        const aliases = fields.length > 0 ? `(${fields.map((field) => quoteIdentifier(field.id)).join(', ')})` : '';
+        const capped = `select * from (${rewritten}\n) as _sql${aliases} limit ${MAX_SQL_ROWS + 1}`;
+        if (limits.engine === 'pglite') await checkPlanCost(trx, capped);
         const { rows } = await sql.raw<Record<string, unknown>>(capped).execute(trx);
         const records = rows.slice(0, MAX_SQL_ROWS).map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, value instanceof Date ? value.toISOString() : value])));
         return {
@@ -95,26 +97,50 @@ async function checkPlanCost(trx: Transaction<DB>, capped: string): Promise<void
   }
 }
 
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
 /**
- * Result column names and types, read without running the query: joining one row to the query filtered by `where
- * false` yields a single row of nulls that still carries every column, and `pg_typeof` works on nulls.
+ * Gives every result column a distinct name: the first column of a name keeps it, and later ones get `_2`, `_3` and so
+ * on (skipping names already taken), as in `_id`, `_id_2`. CKAN clients read each record's values by field id, so
+ * two fields with one id cannot both be read. Renaming was chosen over rejecting the query: it keeps every value, and
+ * `select *` over a self-join still runs without the client spelling out aliases. Columns with distinct names keep
+ * them unchanged.
+ */
+export function distinctNames(names: string[]): string[] {
+  const taken = new Set(names);
+  const seen = new Set<string>();
+  return names.map((name) => {
+    if (!seen.has(name)) {
+      seen.add(name);
+      return name;
+    }
+    let suffix = 2;
+    while (taken.has(`${name}_${suffix}`)) suffix += 1;
+    const renamed = `${name}_${suffix}`;
+    taken.add(renamed);
+    seen.add(renamed);
+    return renamed;
+  });
+}
+
+/**
+ * Result column names and types, read without running the query. The names come, duplicates and order included, from
+ * the keys of `row_to_json` over a row of nulls: the query joined `on false` to one row, which still carries every
+ * column. The types come from `pg_typeof` on the same row, with the columns renamed by position so each is read once.
  */
 async function describeResult(trx: Transaction<DB>, rewritten: string): Promise<Array<{ id: string; type: string }>> {
-  const empty = `(select 1) as _one left join (select * from (${rewritten}\n) as _q where false) as _sql on true`;
-  const { rows } = await sql.raw<Record<string, unknown>>(`select _sql.* from ${empty}`).execute(trx);
-  const names = Object.keys(rows[0] ?? {});
-  if (names.length === 0) return [];
-  const probes = names.map((name, index) => `pg_typeof(_sql."${name.replace(/"/g, '""')}")::text as "${index}"`);
-  // Two result columns with the same name make the probe ambiguous; a savepoint keeps the transaction usable.
-  await sql.raw('savepoint civic_describe').execute(trx);
-  try {
-    const { rows: typeRows } = await sql.raw<Record<string, string>>(`select ${probes.join(', ')} from ${empty}`).execute(trx);
-    await sql.raw('release savepoint civic_describe').execute(trx);
-    return names.map((name, index) => ({ id: name, type: ckanType(typeRows[0]?.[String(index)]) }));
-  } catch {
-    await sql.raw('rollback to savepoint civic_describe').execute(trx);
-    return names.map((name) => ({ id: name, type: 'text' }));
-  }
+  const nullRow = (aliases: string) => `(select 1) as _one left join (${rewritten}\n) as _q${aliases} on false`;
+  const { rows } = await sql.raw<{ key: string }>(
+    `select _keys.key from (select row_to_json(_row) as _json from (select _q.* from ${nullRow('')}) as _row) as _names, json_each(_names._json) with ordinality as _keys order by _keys.ordinality`,
+  ).execute(trx);
+  if (rows.length === 0) return [];
+  const positions = rows.map((_, index) => `c${index}`);
+  const probes = positions.map((position, index) => `pg_typeof(_q.${position})::text as "${index}"`);
+  const { rows: typeRows } = await sql.raw<Record<string, string>>(`select ${probes.join(', ')} from ${nullRow(`(${positions.join(', ')})`)}`).execute(trx);
+  const names = distinctNames(rows.map((row) => row.key));
+  return names.map((name, index) => ({ id: name, type: ckanType(typeRows[0]?.[String(index)]) }));
 }
 
 function ckanType(postgresType: string | undefined): string {

@@ -4,7 +4,7 @@ import { withOrganisation } from '../db/tenant.ts';
 import { notFound } from '../errors.ts';
 import { missingDatasetError, missingResourceError } from './access.ts';
 import * as repository from './catalogue-read.repository.ts';
-import type { DatasetRecord, OrganisationRecord, OrganisationSort, ResourceRecord } from './catalogue-read.repository.ts';
+import type { DatasetRecord, OrganisationListOptions, OrganisationRecord, ResourceRecord } from './catalogue-read.repository.ts';
 import { searchDatastore } from './datastore-search.ts';
 import { runDatastoreSql } from './datastore-sql.ts';
 import type { DatastoreQuery, DatastoreResult, DatastoreSqlResult } from './datastore.types.ts';
@@ -71,14 +71,16 @@ export class OpenDataService {
     });
   }
 
-  listOrganisations(
-    organisationId: string | null,
-    options: { sort: OrganisationSort; descending: boolean; limit: number; offset: number },
-  ): Promise<{ total: number; organisations: OrganisationRecord[] }> {
+  listOrganisations(organisationId: string | null, options: OrganisationListOptions): Promise<{ total: number; organisations: OrganisationRecord[] }> {
     return withOrganisation(this.db.app, organisationId, async (trx) => ({
       total: await repository.countOrganisations(trx),
       organisations: await repository.listOrganisations(trx, options),
     }));
+  }
+
+  /** Tags of the datasets the caller can see; see listTags for how `terms` match. */
+  listTags(organisationId: string | null, terms: string[]): Promise<string[]> {
+    return withOrganisation(this.db.app, organisationId, (trx) => repository.listTags(trx, terms));
   }
 
   showOrganisation(organisationId: string | null, reference: string): Promise<OrganisationRecord> {

@@ -4,19 +4,24 @@ import { AppError } from '../errors.ts';
 import { selectDatasets, type DatasetRecord } from './catalogue-read.repository.ts';
 import { invalidParameter, readBoolean, readInteger, readJson, readString } from './datastore-params.ts';
 import { toPrefixQuery } from './datastore-search.ts';
+import { hasFieldSyntax, parseSolrQuery, QuerySyntaxError, type FieldTerm, type SearchTerm, type TermMatch, type TextTerm } from './solr-query.ts';
 
 /**
- * package_search without Solr: `q` is free text over titles, descriptions, tags and organisation names (read as
- * words, never as query syntax), `fq` takes the `field:value` filters CKAN clients send, and facets are counted with
- * SQL over the same matching datasets.
+ * package_search without Solr. CKAN reads a `q` without a colon with Solr's dismax parser, so here such a `q` is plain
+ * words over titles, descriptions, tags and organisation names. Once `q` names a field (`tags:spending`), CKAN uses
+ * the standard query parser, so here it is read with the Solr syntax of solr-query.ts. `fq` takes field terms only.
+ * Facets are counted with SQL over the same matching datasets.
  */
 
 export const FACET_FIELDS = ['organization', 'tags', 'res_format', 'license_id'] as const;
 export type FacetField = (typeof FACET_FIELDS)[number];
 
 export interface PackageSearchQuery {
+  /** Plain words of `q`; null when `q` is empty, `*:*` or uses field syntax. */
   q: string | null;
-  filters: Array<{ field: string; value: string }>;
+  /** Terms of a `q` that uses field syntax; empty otherwise. */
+  qTerms: SearchTerm[];
+  filters: SearchTerm[];
   rows: number;
   start: number;
   sort: Array<{ key: string; descending: boolean }>;
@@ -26,7 +31,14 @@ export interface PackageSearchQuery {
   includePrivate: boolean;
 }
 
-const FQ_FIELDS = new Set(['organization', 'owner_org', 'tags', 'res_format', 'license_id', 'name', 'id', 'dataset_type', 'capacity']);
+/** Fields that a `q` term may name: the ones CKAN clients search by. */
+export const Q_FIELDS = ['name', 'title', 'notes', 'tags', 'organization', 'res_format', 'license_id'] as const;
+/** Fields that an `fq` term may name: the `q` fields and the ones CKAN clients filter by. */
+export const FQ_FIELDS = [...Q_FIELDS, 'owner_org', 'id', 'dataset_type', 'capacity'] as const;
+/** Fields whose values are matched as text (stemmed words); the others compare whole values. */
+const TEXT_FIELDS = new Set(['title', 'notes']);
+/** Fields compared as whole values that also take a trailing `*` for a prefix. */
+const PREFIX_FIELDS = new Set(['name', 'tags', 'organization', 'res_format', 'license_id']);
 const SORT_KEYS = new Set(['score', 'metadata_modified', 'metadata_created', 'title_string', 'name', 'title']);
 const DEFAULT_SORT = 'score desc, metadata_modified desc';
 
@@ -34,25 +46,36 @@ export function searchQueryError(message: string): AppError {
   return new AppError('validation', 'search_query_error', message, { fields: [{ field: 'fq', message }] });
 }
 
-/** Reads `fq` such as `organization:thurrock-council +tags:"social care" AND res_format:CSV`. */
-export function parseFilterQuery(text: string): Array<{ field: string; value: string }> {
-  const filters: Array<{ field: string; value: string }> = [];
-  const pattern = /\s*(?:AND\s+)?\+?([a-z_]+):("([^"]*)"|[^\s"()]+)\s*/gy;
-  let position = 0;
-  while (position < text.length) {
-    pattern.lastIndex = position;
-    const match = pattern.exec(text);
-    if (!match || match[0].length === 0) {
-      throw searchQueryError(`Search Query is invalid: cannot read fq from "${text.slice(position, position + 40)}". Write filters as field:value, such as organization:thurrock-council.`);
-    }
-    const field = match[1]!;
-    if (!FQ_FIELDS.has(field)) {
-      throw searchQueryError(`Search Query is invalid: fq field "${field}" is not supported. Use one of: ${[...FQ_FIELDS].join(', ')}.`);
-    }
-    filters.push({ field, value: match[3] ?? match[2]! });
-    position = pattern.lastIndex;
+/**
+ * Reads `fq` such as `organization:thurrock-council -tags:"social care" AND res_format:CSV`. Errors are CKAN's
+ * Search Query Error (400), as for any filter that Solr cannot read.
+ */
+export function parseFilterQuery(text: string): SearchTerm[] {
+  try {
+    return checkPrefixes(parseSolrQuery(text, FQ_FIELDS, false));
+  } catch (error) {
+    if (error instanceof QuerySyntaxError) throw searchQueryError(`Search Query is invalid: ${error.message}`);
+    throw error;
   }
-  return filters;
+}
+
+/** Reads a `q` that uses field syntax; errors are Validation Errors on `q` naming the term and the supported fields. */
+function parseQ(text: string): SearchTerm[] {
+  try {
+    return checkPrefixes(parseSolrQuery(text, Q_FIELDS, true));
+  } catch (error) {
+    if (error instanceof QuerySyntaxError) throw invalidParameter('q', `${error.message} Supported fields in q: ${Q_FIELDS.join(', ')}.`);
+    throw error;
+  }
+}
+
+function checkPrefixes(terms: SearchTerm[]): SearchTerm[] {
+  for (const term of terms) {
+    if (term.kind === 'field' && term.match === 'prefix' && !TEXT_FIELDS.has(term.field) && !PREFIX_FIELDS.has(term.field)) {
+      throw new QuerySyntaxError(`${term.field} takes whole values only, not a prefix with *.`);
+    }
+  }
+  return terms;
 }
 
 function parseSort(text: string): PackageSearchQuery['sort'] {
@@ -71,7 +94,7 @@ function parseSort(text: string): PackageSearchQuery['sort'] {
 
 export function readPackageSearchQuery(params: Record<string, unknown>): PackageSearchQuery {
   const rawQ = readString(params, 'q')?.trim() ?? '';
-  const facetValue = readJson(params, 'facet.field') ?? [];
+  const facetValue = readJson(params, 'facet.field', '["organization", "tags"]') ?? [];
   if (!Array.isArray(facetValue) || !facetValue.every((field) => typeof field === 'string')) {
     throw invalidParameter('facet.field', 'facet.field must be a JSON list of field names, such as ["organization", "tags"].');
   }
@@ -81,8 +104,11 @@ export function readPackageSearchQuery(params: Record<string, unknown>): Package
     }
   }
   const sortText = readString(params, 'sort')?.trim() || DEFAULT_SORT;
+  const everything = rawQ === '' || rawQ === '*:*';
+  const fieldSyntax = !everything && hasFieldSyntax(rawQ);
   return {
-    q: rawQ === '' || rawQ === '*:*' ? null : rawQ,
+    q: everything || fieldSyntax ? null : rawQ,
+    qTerms: fieldSyntax ? parseQ(rawQ) : [],
     filters: parseFilterQuery(readString(params, 'fq')?.trim() ?? ''),
     rows: readInteger(params, 'rows', 10, 0, 1000),
     start: readInteger(params, 'start', 0, 0, Number.MAX_SAFE_INTEGER),
@@ -94,21 +120,46 @@ export function readPackageSearchQuery(params: Record<string, unknown>): Package
   };
 }
 
-function filterCondition(filter: { field: string; value: string }): RawBuilder<unknown> {
-  const { field, value } = filter;
+/** The text search document of a dataset: its title, description and tags, and its organisation's name and slug. */
+const DOCUMENT = sql`(d.search_vector || setweight(to_tsvector('english', o.name || ' ' || o.slug), 'D'))`;
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
+/** Matches a text column (title or notes) as Solr matches a stemmed text field: by word, phrase or word prefix. */
+function textMatch(document: RawBuilder<unknown>, value: string, match: TermMatch): RawBuilder<unknown> {
+  if (match === 'prefix') {
+    const tsquery = toPrefixQuery(value);
+    return tsquery === null ? sql`false` : sql`${document} @@ to_tsquery('english', ${tsquery})`;
+  }
+  return sql`${document} @@ phraseto_tsquery('english', ${value})`;
+}
+
+/** Compares a whole value, or its start when the term ends in `*`. */
+function valueMatch(column: RawBuilder<unknown>, value: string, match: TermMatch): RawBuilder<unknown> {
+  return match === 'prefix' ? sql`${column} like ${`${escapeLike(value)}%`}` : sql`${column} = ${value}`;
+}
+
+function fieldCondition(term: FieldTerm): RawBuilder<unknown> {
+  const { field, value, match } = term;
   switch (field) {
+    case 'title':
+      return textMatch(sql`to_tsvector('english', d.title)`, value, match);
+    case 'notes':
+      return textMatch(sql`to_tsvector('english', d.description)`, value, match);
+    case 'name':
+      return valueMatch(sql`d.slug`, value, match);
     case 'organization':
-      return sql`o.slug = ${value}`;
+      return valueMatch(sql`o.slug`, value, match);
+    case 'license_id':
+      return valueMatch(sql`d.licence_id`, value, match);
+    case 'tags':
+      return sql`exists (select 1 from unnest(d.tags) as tag where ${valueMatch(sql`tag`, value, match)})`;
+    case 'res_format':
+      return sql`exists (select 1 from resources r where r.dataset_id = d.id and ${valueMatch(sql`upper(r.format)`, value.toUpperCase(), match)})`;
     case 'owner_org':
       return sql`(o.id::text = ${value} or o.slug = ${value})`;
-    case 'tags':
-      return sql`${value} = any(d.tags)`;
-    case 'res_format':
-      return sql`exists (select 1 from resources r where r.dataset_id = d.id and upper(r.format) = upper(${value}))`;
-    case 'license_id':
-      return sql`d.licence_id = ${value}`;
-    case 'name':
-      return sql`d.slug = ${value}`;
     case 'id':
       return sql`d.id::text = ${value}`;
     case 'capacity':
@@ -117,6 +168,25 @@ function filterCondition(filter: { field: string; value: string }): RawBuilder<u
       // dataset_type: every Civic Exchange dataset is of CKAN type "dataset".
       return value === 'dataset' ? sql`true` : sql`false`;
   }
+}
+
+function termCondition(term: SearchTerm): RawBuilder<unknown> {
+  let condition: RawBuilder<unknown>;
+  if (term.kind === 'field') condition = fieldCondition(term);
+  else if (term.phrase) condition = sql`${DOCUMENT} @@ phraseto_tsquery('english', ${term.text})`;
+  else {
+    const tsquery = toPrefixQuery(term.text);
+    // A term of punctuation alone carries no words, so it adds no condition.
+    condition = tsquery === null ? sql`true` : sql`${DOCUMENT} @@ to_tsquery('english', ${tsquery})`;
+  }
+  return term.negated ? sql`not (${condition})` : condition;
+}
+
+/** Picks the words that rank results: the plain words of `q`, or the words of its positive text terms. */
+function rankingWords(query: PackageSearchQuery): string | null {
+  if (query.q !== null) return query.q;
+  const words = query.qTerms.filter((term): term is TextTerm => term.kind === 'text' && !term.negated).map((term) => term.text);
+  return words.length > 0 ? words.join(' ') : null;
 }
 
 export interface PackageSearchPage {
@@ -128,13 +198,16 @@ export interface PackageSearchPage {
 /** Runs the search in the caller's transaction; private datasets appear only with include_private and visibility. */
 export async function searchPackages(trx: Kysely<DB>, query: PackageSearchQuery): Promise<PackageSearchPage> {
   const conditions: RawBuilder<unknown>[] = query.includePrivate ? [] : [sql`d.visibility = 'open'`];
-  const tsquery = query.q === null ? null : toPrefixQuery(query.q);
-  const document = sql`(d.search_vector || setweight(to_tsvector('english', o.name || ' ' || o.slug), 'D'))`;
-  if (query.q !== null) conditions.push(tsquery === null ? sql`false` : sql`${document} @@ to_tsquery('english', ${tsquery})`);
-  conditions.push(...query.filters.map(filterCondition));
+  if (query.q !== null) {
+    const tsquery = toPrefixQuery(query.q);
+    conditions.push(tsquery === null ? sql`false` : sql`${DOCUMENT} @@ to_tsquery('english', ${tsquery})`);
+  }
+  conditions.push(...query.qTerms.map(termCondition), ...query.filters.map(termCondition));
   const where = conditions.length > 0 ? sql`${sql.join(conditions, sql` and `)}` : sql`true`;
   // Without search words every dataset scores the same, so sorting by score leaves the order to the next key.
-  const score = tsquery === null ? null : sql<number>`ts_rank(${document}, to_tsquery('english', ${tsquery}))`;
+  const words = rankingWords(query);
+  const tsquery = words === null ? null : toPrefixQuery(words);
+  const score = tsquery === null ? null : sql<number>`ts_rank(${DOCUMENT}, to_tsquery('english', ${tsquery}))`;
 
   let page = selectDatasets(trx).where(where as RawBuilder<boolean>);
   for (const key of query.sort) {

@@ -108,13 +108,52 @@ for (const engine of testEngines()) {
       assert.equal(first['@graph'][0]['hydra:totalItems']['@value'], '2');
       const since = JSON.parse((await app.inject({ url: '/catalog.jsonld?modified_since=2026-03-01' })).body);
       assert.deepEqual(since['@graph'][0]['dcat:dataset'].map((node: { '@id': string }) => node['@id']), ['http://localhost:3000/dataset/spending-over-500']);
-      const bad = await app.inject({ url: '/catalog.jsonld?modified_since=yesterday' });
-      assert.equal(bad.statusCode, 400);
-      assert.match(bad.body, /<strong>modified_since<\/strong>: &quot;yesterday&quot; is not an ISO 8601 date/);
       const page = await app.inject({ url: '/catalog.jsonld?page=x' });
       assert.equal(page.statusCode, 400);
       const beyond = await app.inject({ url: '/catalog.jsonld?page=2' });
       assert.equal(beyond.statusCode, 404);
+    });
+
+    test('errors in machine formats', async () => {
+      const bad = await app.inject({ url: '/catalog.jsonld?modified_since=yesterday' });
+      assert.equal(bad.statusCode, 400);
+      assert.match(bad.headers['content-type'] as string, /^application\/json/);
+      const body = JSON.parse(bad.body);
+      assert.equal(body.error.fields[0].field, 'modified_since');
+      assert.match(body.error.fields[0].message, /"yesterday" is not an ISO 8601 date/);
+
+      const beyond = JSON.parse((await app.inject({ url: '/catalog.jsonld?page=2' })).body);
+      assert.equal(beyond.error.code, 'page_not_found');
+
+      const turtle = await app.inject({ url: '/catalog.ttl?page=0' });
+      assert.equal(turtle.statusCode, 400);
+      assert.equal(turtle.headers['content-type'], 'text/plain; charset=utf-8');
+      assert.match(turtle.body, /^The web address has a setting that is not valid: page\.\npage: "0" is not a page number/);
+      assert.doesNotMatch(turtle.body, /<html|govuk/i);
+      const repeated = await app.inject({ url: '/catalog.ttl?page=1&page=2' });
+      assert.equal(repeated.statusCode, 400);
+      assert.match(repeated.body, /Give page once/);
+
+      const missing = await app.inject({ url: '/dataset/nope.jsonld' });
+      assert.equal(missing.statusCode, 404);
+      assert.match(missing.headers['content-type'] as string, /^application\/json/);
+      assert.equal(JSON.parse(missing.body).error.code, 'dataset_not_found');
+
+      const page = await app.inject({ url: '/dataset/nope' });
+      assert.match(page.headers['content-type'] as string, /^text\/html/, 'the portal pages keep their HTML errors');
+    });
+
+    test('catalogue and council datasets share one publisher', async () => {
+      const document = JSON.parse((await app.inject({ url: '/catalog.jsonld' })).body);
+      const catalogue = document['@graph'][0];
+      assert.equal(catalogue['dct:publisher']['@id'], 'http://localhost:3000/organisation/thurrock-council');
+      assert.equal(catalogue['dct:publisher']['foaf:name'], 'Thurrock Council');
+      for (const dataset of catalogue['dcat:dataset']) assert.equal(dataset['dct:publisher']['@id'], catalogue['dct:publisher']['@id'], dataset['@id']);
+
+      const turtle = (await app.inject({ url: '/catalog.ttl' })).body;
+      assert.match(turtle, /<http:\/\/localhost:3000\/catalog>\n(?: {2}.*\n)*? {2}dct:publisher <http:\/\/localhost:3000\/organisation\/thurrock-council>/);
+      assert.equal(turtle.match(/^<http:\/\/localhost:3000\/organisation\/thurrock-council>$/gm)?.length, 1, 'the publisher is described once');
+      assert.doesNotMatch(turtle, /dct:publisher <http:\/\/localhost:3000\/>/);
     });
 
     test('catalogue in Turtle', async () => {

@@ -93,15 +93,46 @@ function dataServiceId(publicUrl: string): string {
   return `${publicUrl}/api/3/action`;
 }
 
-function publisherNode(entry: CatalogueEntry, publicUrl: string): RdfNode {
+/** A publishing organisation as the catalogue describes it. */
+export interface Publisher {
+  slug: string;
+  name: string;
+  website: string | null;
+}
+
+/**
+ * The slug of the council that runs the portal, made from its name ("Thurrock Council" gives "thurrock-council"), as
+ * an import names an organisation from such a slug.
+ * NOTE: no setting names the council's organisation, so a council registered under another slug is not found here.
+ */
+export const COUNCIL_SLUG = COUNCIL_NAME.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+/**
+ * Reads the council's organisation, the publisher of the catalogue. When it has no organisation on the platform yet,
+ * its name alone describes it, under the same IRI its organisation page would have.
+ */
+export async function councilPublisher(db: Kysely<DB>): Promise<Publisher> {
+  const row = await db.selectFrom('organisations').select(['slug', 'name', 'website']).where('slug', '=', COUNCIL_SLUG).executeTakeFirst();
+  return row ?? { slug: COUNCIL_SLUG, name: COUNCIL_NAME, website: null };
+}
+
+/**
+ * Builds the foaf:Organization node of a publisher. Its IRI is the organisation's page, the same for the catalogue and
+ * for every dataset the organisation publishes, so that harvesters see one agent.
+ */
+export function publisherNode(publisher: Publisher, publicUrl: string): RdfNode {
   return {
-    id: `${publicUrl}/organisation/${entry.organisation_slug}`,
+    id: `${publicUrl}/organisation/${publisher.slug}`,
     types: ['foaf:Organization'],
     properties: [
-      ['foaf:name', entry.organisation_name],
-      ['foaf:homepage', entry.organisation_website ? iri(entry.organisation_website) : undefined],
+      ['foaf:name', publisher.name],
+      ['foaf:homepage', publisher.website ? iri(publisher.website) : undefined],
     ],
   };
+}
+
+function entryPublisher(entry: CatalogueEntry): Publisher {
+  return { slug: entry.organisation_slug, name: entry.organisation_name, website: entry.organisation_website };
 }
 
 function distribution(entry: CatalogueEntry, publicUrl: string, kind: 'csv' | 'json' | 'original'): RdfNode {
@@ -156,7 +187,7 @@ export function datasetNode(entry: CatalogueEntry, publicUrl: string): RdfNode {
       ['dct:identifier', entry.id],
       ['dct:title', english(entry.title)],
       ['dct:description', english(entry.description || entry.title)],
-      ['dct:publisher', publisherNode(entry, publicUrl)],
+      ['dct:publisher', publisherNode(entryPublisher(entry), publicUrl)],
       ['dct:issued', dateTime(entry.created_at)],
       ['dct:modified', dateTime(entry.modified_at)],
       ['dct:license', licence?.url ? iri(licence.url) : undefined],
@@ -205,15 +236,18 @@ export interface CataloguePageLinks {
   previous?: string;
 }
 
-/** Builds the dcat:Catalog of one page, with the DataService and a Hydra view linking the other pages. */
-export function catalogueGraph(publicUrl: string, entries: CatalogueEntry[], total: number, links: CataloguePageLinks): RdfNode[] {
+/**
+ * Builds the dcat:Catalog of one page, with the DataService and a Hydra view linking the other pages. `publisher` is
+ * the council that runs the portal (see councilPublisher).
+ */
+export function catalogueGraph(publicUrl: string, publisher: Publisher, entries: CatalogueEntry[], total: number, links: CataloguePageLinks): RdfNode[] {
   const catalogue: RdfNode = {
     id: `${publicUrl}/catalog`,
     types: ['dcat:Catalog'],
     properties: [
       ['dct:title', english(`${SERVICE_NAME} data catalogue`)],
       ['dct:description', english(`Open data published by ${COUNCIL_NAME} and its partners.`)],
-      ['dct:publisher', { id: `${publicUrl}/`, types: ['foaf:Organization'], properties: [['foaf:name', COUNCIL_NAME]] }],
+      ['dct:publisher', publisherNode(publisher, publicUrl)],
       ['foaf:homepage', iri(`${publicUrl}/`)],
       ['dct:language', iri(`${EU_AUTHORITY}/language/ENG`)],
       ['dct:modified', entries[0] ? dateTime(entries[0].modified_at) : undefined],

@@ -1,10 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
+import { describeError, jsonErrorHandler } from '../http/errors.ts';
 import { findLicence } from '../catalogue/catalogue.metadata.ts';
 import type { DatasetDetail } from '../catalogue/catalogue.types.ts';
 import { withOrganisation } from '../db/tenant.ts';
 import { notFound } from '../errors.ts';
 import type { Services } from '../services.ts';
-import { CATALOGUE_PAGE_SIZE, catalogueEntries, catalogueEntry, catalogueGraph, datasetNode } from './dcat.ts';
+import { CATALOGUE_PAGE_SIZE, catalogueEntries, catalogueEntry, catalogueGraph, councilPublisher, datasetNode } from './dcat.ts';
 import type { PortalService } from './portal.service.ts';
 import { badParameter, pageNumber, queryString, singleValue, type QueryValues } from './query-params.ts';
 import { toJsonLd, toTurtle } from './rdf.ts';
@@ -57,6 +58,56 @@ export function dataPackage(dataset: DatasetDetail, publicUrl: string): Record<s
   };
 }
 
+/**
+ * Error handling for the DCAT routes, whose clients are harvesters rather than browsers: JSON errors (the native API's
+ * shape) for JSON-LD, and plain text for Turtle, with the same status a page would have. Query strings and path
+ * parameters are checked by the handlers, so the route schemas only document them.
+ */
+function machineRoute(format: 'json' | 'text'): Pick<RouteShorthandOptions, 'errorHandler' | 'validatorCompiler'> {
+  return {
+    validatorCompiler: () => (value) => ({ value }),
+    errorHandler(error, request, reply) {
+      if (format === 'json') return jsonErrorHandler(error, request, reply);
+      const described = describeError(error);
+      if (described.status >= 500) request.log.error({ err: error }, 'request failed');
+      else request.log.info({ code: described.code, status: described.status }, 'request rejected');
+      const details = described.fields.map((field) => `${field.field}: ${field.message}`);
+      return reply.status(described.status).type('text/plain; charset=utf-8').send(`${[described.message, ...details].join('\n')}\n`);
+    },
+  };
+}
+
+const ERROR_RESPONSES = {
+  400: { description: 'A query parameter is not valid; the error names it.' },
+  404: { description: 'No such page of the catalogue, or no open dataset of that name.' },
+};
+
+function catalogueSchema(syntax: string, mediaType: string) {
+  return {
+    tags: ['DCAT metadata'],
+    summary: `Open data catalogue as DCAT 3 in ${syntax}`,
+    description:
+      `A page of ${CATALOGUE_PAGE_SIZE} open datasets, most recently changed first, with their distributions and the ` +
+      'CKAN API as a dcat:DataService. hydra:view links the other pages. Errors are JSON for JSON-LD and plain text for Turtle.',
+    querystring: {
+      type: 'object',
+      properties: {
+        page: { type: 'integer', minimum: 1, description: 'Page number, from 1.' },
+        modified_since: { type: 'string', description: 'Only datasets changed at or after this ISO 8601 date or date and time, such as 2026-01-31.' },
+      },
+    },
+    response: { 200: { description: `The catalogue page in ${syntax}.`, content: { [mediaType]: { schema: { type: 'string' } } } }, ...ERROR_RESPONSES },
+  };
+}
+
+const DATASET_SCHEMA = {
+  tags: ['DCAT metadata'],
+  summary: 'One open dataset as DCAT 3 in JSON-LD',
+  description: 'The dcat:Dataset of an open dataset, with its publisher and distributions. Errors are JSON.',
+  params: { type: 'object', properties: { slug: { type: 'string', description: 'Dataset name (slug).' } }, required: ['slug'] },
+  response: { 200: { description: 'The dataset in JSON-LD.', content: { 'application/ld+json': { schema: { type: 'object' } } } }, 404: ERROR_RESPONSES[404] },
+};
+
 export async function metadataRoutes(app: FastifyInstance, services: Services & { portal: PortalService }): Promise<void> {
   const { db, config, portal } = services;
   const publicUrl = config.publicUrl;
@@ -64,12 +115,12 @@ export async function metadataRoutes(app: FastifyInstance, services: Services & 
   const cataloguePage = async (query: QueryValues, extension: string) => {
     const page = pageNumber(query);
     const since = modifiedSince(query);
-    const { total, entries } = await withOrganisation(db.app, null, (trx) => catalogueEntries(trx, page, since));
+    const { total, entries, publisher } = await withOrganisation(db.app, null, async (trx) => ({ ...(await catalogueEntries(trx, page, since)), publisher: await councilPublisher(trx) }));
     const pageCount = Math.max(1, Math.ceil(total / CATALOGUE_PAGE_SIZE));
     if (page > pageCount) throw notFound('page_not_found', `There is no page ${page} of the catalogue; there are ${pageCount}.`);
     const sinceParam = singleValue(query, 'modified_since') || undefined;
     const link = (number: number) => `${publicUrl}/catalog.${extension}${queryString({ modified_since: sinceParam, page: number })}`;
-    return catalogueGraph(publicUrl, entries, total, {
+    return catalogueGraph(publicUrl, publisher, entries, total, {
       self: link(page),
       first: link(1),
       last: link(pageCount),
@@ -78,17 +129,17 @@ export async function metadataRoutes(app: FastifyInstance, services: Services & 
     });
   };
 
-  app.get<{ Querystring: QueryValues }>('/catalog.jsonld', async (request, reply) => {
+  app.get<{ Querystring: QueryValues }>('/catalog.jsonld', { ...machineRoute('json'), schema: catalogueSchema('JSON-LD', 'application/ld+json') }, async (request, reply) => {
     const graph = await cataloguePage(request.query, 'jsonld');
     return reply.type('application/ld+json; charset=utf-8').header('cache-control', METADATA_CACHE).send(JSON.stringify(toJsonLd(graph), null, 2));
   });
 
-  app.get<{ Querystring: QueryValues }>('/catalog.ttl', async (request, reply) => {
+  app.get<{ Querystring: QueryValues }>('/catalog.ttl', { ...machineRoute('text'), schema: catalogueSchema('Turtle', 'text/turtle') }, async (request, reply) => {
     const graph = await cataloguePage(request.query, 'ttl');
     return reply.type('text/turtle; charset=utf-8').header('cache-control', METADATA_CACHE).send(toTurtle(graph));
   });
 
-  app.get<{ Params: { slug: string } }>('/dataset/:slug.jsonld', async (request, reply) => {
+  app.get<{ Params: { slug: string } }>('/dataset/:slug.jsonld', { ...machineRoute('json'), schema: DATASET_SCHEMA }, async (request, reply) => {
     const entry = await withOrganisation(db.app, null, (trx) => catalogueEntry(trx, request.params.slug));
     if (!entry) throw notFound('dataset_not_found', `Dataset "${request.params.slug}" was not found.`);
     return reply.type('application/ld+json; charset=utf-8').header('cache-control', METADATA_CACHE).send(JSON.stringify(toJsonLd([datasetNode(entry, publicUrl)]), null, 2));
