@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
  */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
+  'req.headers["x-ckan-api-key"]',
   'req.headers.cookie',
   'req.headers["x-csrf-token"]',
   'res.headers["set-cookie"]',
