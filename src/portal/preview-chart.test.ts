@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../http/app.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
-import { barChartSvg, lineChartSvg, niceMaximum } from './chart-svg.ts';
+import { axisScale, barChartSvg, formatTick, lineChartSvg, niceMaximum } from './chart-svg.ts';
 import { insertPortalCatalogue } from './portal.test-data.ts';
 
 /** The text of each cell in the first column after "Row" of the preview table. */
@@ -27,11 +27,41 @@ describe('chart SVG', () => {
 
   test('line axis is rounded', () => {
     assert.equal(niceMaximum(0), 1);
-    assert.equal(niceMaximum(73), 100);
     assert.equal(niceMaximum(2100), 2500);
     const svg = lineChartSvg([{ label: '2026-01', value: 10 }, { label: '2026-02', value: 30 }], { title: 'By month', description: 'Rising.', id: 'l' });
     assert.match(svg, /<path d="M/);
     assert.match(svg, />2026-02<\/text>/);
+  });
+
+  test('axis top is smallest nice number', () => {
+    const cases: Array<[number, number]> = [
+      [-5, 1], [0.3, 0.3], [0.07, 0.08], [1, 1], [3.1, 4], [5.5, 6], [6.5, 8], [73, 80], [100, 100], [101, 120],
+      [121, 150], [199, 200], [277, 300], [301, 400], [550, 600], [601, 800], [801, 1000], [1001, 1200], [8405, 10000],
+    ];
+    for (const [maximum, expected] of cases) assert.equal(niceMaximum(maximum), expected, `niceMaximum(${maximum})`);
+  });
+
+  test('axis ticks are short figures', () => {
+    assert.deepEqual(axisScale(0, 277).ticks, [0, 50, 100, 150, 200, 250, 300]);
+    assert.deepEqual(axisScale(0, 101).ticks, [0, 20, 40, 60, 80, 100, 120]);
+    assert.deepEqual(axisScale(0, 140).ticks, [0, 25, 50, 75, 100, 125, 150]);
+    assert.deepEqual(axisScale(0, 700).ticks, [0, 200, 400, 600, 800]);
+    assert.deepEqual(axisScale(0, 0.3).ticks, [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]);
+    assert.deepEqual(axisScale(-37, 277).ticks, [-100, 0, 100, 200, 300]);
+    assert.deepEqual(axisScale(-45, -3).ticks, [-50, -40, -30, -20, -10, 0]);
+    assert.deepEqual(axisScale(0, 0).ticks, [0, 0.2, 0.4, 0.6, 0.8, 1]);
+    const small = axisScale(0, 0.0123);
+    assert.deepEqual(small.ticks.map((tick) => formatTick(tick, small)), ['0', '0.0025', '0.005', '0.0075', '0.01', '0.0125', '0.015']);
+    const large = axisScale(0, 1.1e9);
+    assert.deepEqual(large.ticks.map((tick) => formatTick(tick, large)), ['0', '200m', '400m', '600m', '800m', '1bn', '1.2bn']);
+    const thousands = axisScale(0, 8405);
+    assert.deepEqual(thousands.ticks.map((tick) => formatTick(tick, thousands)), ['0', '2,000', '4,000', '6,000', '8,000', '10,000']);
+  });
+
+  test('line chart axis ends near maximum', () => {
+    const svg = lineChartSvg([{ label: '2026-01', value: 120 }, { label: '2026-02', value: 277 }], { title: 'By month', description: 'Rising.', id: 'l' });
+    const labels = [...svg.matchAll(/text-anchor="end" fill="#0b0c0c" [^>]*>([^<]+)<\/text>/g)].map((match) => match[1]!).filter((text) => !text.startsWith('2026'));
+    assert.deepEqual(labels, ['0', '50', '100', '150', '200', '250', '300']);
   });
 });
 
