@@ -37,7 +37,7 @@ export async function chartRoutes(app: FastifyInstance, services: Services & { p
       chart,
       title,
       data,
-      maxGroups: chart.group.kind === 'month' ? MAX_MONTHS : MAX_GROUPS,
+      maxGroups: data.timeOrder ? MAX_MONTHS : MAX_GROUPS,
       svg: data.points.length > 0 ? chartSvg(chart.type, data.points, { title, description, id: 'chart' }) : null,
       numeric: numericFields(version),
       groups: groupFields(version),

@@ -5,13 +5,14 @@ import type { Database } from '../db/database.ts';
 import { withOrganisation } from '../db/tenant.ts';
 import type { TableSchemaField } from '../ingest/table-schema.ts';
 import { badParameter, choice, singleValue, type QueryValues } from './query-params.ts';
+import { sortByTime } from './time-labels.ts';
 
 export type ChartType = 'bar' | 'line';
 export type Aggregate = 'sum' | 'count' | 'mean';
 
 /** Maximum groups a chart shows. With more values in the grouping column, the page shows the largest and states it. */
 export const MAX_GROUPS = 20;
-/** Most months a monthly chart shows: ten years. */
+/** Maximum points of a chart in time order, such as ten years of a monthly chart. */
 export const MAX_MONTHS = 120;
 
 export interface ChartRequest {
@@ -31,6 +32,8 @@ export interface ChartData {
   points: ChartPoint[];
   /** Whether there were more groups than the chart shows. */
   truncated: boolean;
+  /** Whether the points are periods in time order (the first ones shown when truncated) rather than largest first. */
+  timeOrder: boolean;
 }
 
 const NUMERIC = new Set(['integer', 'number']);
@@ -94,9 +97,16 @@ export function readChartRequest(version: ResourceVersion, query: QueryValues): 
   return { value, group, type, aggregate };
 }
 
+/** Maximum groups read to find out whether a column's values are all periods, such as daily dates over many years. */
+export const MAX_TIME_GROUPS = 10_000;
+
+type GroupRow = { label: string; value: number | string | null };
+
 /**
- * Groups the version's rows in SQL and returns one point per group: months in date order, other groups largest
- * first. Runs as the visitor's organisation, so the resource must be visible to them.
+ * Groups the version's rows in SQL and returns one point per group. Months of a date column, and groups whose values
+ * are all periods written as text (dates, months, years, financial years or quarters), come in time order without the
+ * blank group. Other groups come largest first. Runs as the visitor's organisation, so the resource must be visible to
+ * them.
  */
 export async function chartData(db: Database, viewer: string | null, version: ResourceVersion, request: ChartRequest): Promise<ChartData> {
   return withOrganisation(db.app, viewer, async (trx) => {
@@ -110,16 +120,38 @@ export async function chartData(db: Database, viewer: string | null, version: Re
           ? sql`coalesce(sum(${valueColumn}), 0)`
           : sql`avg(${valueColumn})`;
     const groupColumn = sql.id(request.group.field.name);
-    const isMonth = request.group.kind === 'month';
-    const label = isMonth ? sql`to_char(date_trunc('month', ${groupColumn}), 'YYYY-MM')` : sql`coalesce(${groupColumn}::text, '')`;
-    const where = isMonth ? sql`where ${groupColumn} is not null` : sql``;
-    const limit = (isMonth ? MAX_MONTHS : MAX_GROUPS) + 1;
-    const order = isMonth ? sql`label asc` : sql`value desc nulls last, label asc`;
-    const { rows } = await sql<{ label: string; value: number | string | null }>`
-      select ${label} as label, (${measure})::float8 as value from ${target} ${where}
-      group by 1 order by ${order} limit ${limit}`.execute(trx);
-    const truncated = rows.length === limit;
-    const points = rows.slice(0, limit - 1).map((row) => ({ label: row.label, value: Number(row.value ?? 0) }));
-    return { points, truncated };
+    const toPoint = (row: GroupRow): ChartPoint => ({ label: row.label, value: Number(row.value ?? 0) });
+
+    if (request.group.kind === 'month') {
+      const limit = MAX_MONTHS + 1;
+      const { rows } = await sql<GroupRow>`
+        select to_char(date_trunc('month', ${groupColumn}), 'YYYY-MM') as label, (${measure})::float8 as value
+        from ${target} where ${groupColumn} is not null
+        group by 1 order by label asc limit ${limit}`.execute(trx);
+      return { points: rows.slice(0, MAX_MONTHS).map(toPoint), truncated: rows.length === limit, timeOrder: true };
+    }
+
+    const label = sql`coalesce(${groupColumn}::text, '')`;
+    const readGroups = async (limit: number, order: 'value' | 'label') =>
+      (
+        await sql<GroupRow>`
+          select ${label} as label, (${measure})::float8 as value from ${target}
+          group by 1 order by ${order === 'value' ? sql`value desc nulls last, label asc` : sql`label asc`} limit ${limit}`.execute(trx)
+      ).rows;
+
+    // The largest groups are read first. Only when all of them are periods are the rest read to put them in time order.
+    const largest = await readGroups(MAX_MONTHS + 1, 'value');
+    const byValue = { points: largest.slice(0, MAX_GROUPS).map(toPoint), truncated: largest.length > MAX_GROUPS, timeOrder: false };
+    const inTime = (rows: GroupRow[]) => sortByTime(rows.filter((row) => row.label.trim() !== ''), (row) => row.label);
+    const firstSorted = inTime(largest);
+    if (firstSorted === null) return byValue;
+    if (largest.length <= MAX_MONTHS) return { points: firstSorted.map(toPoint), truncated: false, timeOrder: true };
+
+    // NOTE: past MAX_TIME_GROUPS groups, the groups read are the first in text order, which is time order only for ISO
+    // forms such as 2026-01-31 and 2026-01, so the earliest periods of other forms may be missed.
+    const all = await readGroups(MAX_TIME_GROUPS + 1, 'label');
+    const sorted = inTime(all);
+    if (sorted === null) return byValue;
+    return { points: sorted.slice(0, MAX_MONTHS).map(toPoint), truncated: sorted.length > MAX_MONTHS || all.length > MAX_TIME_GROUPS, timeOrder: true };
   });
 }

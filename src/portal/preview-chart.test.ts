@@ -5,7 +5,8 @@ import { buildApp } from '../http/app.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
 import { axisScale, barChartSvg, formatTick, lineChartSvg, niceMaximum } from './chart-svg.ts';
-import { insertPortalCatalogue } from './portal.test-data.ts';
+import type { Database } from '../db/database.ts';
+import { insertPortalCatalogue, insertTestDataset } from './portal.test-data.ts';
 
 /** The text of each cell in the first column after "Row" of the preview table. */
 function rowNumbers(html: string): number[] {
@@ -65,6 +66,67 @@ describe('chart SVG', () => {
   });
 });
 
+/** Reads the labels of the rows of the chart's figures table, in page order. */
+function tableLabels(html: string): string[] {
+  return [...html.matchAll(/<th scope="row" class="govuk-table__header">([^<]*)<\/th>/g)].map((match) => match[1]!);
+}
+
+/** Reads the labels under the points of a line chart, in drawing order. */
+function lineLabels(html: string): string[] {
+  return [...html.matchAll(/<text [^>]*transform="rotate\(-40[^>]*>([^<]*)<\/text>/g)].map((match) => match[1]!);
+}
+
+/**
+ * Adds a dataset whose groups are periods written as text, and one with 130 days written day first, whose later days
+ * have larger figures.
+ */
+async function insertChartCases(db: Database): Promise<void> {
+  const organisation = { slug: 'grays-partnership', name: 'Grays Partnership' };
+  // Referrals by ward and month: February is the largest month, so value order would put it first.
+  const referrals: unknown[][] = [];
+  const monthly = { '2026-01': [30, 12], '2026-02': [50, 40], '2026-03': [10, 8] } as const;
+  for (const [month, [north, south]] of Object.entries(monthly)) {
+    referrals.push(['Grays North', month, '2025/26', 'Q4 2025/26', north]);
+    referrals.push(['Grays South', month, '2025/26', 'Q4 2025/26', south]);
+  }
+  referrals.push(['Grays North', '2025-12', '2025/26', 'Q3 2025/26', 70], ['Grays South', '2025-04', '2025/26', 'Q1 2025/26', 5]);
+  referrals.push(['Grays North', '2025-03', '2024/25', 'Q4 2024/25', 1], ['Grays South', '2024-11', '2024/25', 'Q3 2024/25', 200]);
+  await insertTestDataset(db, {
+    organisation,
+    slug: 'grays-needs-by-ward',
+    title: 'Needs by ward',
+    versions: [
+      {
+        schema: {
+          fields: [
+            { name: 'ward', title: 'Ward', type: 'string' },
+            { name: 'month', title: 'Month', type: 'string' },
+            { name: 'financial_year', title: 'Financial year', type: 'string' },
+            { name: 'quarter', title: 'Quarter', type: 'string' },
+            { name: 'referrals', title: 'Referrals', type: 'integer' },
+          ],
+        },
+        rows: referrals,
+      },
+    ],
+  });
+
+  const days: unknown[][] = [];
+  for (let day = 0; day < 130; day += 1) {
+    const date = new Date(Date.UTC(2025, 0, 1 + day));
+    const text = `${String(date.getUTCDate()).padStart(2, '0')}/${String(date.getUTCMonth() + 1).padStart(2, '0')}/${date.getUTCFullYear()}`;
+    days.push([text, day + 1]);
+  }
+  days.push([null, 1000]);
+  await insertTestDataset(db, {
+    organisation,
+    slug: 'daily-visits',
+    title: 'Daily visits',
+    versions: [{ schema: { fields: [{ name: 'visit_day', title: 'Visit day', type: 'string' }, { name: 'visits', title: 'Visits', type: 'integer' }] }, rows: days }],
+  });
+
+}
+
 for (const engine of testEngines()) {
   describe(`preview and chart on ${engine.name}`, () => {
     let drop: () => Promise<void>;
@@ -74,6 +136,7 @@ for (const engine of testEngines()) {
       const created = await engine.create();
       drop = created.drop;
       await insertPortalCatalogue(created.db);
+      await insertChartCases(created.db);
       app = await buildApp(testServices(created.db));
     });
 
@@ -160,6 +223,52 @@ for (const engine of testEngines()) {
       assert.match(response.body, /<path d="M/);
       const mean = await get('/dataset/spending-over-500/chart?value=amount&group=supplier&agg=mean');
       assert.match(mean.body, /Average Amount \(£\) by Supplier Name/);
+    });
+
+    test('chart of text months in time order', async () => {
+      const line = await get('/dataset/grays-needs-by-ward/chart?agg=sum&value=referrals&group=month&type=line');
+      assert.equal(line.statusCode, 200);
+      const months = ['2024-11', '2025-03', '2025-04', '2025-12', '2026-01', '2026-02', '2026-03'];
+      assert.deepEqual(tableLabels(line.body), months);
+      assert.deepEqual(lineLabels(line.body), months);
+      assert.match(line.body, /<th scope="row" class="govuk-table__header">2026-02<\/th>\s*<td class="govuk-table__cell govuk-table__cell--numeric">90<\/td>/);
+      assert.match(line.body, /The largest is 2024-11 at 200./);
+
+      const bar = await get('/dataset/grays-needs-by-ward/chart?agg=sum&value=referrals&group=month&type=bar');
+      assert.deepEqual(tableLabels(bar.body), months);
+    });
+
+    test('chart of other periods in time order', async () => {
+      const years = await get('/dataset/grays-needs-by-ward/chart?agg=sum&value=referrals&group=financial_year&type=line');
+      assert.deepEqual(tableLabels(years.body), ['2024/25', '2025/26']);
+      const quarters = await get('/dataset/grays-needs-by-ward/chart?agg=count&group=quarter&type=bar');
+      assert.deepEqual(tableLabels(quarters.body), ['Q3 2024/25', 'Q4 2024/25', 'Q1 2025/26', 'Q3 2025/26', 'Q4 2025/26']);
+      const dates = await get('/dataset/spending-over-500/chart?agg=count&group=payment_date&type=line');
+      // Row i is dated month i mod 3 + 1, day i mod 27 + 1, which gives 27 different dates.
+      const labels = tableLabels(dates.body);
+      assert.equal(labels.length, 27);
+      assert.deepEqual(labels, [...labels].sort());
+      assert.doesNotMatch(dates.body, /There are more than/);
+      assert.equal(labels[0], '2026-01-01');
+    });
+
+    test('chart of categories by value', async () => {
+      const line = await get('/dataset/grays-needs-by-ward/chart?agg=sum&value=referrals&group=ward&type=line');
+      assert.deepEqual(tableLabels(line.body), ['Grays South', 'Grays North']);
+      const bar = await get('/dataset/spending-over-500/chart?value=amount&group=service&agg=sum&type=line');
+      assert.deepEqual(tableLabels(bar.body), ['Libraries', 'Adult Social Care', 'Highways']);
+    });
+
+    test('chart of many days keeps first', async () => {
+      const response = await get('/dataset/daily-visits/chart?agg=sum&value=visits&group=visit_day&type=line');
+      assert.equal(response.statusCode, 200);
+      const labels = tableLabels(response.body);
+      assert.equal(labels.length, 120);
+      assert.equal(labels[0], '01/01/2025');
+      assert.equal(labels[119], '30/04/2025');
+      assert.ok(!labels.includes('(blank)'), 'the blank group is left out of a time order');
+      assert.ok(!labels.includes(''), 'the blank group is left out of a time order');
+      assert.match(response.body, /There are more than 120 groups, so the chart shows the first 120, in time order./);
     });
 
     test('chart defaults and bad input', async () => {
