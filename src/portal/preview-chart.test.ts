@@ -77,8 +77,8 @@ function lineLabels(html: string): string[] {
 }
 
 /**
- * Adds a dataset whose groups are periods written as text, and one with 130 days written day first, whose later days
- * have larger figures.
+ * Adds datasets whose groups are periods written as text, a dataset whose only numeric column is a code, and one with
+ * 130 days written day first, whose later days have larger figures.
  */
 async function insertChartCases(db: Database): Promise<void> {
   const organisation = { slug: 'grays-partnership', name: 'Grays Partnership' };
@@ -125,6 +125,48 @@ async function insertChartCases(db: Database): Promise<void> {
     versions: [{ schema: { fields: [{ name: 'visit_day', title: 'Visit day', type: 'string' }, { name: 'visits', title: 'Visits', type: 'integer' }] }, rows: days }],
   });
 
+  await insertTestDataset(db, {
+    organisation,
+    slug: 'ward-lookup',
+    title: 'Ward lookup',
+    versions: [
+      {
+        schema: {
+          fields: [
+            { name: 'ward', title: 'Ward', type: 'string' },
+            { name: 'district', title: 'District', type: 'string' },
+            { name: 'ward_code', title: 'Ward code', type: 'integer' },
+          ],
+        },
+        rows: [['Grays North', 'Grays', 5001], ['Grays South', 'Grays', 5002], ['Tilbury', 'Tilbury', 5003]],
+      },
+    ],
+  });
+
+  const schools: unknown[][] = [];
+  for (let index = 0; index < 12; index += 1) {
+    schools.push([100200 + index * 7, 8830001 + index * 13, `School ${index}`, index % 3 === 0 ? 'Secondary' : 'Primary', 2019 + (index % 4), 120 + index]);
+  }
+  await insertTestDataset(db, {
+    organisation,
+    slug: 'school-codes',
+    title: 'School codes',
+    versions: [
+      {
+        schema: {
+          fields: [
+            { name: 'urn', title: 'URN', type: 'integer' },
+            { name: 'laestab', title: 'LAEstab', type: 'integer' },
+            { name: 'school_name', title: 'School name', type: 'string' },
+            { name: 'phase', title: 'Phase', type: 'string' },
+            { name: 'opened', title: 'Year opened', type: 'integer' },
+            { name: 'places', title: 'Places', type: 'integer' },
+          ],
+        },
+        rows: schools,
+      },
+    ],
+  });
 }
 
 for (const engine of testEngines()) {
@@ -269,6 +311,24 @@ for (const engine of testEngines()) {
       assert.ok(!labels.includes('(blank)'), 'the blank group is left out of a time order');
       assert.ok(!labels.includes(''), 'the blank group is left out of a time order');
       assert.match(response.body, /There are more than 120 groups, so the chart shows the first 120, in time order./);
+    });
+
+    test('chart defaults skip codes', async () => {
+      // Places (120 to 131) are all different too, but have fewer than 4 digits, so they are counts, not codes.
+      const schools = await get('/dataset/school-codes/chart');
+      assert.equal(schools.statusCode, 200);
+      assert.match(schools.body, /<h2 class="govuk-heading-l">Total Places by Phase<\/h2>/);
+      const named = await get('/dataset/school-codes/chart?agg=sum&value=urn');
+      assert.equal(named.statusCode, 200);
+      assert.match(named.body, /Total URN by Phase/);
+      const lookup = await get('/dataset/ward-lookup/chart');
+      assert.equal(lookup.statusCode, 200);
+      assert.match(lookup.body, /<h2 class="govuk-heading-l">Number of rows by Ward<\/h2>/);
+      const summed = await get('/dataset/ward-lookup/chart?agg=sum');
+      assert.equal(summed.statusCode, 400);
+      assert.match(summed.body, /<strong>value<\/strong>: The numeric columns of this dataset look like identifiers or codes, so name the column to add up: ward_code. Or use agg=count./);
+      const needs = await get('/dataset/grays-needs-by-ward/chart');
+      assert.match(needs.body, /<h2 class="govuk-heading-l">Total Referrals by Ward<\/h2>/);
     });
 
     test('chart defaults and bad input', async () => {
