@@ -5,7 +5,7 @@ import { buildApp } from '../http/app.ts';
 import type { TableSchemaField } from '../ingest/table-schema.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
-import { hasIdentifierName, hasMeasureName, headerWords, isIdentifierColumn, type ColumnProfile } from './column-profile.ts';
+import { hasIdentifierName, hasMeasureName, headerWords, isIdentifierColumn, usesThousandsSeparators, type ColumnProfile } from './column-profile.ts';
 
 const integer = (title: string): TableSchemaField => ({ name: title.toLowerCase().replace(/[^a-z0-9]+/g, '_'), title, type: 'integer' });
 const profile = (values: number, distinct: number, minimum: number, maximum: number): ColumnProfile => ({ values, distinct, minimum, maximum });
@@ -48,7 +48,22 @@ describe('column roles from headers', () => {
     assert.equal(isIdentifierColumn({ name: 'grid_ref', title: 'Grid ref', type: 'number' }, undefined), false, 'only integer columns');
   });
 
+  test('thousands separators', () => {
+    assert.equal(usesThousandsSeparators(integer('Transaction number'), undefined), false);
+    assert.equal(usesThousandsSeparators(integer('VAT reg no'), undefined), false);
+    assert.equal(usesThousandsSeparators(integer('Year'), undefined), false);
+    assert.equal(usesThousandsSeparators(integer('Referrals'), profile(30, 12, 1, 2000)), true);
+    assert.equal(usesThousandsSeparators({ name: 'amount', title: 'Amount', type: 'number' }, undefined), true);
+    assert.equal(usesThousandsSeparators({ name: 'grid_ref', title: 'Grid ref', type: 'number' }, undefined), false);
+    assert.equal(usesThousandsSeparators({ name: 'supplier', title: 'Supplier', type: 'string' }, undefined), false);
+  });
 });
+
+/** Reads the cells of the preview table's rows as text, one array per row. */
+function previewCells(html: string): string[][] {
+  const body = html.slice(html.indexOf('<tbody class="govuk-table__body">'), html.indexOf('</tbody>'));
+  return [...body.matchAll(/<tr class="govuk-table__row">([\s\S]*?)<\/tr>/g)].map((row) => [...row[1]!.matchAll(/<td [^>]*>([\s\S]*?)<\/td>/g)].map((cell) => cell[1]!));
+}
 
 for (const engine of testEngines()) {
   describe(`Devon spending sample on ${engine.name}`, () => {
@@ -79,6 +94,16 @@ for (const engine of testEngines()) {
       assert.equal(response.statusCode, 200);
       assert.match(response.body, /<h2 class="govuk-heading-l">Total Amount by Expense area<\/h2>/);
       assert.match(response.body, /The largest is Capital - Climate Change, Environment &amp; Transport at 1,296,353.36./);
+    });
+
+    test('preview shows identifiers plainly', async () => {
+      const response = await get('/dataset/spending-over-500/preview');
+      assert.equal(response.statusCode, 200);
+      // Columns: row, Body, Name of Body, Date, Transaction number, Amount, Supplier name, Supplier ID, VAT reg no, …
+      const rows = previewCells(response.body);
+      assert.deepEqual(rows[1]!.slice(4, 6), ['22002752', '1,496']);
+      assert.deepEqual(rows[3]!.slice(4, 9), ['22000298', '550', 'ESSENTIAL 6 LIMITED', '219393', '941534529']);
+      assert.doesNotMatch(response.body, /22,002,769|941,534,529|219,393/);
     });
 
   });

@@ -7,8 +7,8 @@ import type { TableSchemaField } from '../ingest/table-schema.ts';
 
 /**
  * Tells what a column is for from its header and values: an identifier or code (a transaction number, a VAT
- * registration), an amount or count worth adding up, or a year. The chart page uses it to choose a sensible default
- * measure and grouping.
+ * registration), an amount or count worth adding up, or a year. The preview uses it to format figures and the chart
+ * page to choose a sensible default measure and grouping.
  */
 
 /** Rows read, in row order, to count a column's values and distinct values; enough to tell codes from categories. */
@@ -138,4 +138,14 @@ export function isIdentifierColumn(field: TableSchemaField, profile: ColumnProfi
   // NOTE: figures of one size that never repeat, such as ward populations from 10,000 to 99,999, look the same as
   // codes here, so they lose their separators and are not chosen as a default measure.
   return digitCount(minimum) >= 4 && digitCount(minimum) === digitCount(maximum);
+}
+
+/**
+ * Decides whether the preview shows a numeric column's figures with thousands separators: amounts and counts do, while
+ * identifiers, codes and years (22002769, not 22,002,769) do not.
+ */
+export function usesThousandsSeparators(field: TableSchemaField, profile: ColumnProfile | undefined): boolean {
+  if (field.type === 'number') return !hasIdentifierName(field) || hasMeasureName(field);
+  if (field.type !== 'integer') return false;
+  return !isIdentifierColumn(field, profile) && !hasYearName(field);
 }

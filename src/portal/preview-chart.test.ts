@@ -331,6 +331,19 @@ for (const engine of testEngines()) {
       assert.match(needs.body, /<h2 class="govuk-heading-l">Total Referrals by Ward<\/h2>/);
     });
 
+    test('preview leaves codes unseparated', async () => {
+      const schools = await get('/dataset/school-codes/preview');
+      assert.equal(schools.statusCode, 200);
+      assert.match(schools.body, /<td class="govuk-table__cell govuk-table__cell--numeric">100200<\/td>/);
+      assert.match(schools.body, /<td class="govuk-table__cell govuk-table__cell--numeric">8830001<\/td>/);
+      assert.match(schools.body, /<td class="govuk-table__cell govuk-table__cell--numeric">2019<\/td>/);
+      assert.doesNotMatch(schools.body, /100,200|8,830,001|2,019/);
+      const spending = await get('/dataset/spending-over-500/preview?sort=amount&order=desc');
+      assert.match(spending.body, /<td class="govuk-table__cell govuk-table__cell--numeric">719.5<\/td>/);
+      const visits = await get('/dataset/daily-visits/preview?sort=visits&order=desc');
+      assert.match(visits.body, /<td class="govuk-table__cell govuk-table__cell--numeric">1,000<\/td>/);
+    });
+
     test('chart defaults and bad input', async () => {
       const defaults = await get('/dataset/land-and-building-assets/chart');
       assert.equal(defaults.statusCode, 200);

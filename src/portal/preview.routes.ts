@@ -6,6 +6,7 @@ import { notFound, type FieldError } from '../errors.ts';
 import { formErrors } from '../http/forms.ts';
 import type { TableSchemaField } from '../ingest/table-schema.ts';
 import type { Services } from '../services.ts';
+import { columnProfiles, usesThousandsSeparators } from './column-profile.ts';
 import { pageItems } from './portal.routes.ts';
 import { pickVersion, type PortalService } from './portal.service.ts';
 import { badParameter, choice, pageNumber, queryString, singleValue, type QueryValues } from './query-params.ts';
@@ -70,6 +71,8 @@ export async function previewRoutes(app: FastifyInstance, services: Services & {
     const order = choice(request.query, 'order', ['asc', 'desc'] as const, 'asc');
     const page = pageNumber(request.query);
     const { filters, errors } = readColumnFilters(version, request.query);
+    const integers = fields.filter((field) => field.type === 'integer');
+    const profiles = await columnProfiles(db, viewer, version, integers);
 
     const versionParam = request.query.version === undefined ? undefined : version.version;
     const filterParams = Object.fromEntries(filters.map((filter) => [filter.name, filter.value]));
@@ -82,6 +85,7 @@ export async function previewRoutes(app: FastifyInstance, services: Services & {
       versionParam,
       sortColumn: sortColumn || '_id',
       order,
+      separatedColumns: fields.filter((field) => usesThousandsSeparators(field, profiles.get(field.name))).map((field) => field.name),
       sortHref: (column: string) => {
         const descending = (sortColumn || '_id') === column && order === 'asc';
         return `/dataset/${dataset.slug}/preview${queryString({ ...state, sort: column, order: descending ? 'desc' : 'asc', page: undefined })}`;
