@@ -106,5 +106,15 @@ for (const engine of testEngines()) {
       assert.doesNotMatch(response.body, /22,002,769|941,534,529|219,393/);
     });
 
+    test('preview filters by the file date', async () => {
+      for (const typed of ['29/04/2025', '29-04-2025', '29 April 2025', '2025-04-29']) {
+        const response = await get(`/dataset/spending-over-500/preview?filter-date=${encodeURIComponent(typed)}`);
+        assert.equal(response.statusCode, 200, typed);
+        assert.match(response.body, /Showing rows 1 to 25 of 56\s*</, typed);
+      }
+      const bad = await get('/dataset/spending-over-500/preview?filter-date=29%2F04%2F25');
+      assert.equal(bad.statusCode, 400);
+      assert.match(bad.body, /href="#filter-date">Date must be a real date, like 31\/01\/2026, 31 January 2026 or 2026-01-31, not “29\/04\/25”/);
+    });
   });
 }

@@ -216,6 +216,24 @@ for (const engine of testEngines()) {
       assert.match(none.body, /No rows match these filters./);
     });
 
+    test('preview date filter forms', async () => {
+      // Rows i = 0, 27 and 54 are dated 1 January 2026.
+      for (const typed of ['2026-01-01', '01/01/2026', '1/1/2026', '01-01-2026', '1.1.2026', '1 January 2026', '1st Jan 2026', ' 1 jan 2026 ']) {
+        const response = await get(`/dataset/spending-over-500/preview?filter-payment_date=${encodeURIComponent(typed)}`);
+        assert.equal(response.statusCode, 200, typed);
+        assert.deepEqual(rowNumbers(response.body), [1, 28, 55], typed);
+        assert.match(response.body, new RegExp(`id="filter-payment_date" name="filter-payment_date" type="text" value="${typed.trim()}"`), typed);
+      }
+      const paged = await get('/dataset/spending-over-500/preview?filter-payment_date=01%2F01%2F2026&sort=amount');
+      assert.match(paged.body, /href="\/dataset\/spending-over-500\/preview\?sort=amount&amp;order=desc&amp;filter-payment_date=01%2F01%2F2026"/);
+      for (const typed of ['31/02/2026', '2026-02-30', '01/01/26', '01/13/2026', '1 Smarch 2026', 'yesterday', '2026/01/01', '<b>1</b>']) {
+        const response = await get(`/dataset/spending-over-500/preview?filter-payment_date=${encodeURIComponent(typed)}`);
+        assert.equal(response.statusCode, 400, typed);
+        const escapedValue = typed.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\//g, '\\/');
+        assert.match(response.body, new RegExp(`Payment Date must be a real date, like 31/01/2026, 31 January 2026 or 2026-01-31, not “${escapedValue}”`), typed);
+      }
+    });
+
     test('preview old version', async () => {
       const response = await get('/dataset/spending-over-500/preview?version=1');
       assert.equal(response.statusCode, 200);
@@ -224,11 +242,11 @@ for (const engine of testEngines()) {
     });
 
     test('preview bad input', async () => {
-      const badFilter = await get('/dataset/spending-over-500/preview?filter-amount=lots&filter-payment_date=31/01/2026');
+      const badFilter = await get('/dataset/spending-over-500/preview?filter-amount=lots&filter-payment_date=31/02/2026');
       assert.equal(badFilter.statusCode, 400);
       assert.match(badFilter.body, /<title>Error: Preview/);
       assert.match(badFilter.body, /href="#filter-amount">Amount \(£\) must be a number, like 250 or 99.5/);
-      assert.match(badFilter.body, /href="#filter-payment_date">Payment Date must be a real date/);
+      assert.match(badFilter.body, /href="#filter-payment_date">Payment Date must be a real date, like 31\/01\/2026, 31 January 2026 or 2026-01-31, not “31\/02\/2026”/);
       assert.match(badFilter.body, /id="filter-amount" name="filter-amount" type="text" value="lots"/);
       assert.match(badFilter.body, /id="filter-amount-error"/);
       const sort = await get('/dataset/spending-over-500/preview?sort=salary');
