@@ -6,7 +6,7 @@ import { withOrganisation } from '../db/tenant.ts';
 import type { TableSchemaField } from '../ingest/table-schema.ts';
 import { badParameter, choice, singleValue, type QueryValues } from './query-params.ts';
 import { sortByTime } from './time-labels.ts';
-import { allValuesDistinct, hasIdentifierName, hasMeasureName, hasYearName, isIdentifierColumn, type ColumnProfiles } from './column-profile.ts';
+import { allValuesDistinct, hasCoordinateName, hasIdentifierName, hasMeasureName, hasYearName, isIdentifierColumn, type ColumnProfiles } from './column-profile.ts';
 
 export type ChartType = 'bar' | 'line';
 export type Aggregate = 'sum' | 'count' | 'mean';
@@ -55,14 +55,14 @@ export function dateFields(version: ResourceVersion): TableSchemaField[] {
 
 /**
  * Returns the column a chart adds up when the request names none: one whose header names money or a count, then a
- * decimal column, then another whole-number column, earliest first. Identifiers, codes, years and columns with one
- * value throughout are never chosen, so the result is null when only those are numeric.
+ * decimal column, then another whole-number column, earliest first. Identifiers, codes, years, map coordinates and
+ * columns with one value throughout are never chosen, so the result is null when only those are numeric.
  */
 export function defaultMeasure(version: ResourceVersion, profiles: ColumnProfiles): TableSchemaField | null {
   const candidates = numericFields(version).filter((field) => {
     const profile = profiles.get(field.name);
     const constant = profile !== undefined && profile.values >= 2 && profile.distinct === 1;
-    return !hasIdentifierName(field) && !isIdentifierColumn(field, profile) && !hasYearName(field) && !constant;
+    return !hasIdentifierName(field) && !isIdentifierColumn(field, profile) && !hasYearName(field) && !hasCoordinateName(field) && !constant;
   });
   const score = (field: TableSchemaField) => (hasMeasureName(field) ? 2 : 0) + (field.type === 'number' ? 1 : 0);
   let best: TableSchemaField | null = null;

@@ -5,7 +5,7 @@ import { buildApp } from '../http/app.ts';
 import type { TableSchemaField } from '../ingest/table-schema.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
-import { hasIdentifierName, hasMeasureName, headerWords, isIdentifierColumn, usesThousandsSeparators, type ColumnProfile } from './column-profile.ts';
+import { hasCoordinateName, hasIdentifierName, hasMeasureName, headerWords, isIdentifierColumn, usesThousandsSeparators, type ColumnProfile } from './column-profile.ts';
 
 const integer = (title: string): TableSchemaField => ({ name: title.toLowerCase().replace(/[^a-z0-9]+/g, '_'), title, type: 'integer' });
 const profile = (values: number, distinct: number, minimum: number, maximum: number): ColumnProfile => ({ values, distinct, minimum, maximum });
@@ -32,6 +32,11 @@ describe('column roles from headers', () => {
       assert.equal(hasMeasureName(integer(title)), true, title);
     }
     for (const title of ['Body', 'Transaction number', 'Referrals', 'Year']) assert.equal(hasMeasureName(integer(title)), false, title);
+  });
+
+  test('coordinate names', () => {
+    for (const title of ['GeoX', 'GeoY', 'Easting', 'Northing', 'Latitude', 'Longitude', 'Lat', 'Lng']) assert.equal(hasCoordinateName(integer(title)), true, title);
+    for (const title of ['BuildingSize', 'LandArea', 'Amount', 'Geography code']) assert.equal(hasCoordinateName(integer(title)), false, title);
   });
 
   test('identifiers by values', () => {
@@ -66,7 +71,7 @@ function previewCells(html: string): string[][] {
 }
 
 for (const engine of testEngines()) {
-  describe(`Devon spending sample on ${engine.name}`, () => {
+  describe(`sample council files on ${engine.name}`, () => {
     let drop: () => Promise<void>;
     let app: FastifyInstance;
 
@@ -79,6 +84,11 @@ for (const engine of testEngines()) {
         { organisation: 'devon', organisationName: 'Devon County Council', dataset: 'spending-over-500', title: 'Spending over £500', visibility: 'open', actor: { kind: 'operator', name: 'test-operator' } },
       );
       assert.equal(report.visibility, 'open');
+      const land = await services.imports.importFile(
+        { path: 'samples/trafford_land_and_building_assets.csv', filename: 'trafford_land_and_building_assets.csv' },
+        { organisation: 'trafford', organisationName: 'Trafford Council', dataset: 'land-and-building-assets', title: 'Land and building assets', visibility: 'open', actor: { kind: 'operator', name: 'test-operator' } },
+      );
+      assert.equal(land.visibility, 'open');
       app = await buildApp(services);
     });
 
@@ -94,6 +104,13 @@ for (const engine of testEngines()) {
       assert.equal(response.statusCode, 200);
       assert.match(response.body, /<h2 class="govuk-heading-l">Total Amount by Expense area<\/h2>/);
       assert.match(response.body, /The largest is Capital - Climate Change, Environment &amp; Transport at 1,296,353.36./);
+    });
+
+    test('default chart skips coordinates', async () => {
+      // GeoX and GeoY (longitude and latitude) come before BuildingSize in the Trafford file.
+      const response = await get('/dataset/land-and-building-assets/chart');
+      assert.equal(response.statusCode, 200);
+      assert.match(response.body, /<h2 class="govuk-heading-l">Total BuildingSize by TenureType<\/h2>/);
     });
 
     test('preview shows identifiers plainly', async () => {

@@ -40,10 +40,10 @@ export async function columnProfiles(db: Database, viewer: string | null, versio
     const columns = fields.map((field) => sql.id(field.name));
     const counts = fields.map((field, index) => {
       const column = sql.id(field.name);
-      const range = NUMERIC.has(field.type) ? sql`min(${column})::float8` : sql`null::float8`;
+      const minimum = NUMERIC.has(field.type) ? sql`min(${column})::float8` : sql`null::float8`;
       const maximum = NUMERIC.has(field.type) ? sql`max(${column})::float8` : sql`null::float8`;
       return sql`count(${column}) as ${sql.id(`values_${index}`)}, count(distinct ${column}) as ${sql.id(`distinct_${index}`)},
-        ${range} as ${sql.id(`minimum_${index}`)}, ${maximum} as ${sql.id(`maximum_${index}`)}`;
+        ${minimum} as ${sql.id(`minimum_${index}`)}, ${maximum} as ${sql.id(`maximum_${index}`)}`;
     });
     const { rows } = await sql<Record<string, number | string | null>>`
       select ${sql.join(counts)}
@@ -106,6 +106,14 @@ export function hasIdentifierName(field: TableSchemaField): boolean {
 export function hasMeasureName(field: TableSchemaField): boolean {
   const words = headerWords(field);
   return (field.title ?? '').includes('£') || words.some((word) => MEASURE_WORDS.has(word)) || countsByNumberWord(words);
+}
+
+/** Words that name a map coordinate: GeoX, GeoY, Easting, Northing, Latitude, Longitude. */
+const COORDINATE_WORDS = new Set(['geo', 'x', 'y', 'easting', 'northing', 'latitude', 'longitude', 'lat', 'lon', 'lng', 'coordinate', 'coordinates']);
+
+/** Checks whether the header names a map coordinate, whose figures locate a place and are not amounts. */
+export function hasCoordinateName(field: TableSchemaField): boolean {
+  return headerWords(field).some((word) => COORDINATE_WORDS.has(word));
 }
 
 /** Checks whether the header names a calendar year, such as "Year" or "Financial year", so its figures are not amounts. */
