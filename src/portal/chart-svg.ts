@@ -24,12 +24,79 @@ export function formatFigure(value: number): string {
   return figures.format(value);
 }
 
-/** Round upper bound for an axis: 1, 2, 2.5 or 5 times a power of ten, at least `max`. */
+/** The multiples of a power of ten that an axis may end at. The steps are fine, so little of the plot is left empty. */
+const NICE_STEPS = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10];
+/** The multiples of a power of ten that a gap between ticks may be, so every tick label is a short figure. */
+const TICK_STEPS = [1, 2, 2.5, 5];
+
+/** Rounds away floating-point noise such as 0.30000000000000004. */
+function tidy(value: number): number {
+  return Number(value.toPrecision(12));
+}
+
+/** Returns the smallest nice number (a multiple in NICE_STEPS of a power of ten) at or above `max`; 1 when `max` is 0 or less. */
 export function niceMaximum(max: number): number {
-  if (max <= 0) return 1;
+  if (!(max > 0) || !Number.isFinite(max)) return 1;
   const power = 10 ** Math.floor(Math.log10(max));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= max) return step * power;
-  return 10 * power;
+  for (const step of NICE_STEPS) {
+    const candidate = tidy(step * power);
+    if (candidate >= max) return candidate;
+  }
+  return tidy(10 * power);
+}
+
+/** Returns the gap between ticks for an axis up to `span`: 3 to 6 equal gaps, each 1, 2, 2.5 or 5 times a power of ten. */
+export function tickInterval(span: number): number {
+  const nice = niceMaximum(span);
+  for (const count of [5, 4, 6, 3]) {
+    const gap = nice / count;
+    const power = 10 ** Math.floor(Math.log10(gap));
+    if (TICK_STEPS.some((step) => Math.abs(step * power - gap) < power * 1e-9)) return tidy(gap);
+  }
+  return tidy(nice / 4);
+}
+
+/** The bounds and tick values of a value axis that includes zero and every value. */
+export interface AxisScale {
+  minimum: number;
+  maximum: number;
+  ticks: number[];
+}
+
+/**
+ * Chooses a value axis for figures from `low` to `high`. The axis starts at zero, or at a multiple of the tick gap
+ * below the smallest negative figure, and ends at the smallest nice number at or above the largest figure.
+ */
+export function axisScale(low: number, high: number): AxisScale {
+  const bottom = Number.isFinite(low) ? Math.min(0, low) : 0;
+  const top = Number.isFinite(high) ? Math.max(0, high) : 0;
+  if (bottom === 0) {
+    const maximum = niceMaximum(top);
+    const gap = tickInterval(maximum);
+    return { minimum: 0, maximum, ticks: tickValues(0, maximum, gap) };
+  }
+  const gap = tickInterval(top - bottom);
+  const minimum = tidy(Math.floor(bottom / gap) * gap);
+  const maximum = top === 0 ? 0 : tidy(Math.ceil(top / gap) * gap);
+  return { minimum, maximum, ticks: tickValues(minimum, maximum, gap) };
+}
+
+/** Axes reaching this far are labelled in compact form ("200m", "1.2bn"), because full figures would not fit the margin. */
+const COMPACT_FROM = 10_000_000;
+const compactFigures = new Intl.NumberFormat('en-GB', { notation: 'compact', maximumFractionDigits: 2 });
+
+/** Formats a tick label with as many decimal places as the tick gap needs, so 0.0025 is not shown as 0. */
+export function formatTick(value: number, scale: AxisScale): string {
+  const largest = Math.max(Math.abs(scale.minimum), Math.abs(scale.maximum));
+  if (largest >= COMPACT_FROM) return compactFigures.format(value);
+  const gap = scale.ticks.length > 1 ? tidy(scale.ticks[1]! - scale.ticks[0]!) : 1;
+  const decimals = (gap.toFixed(10).replace(/0+$/, '').split('.')[1] ?? '').length;
+  return new Intl.NumberFormat('en-GB', { maximumFractionDigits: decimals }).format(value);
+}
+
+function tickValues(minimum: number, maximum: number, gap: number): number[] {
+  const count = Math.round((maximum - minimum) / gap);
+  return Array.from({ length: count + 1 }, (_, index) => tidy(minimum + index * gap));
 }
 
 export interface ChartText {
@@ -88,18 +155,18 @@ export function lineChartSvg(points: ChartPoint[], text: ChartText): string {
   const bottom = 90;
   const plotWidth = WIDTH - left - right;
   const plotHeight = height - top - bottom;
-  const maximum = niceMaximum(Math.max(0, ...points.map((point) => point.value)));
-  const minimum = Math.min(0, ...points.map((point) => point.value));
+  const values = points.map((point) => point.value);
+  const scale = axisScale(Math.min(...values), Math.max(...values));
+  const { minimum, maximum, ticks } = scale;
   const span = maximum - minimum || 1;
   const xOf = (index: number) => left + (points.length <= 1 ? plotWidth / 2 : (index / (points.length - 1)) * plotWidth);
   const yOf = (value: number) => top + plotHeight - ((value - minimum) / span) * plotHeight;
   const parts: string[] = [];
-  for (let tick = 0; tick <= 4; tick += 1) {
-    const value = minimum + (span * tick) / 4;
+  for (const value of ticks) {
     const y = yOf(value);
     parts.push(
       `<line x1="${left}" y1="${y.toFixed(1)}" x2="${WIDTH - right}" y2="${y.toFixed(1)}" stroke="${GRID}" stroke-width="1"/>`,
-      `<text x="${left - 8}" y="${(y + 5).toFixed(1)}" text-anchor="end" fill="${TEXT}" ${FONT}>${escapeXml(formatFigure(value))}</text>`,
+      `<text x="${left - 8}" y="${(y + 5).toFixed(1)}" text-anchor="end" fill="${TEXT}" ${FONT}>${escapeXml(formatTick(value, scale))}</text>`,
     );
   }
   const path = points.map((point, index) => `${index === 0 ? 'M' : 'L'}${xOf(index).toFixed(1)},${yOf(point.value).toFixed(1)}`).join(' ');

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { chartSvg, formatFigure } from './chart-svg.ts';
+import { columnProfiles } from './column-profile.ts';
 import { chartData, dateFields, groupFields, numericFields, readChartRequest, MAX_GROUPS, MAX_MONTHS, type ChartRequest } from './chart.service.ts';
 import { pickVersion, type PortalService } from './portal.service.ts';
 import { versionParameter } from './preview.routes.ts';
@@ -23,7 +24,8 @@ export async function chartRoutes(app: FastifyInstance, services: Services & { p
     const viewer = viewerOf(request);
     const dataset = await portal.dataset(viewer, request.params.slug);
     const version = pickVersion(dataset, versionParameter(request.query));
-    const chart = readChartRequest(version, request.query);
+    const profiles = await columnProfiles(db, viewer, version, version.tableSchema.fields);
+    const chart = readChartRequest(version, request.query, profiles);
     const data = await chartData(db, viewer, version, chart);
     const title = chartTitle(chart);
     const largest = [...data.points].sort((a, b) => b.value - a.value)[0];
@@ -37,7 +39,7 @@ export async function chartRoutes(app: FastifyInstance, services: Services & { p
       chart,
       title,
       data,
-      maxGroups: chart.group.kind === 'month' ? MAX_MONTHS : MAX_GROUPS,
+      maxGroups: data.timeOrder ? MAX_MONTHS : MAX_GROUPS,
       svg: data.points.length > 0 ? chartSvg(chart.type, data.points, { title, description, id: 'chart' }) : null,
       numeric: numericFields(version),
       groups: groupFields(version),

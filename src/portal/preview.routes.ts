@@ -6,9 +6,11 @@ import { notFound, type FieldError } from '../errors.ts';
 import { formErrors } from '../http/forms.ts';
 import type { TableSchemaField } from '../ingest/table-schema.ts';
 import type { Services } from '../services.ts';
+import { columnProfiles, usesThousandsSeparators } from './column-profile.ts';
 import { pageItems } from './portal.routes.ts';
 import { pickVersion, type PortalService } from './portal.service.ts';
 import { badParameter, choice, pageNumber, queryString, singleValue, type QueryValues } from './query-params.ts';
+import { parseDate } from './time-labels.ts';
 import { viewerOf } from './viewer.ts';
 
 /** Rows per page of the data preview. */
@@ -26,12 +28,16 @@ interface ColumnFilter {
   field: TableSchemaField;
   /** Form field name and id. */
   name: string;
+  /** The text as typed, shown in the form and kept in links. */
   value: string;
+  /** The value to match: the typed text, or for a date column the same date as ISO text (2025-04-29). */
+  match: string;
 }
 
 /**
  * Checks the column filters typed into the preview form. Text columns match words at the start of any word in the
- * cell; other columns match the exact value, which must suit the column type.
+ * cell; other columns match the exact value, which must suit the column type. Dates may be typed day first, as UK
+ * files write them (29/04/2025, 29-04-2025, 29 April 2025), or as ISO (2025-04-29).
  */
 export function readColumnFilters(version: ResourceVersion, query: QueryValues): { filters: ColumnFilter[]; errors: FieldError[] } {
   const filters: ColumnFilter[] = [];
@@ -40,12 +46,13 @@ export function readColumnFilters(version: ResourceVersion, query: QueryValues):
     const name = `filter-${field.name}`;
     const raw = query[name];
     const value = (Array.isArray(raw) ? raw[0] ?? '' : raw ?? '').trim().slice(0, 200);
-    filters.push({ field, name, value });
+    const date = field.type === 'date' ? parseDate(value) : null;
+    filters.push({ field, name, value, match: date ?? value });
     if (value === '') continue;
     if ((field.type === 'integer' && !/^-?\d{1,18}$/.test(value)) || (field.type === 'number' && !Number.isFinite(Number(value)))) {
       errors.push({ field: name, message: `${field.title} must be a number, like 250 or 99.5` });
-    } else if (field.type === 'date' && (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)))) {
-      errors.push({ field: name, message: `${field.title} must be a real date written as year-month-day, like 2026-01-31` });
+    } else if (field.type === 'date' && date === null) {
+      errors.push({ field: name, message: `${field.title} must be a real date, like 31/01/2026, 31 January 2026 or 2026-01-31, not “${value}”` });
     } else if (field.type === 'datetime' && Number.isNaN(Date.parse(value))) {
       errors.push({ field: name, message: `${field.title} must be a date and time, like 2026-01-31T09:30` });
     } else if (field.type === 'boolean' && !['true', 'false'].includes(value)) {
@@ -70,6 +77,8 @@ export async function previewRoutes(app: FastifyInstance, services: Services & {
     const order = choice(request.query, 'order', ['asc', 'desc'] as const, 'asc');
     const page = pageNumber(request.query);
     const { filters, errors } = readColumnFilters(version, request.query);
+    const integers = fields.filter((field) => field.type === 'integer');
+    const profiles = await columnProfiles(db, viewer, version, integers);
 
     const versionParam = request.query.version === undefined ? undefined : version.version;
     const filterParams = Object.fromEntries(filters.map((filter) => [filter.name, filter.value]));
@@ -82,6 +91,7 @@ export async function previewRoutes(app: FastifyInstance, services: Services & {
       versionParam,
       sortColumn: sortColumn || '_id',
       order,
+      separatedColumns: fields.filter((field) => usesThousandsSeparators(field, profiles.get(field.name))).map((field) => field.name),
       sortHref: (column: string) => {
         const descending = (sortColumn || '_id') === column && order === 'asc';
         return `/dataset/${dataset.slug}/preview${queryString({ ...state, sort: column, order: descending ? 'desc' : 'asc', page: undefined })}`;
@@ -100,8 +110,8 @@ export async function previewRoutes(app: FastifyInstance, services: Services & {
     const textSearch: Record<string, string> = {};
     for (const filter of filters) {
       if (filter.value === '') continue;
-      if (filter.field.type === 'string') textSearch[filter.field.name] = filter.value;
-      else filterValues[filter.field.name] = filter.value;
+      if (filter.field.type === 'string') textSearch[filter.field.name] = filter.match;
+      else filterValues[filter.field.name] = filter.match;
     }
     const result = await searchDatastore(db.app, viewer, {
       resourceId: version.id,

@@ -71,6 +71,19 @@ describe('portal journeys in Chromium', () => {
     assert.doesNotMatch(await mainText(page), /Spending over £500/);
   });
 
+  test('search results read once', async () => {
+    await checkPage(page, `${server.url}/datasets?q=spending`, { expectText: '1 dataset found for “spending”' });
+    // The accessibility tree is what a screen reader reads out, so each phrase must appear in it exactly once.
+    const result = page.locator('.civic-result-list > li').first();
+    const spoken = (await result.ariaSnapshot()).replace(/\s+/g, ' ');
+    const occurrences = (phrase: string) => spoken.split(phrase).length - 1;
+    assert.equal(occurrences('Published by'), 1, spoken);
+    assert.equal(occurrences('Last updated'), 1, spoken);
+    assert.match(spoken, /Published by Thurrock Council/);
+    assert.match(spoken, /Last updated 2 April 2026/);
+    assert.match(spoken, /CSV file, 60 rows/);
+  });
+
   test('open a dataset and page the preview', async () => {
     await page.goto(`${server.url}/datasets`);
     await page.getByRole('link', { name: 'Spending over £500' }).click();
