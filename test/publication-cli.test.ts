@@ -67,6 +67,27 @@ for (const engine of testEngines()) {
       assert.deepEqual(report.personal_data, []);
     });
 
+    test('small counts blocked, then suppressed and opened', () => {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'civic-smallcounts-')), 'smallcounts.csv');
+      fs.writeFileSync(file, 'Ward,Age band,Children in care\nAveley,0 to 4,3\nAveley,5 to 15,12\nChafford,0 to 4,1\nChafford,5 to 15,2\nGrays,0 to 4,25\nGrays,5 to 15,4\n');
+      const imported = civic('import', file, '--organisation', 'thurrock-council', '--dataset', 'children-in-care-by-ward', '--visibility', 'open');
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+      assert.equal(imported.status, 3, imported.stderr);
+      assert.match(imported.stdout, /version 1 \(private\)/);
+      assert.match(imported.stdout, /Warning: Column "Children in care" has 4 cells with counts from 1 to 9, under the threshold of 10/);
+      assert.match(imported.stdout, /loaded as private because it holds small counts/);
+      assert.match(imported.stdout, /--suppress-small-counts COLUMN/);
+
+      const refused = civic('publish', 'children-in-care-by-ward', '--open');
+      assert.equal(refused.status, 3);
+      assert.match(refused.stderr, /Children in care \(4 cells with counts from 1 to 9; threshold 10\)/);
+
+      const published = civic('publish', 'children-in-care-by-ward', '--suppress-small-counts', 'Children in care', '--open');
+      assert.equal(published.status, 0, published.stderr);
+      assert.match(published.stdout, /Made version 2 of children-in-care-by-ward: suppress counts from 1 to 9 in "Children in care" \(4 cells\)\./);
+      assert.match(published.stdout, /Dataset children-in-care-by-ward is open\./);
+    });
+
     test('bad publish arguments exit 2', () => {
       const missing = civic('publish');
       assert.equal(missing.status, 2);

@@ -1,17 +1,20 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { AppError } from '../errors.ts';
-import { parseRedactOption, type PersonalDataFix } from '../privacy/redaction.ts';
+import { parseRedactOption } from '../privacy/redaction.ts';
+import type { PublicationFix } from '../publication/fixed-version.ts';
 import { GATE_EXIT_STATUS } from '../publication/import-outcome.ts';
+import { isSmallCountFinding } from '../publication/publication-findings.ts';
+import { describeSmallCountFinding } from '../publication/small-counts.ts';
 import type { PublishResult } from '../publication/publication.service.ts';
 import { UsageError, type Command } from './command.ts';
 import { openServices } from './runtime.ts';
 
 const USAGE =
   'civic publish DATASET [--redact COLUMN[:KIND]]... [--drop COLUMN]... [--generalise-postcode COLUMN]... ' +
-  '[--generalise-dob COLUMN]... [--justify "REASON"] [--open] [--json]';
+  '[--generalise-dob COLUMN]... [--suppress-small-counts COLUMN]... [--round-counts COLUMN]... [--justify "REASON"] [--open] [--json]';
 
-function parsePublishArguments(argv: string[]): { dataset: string; fixes: PersonalDataFix[]; justification?: string; open: boolean; json: boolean } {
+function parsePublishArguments(argv: string[]): { dataset: string; fixes: PublicationFix[]; justification?: string; open: boolean; json: boolean } {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -20,17 +23,21 @@ function parsePublishArguments(argv: string[]): { dataset: string; fixes: Person
       drop: { type: 'string', multiple: true },
       'generalise-postcode': { type: 'string', multiple: true },
       'generalise-dob': { type: 'string', multiple: true },
+      'suppress-small-counts': { type: 'string', multiple: true },
+      'round-counts': { type: 'string', multiple: true },
       justify: { type: 'string' },
       open: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
   });
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'Give the DATASET slug to publish.' : `Give one DATASET slug, not ${positionals.length}.`);
-  const fixes: PersonalDataFix[] = [
+  const fixes: PublicationFix[] = [
     ...(values.redact ?? []).map(parseRedactOption),
-    ...(values.drop ?? []).map((column): PersonalDataFix => ({ type: 'drop', column })),
-    ...(values['generalise-postcode'] ?? []).map((column): PersonalDataFix => ({ type: 'generalise_postcode', column })),
-    ...(values['generalise-dob'] ?? []).map((column): PersonalDataFix => ({ type: 'generalise_dob', column })),
+    ...(values.drop ?? []).map((column): PublicationFix => ({ type: 'drop', column })),
+    ...(values['generalise-postcode'] ?? []).map((column): PublicationFix => ({ type: 'generalise_postcode', column })),
+    ...(values['generalise-dob'] ?? []).map((column): PublicationFix => ({ type: 'generalise_dob', column })),
+    ...(values['suppress-small-counts'] ?? []).map((column): PublicationFix => ({ type: 'suppress_small_counts', column })),
+    ...(values['round-counts'] ?? []).map((column): PublicationFix => ({ type: 'round_counts', column })),
   ];
   if (fixes.some((fix) => fix.column.trim() === '')) throw new UsageError('A fix needs a COLUMN name.');
   if (fixes.length === 0 && values.justify === undefined && !values.open) throw new UsageError('Give at least one fix, --justify "REASON" or --open.');
@@ -44,8 +51,11 @@ function printResult(result: PublishResult, json: boolean): void {
   }
   const lines: string[] = [];
   if (result.fixes.length > 0) lines.push(`Made version ${result.version} of ${result.dataset}: ${result.fixes.join('; ')}.`);
-  if (result.personal_data.length === 0) lines.push('No personal data found in the current version.');
-  for (const finding of result.personal_data) lines.push(`Personal data remains: ${finding.column}: ${finding.kind} in ${finding.count} cells, example rows ${finding.rows.join(', ')}.`);
+  if (result.personal_data.length === 0) lines.push('No personal data or small counts found in the current version.');
+  for (const finding of result.personal_data) {
+    if (isSmallCountFinding(finding)) lines.push(`Small counts remain: ${describeSmallCountFinding(finding)}, example rows ${finding.rows.join(', ')}.`);
+    else lines.push(`Personal data remains: ${finding.column}: ${finding.kind} in ${finding.count} cells, example rows ${finding.rows.join(', ')}.`);
+  }
   if (result.justified) lines.push('A justification is recorded for the remaining findings.');
   lines.push(`Dataset ${result.dataset} is ${result.visibility}.`);
   process.stdout.write(`${lines.join('\n')}\n`);

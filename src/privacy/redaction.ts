@@ -35,6 +35,14 @@ export function parseRedactOption(option: string): PersonalDataFix {
   return { type: 'redact', column: option };
 }
 
+/** Rejects fixes that name a column the dataset does not have, listing the columns it has. */
+export function checkFixColumns(headers: readonly string[], fixes: ReadonlyArray<{ column: string }>): void {
+  const problems = fixes.filter((fix) => !headers.includes(fix.column));
+  if (problems.length === 0) return;
+  const names = problems.map((fix) => `"${fix.column}"`).join(', ');
+  throw validationError('unknown_column', `Column ${names} is not in the dataset. The columns are: ${headers.map((header) => `"${header}"`).join(', ')}.`, problems.map((fix) => ({ field: fix.column, message: 'Column not found' })));
+}
+
 /**
  * Applies fixes row by row. Personal data is found on the original row, so row-level rules (a SOLE creditor type, a
  * sort code beside an account number) still apply when the column that gave the context is dropped. A redaction also
@@ -50,11 +58,7 @@ export class RowFixer {
   constructor(readonly headers: readonly string[], fixes: readonly PersonalDataFix[]) {
     if (fixes.length === 0) throw validationError('no_fixes', 'Choose at least one fix: redact, drop, or generalise a column.');
     this.roles = new ColumnRoles(headers);
-    const problems = fixes.filter((fix) => !headers.includes(fix.column));
-    if (problems.length > 0) {
-      const names = problems.map((fix) => `"${fix.column}"`).join(', ');
-      throw validationError('unknown_column', `Column ${names} is not in the dataset. The columns are: ${headers.map((header) => `"${header}"`).join(', ')}.`, problems.map((fix) => ({ field: fix.column, message: 'Column not found' })));
-    }
+    checkFixColumns(headers, fixes);
     for (const fix of fixes) {
       const index = headers.indexOf(fix.column);
       this.byColumn.set(index, [...(this.byColumn.get(index) ?? []), fix]);
