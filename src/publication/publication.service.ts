@@ -7,6 +7,7 @@ import type { RawConnection } from '../db/connection.ts';
 import type { Database } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
 import { AppError, conflict, forbidden, notFound, validationError } from '../errors.ts';
+import { hasRole } from '../http/auth.ts';
 import type { TableSchemaField } from '../ingest/table-schema.ts';
 import type { Logger } from '../logger.ts';
 import { writeFixedVersion, type PublicationFix } from './fixed-version.ts';
@@ -147,10 +148,11 @@ export class PublicationService {
   }
 }
 
+/** Admits an operator, or a data steward or administrator of an organisation (administrators hold every role, as in hasRole). */
 function checkSteward(actor: PublicationActor): void {
   if (actor.kind === 'operator') return;
-  if (!actor.auth.organisationId || !actor.auth.roles.includes('data_steward')) {
-    throw forbidden('data_steward_required', 'Only a data steward of the organisation can fix, justify or publish its datasets.');
+  if (!hasRole(actor.auth, ['data_steward'])) {
+    throw forbidden('data_steward_required', 'Only a data steward or an administrator of the organisation can fix, justify or publish its datasets.');
   }
   if (actor.auth.scopes !== null && !actor.auth.scopes.includes('write')) {
     throw forbidden('write_scope_required', 'This API token cannot change datasets. Use a token with the write scope.');
