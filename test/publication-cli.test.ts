@@ -95,5 +95,14 @@ for (const engine of testEngines()) {
       const nothing = civic('publish', 'devon-spending-2017-06');
       assert.equal(nothing.status, 2);
     });
+
+    test('unknown redaction kind exits 2', () => {
+      const run = civic('publish', 'care-packages', '--redact', 'Notes:bogus_kind');
+      assert.equal(run.status, 2);
+      assert.match(run.stderr, /Kind "bogus_kind" in --redact "Notes:bogus_kind" is not a kind of personal data/);
+      assert.match(run.stderr, /nhs_number, national_insurance_number, email_address/);
+      assert.doesNotMatch(run.stderr, /is not in the dataset/);
+    });
+
   });
 }

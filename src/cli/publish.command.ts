@@ -14,6 +14,16 @@ const USAGE =
   'civic publish DATASET [--redact COLUMN[:KIND]]... [--drop COLUMN]... [--generalise-postcode COLUMN]... ' +
   '[--generalise-dob COLUMN]... [--suppress-small-counts COLUMN]... [--round-counts COLUMN]... [--justify "REASON"] [--open] [--json]';
 
+/** Parses one --redact value, turning an unknown kind into a usage error (exit status 2). */
+function redactFix(option: string): PublicationFix {
+  try {
+    return parseRedactOption(option);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'unknown_kind') throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 function parsePublishArguments(argv: string[]): { dataset: string; fixes: PublicationFix[]; justification?: string; open: boolean; json: boolean } {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -32,7 +42,7 @@ function parsePublishArguments(argv: string[]): { dataset: string; fixes: Public
   });
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'Give the DATASET slug to publish.' : `Give one DATASET slug, not ${positionals.length}.`);
   const fixes: PublicationFix[] = [
-    ...(values.redact ?? []).map(parseRedactOption),
+    ...(values.redact ?? []).map(redactFix),
     ...(values.drop ?? []).map((column): PublicationFix => ({ type: 'drop', column })),
     ...(values['generalise-postcode'] ?? []).map((column): PublicationFix => ({ type: 'generalise_postcode', column })),
     ...(values['generalise-dob'] ?? []).map((column): PublicationFix => ({ type: 'generalise_dob', column })),

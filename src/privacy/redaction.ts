@@ -25,12 +25,26 @@ export function describeFix(fix: PersonalDataFix): string {
   }
 }
 
-/** Parses `COLUMN` or `COLUMN:KIND` as given to `civic publish --redact`. */
+/**
+ * Parses `COLUMN` or `COLUMN:KIND` as given to `civic publish --redact`. Text after the last colon that is written
+ * like a kind (lower case, digits and underscores) must be one of PERSONAL_DATA_KINDS, or an `unknown_kind`
+ * validation error lists them.
+ *
+ * NOTE: a header that itself ends in a colon and a lower-case word ("Notes:internal") reads as a column and a kind,
+ * so name such a column by its column id instead.
+ */
 export function parseRedactOption(option: string): PersonalDataFix {
   const separator = option.lastIndexOf(':');
   const maybeKind = separator > 0 ? option.slice(separator + 1) : '';
   if ((PERSONAL_DATA_KINDS as readonly string[]).includes(maybeKind)) {
     return { type: 'redact', column: option.slice(0, separator), kind: maybeKind as PersonalDataKind };
+  }
+  if (/^[a-z][a-z0-9_]*$/.test(maybeKind)) {
+    throw validationError(
+      'unknown_kind',
+      `Kind "${maybeKind}" in --redact "${option}" is not a kind of personal data. Use one of ${PERSONAL_DATA_KINDS.join(', ')}, or give the column alone to redact every kind in it.`,
+      [{ field: 'redact', message: 'Unknown kind' }],
+    );
   }
   return { type: 'redact', column: option };
 }
