@@ -104,5 +104,18 @@ for (const engine of testEngines()) {
       assert.doesNotMatch(run.stderr, /is not in the dataset/);
     });
 
+    test('publish help describes everything', () => {
+      const run = civic('publish', '--help');
+      assert.equal(run.status, 0, run.stderr);
+      for (const option of ['--redact', '--drop', '--generalise-postcode', '--generalise-dob', '--suppress-small-counts', '--round-counts', '--justify', '--open', '--json']) {
+        assert.match(run.stdout, new RegExp(`^  ${option} `, 'm'), option);
+      }
+      for (const kind of ['nhs_number', 'national_insurance_number', 'email_address', 'phone_number', 'postcode', 'date_of_birth', 'bank_account', 'payment_card', 'individual_name']) {
+        assert.ok(run.stdout.includes(kind), kind);
+      }
+      assert.match(run.stdout, /Exit status: 0 when done, 2 for wrong arguments/);
+      assert.match(run.stdout, /3 when --open is refused/);
+      assert.match(run.stdout, /Examples:\n  civic publish care-packages /);
+    });
   });
 }
