@@ -6,7 +6,7 @@ import { PERSONAL_DATA_KINDS } from '../privacy/scanner.ts';
 import { COUNT_ROUNDING_BASE } from '../publication/count-fixes.ts';
 import type { PublicationFix } from '../publication/fixed-version.ts';
 import { GATE_EXIT_STATUS } from '../publication/import-outcome.ts';
-import { isSmallCountFinding } from '../publication/publication-findings.ts';
+import { countOf, isSmallCountFinding } from '../publication/publication-findings.ts';
 import { describeSmallCountFinding, SMALL_COUNT_THRESHOLD } from '../publication/small-counts.ts';
 import type { PublishResult } from '../publication/publication.service.ts';
 import { UsageError, type Command } from './command.ts';
@@ -102,7 +102,7 @@ function printResult(result: PublishResult, json: boolean): void {
   if (result.personal_data.length === 0) lines.push('No personal data or small counts found in the current version.');
   for (const finding of result.personal_data) {
     if (isSmallCountFinding(finding)) lines.push(`Small counts remain: ${describeSmallCountFinding(finding)}, example rows ${finding.rows.join(', ')}.`);
-    else lines.push(`Personal data remains: ${finding.column}: ${finding.kind} in ${finding.count} cells, example rows ${finding.rows.join(', ')}.`);
+    else lines.push(`Personal data remains: ${finding.column}: ${finding.kind} in ${countOf(finding.count, 'cell')}, example rows ${finding.rows.join(', ')}.`);
   }
   if (result.justified) lines.push('A justification is recorded for the remaining findings.');
   lines.push(`Dataset ${result.dataset} is ${result.visibility}.`);

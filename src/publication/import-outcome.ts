@@ -1,5 +1,5 @@
 import type { LoadReport, Visibility } from '../catalogue/catalogue.types.ts';
-import { availableFixes, describeFindings, findingsOf, findingsSubject, isSmallCountFinding } from './publication-findings.ts';
+import { availableFixes, countOf, describeFindings, findingsOf, findingsSubject, isSmallCountFinding } from './publication-findings.ts';
 import type { TransparencyReport } from './transparency-check.ts';
 
 /** Exit status of `civic import --visibility open` and `civic publish --open` when the publication gate refuses. */
@@ -20,7 +20,7 @@ export function publicationOutcome(report: LoadReport, requested: Visibility | u
     if (transparency.valid) {
       lines.push(`Transparency Code schema "${transparency.schema}": no problems.`);
     } else {
-      lines.push(`Transparency Code schema "${transparency.schema}": ${transparency.problem_count} problems.`);
+      lines.push(`Transparency Code schema "${transparency.schema}": ${countOf(transparency.problem_count, 'problem')}.`);
       for (const problem of transparency.problems.slice(0, PRINTED_PROBLEMS)) lines.push(`  ${problem.message}`);
       if (transparency.problem_count > PRINTED_PROBLEMS) lines.push(`  … and ${transparency.problem_count - PRINTED_PROBLEMS} more; --json lists up to ${transparency.problems.length}.`);
     }

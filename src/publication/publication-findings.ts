@@ -41,7 +41,12 @@ export function findingsSubject(findings: readonly PublicationFinding[]): string
   return small ? 'small counts' : 'personal data';
 }
 
-const cells = (count: number) => `${count} ${count === 1 ? 'cell' : 'cells'}`;
+/** Writes a count with its noun in the singular or plural: "1 cell", "4 cells", "2 problems". */
+export function countOf(count: number, noun: string): string {
+  return `${count} ${count === 1 ? noun : `${noun}s`}`;
+}
+
+const cells = (count: number) => countOf(count, 'cell');
 
 /** Describes each finding: "Supplier Name (individual_name, 205 cells)" or "Children (3 cells with counts from 1 to 9; threshold 10)". */
 export function describeFindings(findings: readonly PublicationFinding[]): string {

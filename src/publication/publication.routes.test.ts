@@ -71,6 +71,18 @@ for (const engine of testEngines()) {
       assert.equal(opened.status, 200, JSON.stringify(opened.body));
     });
 
+    test('refusal counts one cell', async () => {
+      const file = path.join(folder, 'contacts.csv');
+      fs.writeFileSync(file, 'Ward,Service,Contact\nAveley,Meals,info@example.org\nGrays,Meals,\n');
+      await importInto('contacts', file);
+      const token = await tokenFor('data_steward', ['write']);
+      const refused = await putVisibility('contacts', token, 'open');
+      assert.equal(refused.status, 409);
+      assert.equal(refused.body.error.code, 'personal_data_found');
+      assert.match(refused.body.error.message, /Contact \(email_address, 1 cell\)/);
+      assert.deepEqual(refused.body.error.fields, [{ field: 'Contact', message: 'Contains email address in 1 cell' }]);
+    });
+
     test('analyst token gets 403', async () => {
       const token = await tokenFor('analyst', ['read', 'write']);
       const refused = await putVisibility('devon-spending', token, 'private');
