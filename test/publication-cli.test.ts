@@ -67,12 +67,55 @@ for (const engine of testEngines()) {
       assert.deepEqual(report.personal_data, []);
     });
 
+    test('small counts blocked, then suppressed and opened', () => {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'civic-smallcounts-')), 'smallcounts.csv');
+      fs.writeFileSync(file, 'Ward,Age band,Children in care\nAveley,0 to 4,3\nAveley,5 to 15,12\nChafford,0 to 4,1\nChafford,5 to 15,2\nGrays,0 to 4,25\nGrays,5 to 15,4\n');
+      const imported = civic('import', file, '--organisation', 'thurrock-council', '--dataset', 'children-in-care-by-ward', '--visibility', 'open');
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+      assert.equal(imported.status, 3, imported.stderr);
+      assert.match(imported.stdout, /version 1 \(private\)/);
+      assert.match(imported.stdout, /Warning: Column "Children in care" has 4 cells with counts from 1 to 9, under the threshold of 10/);
+      assert.match(imported.stdout, /loaded as private because it holds small counts/);
+      assert.match(imported.stdout, /--suppress-small-counts COLUMN/);
+
+      const refused = civic('publish', 'children-in-care-by-ward', '--open');
+      assert.equal(refused.status, 3);
+      assert.match(refused.stderr, /Children in care \(4 cells with counts from 1 to 9; threshold 10\)/);
+
+      const published = civic('publish', 'children-in-care-by-ward', '--suppress-small-counts', 'Children in care', '--open');
+      assert.equal(published.status, 0, published.stderr);
+      assert.match(published.stdout, /Made version 2 of children-in-care-by-ward: suppress counts from 1 to 9 in "Children in care" \(4 cells\)\./);
+      assert.match(published.stdout, /Dataset children-in-care-by-ward is open\./);
+    });
+
     test('bad publish arguments exit 2', () => {
       const missing = civic('publish');
       assert.equal(missing.status, 2);
       assert.match(missing.stderr, /Give the DATASET slug/);
       const nothing = civic('publish', 'devon-spending-2017-06');
       assert.equal(nothing.status, 2);
+    });
+
+    test('unknown redaction kind exits 2', () => {
+      const run = civic('publish', 'care-packages', '--redact', 'Notes:bogus_kind');
+      assert.equal(run.status, 2);
+      assert.match(run.stderr, /Kind "bogus_kind" in --redact "Notes:bogus_kind" is not a kind of personal data/);
+      assert.match(run.stderr, /nhs_number, national_insurance_number, email_address/);
+      assert.doesNotMatch(run.stderr, /is not in the dataset/);
+    });
+
+    test('publish help describes everything', () => {
+      const run = civic('publish', '--help');
+      assert.equal(run.status, 0, run.stderr);
+      for (const option of ['--redact', '--drop', '--generalise-postcode', '--generalise-dob', '--suppress-small-counts', '--round-counts', '--justify', '--open', '--json']) {
+        assert.match(run.stdout, new RegExp(`^  ${option} `, 'm'), option);
+      }
+      for (const kind of ['nhs_number', 'national_insurance_number', 'email_address', 'phone_number', 'postcode', 'date_of_birth', 'bank_account', 'payment_card', 'individual_name']) {
+        assert.ok(run.stdout.includes(kind), kind);
+      }
+      assert.match(run.stdout, /Exit status: 0 when done, 2 for wrong arguments/);
+      assert.match(run.stdout, /3 when --open is refused/);
+      assert.match(run.stdout, /Examples:\n  civic publish care-packages /);
     });
   });
 }

@@ -25,14 +25,36 @@ export function describeFix(fix: PersonalDataFix): string {
   }
 }
 
-/** Parses `COLUMN` or `COLUMN:KIND` as given to `civic publish --redact`. */
+/**
+ * Parses `COLUMN` or `COLUMN:KIND` as given to `civic publish --redact`. Text after the last colon that is written
+ * like a kind (lower case, digits and underscores) must be one of PERSONAL_DATA_KINDS, or an `unknown_kind`
+ * validation error lists them.
+ *
+ * NOTE: a header that itself ends in a colon and a lower-case word ("Notes:internal") reads as a column and a kind,
+ * so name such a column by its column id instead.
+ */
 export function parseRedactOption(option: string): PersonalDataFix {
   const separator = option.lastIndexOf(':');
   const maybeKind = separator > 0 ? option.slice(separator + 1) : '';
   if ((PERSONAL_DATA_KINDS as readonly string[]).includes(maybeKind)) {
     return { type: 'redact', column: option.slice(0, separator), kind: maybeKind as PersonalDataKind };
   }
+  if (/^[a-z][a-z0-9_]*$/.test(maybeKind)) {
+    throw validationError(
+      'unknown_kind',
+      `Kind "${maybeKind}" in --redact "${option}" is not a kind of personal data. Use one of ${PERSONAL_DATA_KINDS.join(', ')}, or give the column alone to redact every kind in it.`,
+      [{ field: 'redact', message: 'Unknown kind' }],
+    );
+  }
   return { type: 'redact', column: option };
+}
+
+/** Rejects fixes that name a column the dataset does not have, listing the columns it has. */
+export function checkFixColumns(headers: readonly string[], fixes: ReadonlyArray<{ column: string }>): void {
+  const problems = fixes.filter((fix) => !headers.includes(fix.column));
+  if (problems.length === 0) return;
+  const names = problems.map((fix) => `"${fix.column}"`).join(', ');
+  throw validationError('unknown_column', `Column ${names} is not in the dataset. The columns are: ${headers.map((header) => `"${header}"`).join(', ')}.`, problems.map((fix) => ({ field: fix.column, message: 'Column not found' })));
 }
 
 /**
@@ -50,11 +72,7 @@ export class RowFixer {
   constructor(readonly headers: readonly string[], fixes: readonly PersonalDataFix[]) {
     if (fixes.length === 0) throw validationError('no_fixes', 'Choose at least one fix: redact, drop, or generalise a column.');
     this.roles = new ColumnRoles(headers);
-    const problems = fixes.filter((fix) => !headers.includes(fix.column));
-    if (problems.length > 0) {
-      const names = problems.map((fix) => `"${fix.column}"`).join(', ');
-      throw validationError('unknown_column', `Column ${names} is not in the dataset. The columns are: ${headers.map((header) => `"${header}"`).join(', ')}.`, problems.map((fix) => ({ field: fix.column, message: 'Column not found' })));
-    }
+    checkFixColumns(headers, fixes);
     for (const fix of fixes) {
       const index = headers.indexOf(fix.column);
       this.byColumn.set(index, [...(this.byColumn.get(index) ?? []), fix]);

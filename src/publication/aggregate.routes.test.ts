@@ -117,6 +117,22 @@ for (const engine of testEngines()) {
       assert.equal(other.status, 200, 'a query not released before is answered');
     });
 
+    test('table of small counts is not served', async () => {
+      const file = path.join(folder, 'smallcounts.csv');
+      fs.writeFileSync(file, 'Ward,Age band,Children in care\nAveley,0 to 4,3\nAveley,5 to 15,12\nChafford,0 to 4,1\nChafford,5 to 15,2\nGrays,0 to 4,25\nGrays,5 to 15,4\n');
+      const report = await services.imports.importFile({ path: file, filename: 'smallcounts.csv' }, { organisation: 'thurrock', dataset: 'children-in-care-by-ward', actor: { kind: 'operator', name: 'test' }, visibility: 'open' });
+      assert.equal(report.visibility, 'private');
+      const blocked = await fetch(`${server.url}/dataset/children-in-care-by-ward/latest.csv`);
+      assert.equal(blocked.status, 404);
+      await blocked.arrayBuffer();
+
+      await services.publication.publish({ kind: 'operator', name: 'test' }, 'children-in-care-by-ward', { fixes: [{ type: 'suppress_small_counts', column: 'Children in care' }], open: true });
+      const served = await fetch(`${server.url}/dataset/children-in-care-by-ward/latest.csv`);
+      assert.equal(served.status, 200);
+      const lines = (await served.text()).trim().split(/\r?\n/);
+      assert.deepEqual(lines.slice(1), ['Aveley,0 to 4,', 'Aveley,5 to 15,12', 'Chafford,0 to 4,', 'Chafford,5 to 15,', 'Grays,0 to 4,25', 'Grays,5 to 15,']);
+    });
+
     test('visibility change needs sign-in', async () => {
       const response = await fetch(`${server.url}/api/v1/datasets/care-services/visibility`, {
         method: 'PUT',

@@ -82,17 +82,25 @@ export function protectTable(grid: AggregateGrid, rule: DisclosureRule): Protect
     constraints.push(Array.from({ length: rows + 1 }, (_value, row) => [row, columns] as [number, number]));
   }
 
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const constraint of constraints) {
-      const suppressed = constraint.filter(([row, column]) => reasons[row]![column] !== null);
-      if (suppressed.length !== 1) continue;
-      const candidate = nextSmallest(constraint, reasons, full);
-      if (!candidate) continue;
-      reasons[candidate[0]]![candidate[1]] = 'secondary';
-      changed = true;
+  const key = (row: number, column: number) => `${row},${column}`;
+  const position = (cell: string) => cell.split(',').map(Number) as [number, number];
+  const suppressed = new Set<string>();
+  for (let row = 0; row <= rows; row += 1) {
+    for (let column = 0; column <= columns; column += 1) {
+      if (reasons[row]![column] !== null) suppressed.add(key(row, column));
     }
+  }
+  const secondary = addSecondarySuppression(
+    constraints.map((constraint) => constraint.map(([row, column]) => key(row, column))),
+    suppressed,
+    {
+      count: (cell) => full[position(cell)[0]]![position(cell)[1]]!,
+      isTotal: (cell) => position(cell)[0] === rows || position(cell)[1] === columns,
+    },
+  );
+  for (const cell of secondary) {
+    const [row, column] = position(cell);
+    reasons[row]![column] = 'secondary';
   }
 
   const publish = (row: number, column: number): PublishedValue => {
@@ -112,15 +120,34 @@ export function protectTable(grid: AggregateGrid, rule: DisclosureRule): Protect
   };
 }
 
-/** The unsuppressed entry with the smallest count, preferring non-zero cells over zeros and inner cells over totals. */
-function nextSmallest(constraint: Array<[number, number]>, reasons: Array<Array<SuppressionReason | null>>, full: number[][]): [number, number] | null {
-  const open = constraint.filter(([row, column]) => reasons[row]![column] === null);
-  const group = ([row, column]: [number, number]) => {
-    const isTotal = row === full.length - 1 || column === full[0]!.length - 1;
-    return isTotal ? 2 : full[row]![column] === 0 ? 1 : 0;
-  };
-  open.sort((a, b) => group(a) - group(b) || full[a[0]]![a[1]]! - full[b[0]]![b[1]]!);
-  return open[0] ?? null;
+/**
+ * Adds secondary suppression: each constraint lists cells that add up to a total (the total among them), so a
+ * constraint with exactly one suppressed cell would give that cell away. The next smallest open cell of such a
+ * constraint is suppressed, preferring non-zero cells over zeros and inner cells over totals, until none is left.
+ * `suppressed` is updated in place; the cells added are returned in the order they were chosen.
+ */
+export function addSecondarySuppression(
+  constraints: ReadonlyArray<readonly string[]>,
+  suppressed: Set<string>,
+  cells: { count(cell: string): number; isTotal(cell: string): boolean },
+): string[] {
+  const added: string[] = [];
+  const group = (cell: string) => (cells.isTotal(cell) ? 2 : cells.count(cell) === 0 ? 1 : 0);
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const constraint of constraints) {
+      if (constraint.filter((cell) => suppressed.has(cell)).length !== 1) continue;
+      const open = constraint.filter((cell) => !suppressed.has(cell));
+      open.sort((a, b) => group(a) - group(b) || cells.count(a) - cells.count(b));
+      const candidate = open[0];
+      if (candidate === undefined) continue;
+      suppressed.add(candidate);
+      added.push(candidate);
+      changed = true;
+    }
+  }
+  return added;
 }
 
 function sumAt(sums: number[][], row: number, column: number, rows: number, columns: number): number {

@@ -6,21 +6,28 @@ import { createIndexSql, createTableSql, datastoreTableName, filterIndexColumns,
 import type { RawConnection } from '../db/connection.ts';
 import type { DB } from '../db/schema.ts';
 import type { TableSchema, TableSchemaField } from '../ingest/table-schema.ts';
-import { RowFixer, describeFix, type PersonalDataFix } from '../privacy/redaction.ts';
-import { PersonalDataScanner, type PersonalDataFinding } from '../privacy/scanner.ts';
+import { checkFixColumns, RowFixer, describeFix, type PersonalDataFix } from '../privacy/redaction.ts';
+import { PersonalDataScanner } from '../privacy/scanner.ts';
+import { CountFixer, isCountFix, type CountFix } from './count-fixes.ts';
 import { formatCsv } from './csv.ts';
 import { insertRows, readRowsAsText } from './publication.repository.ts';
+import { smallCountWarnings, type PublicationFinding } from './publication-findings.ts';
+import { SmallCountScanner } from './small-counts.ts';
+
+/** A fix the publication gate applies to every row of a new version: a personal-data fix or a count fix. */
+export type PublicationFix = PersonalDataFix | CountFix;
 
 export interface FixedVersion {
   resourceId: string;
   version: number;
   rows: number;
-  personalData: PersonalDataFinding[];
+  /** The findings of the personal-data and small-count scans of the new version. */
+  personalData: PublicationFinding[];
   fixes: string[];
 }
 
 /** Lets a fix name a column by its header ("Supplier Name") or by its column id ("supplier_name"). */
-export function resolveFixColumns(schema: TableSchema, fixes: readonly PersonalDataFix[]): PersonalDataFix[] {
+export function resolveFixColumns<Fix extends { column: string }>(schema: TableSchema, fixes: readonly Fix[]): Fix[] {
   return fixes.map((fix) => {
     const byName = schema.fields.find((field) => field.name === fix.column && field.title !== fix.column);
     return byName && !schema.fields.some((field) => field.title === fix.column) ? { ...fix, column: byName.title } : fix;
@@ -46,8 +53,9 @@ function fixedSchema(schema: TableSchema, fixes: readonly PersonalDataFix[]): Ta
 
 /**
  * Writes a new version of a dataset with the fixes applied, inside the caller's transaction: a new datastore table,
- * its filter indexes, the resource row with a load report rescanned for personal data, the fixed rows as a CSV file,
- * and the dataset pointed at it. The previous version is left as it was.
+ * its filter indexes, the resource row with a load report rescanned for personal data and small counts, the fixed
+ * rows as a CSV file, and the dataset pointed at it. The previous version is left as it was. Count fixes apply to the
+ * original columns before the personal-data fixes, which may drop columns.
  */
 export async function writeFixedVersion(
   raw: RawConnection,
@@ -56,27 +64,41 @@ export async function writeFixedVersion(
     datasetId: string;
     organisationId: string;
     resource: catalogue.ResourceRow;
-    fixes: readonly PersonalDataFix[];
+    fixes: readonly PublicationFix[];
     columnSqlType: (field: TableSchemaField) => string;
   },
 ): Promise<FixedVersion> {
   const schema = input.resource.table_schema as TableSchema;
   const fixes = resolveFixColumns(schema, input.fixes);
-  const fixer = new RowFixer(schema.fields.map((field) => field.title), fixes);
-  const newSchema = fixedSchema(schema, fixes);
+  const headers = schema.fields.map((field) => field.title);
+  checkFixColumns(headers, fixes);
+  const personalFixes = fixes.filter((fix): fix is PersonalDataFix => !isCountFix(fix));
+  const countFixes = fixes.filter(isCountFix);
+  const readOriginal = () => readRowsAsText(raw, qualifiedTableName(input.resource.table_name), schema);
+
+  const countFixer = countFixes.length > 0 ? await CountFixer.plan(schema, countFixes, readOriginal) : null;
+  const personalFixer = personalFixes.length > 0 ? new RowFixer(headers, personalFixes) : null;
+  const outputHeaders = personalFixer?.outputHeaders ?? headers;
+  const newSchema = fixedSchema(countFixer ? { ...schema, fields: countFixer.fixedFields() } : schema, personalFixes);
+  const fixRow = (row: { id: number; values: Array<string | null> }) => {
+    const counted = countFixer ? countFixer.fix(row.id, row.values) : row.values;
+    return { id: row.id, values: personalFixer ? personalFixer.fix(counted) : counted };
+  };
 
   const resourceId = randomUUID();
   const tableName = datastoreTableName(resourceId);
   await raw.query(createTableSql(tableName, newSchema, input.columnSqlType));
 
-  const scanner = new PersonalDataScanner(fixer.outputHeaders);
-  const records: Array<Array<string | null>> = [fixer.outputHeaders];
+  const scanner = new PersonalDataScanner(outputHeaders);
+  const countScanner = new SmallCountScanner(newSchema.fields);
+  const records: Array<Array<string | null>> = [outputHeaders];
   let rows = 0;
-  for await (const batch of readRowsAsText(raw, qualifiedTableName(input.resource.table_name), schema)) {
-    const fixed = batch.map((row) => ({ id: row.id, values: fixer.fix(row.values) }));
+  for await (const batch of readOriginal()) {
+    const fixed = batch.map(fixRow);
     await insertRows(raw, tableName, newSchema, fixed);
     for (const row of fixed) {
       scanner.scanRow(row.id, row.values);
+      countScanner.scanRow(row.id, row.values);
       records.push(row.values);
     }
     rows += fixed.length;
@@ -93,8 +115,8 @@ export async function writeFixedVersion(
   // NOTE: the CSV of the fixed rows is built in memory, which suits spending files of up to a few hundred thousand rows.
   const content = Buffer.from(formatCsv(records), 'utf8');
   const version = await catalogue.nextVersion(kysely, input.datasetId);
-  const personalData = scanner.findings();
-  const descriptions = fixes.map(describeFix);
+  const personalData: PublicationFinding[] = [...scanner.findings(), ...countScanner.findings()];
+  const descriptions = [...(countFixer?.descriptions() ?? []), ...personalFixes.map(describeFix)];
   const filename = `${input.resource.original_filename.replace(/\.[^.]+$/, '')}-fixed.csv`;
   const previous = input.resource.load_report as LoadReport;
   const report: LoadReport = {
@@ -110,6 +132,8 @@ export async function writeFixedVersion(
     sheet: null,
     schema: newSchema,
     personal_data: personalData,
+    // The small-count warnings of the previous version give way to those of this one.
+    warnings: [...(previous.warnings ?? []).filter((warning) => warning.code !== 'small_counts'), ...smallCountWarnings(personalData)],
     fixes: descriptions,
     derived_from: { resource_id: input.resource.id, version: input.resource.version },
   };
@@ -119,7 +143,7 @@ export async function writeFixedVersion(
     dataset_id: input.datasetId,
     version,
     name: filename,
-    description: `Version ${input.resource.version} with personal data fixed: ${descriptions.join('; ')}.`,
+    description: `Version ${input.resource.version} with these fixes: ${descriptions.join('; ')}.`,
     format: 'CSV',
     media_type: 'text/csv',
     original_filename: filename,

@@ -2,6 +2,8 @@ import type { ImportCheck, ImportOptions } from '../catalogue/import.types.ts';
 import type { Logger } from '../logger.ts';
 import { PersonalDataScanner, type PersonalDataFinding } from '../privacy/scanner.ts';
 import { readRowsAsText } from './publication.repository.ts';
+import { smallCountWarnings } from './publication-findings.ts';
+import { SmallCountScanner, type SmallCountFinding } from './small-counts.ts';
 import { findTransparencySchema } from './schemas/index.ts';
 import { TransparencyValidator, type TransparencyReport } from './transparency-check.ts';
 
@@ -10,14 +12,16 @@ export type PublicationImportOptions = ImportOptions & { transparency?: string }
 
 /** What the check adds to the load report. */
 export interface PublicationReport {
-  personal_data: PersonalDataFinding[];
+  /** Personal-data findings, then small-count findings: everything that keeps the dataset private. */
+  personal_data: Array<PersonalDataFinding | SmallCountFinding>;
   transparency?: TransparencyReport;
 }
 
 /**
- * The import check behind the publication gate: scans every loaded value for personal data and, when the import
- * declares a Transparency Code schema, validates every row against it, in one pass over the uncommitted rows. A
- * dataset with findings stays private; the findings and the schema problems go into the load report.
+ * The import check behind the publication gate. In one pass over the uncommitted rows it scans every value for
+ * personal data and aggregate tables for small counts, and validates every row against the Transparency Code schema
+ * that the import declares, if any. A dataset with findings stays private. The findings and the schema problems go
+ * into the load report, and each column with small counts also gets a warning.
  */
 export function publicationImportCheck(logger: Logger): ImportCheck {
   return {
@@ -28,14 +32,17 @@ export function publicationImportCheck(logger: Logger): ImportCheck {
       const headers = context.analysis.schema.fields.map((field) => field.title);
       const scanner = new PersonalDataScanner(headers, { expected: transparency?.expectedPersonalData });
       const validator = transparency ? new TransparencyValidator(transparency, headers) : null;
+      const counts = new SmallCountScanner(context.analysis.schema.fields);
 
       for await (const batch of readRowsAsText(context.raw, context.table, context.analysis.schema)) {
         for (const row of batch) {
           scanner.scanRow(row.id, row.values);
+          counts.scanRow(row.id, row.values);
           validator?.checkRow(row.id, row.values);
         }
       }
-      const report: PublicationReport = { personal_data: scanner.findings() };
+      const smallCounts = counts.findings();
+      const report: PublicationReport = { personal_data: [...scanner.findings(), ...smallCounts] };
       if (validator) report.transparency = validator.report();
 
       const flagged = report.personal_data.length > 0;
@@ -43,12 +50,14 @@ export function publicationImportCheck(logger: Logger): ImportCheck {
         {
           dataset: options.dataset,
           resource_id: context.resourceId,
-          personal_data_columns: report.personal_data.length,
+          personal_data_columns: report.personal_data.length - smallCounts.length,
+          small_count_columns: smallCounts.length,
           transparency_problems: report.transparency?.problem_count,
         },
         'publication check finished',
       );
-      return { report: { ...report }, ...(flagged ? { visibility: 'private' as const } : {}) };
+      const warnings = smallCountWarnings(smallCounts);
+      return { report: { ...report }, ...(warnings.length > 0 ? { warnings } : {}), ...(flagged ? { visibility: 'private' as const } : {}) };
     },
   };
 }

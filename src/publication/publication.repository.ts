@@ -3,7 +3,7 @@ import type { RawConnection } from '../db/connection.ts';
 import type { DB } from '../db/schema.ts';
 import { qualifiedTableName, quoteIdentifier } from '../catalogue/datastore-table.ts';
 import type { TableSchema } from '../ingest/table-schema.ts';
-import type { PersonalDataFinding } from '../privacy/scanner.ts';
+import type { PublicationFinding } from './publication-findings.ts';
 
 /** Rows read from a datastore table per query while scanning or rewriting it. */
 export const ROW_BATCH = 2000;
@@ -47,7 +47,7 @@ export async function insertRows(raw: RawConnection, tableName: string, schema: 
 
 export function insertJustification(
   db: Kysely<DB>,
-  values: { organisationId: string; datasetId: string; resourceId: string; userId: string | null; recordedBy: string; reason: string; findings: PersonalDataFinding[] },
+  values: { organisationId: string; datasetId: string; resourceId: string; userId: string | null; recordedBy: string; reason: string; findings: PublicationFinding[] },
 ): Promise<{ id: string }> {
   return db
     .insertInto('publication_justifications')

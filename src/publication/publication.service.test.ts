@@ -1,20 +1,28 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
 import type { AuthContext } from '../accounts/auth-context.ts';
-import { PLATFORM_SCOPE } from '../catalogue/catalogue.types.ts';
+import { PLATFORM_SCOPE, type LoadReport } from '../catalogue/catalogue.types.ts';
 import type { Database } from '../db/database.ts';
+import { withOrganisation } from '../db/tenant.ts';
 import { AppError } from '../errors.ts';
 import { REDACTED_TEXT } from '../privacy/redaction.ts';
 import type { PersonalDataFinding } from '../privacy/scanner.ts';
 import type { Services } from '../services.ts';
 import type { PublicationImportOptions } from './publication.check.ts';
 import type { PublicationActor } from './publication.service.ts';
+import type { SmallCountFinding } from './small-counts.ts';
 import type { TransparencyReport } from './transparency-check.ts';
 
 const OPERATOR: PublicationActor = { kind: 'operator', name: 'test-operator' };
+
+/** Children in care by ward and age band, already aggregated: four of its eight counts are from 1 to 9, and one is zero. */
+const CHILDREN_IN_CARE_CSV = 'Ward,Age band,Children in care\nAveley,0 to 4,3\nAveley,5 to 15,12\nChafford,0 to 4,1\nChafford,5 to 15,2\nGrays,0 to 4,25\nGrays,5 to 15,4\nTilbury,0 to 4,0\nTilbury,5 to 15,14\n';
 
 function importOptions(dataset: string, extra: Partial<PublicationImportOptions> = {}): PublicationImportOptions {
   return { organisation: 'devon', organisationName: 'Devon County Council', dataset, actor: { kind: 'operator', name: 'test-operator' }, ...extra };
@@ -27,6 +35,12 @@ async function datasetRow(db: Database, slug: string): Promise<{ id: string; vis
 async function auditActions(db: Database, datasetId: string): Promise<string[]> {
   const rows = await db.owner.selectFrom('audit_log').select('action').where('subject_id', '=', datasetId).orderBy('id').execute();
   return rows.map((row) => row.action);
+}
+
+async function tableColumn(db: Database, resourceId: string, column: string): Promise<Array<number | null>> {
+  const resource = await db.owner.selectFrom('resources').select('table_name').where('id', '=', resourceId).executeTakeFirstOrThrow();
+  const rows = await sql<{ value: string | number | null }>`select ${sql.ref(column)} as value from ${sql.table(`datastore.${resource.table_name}`)} order by _id`.execute(db.owner);
+  return rows.rows.map((row) => (row.value === null ? null : Number(row.value)));
 }
 
 async function rejection(promise: Promise<unknown>): Promise<AppError> {
@@ -44,11 +58,22 @@ for (const engine of testEngines()) {
     let handle: Awaited<ReturnType<typeof engine.create>>;
     let services: Services;
 
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'civic-publication-'));
+
     before(async () => {
       handle = await engine.create();
       services = testServices(handle.db);
     });
-    after(async () => handle.drop());
+    after(async () => {
+      await handle.drop();
+      fs.rmSync(folder, { recursive: true, force: true });
+    });
+
+    async function importChildrenInCare(dataset: string): Promise<LoadReport> {
+      const file = path.join(folder, 'smallcounts.csv');
+      fs.writeFileSync(file, CHILDREN_IN_CARE_CSV);
+      return services.imports.importFile({ path: file, filename: 'smallcounts.csv' }, importOptions(dataset, { visibility: 'open' }));
+    }
 
     test('real spending file stays private until redacted', async () => {
       const file = 'test/fixtures/spending/DCCSpendingOver500_201706.csv';
@@ -149,6 +174,86 @@ for (const engine of testEngines()) {
       const refused = await rejection(services.publication.publish(OPERATOR, 'people-fixture', { fixes: [], open: true }));
       assert.equal(refused.code, 'personal_data_found');
       assert.match(refused.message, /Notes \(nhs_number/);
+    });
+
+    test('small counts stay private until suppressed', async () => {
+      const report = await importChildrenInCare('children-in-care-by-ward');
+      assert.equal(report.visibility, 'private');
+      const findings = report.personal_data as SmallCountFinding[];
+      assert.deepEqual(findings, [{ column: 'Children in care', kind: 'small_count', count: 4, rows: [1, 3, 4, 6], threshold: 10 }]);
+      const warning = report.warnings.find((entry) => entry.code === 'small_counts');
+      assert.equal(warning?.column, 'Children in care');
+      assert.match(warning?.message ?? '', /has 4 cells with counts from 1 to 9, under the threshold of 10/);
+
+      const refused = await rejection(services.publication.setVisibility(OPERATOR, 'children-in-care-by-ward', 'open'));
+      assert.equal(refused.code, 'personal_data_found');
+      assert.match(refused.message, /holds small counts: Children in care \(4 cells with counts from 1 to 9; threshold 10\)/);
+      assert.match(refused.message, /--suppress-small-counts COLUMN/);
+      assert.match(refused.message, /--round-counts COLUMN/);
+      assert.doesNotMatch(refused.message, /--redact/, 'only the fixes that suit small counts are offered');
+      await assert.rejects(services.catalogue.setVisibility(PLATFORM_SCOPE, 'children-in-care-by-ward', 'open'), /personal-data findings/);
+
+      const result = await services.publication.publish(OPERATOR, 'children-in-care-by-ward', { fixes: [{ type: 'suppress_small_counts', column: 'children_in_care' }], open: true });
+      assert.equal(result.visibility, 'open');
+      assert.equal(result.version, 2);
+      assert.deepEqual(result.personal_data, []);
+      assert.deepEqual(result.fixes, ['suppress counts from 1 to 9 in "Children in care" (4 cells)']);
+      assert.deepEqual(await tableColumn(handle.db, result.resource_id, 'children_in_care'), [null, 12, null, null, 25, null, 0, 14], 'zeros are kept');
+
+      const stored = await handle.db.owner.selectFrom('resources').select(['load_report', 'table_schema']).where('id', '=', result.resource_id).executeTakeFirstOrThrow();
+      const storedReport = stored.load_report as LoadReport;
+      assert.ok(!storedReport.warnings.some((entry) => entry.code === 'small_counts'), 'the fixed version has no small-count warning');
+      const field = (stored.table_schema as { fields: Array<{ name: string; type: string; description?: string }> }).fields.find((entry) => entry.name === 'children_in_care');
+      assert.equal(field?.type, 'integer');
+      assert.match(field?.description ?? '', /Counts from 1 to 9 are suppressed and left empty/);
+
+      const publicVersions = await withOrganisation(handle.db.app, null, (trx) =>
+        trx.selectFrom('resources').innerJoin('datasets', 'datasets.id', 'resources.dataset_id').select('resources.id').where('datasets.slug', '=', 'children-in-care-by-ward').execute(),
+      );
+      assert.deepEqual(publicVersions.map((row) => row.id), [result.resource_id], 'the version with small counts is withheld from public readers');
+      const dataset = await datasetRow(handle.db, 'children-in-care-by-ward');
+      assert.deepEqual(await auditActions(handle.db, dataset.id), ['dataset.personal_data_fixed', 'dataset.opened']);
+    });
+
+    test('small counts rounded or justified', async () => {
+      await importChildrenInCare('children-rounded');
+      const rounded = await services.publication.publish(OPERATOR, 'children-rounded', { fixes: [{ type: 'round_counts', column: 'Children in care' }], open: true });
+      assert.equal(rounded.visibility, 'open');
+      assert.deepEqual(await tableColumn(handle.db, rounded.resource_id, 'children_in_care'), [0, 10, 0, 0, 30, 0, 0, 10]);
+
+      await importChildrenInCare('children-justified');
+      const justified = await services.publication.publish(OPERATOR, 'children-justified', {
+        fixes: [],
+        justification: 'These are counts of council buildings by ward and age band, not of people.',
+        open: true,
+      });
+      assert.equal(justified.visibility, 'open');
+      assert.equal(justified.justified, true);
+      assert.equal(justified.personal_data.length, 1, 'the justified finding stays on record');
+    });
+
+    test('other fixes keep small counts flagged', async () => {
+      await importChildrenInCare('children-dropped');
+      const result = await services.publication.publish(OPERATOR, 'children-dropped', { fixes: [{ type: 'drop', column: 'Age band' }] });
+      assert.deepEqual(result.personal_data.map((finding) => `${finding.column}:${finding.kind}`), ['Children in care:small_count']);
+      const stored = await handle.db.owner.selectFrom('resources').select('load_report').where('id', '=', result.resource_id).executeTakeFirstOrThrow();
+      assert.deepEqual((stored.load_report as LoadReport).warnings.filter((entry) => entry.code === 'small_counts').length, 1);
+    });
+
+    test('bad count fixes write nothing', async () => {
+      await importChildrenInCare('children-bad-fix');
+      const text = await rejection(services.publication.publish(OPERATOR, 'children-bad-fix', { fixes: [{ type: 'suppress_small_counts', column: 'Ward' }] }));
+      assert.equal(text.code, 'not_a_count_column');
+      const unknown = await rejection(services.publication.publish(OPERATOR, 'children-bad-fix', { fixes: [{ type: 'round_counts', column: 'Children' }] }));
+      assert.equal(unknown.code, 'unknown_column');
+      assert.match(unknown.message, /"Children in care"/);
+      const both = await rejection(
+        services.publication.publish(OPERATOR, 'children-bad-fix', { fixes: [{ type: 'round_counts', column: 'Children in care' }, { type: 'suppress_small_counts', column: 'Children in care' }] }),
+      );
+      assert.equal(both.code, 'conflicting_count_fixes');
+      const dataset = await datasetRow(handle.db, 'children-bad-fix');
+      const versions = await handle.db.owner.selectFrom('resources').select('version').where('dataset_id', '=', dataset.id).execute();
+      assert.equal(versions.length, 1);
     });
 
     test('only data stewards publish', async () => {

@@ -2,16 +2,16 @@ import type { Kysely } from 'kysely';
 import type { AuthContext } from '../accounts/auth-context.ts';
 import { appendAuditEvent, type AuditEvent } from '../audit/audit.repository.ts';
 import * as catalogue from '../catalogue/catalogue.repository.ts';
-import type { LoadReport, Visibility } from '../catalogue/catalogue.types.ts';
+import type { Visibility } from '../catalogue/catalogue.types.ts';
 import type { RawConnection } from '../db/connection.ts';
 import type { Database } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
 import { AppError, conflict, forbidden, notFound, validationError } from '../errors.ts';
+import { hasRole } from '../http/auth.ts';
 import type { TableSchemaField } from '../ingest/table-schema.ts';
 import type { Logger } from '../logger.ts';
-import type { PersonalDataFix } from '../privacy/redaction.ts';
-import type { PersonalDataFinding } from '../privacy/scanner.ts';
-import { writeFixedVersion } from './fixed-version.ts';
+import { writeFixedVersion, type PublicationFix } from './fixed-version.ts';
+import { AVAILABLE_FIXES, availableFixes, describeFindingOfField, describeFindings, findingsOf, findingsSubject, type PublicationFinding } from './publication-findings.ts';
 import { hasJustification, insertJustification } from './publication.repository.ts';
 import { privateDatasetsOverLimit } from '../tenancy/plans.ts';
 
@@ -19,7 +19,7 @@ import { privateDatasetsOverLimit } from '../tenancy/plans.ts';
 export type PublicationActor = { kind: 'operator'; name: string } | { kind: 'user'; auth: AuthContext; requestId?: string };
 
 export interface PublishRequest {
-  fixes: PersonalDataFix[];
+  fixes: PublicationFix[];
   /** The reason the dataset may be opened with its remaining findings, recorded with its author and audited. */
   justification?: string;
   open?: boolean;
@@ -30,37 +30,28 @@ export interface PublishResult {
   resource_id: string;
   version: number;
   visibility: Visibility;
-  personal_data: PersonalDataFinding[];
+  /** The findings that remain in the current version: personal data and small counts. */
+  personal_data: PublicationFinding[];
   fixes: string[];
   justified: boolean;
 }
 
-/** The fixes the gate offers, for messages. */
-export const AVAILABLE_FIXES =
-  'redact the cells (--redact COLUMN[:KIND]), drop the column (--drop COLUMN), generalise postcodes to sectors (--generalise-postcode COLUMN) ' +
-  'or dates of birth to years (--generalise-dob COLUMN), or record a justification (--justify "reason")';
-
-/** "Supplier Name (individual_name, 205 cells)" for each finding. */
-export function describeFindings(findings: readonly PersonalDataFinding[]): string {
-  return findings.map((finding) => `${finding.column} (${finding.kind}, ${finding.count} ${finding.count === 1 ? 'cell' : 'cells'})`).join('; ');
-}
-
-/** The gate's refusal: 409 naming the columns and kinds found and the fixes available. */
-export function personalDataConflict(slug: string, findings: readonly PersonalDataFinding[]): AppError {
+/** Builds the gate's refusal: 409 naming the columns and kinds found and the fixes that suit them. */
+export function personalDataConflict(slug: string, findings: readonly PublicationFinding[]): AppError {
   return new AppError(
     'conflict',
     'personal_data_found',
-    `Dataset "${slug}" cannot be made open because it holds personal data: ${describeFindings(findings)}. To publish it, ${AVAILABLE_FIXES}.`,
-    { fields: findings.map((finding) => ({ field: finding.column, message: `Contains ${finding.kind.replaceAll('_', ' ')} in ${finding.count} cells` })) },
+    `Dataset "${slug}" cannot be made open because it holds ${findingsSubject(findings)}: ${describeFindings(findings)}. To publish it, ${availableFixes(findings)}.`,
+    { fields: findings.map((finding) => ({ field: finding.column, message: describeFindingOfField(finding) })) },
   );
 }
 
 const JUSTIFICATION_LENGTH = { min: 10, max: 2000 };
 
 /**
- * The publication gate: datasets whose current version has personal-data findings open only after a data steward
- * fixes the data (each fix set makes a new version, in one transaction) or records a justification, audited in the
- * same transaction.
+ * The publication gate: datasets whose current version has personal-data or small-count findings open only after a
+ * data steward or administrator fixes the data (each fix set makes a new version, in one transaction) or records a
+ * justification, audited in the same transaction.
  */
 export class PublicationService {
   constructor(
@@ -84,7 +75,7 @@ export class PublicationService {
       const { dataset, resource } = await this.currentVersion(kysely, actor, slug);
       let resourceId = resource.id;
       let version = resource.version;
-      let findings = findingsOf(resource.load_report);
+      let findings: PublicationFinding[] = findingsOf(resource.load_report);
       let fixes: string[] = [];
 
       if (request.fixes.length > 0) {
@@ -157,16 +148,11 @@ export class PublicationService {
   }
 }
 
-/** The personal-data findings stored in a load report; none for a report written before the scan existed. */
-export function findingsOf(loadReport: unknown): PersonalDataFinding[] {
-  const findings = (loadReport as LoadReport | null)?.personal_data;
-  return Array.isArray(findings) ? (findings as PersonalDataFinding[]) : [];
-}
-
+/** Admits an operator, or a data steward or administrator of an organisation (administrators hold every role, as in hasRole). */
 function checkSteward(actor: PublicationActor): void {
   if (actor.kind === 'operator') return;
-  if (!actor.auth.organisationId || !actor.auth.roles.includes('data_steward')) {
-    throw forbidden('data_steward_required', 'Only a data steward of the organisation can fix, justify or publish its datasets.');
+  if (!hasRole(actor.auth, ['data_steward'])) {
+    throw forbidden('data_steward_required', 'Only a data steward or an administrator of the organisation can fix, justify or publish its datasets.');
   }
   if (actor.auth.scopes !== null && !actor.auth.scopes.includes('write')) {
     throw forbidden('write_scope_required', 'This API token cannot change datasets. Use a token with the write scope.');
