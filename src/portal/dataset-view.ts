@@ -30,7 +30,8 @@ export function columnRows(version: ResourceVersion): ColumnRow[] {
 
 /**
  * Describes the personal-data findings the publication check stored in the load report as `personal_data` (a list of
- * `{ column, kind, count }`), as sentences. Entries with a `message` are shown as they are.
+ * `{ column, kind, count }`), as sentences, including small counts in aggregate tables. Entries with a `message` are
+ * shown as they are.
  */
 export function personalDataFindings(version: ResourceVersion): string[] {
   const raw = version.loadReport.personal_data as unknown;
@@ -44,6 +45,10 @@ export function personalDataFindings(version: ResourceVersion): string[] {
     const kind = typeof finding.kind === 'string' ? finding.kind.replaceAll('_', ' ') : 'personal data';
     const count = typeof finding.count === 'number' ? finding.count : null;
     const cells = count === null ? '' : ` in ${count} ${count === 1 ? 'cell' : 'cells'}`;
+    if (finding.kind === 'small_count') {
+      const threshold = typeof finding.threshold === 'number' ? finding.threshold : 10;
+      return [`${column} has counts from 1 to ${threshold - 1}${cells}, which could identify people.`];
+    }
     return [`${column} may hold ${kind}${cells}.`];
   });
 }
