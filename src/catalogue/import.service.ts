@@ -221,8 +221,9 @@ export class ImportService {
       title_metadata: analysis.title,
     });
     await timer.time('save_original', () => saveStagedOriginalFile(raw));
+    const metadataSet = metadataColumns({ ...options.metadata, ...(options.title !== undefined ? { title } : {}) });
     await repository.updateDataset(kysely, dataset.id, {
-      ...(created ? {} : metadataColumns({ ...options.metadata, ...(options.title !== undefined ? { title } : {}) })),
+      ...(created ? {} : metadataSet),
       current_resource_id: resourceId,
       visibility,
     });
@@ -235,7 +236,16 @@ export class ImportService {
       subjectType: 'resource',
       subjectId: resourceId,
       requestId: options.requestId ?? null,
-      details: { dataset: options.dataset, version, rows: copied, visibility, sha256: file.sha256, ...(actor.kind === 'operator' ? { operator: actor.name } : {}) },
+      details: {
+        dataset: options.dataset,
+        version,
+        rows: copied,
+        visibility,
+        sha256: file.sha256,
+        // Metadata set with the load is audited with it, as a separate change would be.
+        ...(Object.keys(metadataSet).length > 0 ? { metadata: metadataSet } : {}),
+        ...(actor.kind === 'operator' ? { operator: actor.name } : {}),
+      },
     });
     return outcome;
   }

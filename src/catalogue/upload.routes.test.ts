@@ -92,6 +92,55 @@ for (const engine of testEngines()) {
       fs.rmSync(path.dirname(file), { recursive: true });
     });
 
+    test('metadata fields set the details', async () => {
+      const report = await uploadFile({
+        server: server.url,
+        token: councilToken,
+        filePath: spendingFixture('mth-10-january-2014.csv'),
+        organisation: 'thurrock-council',
+        dataset: 'described',
+        title: 'Described spending',
+        metadata: {
+          description: 'Payments over £25,000.',
+          licence: 'CC-BY-4.0',
+          tags: 'spending, transparency, ',
+          update_frequency: 'monthly',
+          temporal_start: '2014-01-01',
+          temporal_end: '2014-01-31',
+          spatial: 'Thurrock',
+        },
+      });
+      assert.equal(report.version, 1);
+      const dataset = await services.catalogue.findDataset(organisationScope(councilId), 'described');
+      assert.equal(dataset?.description, 'Payments over £25,000.');
+      assert.equal(dataset?.licenceId, 'CC-BY-4.0');
+      assert.deepEqual(dataset?.tags, ['spending', 'transparency']);
+      assert.equal(dataset?.updateFrequency, 'monthly');
+      assert.equal(dataset?.temporalStart, '2014-01-01');
+      assert.equal(dataset?.temporalEnd, '2014-01-31');
+      assert.equal(dataset?.spatial, 'Thurrock');
+
+      // A later version changes only the details it sends.
+      await uploadFile({ server: server.url, token: councilToken, filePath: spendingFixture('mth-10-january-2014.csv'), organisation: 'thurrock-council', dataset: 'described', metadata: { update_frequency: 'quarterly' } });
+      const second = await services.catalogue.findDataset(organisationScope(councilId), 'described');
+      assert.equal(second?.updateFrequency, 'quarterly');
+      assert.equal(second?.licenceId, 'CC-BY-4.0');
+      assert.equal(second?.description, 'Payments over £25,000.');
+    });
+
+    test('invalid metadata field names it', async () => {
+      const form = new FormData();
+      form.append('licence', 'GPL');
+      form.append('temporal_end', '31/01/2014');
+      form.append('file', new Blob(['code\n1\n']), 'codes.csv');
+      const response = await postForm(`${server.url}/api/v1/organisations/thurrock-council/datasets/bad-metadata/resources`, councilToken, form);
+      assert.equal(response.status, 400);
+      assert.deepEqual(response.body.error.fields.map((field: { field: string }) => field.field), ['licence', 'temporal_end']);
+      assert.match(response.body.error.fields[0].message, /Licence "GPL" is not known\. Use one of: OGL-UK-3\.0/);
+      assert.match(response.body.error.fields[1].message, /"31\/01\/2014" is not a date/);
+      assert.equal(await services.catalogue.findDataset({ kind: 'platform' }, 'bad-metadata'), undefined);
+    });
+
     test('wrong token is rejected', async () => {
       const form = new FormData();
       form.append('file', new Blob(['a,b\n1,2\n']), 'small.csv');
@@ -161,6 +210,18 @@ for (const engine of testEngines()) {
       assert.equal(report.rows, 3545);
       assert.equal(report.dataset, 'devon-example');
       assert.deepEqual(report.warnings.map((warning: { code: string }) => warning.code), ['summary_row_excluded']);
+
+      const { stdout: described } = await run(process.execPath, [
+        CLI, 'import', spendingFixture('mth-10-january-2014.csv'), '--organisation', 'thurrock-council', '--dataset', 'cli-described',
+        '--server', server.url, '--token', councilToken, '--json', '--description', 'Sent by the command.', '--licence', 'OGL-UK-2.0',
+        '--tags', 'nhs,spend', '--update-frequency', 'monthly', '--temporal-start', '2014-01-01', '--temporal-end', '2014-01-31', '--spatial', 'Essex',
+      ], { env: { ...process.env, CIVIC_DATA_DIR: '/nonexistent-civic-data' } });
+      assert.equal(JSON.parse(described).dataset, 'cli-described');
+      const dataset = await services.catalogue.findDataset(organisationScope(councilId), 'cli-described');
+      assert.deepEqual(
+        [dataset?.description, dataset?.licenceId, dataset?.tags, dataset?.updateFrequency, dataset?.temporalStart, dataset?.temporalEnd, dataset?.spatial],
+        ['Sent by the command.', 'OGL-UK-2.0', ['nhs', 'spend'], 'monthly', '2014-01-01', '2014-01-31', 'Essex'],
+      );
 
       const forbidden = await run(process.execPath, [
         CLI, 'import', spendingFixture('mth-10-january-2014.csv'), '--organisation', 'thurrock-council', '--dataset', 'devon-example', '--server', server.url, '--token', charityToken,
