@@ -247,8 +247,20 @@ describe('upload size limit', () => {
       // The October 2012 Devon file is 1,091,766 bytes, over the 1 MiB limit.
       await assert.rejects(
         uploadFile({ server: server.url, token, filePath: spendingFixture('DCCSpendingOver500_201210.csv'), organisation: 'thurrock-council', dataset: 'too-big' }),
-        (error: unknown) => error instanceof AppError && error.kind === 'too_large',
+        (error: unknown) => error instanceof AppError && error.kind === 'too_large' && error.code === 'file_too_large',
       );
+      const form = new FormData();
+      form.append('file', await fs.openAsBlob(spendingFixture('DCCSpendingOver500_201210.csv')), 'DCCSpendingOver500_201210.csv');
+      const response = await postForm(`${server.url}/api/v1/organisations/thurrock-council/datasets/too-big/resources`, token, form);
+      assert.equal(response.status, 413);
+      assert.equal(response.body.error.code, 'file_too_large');
+      assert.equal(
+        response.body.error.message,
+        'The file is larger than the 1 MB this server accepts for an upload. Load it on the server with "civic import", ' +
+          'or ask the server\'s operator to raise CIVIC_UPLOAD_MAX_MB (now 1, at most 1023).',
+      );
+      assert.ok(response.body.error.request_id);
+      assert.deepEqual(response.body.error.fields, []);
       assert.equal(await services.catalogue.findDataset({ kind: 'platform' }, 'too-big'), undefined);
     } finally {
       if (previous === undefined) delete process.env.CIVIC_UPLOAD_MAX_MB;

@@ -104,6 +104,18 @@ async function receiveParts(request: FastifyRequest, folder: string, fields: Upl
   return stored;
 }
 
+/** The service's own 413 for a file over CIVIC_UPLOAD_MAX_MB, in place of the multipart plugin's bare error. */
+function fileTooLarge(maxBytes: number): AppError {
+  const megabytes = Math.round(maxBytes / 1_048_576);
+  return new AppError(
+    'too_large',
+    'file_too_large',
+    `The file is larger than the ${megabytes} MB this server accepts for an upload. Load it on the server with "civic import", ` +
+      `or ask the server's operator to raise CIVIC_UPLOAD_MAX_MB (now ${megabytes}, at most 1023).`,
+    { detail: `upload over ${maxBytes} bytes` },
+  );
+}
+
 function checkVisibility(value: string | undefined): Visibility | undefined {
   if (value === undefined || value === '') return undefined;
   if (value !== 'private' && value !== 'open') {
@@ -161,7 +173,11 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
       let report: LoadReport;
       try {
         const fields: UploadFields = {};
-        const stored = await receiveParts(request, folder, fields);
+        const stored = await receiveParts(request, folder, fields).catch((error: unknown) => {
+          // The multipart plugin raises this when the file passes its fileSize limit, from the part stream or the next part.
+          if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw fileTooLarge(maxBytes);
+          throw error;
+        });
         if (stored === null) throw validationError('file_missing', 'Send the file to load in the form field "file".', [{ field: 'file', message: 'Choose a file' }]);
         if (fields.agreement) {
           // Notifying recipients under an agreement is part of the exchange, so it needs that application too.
