@@ -104,7 +104,7 @@ async function receiveParts(request: FastifyRequest, folder: string, fields: Upl
   return stored;
 }
 
-/** The service's own 413 for a file over CIVIC_UPLOAD_MAX_MB, in place of the multipart plugin's bare error. */
+/** Builds the 413 for a file over CIVIC_UPLOAD_MAX_MB, in place of the multipart plugin's bare error. */
 function fileTooLarge(maxBytes: number): AppError {
   const megabytes = Math.round(maxBytes / 1_048_576);
   return new AppError(

@@ -39,6 +39,15 @@ interface ColumnState {
   required: boolean;
 }
 
+/** PostgreSQL's limit on the columns of a table; past it, CREATE TABLE fails with "tables can have at most 1600 columns". */
+export const POSTGRES_MAX_COLUMNS = 1600;
+/**
+ * The most data columns a file may have, because the datastore table adds `_id`, the row number.
+ * NOTE: a narrower file can still fail on PostgreSQL's limit of about 8 kB for one row, reached by roughly 1,000
+ * columns of 8-byte numbers or dates (an estimate), and that error reaches the user untranslated.
+ */
+export const MAX_FILE_COLUMNS = POSTGRES_MAX_COLUMNS - 1;
+
 /** The most columns a sheet can have (Excel's limit, XFD). */
 const MAX_SHEET_COLUMNS = 16_384;
 
@@ -50,6 +59,20 @@ function columnState(userField: TableSchemaField | undefined, decimal: DecimalMa
     constraints: userField ? compileConstraints(userField) : null,
     required: userField?.constraints?.required === true,
   };
+}
+
+/** Rejects a file with more columns than a datastore table can have, before anything is loaded. */
+function checkColumnCount(count: number, source: IngestSource, headerLine: number, sheet: string | null): void {
+  if (count <= MAX_FILE_COLUMNS) return;
+  const where = sheet ? `row ${headerLine} of sheet ${sheet}` : `line ${headerLine}`;
+  throw new IngestError(
+    'too_many_columns',
+    `${source.filename} has ${count} columns (header on ${where}), but a PostgreSQL table can have at most ${POSTGRES_MAX_COLUMNS} columns, ` +
+      `and the catalogue uses one of them for the row number, so a file can have at most ${MAX_FILE_COLUMNS}. Split the columns into ` +
+      'two or more files that each repeat the identifying columns and load each as its own dataset, or reshape the file so that ' +
+      'each row holds one measure (long format), then import again; nothing was loaded.',
+    { file: source.filename, line: headerLine, sheet: sheet ?? undefined },
+  );
 }
 
 /** Shortens a value quoted in an error message. */
@@ -151,6 +174,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
   // column right of the header may. Data beyond that limit is a surplus cell.
   const columnLimit = format === 'csv' ? Math.max(...headerRows.map((cells) => cells.length), namedWidth) : MAX_SHEET_COLUMNS;
   const headers = headerCells.slice(0, format === 'csv' ? columnLimit : namedWidth);
+  checkColumnCount(headers.length, source, headerRecord.line, sheet);
   let columnIds = makeColumnNames(headers);
   const userFields = options.schema ? matchSchemaFields(options.schema, headers, columnIds, source.filename) : [];
   const userMissing = new Set(options.schema?.missingValues ?? []);
@@ -277,6 +301,8 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
   report(size);
 
   const width = Math.max(namedWidth, usedWidth);
+  // A workbook may hold values right of its header, which add unnamed columns.
+  checkColumnCount(width, source, headerRecord.line, sheet);
   while (headers.length > width) headers.pop();
   columnIds = makeColumnNames(headers);
   const warnings: IngestWarning[] = [];
