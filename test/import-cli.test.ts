@@ -118,6 +118,18 @@ describe('civic import command', () => {
     });
   });
 
+  test('open dataset made private says so', async () => {
+    const args = ['--organisation', 'thurrock-council', '--dataset', 'payments-reopened'];
+    const open = await civic(['import', spendingFixture('mth-10-january-2014.csv'), ...args, '--visibility', 'open']);
+    assert.equal(open.status, 0, open.stderr);
+    const personal = await civic(['import', path.resolve(import.meta.dirname, 'fixtures/privacy/personal-data.csv'), ...args]);
+    assert.equal(personal.status, 0, personal.stderr);
+    assert.match(personal.stdout, /version 2 \(private\)/);
+    assert.match(personal.stdout, /Warning: Version 2 has different columns from version 1/);
+    const lines = personal.stdout.trim().split('\n');
+    assert.match(lines[lines.length - 1]!, /^Warning: Dataset "payments-reopened" was open, but the publication gate kept version 2 private, so the whole dataset, earlier versions included, is no longer public\. Fix the personal data .* with "civic publish payments-reopened"/);
+  });
+
   test('usage errors exit with status 2', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['import', '--organisation', 'a-org', '--dataset', 'a-set'], /Give the FILE to import/],

@@ -153,6 +153,9 @@ function progressReporter(totalBytes: number): { onProgress?: (progress: ImportP
   };
 }
 
+/** The warning that an open dataset became private; printed last, and on standard error with --json, so it is seen. */
+const NO_LONGER_PUBLIC = 'dataset_no_longer_public';
+
 function printReport(report: LoadReport, json: boolean): void {
   if (json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -164,7 +167,7 @@ function printReport(report: LoadReport, json: boolean): void {
   ];
   // JSON quoting keeps a title with a line break (a stacked header) on its own line.
   for (const field of report.schema.fields) lines.push(`  ${field.name.padEnd(28)} ${field.type}${field.format ? ` (${field.format})` : ''}  ${JSON.stringify(field.title)}`);
-  for (const warning of report.warnings) lines.push(`Warning: ${warning.message}`);
+  for (const warning of report.warnings) if (warning.code !== NO_LONGER_PUBLIC) lines.push(`Warning: ${warning.message}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -261,6 +264,8 @@ export const importCommand: Command = {
     const outcome = publicationOutcome(report, args.visibility);
     if (!args.json && outcome.lines.length > 0) process.stdout.write(`${outcome.lines.join('\n')}\n`);
     if (outcome.exitCode !== 0 && args.json) process.stderr.write(`${outcome.lines[outcome.lines.length - 1]}\n`);
+    const noLongerPublic = report.warnings.find((warning) => warning.code === NO_LONGER_PUBLIC);
+    if (noLongerPublic) (args.json ? process.stderr : process.stdout).write(`Warning: ${noLongerPublic.message}\n`);
     return outcome.exitCode;
   },
 };
