@@ -8,7 +8,7 @@ import { makeConverter, type Converter } from './converters.ts';
 import type { SourceRecord } from './csv-tokenizer.ts';
 import { EarlyLoad } from './early-load.ts';
 import { detectEncoding } from './encoding.ts';
-import { ColumnProfile } from './inference.ts';
+import { ColumnProfile, type StrayValues } from './inference.ts';
 import { IngestError, type FileAnalysis, type IngestOptions, type IngestSource, type IngestWarning } from './ingest.types.ts';
 import { effectiveWidth, findHeaderEnd, findHeaderIndex, findTitle, stackHeaders, isBlankRecord, isBlankText, splitTail, type TailExclusion } from './layout.ts';
 import type { DecimalMark } from './numbers.ts';
@@ -95,6 +95,39 @@ function finishField(state: ColumnState, header: string, name: string): { field:
       message: `Column "${header.trim() || name}" is numeric apart from ${inferred.missingCount} ${inferred.missingCount === 1 ? 'cell' : 'cells'} holding ${markers}, which are loaded as empty (null) values.`,
       column: header,
     },
+  };
+}
+
+/** Headers of identifier columns ("VAT reg no", "Company number", "Transaction ref"), but not counts ("Number of visits"). */
+const IDENTIFIER_HEADER = /\b(id|code|ref|reference|no|nos|number|reg|registration|urn)\b/i;
+const COUNT_HEADER = /\bnumber of\b/i;
+
+/**
+ * Returns whether a header names an identifier. Identifiers are often digits with a few written another way
+ * ("GB 481 1093 07"), which are not slips in a numeric column, so they get no stray-values warning.
+ */
+function looksLikeIdentifier(header: string): boolean {
+  return IDENTIFIER_HEADER.test(header) && !COUNT_HEADER.test(header);
+}
+
+/**
+ * Warns that a few values kept a column as text, naming them with their lines and the two fixes. The inferred type
+ * stays text, because guessing which values are slips would change the data without the publisher's consent.
+ */
+function strayValuesWarning(strays: StrayValues, name: string, header: string, sheet: string | null, filename: string): IngestWarning {
+  const unit = sheet ? 'row' : 'line';
+  const listed = strays.examples.map((stray) => `"${clip(stray.value)}" on ${unit} ${stray.line}`).join(', ');
+  const more = strays.count > strays.examples.length ? ` and ${strays.count - strays.examples.length} more` : '';
+  const typeName = strays.wouldBe === 'number' ? 'numeric' : 'a date column';
+  const uses = strays.wouldBe === 'number' ? 'summed, charted or filtered as numbers' : 'sorted or filtered as dates';
+  return {
+    code: 'stray_values',
+    message:
+      `Column "${name}" would be ${typeName} but for ${strays.count} ${strays.count === 1 ? 'value' : 'values'}: ${listed}${more}${sheet ? ` of sheet ${sheet}` : ''} of ${filename}. ` +
+      `It was loaded as text, so it cannot be ${uses}. Correct ${strays.count === 1 ? 'the value' : 'the values'} in the file, or supply a Table Schema ` +
+      `that gives the column its type and lists such values in missingValues, then load the file again.`,
+    line: strays.examples[0]!.line,
+    column: header,
   };
 }
 
@@ -257,7 +290,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
       const trimmed = raw.trim();
       options.onValue?.(trimmed, { rowId: rows, line: record.line, fieldIndex: c, column: columnIds[c]! });
       if (profile !== null) {
-        profile.observe(trimmed);
+        profile.observe(trimmed, record.line);
         parsedNumbers[c] = profile.lastDecimal;
         if (userMissing.size === 0 || !userMissing.has(trimmed)) measure(c, raw);
         continue;
@@ -311,6 +344,8 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     const field = finishField(columns[c]!, headers[c]!, columnIds[c]!);
     fields.push(field.field);
     if (field.warning) warnings.push(field.warning);
+    const strays = columns[c]!.profile?.result().strays;
+    if (strays && !(strays.wouldBe === 'number' && looksLikeIdentifier(headers[c]!))) warnings.push(strayValuesWarning(strays, headers[c]!.trim() || columnIds[c]!, headers[c]!, sheet, source.filename));
   }
   if (format === 'csv') {
     let shortRows = 0;
