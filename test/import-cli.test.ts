@@ -98,6 +98,38 @@ describe('civic import command', () => {
     assert.match(result.stdout, /transaction_number\s+string/);
   });
 
+  test('metadata options set the details', async () => {
+    const args = ['import', spendingFixture('mth-10-january-2014.csv'), '--organisation', 'royal-wolverhampton', '--dataset', 'nhs-described', '--json'];
+    const first = await civic([...args, '--description', 'Spend over £25,000.', '--licence', 'CC-BY-4.0', '--tags', 'nhs, spend', '--update-frequency', 'monthly',
+      '--temporal-start', '2014-01-01', '--temporal-end', '2014-01-31', '--spatial', 'Wolverhampton']);
+    assert.equal(first.status, 0, first.stderr);
+    const second = await civic([...args, '--update-frequency', 'quarterly']);
+    assert.equal(second.status, 0, second.stderr);
+    await withDatabase(async (db) => {
+      const dataset = await new CatalogueService(db).findDataset(PLATFORM_SCOPE, 'nhs-described');
+      assert.equal(dataset?.title, 'Expenditure over £25,000- Payment made in January 2014', 'the title row above the header');
+      assert.equal(dataset?.description, 'Spend over £25,000.');
+      assert.equal(dataset?.licenceId, 'CC-BY-4.0');
+      assert.deepEqual(dataset?.tags, ['nhs', 'spend']);
+      assert.equal(dataset?.updateFrequency, 'quarterly', 'a later import changes the frequency');
+      assert.equal(dataset?.temporalStart, '2014-01-01');
+      assert.equal(dataset?.temporalEnd, '2014-01-31');
+      assert.equal(dataset?.spatial, 'Wolverhampton');
+    });
+  });
+
+  test('open dataset made private says so', async () => {
+    const args = ['--organisation', 'thurrock-council', '--dataset', 'payments-reopened'];
+    const open = await civic(['import', spendingFixture('mth-10-january-2014.csv'), ...args, '--visibility', 'open']);
+    assert.equal(open.status, 0, open.stderr);
+    const personal = await civic(['import', path.resolve(import.meta.dirname, 'fixtures/privacy/personal-data.csv'), ...args]);
+    assert.equal(personal.status, 0, personal.stderr);
+    assert.match(personal.stdout, /version 2 \(private\)/);
+    assert.match(personal.stdout, /Warning: Version 2 has different columns from version 1/);
+    const lines = personal.stdout.trim().split('\n');
+    assert.match(lines[lines.length - 1]!, /^Warning: Dataset "payments-reopened" was open, but the publication gate kept version 2 private, so the whole dataset, earlier versions included, is no longer public\. Fix the personal data .* with "civic publish payments-reopened"/);
+  });
+
   test('usage errors exit with status 2', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['import', '--organisation', 'a-org', '--dataset', 'a-set'], /Give the FILE to import/],
@@ -106,6 +138,10 @@ describe('civic import command', () => {
       [['import', 'x.csv', '--organisation', 'a-org', '--dataset', 'a-set', '--server', 'http://127.0.0.1:9'], /--server needs --token/],
       [['import', 'x.csv', '--organisation', 'a-org', '--dataset', 'a-set', '--colour'], /Unknown option '--colour'\. See the options below\./],
       [['import', 'x.csv', '--organization', 'a-org', '--dataset', 'a-set'], /Unknown option '--organization'\. Did you mean --organisation\?/],
+      [['import', 'x.csv', '--organisation', 'a-org', '--dataset', 'a-set', '--licence', 'GPL'], /--licence: Licence "GPL" is not known\. Use one of: OGL-UK-3\.0/],
+      [['import', 'x.csv', '--organisation', 'a-org', '--dataset', 'a-set', '--update-frequency', 'fortnightly'], /--update-frequency: Update frequency "fortnightly" is not known/],
+      [['import', 'x.csv', '--organisation', 'a-org', '--dataset', 'a-set', '--temporal-start', '2026-02-01', '--temporal-end', '2026-01-01'], /--temporal-end: The end of the period must be/],
+      [['import', 'x.csv', '--organisation', 'a-org', '--dataset', 'a-set', '--tags', 'ok,#bad'], /--tags: Tag "#bad" is invalid/],
     ];
     for (const [args, message] of cases) {
       const result = await civic(args, { CIVIC_TOKEN: '' });

@@ -19,9 +19,11 @@ import {
   SlugParams,
   VersionList,
 } from './api-v1.schemas.ts';
+import { datasetMetadataRoutes } from './dataset-metadata.routes.ts';
 
 /**
- * The native read API under /api/v1: datasets, their versions, organisations and a resource's rows (the same engine
+ * The native API under /api/v1: datasets (and changes to their details), their versions, organisations and a
+ * resource's rows (the same engine
  * as datastore_search). Errors use the default JSON error body; private data follows the same rules as the CKAN API.
  */
 
@@ -106,6 +108,12 @@ export async function apiV1Routes(app: FastifyInstance, services: Services): Pro
       return datasetBody(dataset, resources, publicUrl);
     },
   );
+
+  // The owner reads its own dataset back, so a token with the write scope alone still gets the private dataset.
+  await datasetMetadataRoutes(app, services, async (organisationId, slug) => {
+    const { dataset, resources } = await service.showDataset(organisationId, slug);
+    return datasetBody(dataset, resources, publicUrl);
+  });
 
   app.get<{ Params: SlugParams }>(
     '/api/v1/datasets/:slug/versions',

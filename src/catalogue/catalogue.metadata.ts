@@ -28,6 +28,10 @@ export const ORGANISATION_SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{1,99}$/;
 export const DATASET_SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]{1,99}$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const TAG_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,99}$/u;
+/** Limits on free-text metadata, so that pages, DCAT and CKAN clients stay usable. */
+export const MAX_DESCRIPTION_LENGTH = 10_000;
+export const MAX_SPATIAL_LENGTH = 200;
+export const MAX_TAGS = 50;
 
 export function findLicence(id: string): Licence | undefined {
   return LICENCES.find((licence) => licence.id === id);
@@ -81,6 +85,12 @@ export function checkDatasetMetadata(metadata: DatasetMetadata): void {
   if (metadata.licenceId !== undefined && !findLicence(metadata.licenceId)) {
     problems.push({ field: 'licence', message: `Licence "${metadata.licenceId}" is not known. Use one of: ${LICENCES.map((l) => l.id).join(', ')}` });
   }
+  if (metadata.description !== undefined && metadata.description.length > MAX_DESCRIPTION_LENGTH) {
+    problems.push({ field: 'description', message: `The description has ${metadata.description.length} characters. Shorten it to ${MAX_DESCRIPTION_LENGTH} characters or fewer` });
+  }
+  if ((metadata.tags?.length ?? 0) > MAX_TAGS) {
+    problems.push({ field: 'tags', message: `There are ${metadata.tags!.length} tags. Give ${MAX_TAGS} or fewer` });
+  }
   for (const tag of metadata.tags ?? []) {
     if (!TAG_PATTERN.test(tag)) problems.push({ field: 'tags', message: `Tag "${tag}" is invalid. Use up to 100 letters, digits, spaces, dots, hyphens or underscores` });
   }
@@ -93,6 +103,9 @@ export function checkDatasetMetadata(metadata: DatasetMetadata): void {
   }
   if (metadata.temporalStart && metadata.temporalEnd && isRealDate(metadata.temporalStart) && isRealDate(metadata.temporalEnd) && metadata.temporalStart > metadata.temporalEnd) {
     problems.push({ field: 'temporal_end', message: 'The end of the period must be the same as or after its start' });
+  }
+  if (metadata.spatial != null && (metadata.spatial.trim() === '' || metadata.spatial.length > MAX_SPATIAL_LENGTH)) {
+    problems.push({ field: 'spatial', message: `Enter the area covered in 1 to ${MAX_SPATIAL_LENGTH} characters, such as Thurrock or E06000034` });
   }
   if (problems.length > 0) {
     throw validationError('invalid_dataset_metadata', `Dataset metadata is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}.`, problems);

@@ -4,6 +4,9 @@ import { testEngines } from '../../test/helpers/engines.ts';
 import { AppError } from '../errors.ts';
 import { CatalogueService } from './catalogue.service.ts';
 import { organisationScope, PLATFORM_SCOPE, PUBLIC_SCOPE } from './catalogue.types.ts';
+import { setPlatformScope } from '../db/tenant.ts';
+
+const EDITOR = { userId: null, kind: 'platform' as const, operator: 'catalogue-test' };
 
 for (const engine of testEngines()) {
   describe(`catalogue service on ${engine.name}`, () => {
@@ -71,7 +74,7 @@ for (const engine of testEngines()) {
 
     test('other organisation cannot edit a dataset', async () => {
       await assert.rejects(
-        catalogue.updateDatasetMetadata(organisationScope(charityId), 'spending-over-500', { title: 'Taken over' }),
+        catalogue.updateDatasetMetadata(organisationScope(charityId), 'spending-over-500', { title: 'Taken over' }, EDITOR),
         (error: unknown) => error instanceof AppError && error.code === 'dataset_not_found',
       );
       const unchanged = await catalogue.findDataset(PLATFORM_SCOPE, 'spending-over-500');
@@ -84,7 +87,7 @@ for (const engine of testEngines()) {
           licenceId: 'GPL',
           updateFrequency: 'fortnightly',
           temporalStart: '2024-02-30',
-        }),
+        }, EDITOR),
         (error: unknown) => {
           assert.ok(error instanceof AppError);
           assert.deepEqual(error.fields.map((f) => f.field), ['licence', 'update_frequency', 'temporal_start']);
@@ -98,11 +101,44 @@ for (const engine of testEngines()) {
         temporalStart: '2014-09-15',
         temporalEnd: '2014-09-15',
         spatial: 'Bath and North East Somerset',
-      });
+      }, EDITOR);
       assert.equal(updated.temporalStart, '2014-09-15');
       assert.equal(updated.spatial, 'Bath and North East Somerset');
       assert.deepEqual(updated.tags, ['toilets', 'facilities']);
       assert.equal(updated.updateFrequency, 'annual');
+    });
+
+    test('open dataset of another organisation is forbidden', async () => {
+      await assert.rejects(
+        catalogue.updateDatasetMetadata(organisationScope(charityId), 'public-toilets', { title: 'Taken over' }, EDITOR),
+        (error: unknown) => error instanceof AppError && error.kind === 'forbidden' && /Thurrock Council/.test(error.message),
+      );
+      const unchanged = await catalogue.findDataset(PLATFORM_SCOPE, 'public-toilets');
+      assert.equal(unchanged?.title, 'Public toilets');
+    });
+
+    test('metadata update is audited with the changes', async () => {
+      await catalogue.updateDatasetMetadata(organisationScope(councilId), 'public-toilets', { description: 'Where to find public toilets', tags: ['toilets', 'facilities'] }, { ...EDITOR, requestId: 'req-audit' });
+      const events = await handle.db.app.transaction().execute(async (trx) => {
+        await setPlatformScope(trx);
+        return trx.selectFrom('audit_log').select(['action', 'details', 'request_id']).where('request_id', '=', 'req-audit').execute();
+      });
+      assert.equal(events.length, 1);
+      assert.equal(events[0]!.action, 'dataset.metadata_updated');
+      const details = events[0]!.details as { changed: Record<string, unknown>; operator: string };
+      assert.deepEqual(details.changed, { description: 'Where to find public toilets' }, 'unchanged tags are not listed');
+      assert.equal(details.operator, 'catalogue-test');
+    });
+
+    test('metadata limits reject long values', async () => {
+      await assert.rejects(
+        catalogue.updateDatasetMetadata(organisationScope(councilId), 'public-toilets', { description: 'x'.repeat(10_001), spatial: ' ', tags: Array.from({ length: 51 }, (_, i) => `tag${i}`) }, EDITOR),
+        (error: unknown) => {
+          assert.ok(error instanceof AppError);
+          assert.deepEqual(error.fields.map((f) => f.field), ['description', 'tags', 'spatial']);
+          return true;
+        },
+      );
     });
 
     test('duplicate and invalid slugs rejected', async () => {

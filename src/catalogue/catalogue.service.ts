@@ -2,7 +2,9 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
 import { setOrganisation, setPlatformScope } from '../db/tenant.ts';
-import { conflict, notFound, validationError } from '../errors.ts';
+import { appendAuditEvent } from '../audit/audit.repository.ts';
+import type { AuditActorKind } from '../audit/audit.tables.ts';
+import { conflict, forbidden, notFound, validationError } from '../errors.ts';
 import type { TableSchema } from '../ingest/table-schema.ts';
 import { checkDatasetMetadata, checkDatasetSlug, checkOrganisationSlug, DEFAULT_LICENCE_ID } from './catalogue.metadata.ts';
 import * as repository from './catalogue.repository.ts';
@@ -19,6 +21,16 @@ import type {
   ResourceVersion,
   Visibility,
 } from './catalogue.types.ts';
+
+/** Who changes a dataset's metadata, as the audit log records it. */
+export interface MetadataEditor {
+  userId: string | null;
+  kind: AuditActorKind;
+  /** The HTTP request id, when the change came through the portal or the API. */
+  requestId?: string;
+  /** The operating-system user of a command run on the server, for platform changes. */
+  operator?: string;
+}
 
 /** Largest page `listDatasets` returns; CKAN's package_search uses the same cap. */
 export const MAX_PAGE_SIZE = 1000;
@@ -192,13 +204,32 @@ export class CatalogueService {
     });
   }
 
-  /** Changes a dataset's descriptive metadata; visibility has its own method. */
-  async updateDatasetMetadata(scope: CatalogueScope, slug: string, metadata: DatasetMetadata): Promise<Dataset> {
+  /**
+   * Changes a dataset's descriptive metadata and records the change in the audit log in the same transaction; fields
+   * left undefined keep their values, and visibility has its own method. An organisation scope may change only its
+   * own datasets: another organisation's open dataset is rejected with 403, a private one is not found.
+   */
+  async updateDatasetMetadata(scope: CatalogueScope, slug: string, metadata: DatasetMetadata, editor: MetadataEditor): Promise<Dataset> {
     checkDatasetMetadata(metadata);
     return this.inScope(scope, async (trx) => {
       const row = await repository.findDatasetBySlug(trx, slug);
       if (!row) throw notFound('dataset_not_found', `Dataset "${slug}" was not found.`);
-      await repository.updateDataset(trx, row.id, metadataColumns(metadata));
+      if (scope.kind === 'organisation' && row.organisation_id !== scope.organisationId) {
+        throw forbidden('dataset_of_another_organisation', `Dataset "${slug}" belongs to ${row.organisation_name}. Only its data stewards and administrators can change its details.`);
+      }
+      const changed = changedColumns(row, metadataColumns(metadata));
+      if (Object.keys(changed).length === 0) return toDataset(row);
+      await repository.updateDataset(trx, row.id, changed);
+      await appendAuditEvent(trx, {
+        organisationId: row.organisation_id,
+        actorUserId: editor.userId,
+        actorKind: editor.kind,
+        action: 'dataset.metadata_updated',
+        subjectType: 'dataset',
+        subjectId: row.id,
+        requestId: editor.requestId ?? null,
+        details: { dataset: slug, changed, ...(editor.operator ? { operator: editor.operator } : {}) },
+      });
       return toDataset((await repository.findDatasetBySlug(trx, slug))!);
     });
   }
@@ -246,6 +277,16 @@ export function metadataColumns(metadata: DatasetMetadata): Partial<repository.N
   if (metadata.temporalEnd !== undefined) columns.temporal_end = metadata.temporalEnd;
   if (metadata.spatial !== undefined) columns.spatial = metadata.spatial;
   return columns;
+}
+
+/** Keeps the columns whose new value differs from the stored one, so the audit log lists real changes only. */
+export function changedColumns(row: repository.DatasetRow, columns: Partial<repository.NewDataset>): Partial<repository.NewDataset> {
+  const changed: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(columns)) {
+    const stored = (row as unknown as Record<string, unknown>)[name];
+    if (JSON.stringify(stored ?? null) !== JSON.stringify(value ?? null)) changed[name] = value;
+  }
+  return changed as Partial<repository.NewDataset>;
 }
 
 export function newDatasetValues(organisationId: string, slug: string, metadata: DatasetMetadata & { title: string }, visibility: Visibility): repository.NewDataset {

@@ -22,6 +22,7 @@ import { chooseFilterColumns, queueFilterIndexes } from './filter-indexes.ts';
 import type { ImportCheck, ImportCheckResult, ImportOptions, IngestFunctions } from './import.types.ts';
 import { baseFilename, mediaTypeOf, saveStagedOriginalFile, stageOriginalFile, type FileFacts } from './original-file.ts';
 import { PhaseTimer } from './phase-timer.ts';
+import { columnChangeWarning, noLongerPublicWarning } from './version-changes.ts';
 
 /** Largest original file the catalogue stores: PostgreSQL keeps at most 1 GB in one field. */
 export const MAX_ORIGINAL_FILE_BYTES = 1024 * 1024 * 1024 - 1024;
@@ -185,6 +186,7 @@ export class ImportService {
     let visibility: Visibility = options.visibility ?? (created ? 'private' : dataset.visibility);
     const extraReport: Record<string, unknown> = {};
     const extraWarnings: LoadReport['warnings'] = [];
+    let loweredBy: string | null = null;
     const checksStarted = performance.now();
     for (const check of this.checks) {
       const result: ImportCheckResult | void = await check.run({
@@ -193,11 +195,17 @@ export class ImportService {
       if (result?.visibility === 'private' && visibility !== 'private') {
         this.logger.info({ dataset: options.dataset, check: check.name }, 'import check kept the dataset private');
         visibility = 'private';
+        loweredBy = check.name;
       }
       Object.assign(extraReport, result?.report ?? {});
       extraWarnings.push(...(result?.warnings ?? []));
     }
     timer.record('checks', checksStarted);
+    extraWarnings.push(...(await this.versionWarnings(kysely, dataset, created, version, analysis.schema)));
+    if (!created && dataset.visibility === 'open' && loweredBy !== null) {
+      extraWarnings.push(noLongerPublicWarning(options.dataset, version, loweredBy));
+      extraReport.previous_visibility = 'open';
+    }
 
     const title = options.title?.trim() || dataset.title;
     const outcome: LoadOutcome = { organisationSlug: organisation.slug, resourceId, version, title, visibility, rows: copied, extraReport, extraWarnings };
@@ -221,8 +229,9 @@ export class ImportService {
       title_metadata: analysis.title,
     });
     await timer.time('save_original', () => saveStagedOriginalFile(raw));
+    const metadataSet = metadataColumns({ ...options.metadata, ...(options.title !== undefined ? { title } : {}) });
     await repository.updateDataset(kysely, dataset.id, {
-      ...(created ? {} : metadataColumns({ ...options.metadata, ...(options.title !== undefined ? { title } : {}) })),
+      ...(created ? {} : metadataSet),
       current_resource_id: resourceId,
       visibility,
     });
@@ -235,9 +244,27 @@ export class ImportService {
       subjectType: 'resource',
       subjectId: resourceId,
       requestId: options.requestId ?? null,
-      details: { dataset: options.dataset, version, rows: copied, visibility, sha256: file.sha256, ...(actor.kind === 'operator' ? { operator: actor.name } : {}) },
+      details: {
+        dataset: options.dataset,
+        version,
+        rows: copied,
+        visibility,
+        sha256: file.sha256,
+        // Metadata set with the load is audited with it, as a separate change would be.
+        ...(Object.keys(metadataSet).length > 0 ? { metadata: metadataSet } : {}),
+        ...(actor.kind === 'operator' ? { operator: actor.name } : {}),
+      },
     });
     return outcome;
+  }
+
+  /** Warns when the new version's columns differ from those of the version the dataset serves now. */
+  private async versionWarnings(kysely: Kysely<DB>, dataset: repository.DatasetRow, created: boolean, version: number, schema: TableSchema): Promise<LoadReport['warnings']> {
+    if (created || dataset.current_resource_id === null) return [];
+    const previous = await repository.findResourceById(kysely, dataset.current_resource_id);
+    if (!previous) return [];
+    const warning = columnChangeWarning({ version: previous.version, schema: previous.table_schema as TableSchema }, { version, schema });
+    return warning === null ? [] : [warning];
   }
 
   private copySql(tableName: string, schema: TableSchema, format: CopyFormat): string {

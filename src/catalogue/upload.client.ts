@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AppError, type ErrorKind } from '../errors.ts';
 import type { LoadReport, Visibility } from './catalogue.types.ts';
+import { METADATA_FIELD_NAMES, type MetadataFields } from './metadata-fields.ts';
 
 export interface UploadRequest {
   /** Base URL of a running Civic Exchange server, such as `http://127.0.0.1:3000`. */
@@ -11,6 +12,8 @@ export interface UploadRequest {
   organisation: string;
   dataset: string;
   title?: string;
+  /** Dataset details, sent as the form fields of the same names. */
+  metadata?: MetadataFields;
   /** Table Schema as JSON text, sent as it was read. */
   schema?: string;
   sheet?: string;
@@ -42,6 +45,10 @@ export async function uploadFile(request: UploadRequest): Promise<LoadReport> {
   const url = uploadUrl(request.server, request.organisation, request.dataset);
   const form = new FormData();
   if (request.title !== undefined) form.append('title', request.title);
+  for (const name of METADATA_FIELD_NAMES) {
+    const value = request.metadata?.[name];
+    if (value !== undefined) form.append(name, value);
+  }
   if (request.schema !== undefined) form.append('schema', request.schema);
   if (request.sheet !== undefined) form.append('sheet', request.sheet);
   if (request.visibility !== undefined) form.append('visibility', request.visibility);

@@ -92,6 +92,77 @@ for (const engine of testEngines()) {
       fs.rmSync(path.dirname(file), { recursive: true });
     });
 
+    test('metadata fields set the details', async () => {
+      const report = await uploadFile({
+        server: server.url,
+        token: councilToken,
+        filePath: spendingFixture('mth-10-january-2014.csv'),
+        organisation: 'thurrock-council',
+        dataset: 'described',
+        title: 'Described spending',
+        metadata: {
+          description: 'Payments over £25,000.',
+          licence: 'CC-BY-4.0',
+          tags: 'spending, transparency, ',
+          update_frequency: 'monthly',
+          temporal_start: '2014-01-01',
+          temporal_end: '2014-01-31',
+          spatial: 'Thurrock',
+        },
+      });
+      assert.equal(report.version, 1);
+      const dataset = await services.catalogue.findDataset(organisationScope(councilId), 'described');
+      assert.equal(dataset?.description, 'Payments over £25,000.');
+      assert.equal(dataset?.licenceId, 'CC-BY-4.0');
+      assert.deepEqual(dataset?.tags, ['spending', 'transparency']);
+      assert.equal(dataset?.updateFrequency, 'monthly');
+      assert.equal(dataset?.temporalStart, '2014-01-01');
+      assert.equal(dataset?.temporalEnd, '2014-01-31');
+      assert.equal(dataset?.spatial, 'Thurrock');
+
+      // A later version changes only the details it sends.
+      await uploadFile({ server: server.url, token: councilToken, filePath: spendingFixture('mth-10-january-2014.csv'), organisation: 'thurrock-council', dataset: 'described', metadata: { update_frequency: 'quarterly' } });
+      const second = await services.catalogue.findDataset(organisationScope(councilId), 'described');
+      assert.equal(second?.updateFrequency, 'quarterly');
+      assert.equal(second?.licenceId, 'CC-BY-4.0');
+      assert.equal(second?.description, 'Payments over £25,000.');
+    });
+
+    test('invalid metadata field names it', async () => {
+      const form = new FormData();
+      form.append('licence', 'GPL');
+      form.append('temporal_end', '31/01/2014');
+      form.append('file', new Blob(['code\n1\n']), 'codes.csv');
+      const response = await postForm(`${server.url}/api/v1/organisations/thurrock-council/datasets/bad-metadata/resources`, councilToken, form);
+      assert.equal(response.status, 400);
+      assert.deepEqual(response.body.error.fields.map((field: { field: string }) => field.field), ['licence', 'temporal_end']);
+      assert.match(response.body.error.fields[0].message, /Licence "GPL" is not known\. Use one of: OGL-UK-3\.0/);
+      assert.match(response.body.error.fields[1].message, /"31\/01\/2014" is not a date/);
+      assert.equal(await services.catalogue.findDataset({ kind: 'platform' }, 'bad-metadata'), undefined);
+    });
+
+    test('too many columns is a 400', async () => {
+      const header = Array.from({ length: 1700 }, (_, index) => `c${index + 1}`).join(',');
+      const form = new FormData();
+      form.append('file', new Blob([`${header}\n${header}\n`]), 'wide.csv');
+      const response = await postForm(`${server.url}/api/v1/organisations/thurrock-council/datasets/too-wide/resources`, councilToken, form);
+      assert.equal(response.status, 400);
+      assert.equal(response.body.error.code, 'too_many_columns');
+      assert.match(response.body.error.message, /wide\.csv has 1700 columns .* at most 1600 columns/);
+      assert.equal(await services.catalogue.findDataset({ kind: 'platform' }, 'too-wide'), undefined);
+    });
+
+    test('widest allowed file loads', async () => {
+      // Short text values, because 1,599 numbers would pass PostgreSQL's 8 kB row limit, a separate matter.
+      const header = Array.from({ length: 1599 }, (_, index) => `c${index + 1}`).join(',');
+      const row = Array.from({ length: 1599 }, () => 'x').join(',');
+      const form = new FormData();
+      form.append('file', new Blob([`${header}\n${row}\n`]), 'widest.csv');
+      const response = await postForm(`${server.url}/api/v1/organisations/thurrock-council/datasets/widest/resources`, councilToken, form);
+      assert.equal(response.status, 201, JSON.stringify(response.body).slice(0, 500));
+      assert.equal(response.body.schema.fields.length, 1599);
+    });
+
     test('wrong token is rejected', async () => {
       const form = new FormData();
       form.append('file', new Blob(['a,b\n1,2\n']), 'small.csv');
@@ -162,6 +233,18 @@ for (const engine of testEngines()) {
       assert.equal(report.dataset, 'devon-example');
       assert.deepEqual(report.warnings.map((warning: { code: string }) => warning.code), ['summary_row_excluded']);
 
+      const { stdout: described } = await run(process.execPath, [
+        CLI, 'import', spendingFixture('mth-10-january-2014.csv'), '--organisation', 'thurrock-council', '--dataset', 'cli-described',
+        '--server', server.url, '--token', councilToken, '--json', '--description', 'Sent by the command.', '--licence', 'OGL-UK-2.0',
+        '--tags', 'nhs,spend', '--update-frequency', 'monthly', '--temporal-start', '2014-01-01', '--temporal-end', '2014-01-31', '--spatial', 'Essex',
+      ], { env: { ...process.env, CIVIC_DATA_DIR: '/nonexistent-civic-data' } });
+      assert.equal(JSON.parse(described).dataset, 'cli-described');
+      const dataset = await services.catalogue.findDataset(organisationScope(councilId), 'cli-described');
+      assert.deepEqual(
+        [dataset?.description, dataset?.licenceId, dataset?.tags, dataset?.updateFrequency, dataset?.temporalStart, dataset?.temporalEnd, dataset?.spatial],
+        ['Sent by the command.', 'OGL-UK-2.0', ['nhs', 'spend'], 'monthly', '2014-01-01', '2014-01-31', 'Essex'],
+      );
+
       const forbidden = await run(process.execPath, [
         CLI, 'import', spendingFixture('mth-10-january-2014.csv'), '--organisation', 'thurrock-council', '--dataset', 'devon-example', '--server', server.url, '--token', charityToken,
       ]).then(() => null, (error: { code: number; stderr: string }) => error);
@@ -186,8 +269,20 @@ describe('upload size limit', () => {
       // The October 2012 Devon file is 1,091,766 bytes, over the 1 MiB limit.
       await assert.rejects(
         uploadFile({ server: server.url, token, filePath: spendingFixture('DCCSpendingOver500_201210.csv'), organisation: 'thurrock-council', dataset: 'too-big' }),
-        (error: unknown) => error instanceof AppError && error.kind === 'too_large',
+        (error: unknown) => error instanceof AppError && error.kind === 'too_large' && error.code === 'file_too_large',
       );
+      const form = new FormData();
+      form.append('file', await fs.openAsBlob(spendingFixture('DCCSpendingOver500_201210.csv')), 'DCCSpendingOver500_201210.csv');
+      const response = await postForm(`${server.url}/api/v1/organisations/thurrock-council/datasets/too-big/resources`, token, form);
+      assert.equal(response.status, 413);
+      assert.equal(response.body.error.code, 'file_too_large');
+      assert.equal(
+        response.body.error.message,
+        'The file is larger than the 1 MB this server accepts for an upload. Load it on the server with "civic import", ' +
+          'or ask the server\'s operator to raise CIVIC_UPLOAD_MAX_MB (now 1, at most 1023).',
+      );
+      assert.ok(response.body.error.request_id);
+      assert.deepEqual(response.body.error.fields, []);
       assert.equal(await services.catalogue.findDataset({ kind: 'platform' }, 'too-big'), undefined);
     } finally {
       if (previous === undefined) delete process.env.CIVIC_UPLOAD_MAX_MB;

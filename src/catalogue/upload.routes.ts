@@ -13,7 +13,9 @@ import { checkApplication, hasRole, requireApplication, requireToken } from '../
 import type { TableSchema } from '../ingest/table-schema.ts';
 import type { Services } from '../services.ts';
 import { checkUploadUnderAgreement } from '../agreements/agreement-upload.ts';
+import { LICENCES, UPDATE_FREQUENCIES } from './catalogue.metadata.ts';
 import type { LoadReport, Visibility } from './catalogue.types.ts';
+import { METADATA_FIELD_NAMES, metadataFromFields, type MetadataFields } from './metadata-fields.ts';
 import { baseFilename } from './original-file.ts';
 import { parseTableSchema } from './schema-input.ts';
 
@@ -66,7 +68,7 @@ const ErrorBody = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), fields: Type.Array(Type.Object({ field: Type.String(), message: Type.String() })), request_id: Type.String() }),
 });
 
-interface UploadFields {
+interface UploadFields extends MetadataFields {
   title?: string;
   schema?: string;
   sheet?: string;
@@ -75,7 +77,7 @@ interface UploadFields {
   agreement?: string;
 }
 
-const TEXT_FIELDS = new Set<keyof UploadFields>(['title', 'schema', 'sheet', 'visibility', 'agreement']);
+const TEXT_FIELDS = new Set<keyof UploadFields>(['title', ...METADATA_FIELD_NAMES, 'schema', 'sheet', 'visibility', 'agreement']);
 
 /**
  * Reads the multipart body: text fields into `fields`, and the one `file` part streamed to a file in `folder`.
@@ -96,10 +98,22 @@ async function receiveParts(request: FastifyRequest, folder: string, fields: Upl
       continue;
     }
     const name = part.fieldname as keyof UploadFields;
-    if (!TEXT_FIELDS.has(name)) throw validationError('unexpected_field', `The form field "${part.fieldname}" is not known. Send file, title, schema, sheet, visibility and agreement only.`, [{ field: part.fieldname, message: 'Unknown field' }]);
+    if (!TEXT_FIELDS.has(name)) throw validationError('unexpected_field', `The form field "${part.fieldname}" is not known. Send only file and ${[...TEXT_FIELDS].join(', ')}.`, [{ field: part.fieldname, message: 'Unknown field' }]);
     fields[name] = String(part.value);
   }
   return stored;
+}
+
+/** Builds the 413 for a file over CIVIC_UPLOAD_MAX_MB, in place of the multipart plugin's bare error. */
+function fileTooLarge(maxBytes: number): AppError {
+  const megabytes = Math.round(maxBytes / 1_048_576);
+  return new AppError(
+    'too_large',
+    'file_too_large',
+    `The file is larger than the ${megabytes} MB this server accepts for an upload. Load it on the server with "civic import", ` +
+      `or ask the server's operator to raise CIVIC_UPLOAD_MAX_MB (now ${megabytes}, at most 1023).`,
+    { detail: `upload over ${maxBytes} bytes` },
+  );
 }
 
 function checkVisibility(value: string | undefined): Visibility | undefined {
@@ -118,7 +132,7 @@ function checkVisibility(value: string | undefined): Visibility | undefined {
 export async function uploadRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const maxBytes = uploadLimitBytes();
   if (!app.hasContentTypeParser('multipart/form-data')) {
-    await app.register(fastifyMultipart, { limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 1024 * 1024, parts: 12 } });
+    await app.register(fastifyMultipart, { limits: { fileSize: maxBytes, files: 1, fields: 16, fieldSize: 1024 * 1024, parts: 17 } });
   }
 
   app.post<{ Params: Params }>(
@@ -129,7 +143,9 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
         tags: ['catalogue'],
         summary: 'Load a file as a new version of a dataset',
         description:
-          'Multipart form: `file` (CSV, XLSX or ODS), and optional `title`, `schema` (Frictionless Table Schema as JSON text), `sheet` and ' +
+          'Multipart form: `file` (CSV, XLSX or ODS), and optional `title`, the dataset details `description`, `licence` (' +
+          `${LICENCES.map((licence) => licence.id).join(', ')}), \`tags\` (comma-separated), \`update_frequency\` (${UPDATE_FREQUENCIES.join(', ')}), ` +
+          '`temporal_start` and `temporal_end` (YYYY-MM-DD) and `spatial` (the area covered), which are set in the same transaction as the load, `schema` (Frictionless Table Schema as JSON text), `sheet` and ' +
           '`visibility` (private or open), and `agreement`: the reference of an active agreement your organisation provides that names ' +
           'this dataset, whose recipients are then notified (403 naming the failing term otherwise). Creates the dataset when missing. Needs a bearer token with the write scope for this organisation, ' +
           'whose organisation has the Data workspace application enabled, and the Secure data exchange application too when `agreement` is given. ' +
@@ -157,7 +173,11 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
       let report: LoadReport;
       try {
         const fields: UploadFields = {};
-        const stored = await receiveParts(request, folder, fields);
+        const stored = await receiveParts(request, folder, fields).catch((error: unknown) => {
+          // The multipart plugin raises this when the file passes its fileSize limit, from the part stream or the next part.
+          if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw fileTooLarge(maxBytes);
+          throw error;
+        });
         if (stored === null) throw validationError('file_missing', 'Send the file to load in the form field "file".', [{ field: 'file', message: 'Choose a file' }]);
         if (fields.agreement) {
           // Notifying recipients under an agreement is part of the exchange, so it needs that application too.
@@ -169,6 +189,7 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
           organisation: request.params.organisation,
           dataset: request.params.dataset,
           title: fields.title || undefined,
+          metadata: metadataFromFields(fields),
           schema,
           sheet: fields.sheet || undefined,
           visibility: checkVisibility(fields.visibility),

@@ -7,6 +7,8 @@ import type { LoadReport, Visibility } from '../catalogue/catalogue.types.ts';
 import { buildQueuedFilterIndexes } from '../catalogue/filter-indexes.ts';
 import type { ImportProgress } from '../catalogue/import.types.ts';
 import { parseTableSchema } from '../catalogue/schema-input.ts';
+import { checkDatasetMetadata, LICENCES, UPDATE_FREQUENCIES } from '../catalogue/catalogue.metadata.ts';
+import { metadataFromFields, type MetadataFields } from '../catalogue/metadata-fields.ts';
 import { uploadFile } from '../catalogue/upload.client.ts';
 import { AppError } from '../errors.ts';
 import type { TableSchema } from '../ingest/table-schema.ts';
@@ -16,7 +18,8 @@ import { UsageError, type Command } from './command.ts';
 import { openServices } from './runtime.ts';
 
 const USAGE =
-  'civic import FILE --organisation SLUG --dataset SLUG [--title T] [--organisation-name NAME] [--schema table-schema.json] ' +
+  'civic import FILE --organisation SLUG --dataset SLUG [--title T] [--description TEXT] [--licence ID] [--tags LIST] ' +
+  '[--update-frequency VALUE] [--temporal-start DATE] [--temporal-end DATE] [--spatial AREA] [--organisation-name NAME] [--schema table-schema.json] ' +
   '[--sheet NAME] [--visibility private|open] [--transparency spending|card-transactions|contracts|land] [--json] [--server URL --token TOKEN]';
 
 interface ImportArguments {
@@ -25,6 +28,7 @@ interface ImportArguments {
   organisationName?: string;
   dataset: string;
   title?: string;
+  metadata: MetadataFields;
   schemaPath?: string;
   sheet?: string;
   visibility?: Visibility;
@@ -43,6 +47,13 @@ function parseImportArguments(argv: string[]): ImportArguments {
       'organisation-name': { type: 'string' },
       dataset: { type: 'string' },
       title: { type: 'string' },
+      description: { type: 'string' },
+      licence: { type: 'string' },
+      tags: { type: 'string' },
+      'update-frequency': { type: 'string' },
+      'temporal-start': { type: 'string' },
+      'temporal-end': { type: 'string' },
+      spatial: { type: 'string' },
       schema: { type: 'string' },
       sheet: { type: 'string' },
       visibility: { type: 'string' },
@@ -65,12 +76,23 @@ function parseImportArguments(argv: string[]): ImportArguments {
   if (values.server !== undefined && values['organisation-name'] !== undefined) {
     throw new UsageError('--organisation-name cannot be used with --server, because a server loads only into an existing organisation.');
   }
+  const metadata: MetadataFields = {
+    description: values.description,
+    licence: values.licence,
+    tags: values.tags,
+    update_frequency: values['update-frequency'],
+    temporal_start: values['temporal-start'],
+    temporal_end: values['temporal-end'],
+    spatial: values.spatial,
+  };
+  checkMetadataOptions(metadata);
   return {
     file: positionals[0]!,
     organisation: values.organisation,
     organisationName: values['organisation-name'],
     dataset: values.dataset,
     title: values.title,
+    metadata,
     schemaPath: values.schema,
     sheet: values.sheet,
     visibility: values.visibility as Visibility | undefined,
@@ -79,6 +101,27 @@ function parseImportArguments(argv: string[]): ImportArguments {
     server: values.server,
     token,
   };
+}
+
+/** The option that sets each metadata field, for messages. */
+const METADATA_OPTIONS: Record<string, string> = {
+  description: '--description',
+  licence: '--licence',
+  tags: '--tags',
+  update_frequency: '--update-frequency',
+  temporal_start: '--temporal-start',
+  temporal_end: '--temporal-end',
+  spatial: '--spatial',
+};
+
+/** Checks the metadata options before any file is read or sent, naming each invalid option as a usage error. */
+function checkMetadataOptions(fields: MetadataFields): void {
+  try {
+    checkDatasetMetadata(metadataFromFields(fields));
+  } catch (error) {
+    if (!(error instanceof AppError) || error.fields.length === 0) throw error;
+    throw new UsageError(error.fields.map((field) => `${METADATA_OPTIONS[field.field] ?? field.field}: ${field.message}.`).join(' '));
+  }
 }
 
 function checkReadableFile(filePath: string, what: string): void {
@@ -110,6 +153,9 @@ function progressReporter(totalBytes: number): { onProgress?: (progress: ImportP
   };
 }
 
+/** The warning that an open dataset became private; printed last, and on standard error with --json, so it is seen. */
+const NO_LONGER_PUBLIC = 'dataset_no_longer_public';
+
 function printReport(report: LoadReport, json: boolean): void {
   if (json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -121,7 +167,7 @@ function printReport(report: LoadReport, json: boolean): void {
   ];
   // JSON quoting keeps a title with a line break (a stacked header) on its own line.
   for (const field of report.schema.fields) lines.push(`  ${field.name.padEnd(28)} ${field.type}${field.format ? ` (${field.format})` : ''}  ${JSON.stringify(field.title)}`);
-  for (const warning of report.warnings) lines.push(`Warning: ${warning.message}`);
+  for (const warning of report.warnings) if (warning.code !== NO_LONGER_PUBLIC) lines.push(`Warning: ${warning.message}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -135,6 +181,7 @@ async function importLocally(args: ImportArguments, schema: TableSchema | undefi
       organisationName: args.organisationName,
       dataset: args.dataset,
       title: args.title,
+      metadata: metadataFromFields(args.metadata),
       schema,
       sheet: args.sheet,
       visibility: args.visibility,
@@ -161,6 +208,16 @@ const HELP = `Options:
   --dataset SLUG            The dataset to add a version to; created when missing. Slugs are unique across the platform.
   --title T                 The dataset's title. For a new dataset, the title row above the header, or else the file
                             name, when absent; an existing dataset keeps its title unless this is given.
+  --description TEXT        What the data is and how it was collected.
+  --licence ID              The licence: ${LICENCES.map((licence) => licence.id).join(', ')}
+                            (OGL-UK-3.0 for a new dataset when absent).
+  --tags LIST               Tags, separated by commas, such as "spending, transparency". Replaces the dataset's tags.
+  --update-frequency VALUE  How often new versions come: ${UPDATE_FREQUENCIES.join(', ')}.
+  --temporal-start DATE     The first day the data covers, as YYYY-MM-DD.
+  --temporal-end DATE       The last day the data covers, as YYYY-MM-DD, on or after --temporal-start.
+  --spatial AREA            The area the data covers, such as Thurrock or the GSS code E06000034.
+                            These details are set in the same transaction as the load, and sent with the file with
+                            --server. An existing dataset keeps the details these options leave out.
   --schema FILE             A Frictionless Table Schema (JSON) whose field types replace the inferred ones.
   --sheet NAME              The worksheet to load from an XLSX or ODS workbook that has more than one.
   --visibility VALUE        private (the default for a new dataset) or open. A file with personal data in it loads
@@ -197,6 +254,7 @@ export const importCommand: Command = {
             organisation: args.organisation,
             dataset: args.dataset,
             title: args.title,
+            metadata: args.metadata,
             schema: schemaText,
             sheet: args.sheet,
             visibility: args.visibility,
@@ -206,6 +264,8 @@ export const importCommand: Command = {
     const outcome = publicationOutcome(report, args.visibility);
     if (!args.json && outcome.lines.length > 0) process.stdout.write(`${outcome.lines.join('\n')}\n`);
     if (outcome.exitCode !== 0 && args.json) process.stderr.write(`${outcome.lines[outcome.lines.length - 1]}\n`);
+    const noLongerPublic = report.warnings.find((warning) => warning.code === NO_LONGER_PUBLIC);
+    if (noLongerPublic) (args.json ? process.stderr : process.stdout).write(`Warning: ${noLongerPublic.message}\n`);
     return outcome.exitCode;
   },
 };

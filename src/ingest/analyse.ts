@@ -8,7 +8,7 @@ import { makeConverter, type Converter } from './converters.ts';
 import type { SourceRecord } from './csv-tokenizer.ts';
 import { EarlyLoad } from './early-load.ts';
 import { detectEncoding } from './encoding.ts';
-import { ColumnProfile } from './inference.ts';
+import { ColumnProfile, type StrayValues } from './inference.ts';
 import { IngestError, type FileAnalysis, type IngestOptions, type IngestSource, type IngestWarning } from './ingest.types.ts';
 import { effectiveWidth, findHeaderEnd, findHeaderIndex, findTitle, stackHeaders, isBlankRecord, isBlankText, splitTail, type TailExclusion } from './layout.ts';
 import type { DecimalMark } from './numbers.ts';
@@ -39,6 +39,15 @@ interface ColumnState {
   required: boolean;
 }
 
+/** PostgreSQL's limit on the columns of a table; past it, CREATE TABLE fails with "tables can have at most 1600 columns". */
+export const POSTGRES_MAX_COLUMNS = 1600;
+/**
+ * The most data columns a file may have, because the datastore table adds `_id`, the row number.
+ * NOTE: a narrower file can still fail on PostgreSQL's limit of about 8 kB for one row, reached by roughly 1,000
+ * columns of 8-byte numbers or dates (an estimate), and that error reaches the user untranslated.
+ */
+export const MAX_FILE_COLUMNS = POSTGRES_MAX_COLUMNS - 1;
+
 /** The most columns a sheet can have (Excel's limit, XFD). */
 const MAX_SHEET_COLUMNS = 16_384;
 
@@ -50,6 +59,20 @@ function columnState(userField: TableSchemaField | undefined, decimal: DecimalMa
     constraints: userField ? compileConstraints(userField) : null,
     required: userField?.constraints?.required === true,
   };
+}
+
+/** Rejects a file with more columns than a datastore table can have, before anything is loaded. */
+function checkColumnCount(count: number, source: IngestSource, headerLine: number, sheet: string | null): void {
+  if (count <= MAX_FILE_COLUMNS) return;
+  const where = sheet ? `row ${headerLine} of sheet ${sheet}` : `line ${headerLine}`;
+  throw new IngestError(
+    'too_many_columns',
+    `${source.filename} has ${count} columns (header on ${where}), but a PostgreSQL table can have at most ${POSTGRES_MAX_COLUMNS} columns, ` +
+      `and the catalogue uses one of them for the row number, so a file can have at most ${MAX_FILE_COLUMNS}. Split the columns into ` +
+      'two or more files that each repeat the identifying columns and load each as its own dataset, or reshape the file so that ' +
+      'each row holds one measure (long format), then import again; nothing was loaded.',
+    { file: source.filename, line: headerLine, sheet: sheet ?? undefined },
+  );
 }
 
 /** Shortens a value quoted in an error message. */
@@ -72,6 +95,39 @@ function finishField(state: ColumnState, header: string, name: string): { field:
       message: `Column "${header.trim() || name}" is numeric apart from ${inferred.missingCount} ${inferred.missingCount === 1 ? 'cell' : 'cells'} holding ${markers}, which are loaded as empty (null) values.`,
       column: header,
     },
+  };
+}
+
+/** Headers of identifier columns ("VAT reg no", "Company number", "Transaction ref"), but not counts ("Number of visits"). */
+const IDENTIFIER_HEADER = /\b(id|code|ref|reference|no|nos|number|reg|registration|urn)\b/i;
+const COUNT_HEADER = /\bnumber of\b/i;
+
+/**
+ * Returns whether a header names an identifier. Identifiers are often digits with a few written another way
+ * ("GB 481 1093 07"), which are not slips in a numeric column, so they get no stray-values warning.
+ */
+function looksLikeIdentifier(header: string): boolean {
+  return IDENTIFIER_HEADER.test(header) && !COUNT_HEADER.test(header);
+}
+
+/**
+ * Warns that a few values kept a column as text, naming them with their lines and the two fixes. The inferred type
+ * stays text, because guessing which values are slips would change the data without the publisher's consent.
+ */
+function strayValuesWarning(strays: StrayValues, name: string, header: string, sheet: string | null, filename: string): IngestWarning {
+  const unit = sheet ? 'row' : 'line';
+  const listed = strays.examples.map((stray) => `"${clip(stray.value)}" on ${unit} ${stray.line}`).join(', ');
+  const more = strays.count > strays.examples.length ? ` and ${strays.count - strays.examples.length} more` : '';
+  const typeName = strays.wouldBe === 'number' ? 'numeric' : 'a date column';
+  const uses = strays.wouldBe === 'number' ? 'summed, charted or filtered as numbers' : 'sorted or filtered as dates';
+  return {
+    code: 'stray_values',
+    message:
+      `Column "${name}" would be ${typeName} but for ${strays.count} ${strays.count === 1 ? 'value' : 'values'}: ${listed}${more}${sheet ? ` of sheet ${sheet}` : ''} of ${filename}. ` +
+      `It was loaded as text, so it cannot be ${uses}. Correct ${strays.count === 1 ? 'the value' : 'the values'} in the file, or supply a Table Schema ` +
+      `that gives the column its type and lists such values in missingValues, then load the file again.`,
+    line: strays.examples[0]!.line,
+    column: header,
   };
 }
 
@@ -151,6 +207,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
   // column right of the header may. Data beyond that limit is a surplus cell.
   const columnLimit = format === 'csv' ? Math.max(...headerRows.map((cells) => cells.length), namedWidth) : MAX_SHEET_COLUMNS;
   const headers = headerCells.slice(0, format === 'csv' ? columnLimit : namedWidth);
+  checkColumnCount(headers.length, source, headerRecord.line, sheet);
   let columnIds = makeColumnNames(headers);
   const userFields = options.schema ? matchSchemaFields(options.schema, headers, columnIds, source.filename) : [];
   const userMissing = new Set(options.schema?.missingValues ?? []);
@@ -233,7 +290,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
       const trimmed = raw.trim();
       options.onValue?.(trimmed, { rowId: rows, line: record.line, fieldIndex: c, column: columnIds[c]! });
       if (profile !== null) {
-        profile.observe(trimmed);
+        profile.observe(trimmed, record.line);
         parsedNumbers[c] = profile.lastDecimal;
         if (userMissing.size === 0 || !userMissing.has(trimmed)) measure(c, raw);
         continue;
@@ -277,6 +334,8 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
   report(size);
 
   const width = Math.max(namedWidth, usedWidth);
+  // A workbook may hold values right of its header, which add unnamed columns.
+  checkColumnCount(width, source, headerRecord.line, sheet);
   while (headers.length > width) headers.pop();
   columnIds = makeColumnNames(headers);
   const warnings: IngestWarning[] = [];
@@ -285,6 +344,8 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     const field = finishField(columns[c]!, headers[c]!, columnIds[c]!);
     fields.push(field.field);
     if (field.warning) warnings.push(field.warning);
+    const strays = columns[c]!.profile?.result().strays;
+    if (strays && !(strays.wouldBe === 'number' && looksLikeIdentifier(headers[c]!))) warnings.push(strayValuesWarning(strays, headers[c]!.trim() || columnIds[c]!, headers[c]!, sheet, source.filename));
   }
   if (format === 'csv') {
     let shortRows = 0;

@@ -24,8 +24,55 @@ interface FormatCandidate {
 const COMPILED_DATES: FormatCandidate[] = DATE_FORMATS.map((format) => ({ format, parse: compileDateFormat(format)! }));
 const COMPILED_DATETIMES: FormatCandidate[] = DATETIME_FORMATS.map((format) => ({ format, parse: compileDatetimeFormat(format)! }));
 
+/** A value that kept a column from a narrower type, with the line (or sheet row) it is on. */
+export interface StrayValue {
+  value: string;
+  line: number;
+}
+
+/**
+ * The few values that kept an otherwise numeric or date column as text: at most MAX_STRAY_VALUES, or 1% of the
+ * column's values when that is more, and never more than a quarter of them.
+ */
+export interface StrayValues {
+  /** The type the column would have without them. */
+  wouldBe: 'number' | 'date';
+  count: number;
+  /** The first few, in file order. */
+  examples: StrayValue[];
+}
+
+/** Stray values a column may have and still be reported as "numeric but for", when 1% of its values is fewer. */
+export const MAX_STRAY_VALUES = 5;
+/** Stray values kept as examples for the warning. */
+const STRAY_EXAMPLES = 5;
+
+/** Counts the values that do not fit one type, while they are few enough to be slips rather than text. */
+class StrayTracker {
+  count = 0;
+  readonly examples: StrayValue[] = [];
+  /** False once there are too many strays for the column to be that type; the tracker then stops. */
+  alive = true;
+
+  add(value: string, line: number, observed: number): void {
+    this.count++;
+    if (this.examples.length < STRAY_EXAMPLES) this.examples.push({ value, line });
+    // Gives up once strays pass a quarter of the values so far, so text columns stop costing a parse per cell.
+    // NOTE: a column whose few slips all come in its first rows is therefore not reported.
+    if (this.count > MAX_STRAY_VALUES && this.count * 4 > observed) this.alive = false;
+  }
+
+  /** Returns whether the strays are few enough, out of `observed` values, to report. */
+  isFew(observed: number): boolean {
+    const allowed = Math.max(MAX_STRAY_VALUES, Math.floor(observed / 100));
+    return this.alive && this.count > 0 && this.count <= allowed && this.count * 4 <= observed;
+  }
+}
+
 export interface InferredType {
   type: FieldType;
+  /** Set when the column is text only because of a few values that are not numbers or not dates. */
+  strays?: StrayValues;
   format?: string;
   /** Placeholders read as null because the rest of the column is numeric. */
   missingValues?: string[];
@@ -42,14 +89,20 @@ export class ColumnProfile {
   private onlyString = false;
   private values = 0;
   private readonly sentinels = new Map<string, number>();
+  /** Non-blank values that are not missing-value markers, including those observed after the column became text. */
+  private observed = 0;
+  private readonly numberStrays = new StrayTracker();
+  private readonly dateStrays = new StrayTracker();
+  /** Date formats that every value fits, leaving out the stray values. */
+  private nearDates: FormatCandidate[] = COMPILED_DATES;
   /** Texts already known to fit every surviving date and datetime format; dates repeat heavily. */
   private readonly knownDates = new Set<string>();
 
   constructor(private readonly decimal: DecimalMark) {}
 
-  /** True once no type but string fits, after which observe ignores further values. */
+  /** True once no type but string fits and too many values are strays to report, after which observe ignores values. */
   get isTextOnly(): boolean {
-    return this.onlyString;
+    return this.onlyString && !this.numberStrays.alive && !this.dateStrays.alive;
   }
 
   /**
@@ -58,11 +111,12 @@ export class ColumnProfile {
    */
   lastDecimal: string | null = null;
 
-  /** Records one trimmed, non-blank cell. */
-  observe(trimmed: string): void {
+  /** Records one trimmed, non-blank cell found on `line` of the file (or row of the sheet). */
+  observe(trimmed: string, line = 0): void {
     this.lastDecimal = null;
-    if (this.onlyString) return;
+    if (this.isTextOnly) return;
     if (isSentinel(trimmed)) {
+      if (this.onlyString) return;
       this.sentinels.set(trimmed, (this.sentinels.get(trimmed) ?? 0) + 1);
       this.boolean = false;
       this.dates = [];
@@ -70,7 +124,13 @@ export class ColumnProfile {
       this.updateOnlyString();
       return;
     }
+    this.observed++;
+    if (this.onlyString) {
+      this.trackStrays(trimmed, line, undefined);
+      return;
+    }
     this.values++;
+    const numberBefore = this.number;
 
     if (this.number) {
       const decimal = parseDecimal(trimmed, this.decimal);
@@ -97,6 +157,26 @@ export class ColumnProfile {
       if (this.dates.length + this.datetimes.length > 0 && this.knownDates.size < 10_000) this.knownDates.add(trimmed);
     }
     this.updateOnlyString();
+    this.trackStrays(trimmed, line, numberBefore ? this.lastDecimal : undefined, this.dates.length > 0);
+  }
+
+  /**
+   * Counts the value as a stray for the number and date types it does not fit. `decimal` is the parse the caller made
+   * already, or undefined when it made none, and `fitsDates` is true when every value so far fits a date format.
+   */
+  private trackStrays(trimmed: string, line: number, decimal: string | null | undefined, fitsDates = false): void {
+    if (this.numberStrays.alive) {
+      const parsed = decimal === undefined ? parseDecimal(trimmed, this.decimal) : decimal;
+      if (parsed === null) this.numberStrays.add(trimmed, line, this.observed);
+    }
+    if (fitsDates) {
+      this.nearDates = this.dates;
+    } else if (this.dateStrays.alive) {
+      const first = trimmed.charCodeAt(0);
+      const matching = first < 48 || first > 57 ? [] : keepMatching(this.nearDates, trimmed);
+      if (matching.length === 0) this.dateStrays.add(trimmed, line, this.observed);
+      else this.nearDates = matching;
+    }
   }
 
   private updateOnlyString(): void {
@@ -112,7 +192,13 @@ export class ColumnProfile {
     if (this.boolean) return { type: 'boolean', missingCount: 0 };
     if (this.dates.length > 0) return { type: 'date', format: this.dates[0]!.format, missingCount: 0 };
     if (this.datetimes.length > 0) return { type: 'datetime', format: this.datetimes[0]!.format, missingCount: 0 };
-    return { type: 'string', missingCount: 0 };
+    return { type: 'string', missingCount: 0, ...this.strayResult() };
+  }
+
+  private strayResult(): { strays?: StrayValues } {
+    if (this.numberStrays.isFew(this.observed)) return { strays: { wouldBe: 'number', count: this.numberStrays.count, examples: this.numberStrays.examples } };
+    if (this.dateStrays.isFew(this.observed)) return { strays: { wouldBe: 'date', count: this.dateStrays.count, examples: this.dateStrays.examples } };
+    return {};
   }
 }
 

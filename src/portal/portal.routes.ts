@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
+import { canEditDataset } from './dataset-edit.routes.ts';
 import { datasetPageContext } from './dataset-view.ts';
 import { PortalService } from './portal.service.ts';
 import { choice, freeText, listValues, pageNumber, queryString, type QueryValues } from './query-params.ts';
@@ -65,11 +66,13 @@ export async function portalPageRoutes(app: FastifyInstance, services: Services 
     });
   });
 
-  app.get<{ Params: { slug: string } }>('/dataset/:slug', async (request, reply) => {
+  app.get<{ Params: { slug: string }; Querystring: QueryValues }>('/dataset/:slug', async (request, reply) => {
     const dataset = await portal.dataset(viewerOf(request), request.params.slug);
     const context = datasetPageContext(dataset, config.publicUrl);
     return reply.page('dataset.njk', {
       ...context,
+      canEdit: canEditDataset(request.auth, dataset),
+      detailsSaved: request.query.saved === 'details',
       schemaOrg: scriptJson(schemaOrgDataset(dataset, config.publicUrl)),
       pageDescription: dataset.description.slice(0, 300),
       breadcrumbs: [
