@@ -220,16 +220,17 @@ const HELP = `Options:
                             --server. An existing dataset keeps the details these options leave out.
   --schema FILE             A Frictionless Table Schema (JSON) whose field types replace the inferred ones.
   --sheet NAME              The worksheet to load from an XLSX or ODS workbook that has more than one.
-  --visibility VALUE        private (the default for a new dataset) or open. A file with personal data in it loads
-                            as private, and the command exits with status 3 and names the fixes (civic publish).
+  --visibility VALUE        private (the default for a new dataset) or open. A file with personal data, or with
+                            counts from 1 to 9 in a table of counts by area, group or period, loads as private,
+                            and the command exits with status 3 and names the fixes (civic publish).
   --transparency SCHEMA     Check the file against a Local Government Transparency Code schema: spending,
                             card-transactions, contracts or land. The load report lists each problem by row.
   --json                    Print one JSON load report on standard output instead of the text report.
   --server URL --token T    Send the file to a running server with an API token of the organisation (write scope),
                             instead of opening the database, which a running server holds.
 
-Exit status: 0 when loaded, 2 for wrong arguments, 3 when open was asked for but personal data kept the dataset
-private, 1 for any other failure (the message says what and where).`;
+Exit status: 0 when loaded, 2 for wrong arguments, 3 when open was asked for but personal data or small counts
+kept the dataset private, 1 for any other failure (the message says what and where).`;
 
 export const importCommand: Command = {
   name: 'import',
