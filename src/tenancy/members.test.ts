@@ -5,6 +5,7 @@ import { buildOrganisation, buildUser, memberAuth, signedInClient } from '../../
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
 import { WebClient } from '../../test/helpers/web-client.ts';
+import { generate } from 'otplib';
 import { setPlatformScope } from '../db/tenant.ts';
 import { buildApp } from '../http/app.ts';
 import type { Services } from '../services.ts';
@@ -155,6 +156,63 @@ for (const engine of testEngines()) {
       assert.equal(await membership(organisation.id, admin.id), undefined);
       const actions = await handle.db.owner.selectFrom('audit_log').select('action').where('organisation_id', '=', organisation.id).orderBy('id').execute();
       assert.deepEqual(actions.map((row) => row.action), ['membership.role_changed', 'membership.role_changed', 'membership.removed']);
+    });
+
+    test('promotion limits a live session', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
+      const viewer = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'viewer' } });
+      const viewerClient = new WebClient(app);
+      await viewerClient.get('/sign-in');
+      const signedIn = await viewerClient.post('/sign-in', { email: viewer.email, password: viewer.password });
+      assert.equal(signedIn.headers.location, '/account', 'a viewer signs in without a second factor');
+      assert.equal((await viewerClient.get('/organisation')).statusCode, 200);
+      assert.equal((await viewerClient.get('/account')).statusCode, 200, 'the page gives the session’s CSRF token');
+
+      const adminClient = await signedInClient(app, services, admin.id, organisation.id);
+      await adminClient.get('/organisation/members');
+      assert.equal((await adminClient.post(`/organisation/members/${viewer.id}/role`, { role: 'administrator' })).statusCode, 303);
+
+      const page = await viewerClient.get('/organisation/members');
+      assert.equal(page.statusCode, 303);
+      assert.equal(page.headers.location, '/account/two-factor/setup');
+      const refused = await viewerClient.post('/organisation/invitations', { email: 'sneaky@example.org', role: 'administrator' });
+      assert.equal(refused.statusCode, 401);
+      assert.match(refused.body, /Your role needs two-factor authentication/);
+      assert.match(refused.body, /href="\/account\/two-factor\/setup"/);
+      const invited = await handle.db.owner.selectFrom('invitations').select('id').where('email', '=', 'sneaky@example.org').execute();
+      assert.deepEqual(invited, []);
+      const api = await viewerClient.get('/api/tokens');
+      assert.equal(api.statusCode, 401);
+      assert.equal(JSON.parse(api.body).error.code, 'second_factor_setup_required');
+
+      const setup = await viewerClient.get('/account/two-factor/setup');
+      assert.equal(setup.statusCode, 200);
+      const secret = /id="totp-secret">([A-Z2-7]+)</.exec(setup.body)![1]!;
+      assert.equal((await viewerClient.post('/account/two-factor/setup', { code: await generate({ secret }) })).statusCode, 303);
+      assert.equal((await viewerClient.get('/organisation/members')).statusCode, 200, 'the session is complete again');
+    });
+
+    test('promotion asks for an existing app', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
+      const analyst = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'analyst' } });
+      const analystClient = new WebClient(app);
+      await analystClient.get('/sign-in');
+      await analystClient.post('/sign-in', { email: analyst.email, password: analyst.password });
+      // The analyst sets up an authenticator app from their account settings, which completes no second factor step.
+      const { secret } = await services.accounts.signIn.beginTotpSetup(analyst.id);
+      await services.accounts.signIn.confirmTotpSetup(analyst.id, await generate({ secret }), null);
+      assert.equal((await analystClient.get('/organisation')).statusCode, 200);
+
+      await services.tenancy.members.changeRole(memberAuth(admin.id, organisation.id, 'administrator'), analyst.id, 'data_protection_officer');
+      const page = await analystClient.get('/organisation');
+      assert.equal(page.statusCode, 303);
+      assert.equal(page.headers.location, '/sign-in/two-factor');
+      assert.equal((await analystClient.get('/sign-in/two-factor')).statusCode, 200);
+      const code = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
+      assert.equal((await analystClient.post('/sign-in/two-factor', { code })).statusCode, 303);
+      assert.equal((await analystClient.get('/organisation')).statusCode, 200);
     });
 
     test('member of another organisation is not found', async () => {

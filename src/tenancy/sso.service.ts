@@ -262,7 +262,7 @@ export class SsoService {
       }
       await setCurrentUser(trx, userId!);
       await trx.updateTable('users').set({ last_sign_in_at: new Date() }).where('id', '=', userId!).execute();
-      const started = await this.sessions.start(trx, userId!, 'complete', organisationId, 'single_sign_on');
+      const started = await this.sessions.start(trx, userId!, 'complete', organisationId, { via: 'single_sign_on' });
       await appendAuditEvent(trx, {
         organisationId,
         actorUserId: userId,
