@@ -5,6 +5,7 @@ import { requireSignIn } from '../http/auth.ts';
 import { RESET_BY_ADDRESS, RESET_BY_EMAIL, SIGN_IN_BY_ADDRESS, SIGN_IN_BY_EMAIL, VERIFICATION_BY_USER } from '../http/rate-limit.ts';
 import type { Services } from '../services.ts';
 import { setCurrentUser } from './account-scope.ts';
+import { emailAddressProblem } from './email-address.ts';
 import { registerTokenRoutes } from './api-token.routes.ts';
 import { totpQrCode } from './totp-qr-code.ts';
 
@@ -15,7 +16,6 @@ function field(body: unknown, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Sign-in, second factor, sign-out, password reset, email verification and account settings pages. */
 export async function accountRoutes(app: FastifyInstance, services: Services): Promise<void> {
@@ -41,8 +41,9 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
     const email = field(request.body, 'email').trim();
     const password = field(request.body, 'password');
     const errors: FieldError[] = [];
+    const emailProblem = emailAddressProblem(email);
     if (email === '') errors.push({ field: 'email', message: 'Enter your email address' });
-    else if (!EMAIL_PATTERN.test(email)) errors.push({ field: 'email', message: 'Enter an email address in the correct format, like name@example.org' });
+    else if (emailProblem !== null) errors.push({ field: 'email', message: emailProblem });
     if (password === '') errors.push({ field: 'password', message: 'Enter your password' });
     if (errors.length > 0) return show(request, reply, 'accounts/sign-in.njk', { email }, errors);
 
@@ -147,9 +148,8 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
   app.post('/account/reset-password', async (request, reply) => {
     csrf.checkAnonymous(request);
     const email = field(request.body, 'email').trim();
-    if (!EMAIL_PATTERN.test(email)) {
-      return show(request, reply, 'accounts/reset-request.njk', { email }, [{ field: 'email', message: 'Enter an email address in the correct format, like name@example.org' }]);
-    }
+    const emailProblem = email === '' ? 'Enter your email address' : emailAddressProblem(email);
+    if (emailProblem !== null) return show(request, reply, 'accounts/reset-request.njk', { email }, [{ field: 'email', message: emailProblem }]);
     await rateLimiter.hit(RESET_BY_ADDRESS, request.ip);
     await rateLimiter.hit(RESET_BY_EMAIL, email);
     await links.requestPasswordReset(email, request.id);

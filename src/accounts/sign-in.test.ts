@@ -47,6 +47,23 @@ for (const engine of testEngines()) {
       assert.match(response.body, /value="not-an-email"/);
     });
 
+    test('long email addresses are rejected', async () => {
+      const longEmail = `${'a'.repeat(5000)}@example.org`;
+      const client = new WebClient(app);
+      await client.get('/sign-in');
+      const signIn = await client.post('/sign-in', { email: longEmail, password: 'whatever password' });
+      assert.equal(signIn.statusCode, 400);
+      assert.match(signIn.body, /href="#email">Email address must be 254 characters or fewer/);
+      await client.get('/account/reset-password');
+      const reset = await client.post('/account/reset-password', { email: longEmail });
+      assert.equal(reset.statusCode, 400);
+      assert.match(reset.body, /href="#email">Email address must be 254 characters or fewer/);
+      const empty = await client.post('/account/reset-password', { email: '' });
+      assert.match(empty.body, /href="#email">Enter your email address/);
+      const counters = await handle.db.owner.selectFrom('rate_limit_counters').select('hits').where('bucket', '=', 'reset_email').execute();
+      assert.equal(counters.length, 0, 'a rejected address is not counted');
+    });
+
     test('unknown and wrong password read the same', async () => {
       const user = await buildUser(handle.db, { member: { organisationId, role: 'analyst' } });
       const client = new WebClient(app);

@@ -74,6 +74,27 @@ for (const engine of testEngines()) {
       assert.deepEqual(actions.map((row) => row.action), ['invitation.created', 'invitation.accepted']);
     });
 
+    test('invitation email length is limited', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
+      const client = await signedInClient(app, services, admin.id, organisation.id);
+      await client.get('/organisation/members');
+      const longEmail = `${'a'.repeat(5000)}@example.org`;
+      const rejected = await client.post('/organisation/invitations', { email: longEmail, role: 'viewer' });
+      assert.equal(rejected.statusCode, 400);
+      assert.match(rejected.body, /href="#email">Email address must be 254 characters or fewer/);
+      const longest = `${'b'.repeat(254 - '@example.org'.length)}@example.org`;
+      assert.equal((await client.post('/organisation/invitations', { email: longest, role: 'viewer' })).statusCode, 200, 'exactly 254 characters is allowed');
+      await assert.rejects(services.tenancy.members.inviteAsPlatform(organisation.slug, longEmail, 'viewer'), /Email address must be 254 characters or fewer/);
+      const stored = await handle.db.owner.selectFrom('invitations').select('email').where('organisation_id', '=', organisation.id).execute();
+      assert.deepEqual(stored.map((row) => row.email), [longest]);
+      await assert.rejects(
+        handle.db.owner.insertInto('invitations').values({ organisation_id: organisation.id, token_hash: 'f'.repeat(64), email: longEmail, role: 'viewer', expires_at: new Date(Date.now() + 60_000) }).execute(),
+        /invitations_email_length/,
+        'the database rejects a longer address from any other path',
+      );
+    });
+
     test('platform invites a first administrator', async () => {
       const organisation = await buildOrganisation(handle.db);
       await assert.rejects(services.tenancy.members.inviteAsPlatform('no-such-organisation', 'first@example.org', 'administrator'), /No organisation has the slug "no-such-organisation"/);

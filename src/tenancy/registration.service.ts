@@ -3,6 +3,7 @@ import { hash } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import { setCurrentUser, findUserIdByEmail } from '../accounts/account-scope.ts';
 import type { AccountLinkService } from '../accounts/account-link.service.ts';
+import { emailAddressProblem } from '../accounts/email-address.ts';
 import type { AuthContext } from '../accounts/auth-context.ts';
 import type { Mailer } from '../accounts/mailer.ts';
 import { checkNewPassword } from '../accounts/password-policy.ts';
@@ -14,7 +15,6 @@ import { defaultApplications, ORGANISATION_TYPE_NAMES, planForType } from './pla
 import { checkRegistrationNumbers, type RegistrationField } from './registration-numbers.ts';
 import { ORGANISATION_TYPES, type OrganisationType } from './tenancy.tables.ts';
 
-export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DOMAIN_PATTERN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 /** The registration form as posted; every value is the raw text the applicant typed. */
@@ -78,8 +78,9 @@ export class RegistrationService {
       const email = (input.email ?? '').trim().toLowerCase();
       if (displayName === '') errors.push({ field: 'displayName', message: 'Enter your full name' });
       else if (displayName.length > 200) errors.push({ field: 'displayName', message: 'Your name must be 200 characters or fewer' });
+      const emailProblem = emailAddressProblem(email);
       if (email === '') errors.push({ field: 'email', message: 'Enter your work email address' });
-      else if (!EMAIL_PATTERN.test(email)) errors.push({ field: 'email', message: 'Enter an email address in the correct format, like name@example.org' });
+      else if (emailProblem !== null) errors.push({ field: 'email', message: emailProblem });
       else if (domains.length > 0 && badDomain === undefined && !domains.includes(email.split('@')[1]!)) {
         errors.push({ field: 'email', message: `Enter an email address in one of the organisation's domains (${domains.join(', ')})` });
       }

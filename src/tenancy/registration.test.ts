@@ -112,6 +112,15 @@ for (const engine of testEngines()) {
       assert.equal(await organisationRow('grays-food-bank-y'), undefined);
     });
 
+    test('long email address is rejected', async () => {
+      const client = new WebClient(app);
+      await client.get('/register');
+      const response = await client.post('/register', { ...validForm('long'), email: `${'a'.repeat(5000)}@graysfoodlong.org.uk` });
+      assert.equal(response.statusCode, 400);
+      assert.match(response.body, /href="#email">Email address must be 254 characters or fewer/);
+      assert.equal(await organisationRow('grays-food-bank-long'), undefined);
+    });
+
     test('registration without CSRF token is rejected', async () => {
       const client = new WebClient(app);
       const response = await client.post('/register', { ...validForm('z'), _csrf: null });
