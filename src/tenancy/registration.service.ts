@@ -54,6 +54,7 @@ export class RegistrationService {
     private readonly db: { app: Kysely<DB> },
     private readonly links: AccountLinkService,
     private readonly mailer: Mailer,
+    private readonly publicUrl: string,
   ) {}
 
   /** Checks the form and returns every field error at once, with the values to store. */
@@ -91,10 +92,11 @@ export class RegistrationService {
 
   /**
    * Registers an organisation as pending with the applicant as its administrator, in the platform scope because no
-   * tenant exists yet, and audits it. An anonymous applicant gets a new account and an email to confirm the address;
-   * an email that already has an account must sign in first.
+   * tenant exists yet, and audits it. An anonymous applicant gets a new account and an email to confirm the address.
+   * When an account already uses the email, nothing is registered and null is returned. That address is emailed how
+   * to sign in and register, so the page the caller shows need not reveal whether the account exists.
    */
-  async register(input: RegistrationInput, auth: AuthContext | null, requestId?: string): Promise<RegisteredOrganisation> {
+  async register(input: RegistrationInput, auth: AuthContext | null, requestId?: string): Promise<RegisteredOrganisation | null> {
     const checked = this.check(input, auth !== null);
     if (checked.errors.length > 0) throw validationError('invalid_registration', checked.errors[0]!.message, checked.errors);
     const type = checked.type!;
@@ -106,10 +108,10 @@ export class RegistrationService {
       await setPlatformScope(trx);
       let applicantUserId = auth?.userId ?? null;
       if (applicantUserId === null) {
-        if ((await findUserIdByEmail(trx, email)) !== null) {
-          throw validationError('email_taken', 'An account already uses this email address', [
-            { field: 'email', message: 'An account already uses this email address. Sign in first, then register the organisation' },
-          ]);
+        const existingUserId = await findUserIdByEmail(trx, email);
+        if (existingUserId !== null) {
+          await this.tellExistingAccount(trx, existingUserId, email, input.name.trim(), requestId);
+          return null;
         }
         applicantUserId = randomUUID();
         await setCurrentUser(trx, applicantUserId);
@@ -158,6 +160,23 @@ export class RegistrationService {
       );
       return { organisationId: organisation.id, slug, applicantUserId };
     });
+  }
+
+  /** Emails an existing account that someone tried to register an organisation with its address, and audits it. */
+  private async tellExistingAccount(trx: Kysely<DB>, userId: string, email: string, organisationName: string, requestId?: string): Promise<void> {
+    await appendAuditEvent(trx, { organisationId: null, actorUserId: null, actorKind: 'system', action: 'user.registration_with_existing_email', subjectType: 'user', subjectId: userId, requestId });
+    await this.mailer.send(
+      {
+        to: email,
+        subject: 'Someone tried to register with your email address',
+        text:
+          `Someone tried to register ${organisationName} on Thurrock Data Exchange with this email address, which already has an account. Nothing was registered.\n\n` +
+          `If it was you, sign in first and then register the organisation:\n\n${this.publicUrl}/sign-in\n\n` +
+          `If you have forgotten your password, reset it here:\n\n${this.publicUrl}/account/reset-password\n\n` +
+          'If it was not you, you can ignore this email. Your account has not changed.',
+      },
+      trx,
+    );
   }
 
   private async uniqueSlug(trx: Kysely<DB>, base: string): Promise<string> {
