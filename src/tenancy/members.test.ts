@@ -262,6 +262,26 @@ for (const engine of testEngines()) {
       assert.equal(open.length, 9);
     });
 
+    test('member limit shows the form again', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      await handle.db.app.transaction().execute(async (trx) => {
+        await setPlatformScope(trx);
+        await trx.updateTable('organisations').set({ plan: 'community' }).where('id', '=', organisation.id).execute();
+      });
+      const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
+      const auth = memberAuth(admin.id, organisation.id, 'administrator');
+      for (let index = 0; index < 9; index += 1) await services.tenancy.members.invite(auth, `limit${index}@example.org`, 'viewer');
+      const client = await signedInClient(app, services, admin.id, organisation.id);
+      await client.get('/organisation/members');
+      const full = await client.post('/organisation/invitations', { email: 'one-too-many@example.org', role: 'analyst' });
+      assert.equal(full.statusCode, 400);
+      assert.match(full.body, /govuk-error-summary/);
+      assert.match(full.body, /href="#invite-form">Your organisation has reached the limit of 10 members and open invitations on the Free community plan. Remove a member or withdraw an open invitation, or ask a platform administrator about another plan./);
+      assert.match(full.body, /id="invite-form"/);
+      assert.match(full.body, /value="one-too-many@example.org"/, 'the email typed is kept');
+      assert.match(full.body, /<option value="analyst" selected>/, 'the role chosen is kept');
+    });
+
     test('api token limit names the plan', async () => {
       const organisation = await buildOrganisation(handle.db);
       await handle.db.app.transaction().execute(async (trx) => {

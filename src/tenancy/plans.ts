@@ -82,12 +82,19 @@ type LimitName = keyof PlanLimits;
 
 const LIMIT_WORDS: Record<LimitName, string> = { members: 'members and open invitations', privateDatasets: 'private datasets', apiTokens: 'active API tokens' };
 
-/** The error for a creation that would pass a plan limit, naming the limit and the plan. */
+/** The step an organisation at each limit can take itself, before it requests another plan. */
+const LIMIT_REMEDIES: Record<LimitName, string> = {
+  members: 'Remove a member or withdraw an open invitation',
+  privateDatasets: 'Remove one first',
+  apiTokens: 'Revoke a token that is no longer used',
+};
+
+/** Builds the error for a creation that would pass a plan limit, naming the limit, the plan and what to do. */
 export function planLimitError(plan: Plan, limit: LimitName): AppError {
   return new AppError(
     'conflict',
     'plan_limit_reached',
-    `Your organisation has reached the limit of ${plan.limits[limit]} ${LIMIT_WORDS[limit]} on the ${plan.name}. Remove one first, or ask a platform administrator about another plan.`,
+    `Your organisation has reached the limit of ${plan.limits[limit]} ${LIMIT_WORDS[limit]} on the ${plan.name}. ${LIMIT_REMEDIES[limit]}, or ask a platform administrator about another plan.`,
   );
 }
 
