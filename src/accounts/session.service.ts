@@ -114,8 +114,8 @@ export class SessionService {
       await setCurrentUser(trx, row.user_id);
       const user = await trx.selectFrom('users').select(['is_platform_admin', 'totp_enabled_at']).where('id', '=', row.user_id).executeTakeFirst();
       if (!user) return null;
-      // Single sign-on sessions are exempt, as at sign-on, because the organisation's identity provider decides the factors.
-      // NOTE: so an administrator who signs on through single sign-on never gives this service's TOTP code.
+      // Single sign-on sessions are exempt, as at sign-on, because the organisation's identity provider decides the
+      // factors. NOTE: so an administrator who signs on through single sign-on never gives this service's TOTP code.
       const factorGiven = row.second_factor_at !== null && user.totp_enabled_at !== null;
       if (row.via === 'password' && !factorGiven && (await secondFactorRequired(trx, row.user_id, user.is_platform_admin))) {
         session.stage = user.totp_enabled_at === null ? 'second_factor_setup' : 'second_factor';
