@@ -67,7 +67,8 @@ for (const engine of testEngines()) {
       tokens.set('steward', await tokenFor(scenario.council.steward));
       tokens.set('trustDpo', await tokenFor(scenario.trust.dpo));
       tokens.set('trustSiro', await tokenFor(scenario.trust.siro));
-      tokens.set('trustAnalyst', await tokenFor(scenario.trust.analyst));
+      // An analyst's role cannot use the write scope, so their token reads only.
+      tokens.set('trustAnalyst', await tokenFor(scenario.trust.analyst, ['read']));
       tokens.set('policeDpo', await tokenFor(policeDpo));
       tokens.set('stewardReadOnly', await tokenFor(scenario.council.steward, ['read']));
     });
