@@ -53,6 +53,24 @@ describe('civic admin command', () => {
     assert.equal(messages[1]!.subject, 'Reset your Thurrock Data Exchange password');
   });
 
+  test('long email address is rejected', async () => {
+    const longEmail = `${'a'.repeat(5000)}@example.gov.uk`;
+    for (const args of [['create-platform-admin', longEmail], ['invite', 'any-organisation', longEmail], ['reset-two-factor', longEmail]]) {
+      let status = 0;
+      let stderr = '';
+      try {
+        await execFileAsync(process.execPath, [CLI, 'admin', ...args], { env });
+      } catch (error) {
+        const failed = error as { code: number; stderr: string };
+        status = failed.code;
+        stderr = failed.stderr;
+      }
+      assert.equal(status, 1, `${args[0]} exits with status 1`);
+      assert.match(stderr, /254 characters or fewer/, `${args[0]} names the limit`);
+    }
+    assert.deepEqual(await outbox(longEmail), []);
+  });
+
   test('reset-two-factor for a lost app', async () => {
     const email = 'first.admin@example.gov.uk';
     const reset = await execFileAsync(process.execPath, [CLI, 'admin', 'reset-two-factor', email], { env });

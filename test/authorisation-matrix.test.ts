@@ -3,11 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { OrganisationRole } from '../src/accounts/accounts.tables.ts';
-import { setCurrentUser } from '../src/accounts/account-scope.ts';
 import { buildApp } from '../src/http/app.ts';
 import type { GuardAccess, RouteAccessEntry } from '../src/http/auth.ts';
 import type { Services } from '../src/services.ts';
-import { buildOrganisation, buildUser, memberAuth } from './helpers/accounts.ts';
+import { buildOrganisation, buildUser, memberAuth, startCompleteSession } from './helpers/accounts.ts';
 import { testEngines } from './helpers/engines.ts';
 import { testServices } from './helpers/services.ts';
 
@@ -104,10 +103,7 @@ for (const engine of testEngines()) {
     };
 
     const startSession = async (userId: string, organisationId: string | null) => {
-      const started = await services.db.app.transaction().execute(async (trx) => {
-        await setCurrentUser(trx, userId);
-        return services.accounts.sessions.start(trx, userId, 'complete', organisationId);
-      });
+      const started = await startCompleteSession(services, userId, organisationId);
       return { cookie: `${services.accounts.sessions.cookieName}=${started.cookieValue}`, csrf: started.session.csrfToken };
     };
 

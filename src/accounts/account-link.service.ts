@@ -13,6 +13,9 @@ import type { SessionService } from './session.service.ts';
 const RESET_LIFETIME_MS = 60 * 60_000;
 const VERIFICATION_LIFETIME_MS = 7 * 24 * 60 * 60_000;
 
+/** The result of opening an email verification link. */
+export type EmailVerificationOutcome = 'confirmed' | 'already_confirmed' | 'expired' | 'invalid';
+
 const INVALID_LINK = 'This link is invalid, has expired or has already been used. Ask for a new one.';
 
 /** Single-use emailed links: password reset (1 hour) and email verification (7 days). Only link hashes are stored. */
@@ -96,29 +99,67 @@ export class AccountLinkService {
     if (!done) throw validationError('link_invalid', INVALID_LINK, [{ field: 'password', message: INVALID_LINK }]);
   }
 
-  /** Emails a verification link to a user, inside the caller's transaction acting as that user. */
+  /**
+   * Emails a verification link to a user, inside the caller's transaction acting as that user. Links sent before it
+   * stop working, so only the newest email confirms the address.
+   */
   async sendVerification(trx: Kysely<DB>, userId: string, email: string): Promise<void> {
+    await trx
+      .updateTable('account_links')
+      .set({ expires_at: new Date() })
+      .where('user_id', '=', userId)
+      .where('purpose', '=', 'email_verification')
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', new Date())
+      .execute();
     const secret = await this.createLink(trx, userId, 'email_verification');
     await this.mailer.send(
       {
         to: email,
         subject: 'Confirm your email address',
-        text: `Confirm your email address for Thurrock Data Exchange by opening this link within 7 days:\n\n${this.publicUrl}/account/verify-email/${secret}`,
+        text: `Confirm your email address for Thurrock Data Exchange by opening this link within 7 days:\n\n${this.publicUrl}/account/verify-email/${secret}\n\nIf you asked for more than one confirmation email, only the newest link works.`,
       },
       trx,
     );
   }
 
-  /** Marks the email address of the link's user as verified; returns false for an invalid or used link. */
-  async verifyEmail(secret: string, requestId?: string): Promise<boolean> {
+  /**
+   * Sends a signed-in user a new verification link, replacing any earlier one. Returns the address it was sent to, or
+   * null when the address is already confirmed and nothing was sent. The caller rate-limits it.
+   */
+  async resendVerification(userId: string, requestId?: string): Promise<string | null> {
     return this.db.app.transaction().execute(async (trx) => {
-      const link = await this.findLink(trx, secret, 'email_verification');
-      if (link === null) return false;
-      await setCurrentUser(trx, link.userId);
-      await trx.updateTable('account_links').set({ used_at: new Date() }).where('id', '=', link.id).execute();
-      await trx.updateTable('users').set({ email_verified_at: new Date() }).where('id', '=', link.userId).execute();
-      await appendAuditEvent(trx, { organisationId: null, actorUserId: link.userId, actorKind: 'user', action: 'user.email_verified', subjectType: 'user', subjectId: link.userId, requestId });
-      return true;
+      await setCurrentUser(trx, userId);
+      const user = await trx.selectFrom('users').select(['email', 'email_verified_at']).where('id', '=', userId).executeTakeFirstOrThrow();
+      if (user.email_verified_at !== null) return null;
+      await this.sendVerification(trx, userId, user.email);
+      await appendAuditEvent(trx, { organisationId: null, actorUserId: userId, actorKind: 'user', action: 'user.email_verification_sent', subjectType: 'user', subjectId: userId, requestId });
+      return user.email;
+    });
+  }
+
+  /**
+   * Confirms the email address of the link's user and ends their other verification links. A link that was used,
+   * replaced or is past 7 days returns `already_confirmed` when the address is confirmed, and `expired` otherwise.
+   * A link that was never sent returns `invalid`.
+   */
+  async verifyEmail(secret: string, requestId?: string): Promise<EmailVerificationOutcome> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(secret)) return 'invalid';
+    const id = sha256Hex(secret);
+    return this.db.app.transaction().execute(async (trx) => {
+      await presentSecret(trx, id);
+      const link = await trx.selectFrom('account_links').select(['user_id', 'purpose', 'expires_at', 'used_at']).where('id', '=', id).executeTakeFirst();
+      if (!link || link.purpose !== 'email_verification') return 'invalid';
+      await setCurrentUser(trx, link.user_id);
+      const usable = link.used_at === null && link.expires_at.getTime() > Date.now();
+      if (!usable) {
+        const user = await trx.selectFrom('users').select('email_verified_at').where('id', '=', link.user_id).executeTakeFirstOrThrow();
+        return user.email_verified_at === null ? 'expired' : 'already_confirmed';
+      }
+      await trx.updateTable('account_links').set({ used_at: new Date() }).where('user_id', '=', link.user_id).where('purpose', '=', 'email_verification').where('used_at', 'is', null).execute();
+      await trx.updateTable('users').set({ email_verified_at: new Date() }).where('id', '=', link.user_id).execute();
+      await appendAuditEvent(trx, { organisationId: null, actorUserId: link.user_id, actorKind: 'user', action: 'user.email_verified', subjectType: 'user', subjectId: link.user_id, requestId });
+      return 'confirmed';
     });
   }
 }

@@ -2,9 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type FieldError } from '../errors.ts';
 import { formPageContext } from '../http/forms.ts';
 import { requireSignIn } from '../http/auth.ts';
-import { RESET_BY_ADDRESS, RESET_BY_EMAIL, SIGN_IN_BY_ADDRESS, SIGN_IN_BY_EMAIL } from '../http/rate-limit.ts';
+import { RESET_BY_ADDRESS, RESET_BY_EMAIL, SIGN_IN_BY_ADDRESS, SIGN_IN_BY_EMAIL, VERIFICATION_BY_USER } from '../http/rate-limit.ts';
 import type { Services } from '../services.ts';
 import { setCurrentUser } from './account-scope.ts';
+import { emailAddressProblem } from './email-address.ts';
 import { registerTokenRoutes } from './api-token.routes.ts';
 import { totpQrCode } from './totp-qr-code.ts';
 
@@ -15,7 +16,6 @@ function field(body: unknown, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Sign-in, second factor, sign-out, password reset, email verification and account settings pages. */
 export async function accountRoutes(app: FastifyInstance, services: Services): Promise<void> {
@@ -41,8 +41,9 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
     const email = field(request.body, 'email').trim();
     const password = field(request.body, 'password');
     const errors: FieldError[] = [];
+    const emailProblem = emailAddressProblem(email);
     if (email === '') errors.push({ field: 'email', message: 'Enter your email address' });
-    else if (!EMAIL_PATTERN.test(email)) errors.push({ field: 'email', message: 'Enter an email address in the correct format, like name@example.org' });
+    else if (emailProblem !== null) errors.push({ field: 'email', message: emailProblem });
     if (password === '') errors.push({ field: 'password', message: 'Enter your password' });
     if (errors.length > 0) return show(request, reply, 'accounts/sign-in.njk', { email }, errors);
 
@@ -116,12 +117,30 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
     return reply.page('accounts/message.njk', { title: 'You have been signed out everywhere', paragraphs: ['Every session on every device has ended.'], link: { href: '/sign-in', text: 'Sign in again' } });
   });
 
-  app.get('/account', { preHandler: requireSignIn() }, async (request, reply) => {
+  const settingsPage = async (request: FastifyRequest, reply: FastifyReply, errors: FieldError[] = [], notice?: string, status?: number) => {
     const user = await services.db.app.transaction().execute(async (trx) => {
       await setCurrentUser(trx, request.auth!.userId);
       return trx.selectFrom('users').select(['email', 'display_name', 'email_verified_at', 'totp_enabled_at']).where('id', '=', request.auth!.userId).executeTakeFirstOrThrow();
     });
-    return reply.page('accounts/settings.njk', { user, csrfToken: csrf.tokenFor(request, reply) });
+    const context = { user, notice, csrfToken: csrf.tokenFor(request, reply), ...formPageContext({}, errors) };
+    return reply.page('accounts/settings.njk', context, status ?? (errors.length > 0 ? 400 : 200));
+  };
+
+  app.get('/account', { preHandler: requireSignIn() }, async (request, reply) => settingsPage(request, reply));
+
+  app.post('/account/confirm-email', { preHandler: requireSignIn() }, async (request, reply) => {
+    try {
+      await rateLimiter.hit(VERIFICATION_BY_USER, request.auth!.userId);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.kind !== 'rate_limited') throw error;
+      const message = `You have asked for ${VERIFICATION_BY_USER.limit} confirmation emails in the last hour. Wait an hour, then send a new one`;
+      return settingsPage(request, reply, [{ field: 'send-confirmation', message }], undefined, 429);
+    }
+    const sentTo = await links.resendVerification(request.auth!.userId, request.id);
+    const notice = sentTo === null
+      ? 'Your email address is already confirmed.'
+      : `We have sent a new confirmation email to ${sentTo}. Its link works for 7 days, and links in earlier emails no longer work.`;
+    return settingsPage(request, reply, [], notice);
   });
 
   app.get('/account/reset-password', async (request, reply) => show(request, reply, 'accounts/reset-request.njk', {}, []));
@@ -129,9 +148,8 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
   app.post('/account/reset-password', async (request, reply) => {
     csrf.checkAnonymous(request);
     const email = field(request.body, 'email').trim();
-    if (!EMAIL_PATTERN.test(email)) {
-      return show(request, reply, 'accounts/reset-request.njk', { email }, [{ field: 'email', message: 'Enter an email address in the correct format, like name@example.org' }]);
-    }
+    const emailProblem = email === '' ? 'Enter your email address' : emailAddressProblem(email);
+    if (emailProblem !== null) return show(request, reply, 'accounts/reset-request.njk', { email }, [{ field: 'email', message: emailProblem }]);
     await rateLimiter.hit(RESET_BY_ADDRESS, request.ip);
     await rateLimiter.hit(RESET_BY_EMAIL, email);
     await links.requestPasswordReset(email, request.id);
@@ -161,9 +179,19 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
   });
 
   app.get<{ Params: { secret: string } }>('/account/verify-email/:secret', async (request, reply) => {
-    const verified = await links.verifyEmail(request.params.secret, request.id);
-    if (!verified) return reply.page('accounts/message.njk', { title: 'This link has expired', paragraphs: ['Sign in and ask for a new confirmation email.'] }, 404);
-    return reply.page('accounts/message.njk', { title: 'Email address confirmed', paragraphs: [], link: { href: '/account', text: 'Go to your account' } });
+    const outcome = await links.verifyEmail(request.params.secret, request.id);
+    const next = request.auth === null ? { href: '/sign-in', text: 'Sign in' } : { href: '/account', text: 'Go to your account' };
+    if (outcome === 'confirmed') return reply.page('accounts/message.njk', { title: 'Email address confirmed', paragraphs: [], link: next });
+    if (outcome === 'already_confirmed') {
+      return reply.page('accounts/message.njk', { title: 'Your email address is already confirmed', paragraphs: ['This link has been used. You do not need to do anything else.'], link: next });
+    }
+    const resend = request.auth === null
+      ? 'Sign in, then send a new confirmation email from your account page.'
+      : 'Send a new confirmation email from your account page.';
+    const page = outcome === 'expired'
+      ? { title: 'This link has expired', paragraphs: ['Confirmation links work for 7 days, and only the link in the newest confirmation email works.', resend] }
+      : { title: 'This link is not valid', paragraphs: ['Check that you opened or copied the whole link from the email.', resend] };
+    return reply.page('accounts/message.njk', { ...page, link: next }, 404);
   });
 
   await registerTokenRoutes(app, services);

@@ -1,13 +1,13 @@
 // Brings the OpenAPI route schema keys (tags, summary, security) into Fastify's schema type.
 import type {} from '@fastify/swagger';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { ErrorResponse } from '../api-v1/api-v1.schemas.ts';
-import { AppError } from '../errors.ts';
+import { AppError, type FieldError } from '../errors.ts';
 import { formPageContext } from '../http/forms.ts';
 import { requireMember } from '../http/auth.ts';
 import type { Services } from '../services.ts';
-import type { NewToken, TokenSummary } from './api-token.service.ts';
+import { mayRevokeToken, type NewToken, type TokenSummary } from './api-token.service.ts';
 
 const CreateTokenBody = Type.Object(
   {
@@ -110,9 +110,29 @@ export async function registerTokenRoutes(app: FastifyInstance, services: Servic
     return reply.status(204).send();
   });
 
-  app.get('/account/tokens', { preHandler: [sessionMember, rejectTokens] }, async (request, reply) =>
-    reply.page('accounts/tokens.njk', { tokens: await tokens.list(request.auth!.organisationId!), csrfToken: csrf.tokenFor(request, reply), ...formPageContext({}, []) }),
-  );
+  const SCOPE_LABELS = { read: 'Read', write: 'Write (upload data)', exchange: 'Exchange (data under agreements)' } as const;
+
+  /** Renders the tokens page: the list, with Revoke only where the member may revoke, and a form with the usable scopes. */
+  const tokensPage = async (request: FastifyRequest, reply: FastifyReply, options: { created?: NewToken; values?: Record<string, unknown>; errors?: FieldError[] } = {}) => {
+    const auth = request.auth!;
+    const [list, scopeOptions] = await Promise.all([tokens.list(auth.organisationId!), tokens.scopeOptions(auth)]);
+    const errors = options.errors ?? [];
+    return reply.page(
+      'accounts/tokens.njk',
+      {
+        tokens: list.map((token) => ({ ...token, mayRevoke: mayRevokeToken(auth, token.userId) })),
+        isAdministrator: auth.roles.includes('administrator'),
+        scopeItems: scopeOptions.filter((option) => option.refusal === null).map((option) => ({ value: option.scope, text: SCOPE_LABELS[option.scope] })),
+        scopeRefusals: scopeOptions.flatMap((option) => (option.refusal === null ? [] : [`${option.refusal}.`])),
+        created: options.created,
+        csrfToken: csrf.tokenFor(request, reply),
+        ...formPageContext(options.values ?? {}, errors, { scopes: 'scopes' }),
+      },
+      errors.length > 0 ? 400 : 200,
+    );
+  };
+
+  app.get('/account/tokens', { preHandler: [sessionMember, rejectTokens] }, async (request, reply) => tokensPage(request, reply));
 
   app.post('/account/tokens', { preHandler: [sessionMember, rejectTokens] }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, string | string[] | undefined>;
@@ -122,11 +142,12 @@ export async function registerTokenRoutes(app: FastifyInstance, services: Servic
     const values = { name, scopes, expiresInDays: daysText };
     try {
       const created = await tokens.create(request.auth!, { name, scopes, expiresInDays: daysText === '' ? undefined : Number(daysText) }, request.id);
-      return reply.page('accounts/tokens.njk', { tokens: await tokens.list(request.auth!.organisationId!), created, csrfToken: csrf.tokenFor(request, reply), ...formPageContext({}, []) });
+      return tokensPage(request, reply, { created });
     } catch (error) {
       if (!(error instanceof AppError) || (error.kind !== 'validation' && error.kind !== 'conflict')) throw error;
-      const fields = error.fields.length > 0 ? error.fields : [{ field: 'name', message: error.message }];
-      return reply.page('accounts/tokens.njk', { tokens: await tokens.list(request.auth!.organisationId!), csrfToken: csrf.tokenFor(request, reply), ...formPageContext(values, fields, { scopes: 'scopes' }) }, 400);
+      // A plan limit is about the organisation, not a field, so it belongs to the form as a whole.
+      const fields = error.kind === 'validation' && error.fields.length > 0 ? error.fields : [{ field: 'token-form', message: error.message }];
+      return tokensPage(request, reply, { values, errors: fields });
     }
   });
 

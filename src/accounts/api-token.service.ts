@@ -1,10 +1,13 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
+import type { OrganisationStatus } from '../catalogue/catalogue.tables.ts';
 import type { DB } from '../db/schema.ts';
 import { withOrganisation } from '../db/tenant.ts';
 import { AppError, notFound, validationError } from '../errors.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
+import { ROLE_NAMES } from '../tenancy/members.service.ts';
+import { APPLICATION_NAMES, PLANS } from '../tenancy/plans.ts';
 import { TOKEN_SCOPES, type OrganisationRole, type TokenScope } from './accounts.tables.ts';
 import { auditActor, type AuthContext, type OrganisationAccess } from './auth-context.ts';
 
@@ -59,6 +62,9 @@ export interface TokenSummary {
   prefix: string;
   scopes: TokenScope[];
   userId: string;
+  /** The creator's name and email; null once they are no longer a member, because their account is then not visible. */
+  ownerName: string | null;
+  ownerEmail: string | null;
   createdAt: Date;
   expiresAt: Date;
   revokedAt: Date | null;
@@ -70,6 +76,48 @@ export interface CreateTokenInput {
   scopes: string[];
   /** Days until expiry; 90 when absent, at most 365. */
   expiresInDays?: number;
+}
+
+/** The roles that may use each scope; a token's requests are also limited by its owner's role. */
+export const SCOPE_ROLES: Record<TokenScope, readonly OrganisationRole[] | 'every role'> = {
+  read: 'every role',
+  // Uploads, agreements, DPIAs and notices are changed only by these roles (see the routes that need the write scope).
+  write: ['data_steward', 'data_protection_officer', 'administrator'],
+  exchange: 'every role',
+};
+
+/** The organisation facts that decide which scopes its members may use. */
+export interface TokenOrganisation {
+  status: OrganisationStatus;
+  access: OrganisationAccess;
+}
+
+/** A scope offered on the token form, with the reason the member cannot use it (null when they can). */
+export interface ScopeOption {
+  scope: TokenScope;
+  refusal: string | null;
+}
+
+/** Returns why a member with `roles` in `organisation` cannot use `scope`, or null when they can. */
+export function scopeRefusal(scope: TokenScope, roles: readonly OrganisationRole[], organisation: TokenOrganisation): string | null {
+  const allowed = SCOPE_ROLES[scope];
+  if (allowed !== 'every role' && !roles.some((role) => allowed.includes(role))) {
+    const plural = allowed.map((role) => `${ROLE_NAMES[role].toLowerCase()}s`);
+    return `Your role cannot use the ${scope} scope, which is for ${plural.slice(0, -1).join(', ')} and ${plural.at(-1)}`;
+  }
+  if (scope === 'exchange') {
+    const name = APPLICATION_NAMES.exchange;
+    const plan = PLANS[organisation.access.plan];
+    if (organisation.status !== 'active') return `The exchange scope needs ${name}, which your organisation can use once it has been approved`;
+    if (!plan.applications.includes('exchange')) return `The exchange scope needs ${name}, which is not part of the ${plan.name} your organisation is on`;
+    if (!organisation.access.applications.includes('exchange')) return `The exchange scope needs ${name}, which your organisation has not enabled`;
+  }
+  return null;
+}
+
+/** Returns whether `auth` may revoke a token created by `ownerUserId`. Its owner may, and so may an administrator. */
+export function mayRevokeToken(auth: AuthContext, ownerUserId: string): boolean {
+  return ownerUserId === auth.userId || auth.roles.includes('administrator');
 }
 
 /** Checks a plan limit before a row is created; supplied by the tenancy service. */
@@ -117,6 +165,13 @@ export class ApiTokenService {
     const secret = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + days * 86_400_000);
     const row = await withOrganisation(this.db.app, organisationId, async (trx) => {
+      // A scope the member cannot use is rejected before the plan limit, so it never takes one of the plan's tokens.
+      const organisation = await this.readOrganisation(trx, organisationId);
+      const refusals = scopes.map((scope) => scopeRefusal(scope as TokenScope, auth.roles, organisation)).filter((refusal) => refusal !== null);
+      if (refusals.length > 0) {
+        const message = `${refusals[0]}. Select a scope you can use`;
+        throw validationError('token_scope_not_allowed', message, [{ field: 'scopes', message }]);
+      }
       await this.checkLimit(trx, organisationId);
       const inserted = await trx
         .insertInto('api_tokens')
@@ -137,14 +192,40 @@ export class ApiTokenService {
     return { id: row.id, name, prefix, scopes: scopes as TokenScope[], expiresAt, token: `civic_${prefix}_${secret}` };
   }
 
-  /** Lists the organisation's tokens with their last use; never the hashes. */
+  private async readOrganisation(trx: Kysely<DB>, organisationId: string): Promise<TokenOrganisation> {
+    const row = await trx.selectFrom('organisations').select(['status', 'plan', 'applications']).where('id', '=', organisationId).executeTakeFirstOrThrow();
+    return { status: row.status, access: { plan: row.plan, applications: row.applications } };
+  }
+
+  /** Lists every scope with the reason, if any, that the member in `auth` cannot use it, for the token form. */
+  async scopeOptions(auth: AuthContext): Promise<ScopeOption[]> {
+    const organisationId = auth.organisationId;
+    if (organisationId === null) return TOKEN_SCOPES.map((scope) => ({ scope, refusal: 'Choose an organisation first' }));
+    const organisation = await withOrganisation(this.db.app, organisationId, (trx) => this.readOrganisation(trx, organisationId));
+    return TOKEN_SCOPES.map((scope) => ({ scope, refusal: scopeRefusal(scope, auth.roles, organisation) }));
+  }
+
+  /** Lists the organisation's tokens with their creators and last use; never the hashes. */
   async list(organisationId: string): Promise<TokenSummary[]> {
     const rows = await withOrganisation(this.db.app, organisationId, (trx) =>
       trx
         .selectFrom('api_tokens')
-        .select(['id', 'name', 'prefix', 'scopes', 'user_id', 'created_at', 'expires_at', 'revoked_at', 'last_used_at'])
-        .where('organisation_id', '=', organisationId)
-        .orderBy('created_at', 'desc')
+        .leftJoin('users', 'users.id', 'api_tokens.user_id')
+        .select([
+          'api_tokens.id',
+          'api_tokens.name',
+          'api_tokens.prefix',
+          'api_tokens.scopes',
+          'api_tokens.user_id',
+          'api_tokens.created_at',
+          'api_tokens.expires_at',
+          'api_tokens.revoked_at',
+          'api_tokens.last_used_at',
+          'users.display_name',
+          'users.email',
+        ])
+        .where('api_tokens.organisation_id', '=', organisationId)
+        .orderBy('api_tokens.created_at', 'desc')
         .execute(),
     );
     return rows.map((row) => ({
@@ -153,6 +234,8 @@ export class ApiTokenService {
       prefix: row.prefix,
       scopes: row.scopes,
       userId: row.user_id,
+      ownerName: row.display_name,
+      ownerEmail: row.email,
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       revokedAt: row.revoked_at,
@@ -169,7 +252,7 @@ export class ApiTokenService {
     if (organisationId === null) throw notFound('token_not_found', 'API token not found.');
     await withOrganisation(this.db.app, organisationId, async (trx) => {
       const token = await trx.selectFrom('api_tokens').select(['id', 'user_id', 'revoked_at']).where('id', '=', tokenId).executeTakeFirst();
-      const mayRevoke = token !== undefined && (token.user_id === auth.userId || auth.roles.includes('administrator'));
+      const mayRevoke = token !== undefined && mayRevokeToken(auth, token.user_id);
       if (!mayRevoke) throw notFound('token_not_found', 'API token not found.');
       if (token.revoked_at !== null) return;
       await trx.updateTable('api_tokens').set({ revoked_at: new Date() }).where('id', '=', tokenId).execute();

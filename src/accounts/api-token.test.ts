@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { buildOrganisation, buildUser, memberAuth } from '../../test/helpers/accounts.ts';
+import { buildOrganisation, buildUser, memberAuth, signedInClient } from '../../test/helpers/accounts.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
 import { setPlatformScope } from '../db/tenant.ts';
@@ -164,6 +164,93 @@ for (const engine of testEngines()) {
       const ok = await app.inject({ method: 'POST', url: '/test/upload', headers: { authorization: `Bearer ${writer.token}` } });
       assert.equal(ok.statusCode, 200);
       assert.deepEqual(ok.json(), { organisation: organisationId });
+    });
+
+    const setOrganisation = (id: string, values: { plan?: 'community' | 'partner'; applications?: Array<'data_workspace' | 'exchange'> }) =>
+      handle.db.app.transaction().execute(async (trx) => {
+        await setPlatformScope(trx);
+        await trx.updateTable('organisations').set(values).where('id', '=', id).execute();
+      });
+    const tokenRows = (id: string) => handle.db.owner.selectFrom('api_tokens').select(['name', 'scopes']).where('organisation_id', '=', id).orderBy('created_at').execute();
+
+    test('tokens page shows revoke and owner by role', async () => {
+      const team = await buildOrganisation(handle.db);
+      const admin = await buildUser(handle.db, { member: { organisationId: team.id, role: 'administrator' } });
+      const viewer = await buildUser(handle.db, { member: { organisationId: team.id, role: 'viewer' } });
+      const adminToken = await services.tokens.create(memberAuth(admin.id, team.id, 'administrator'), { name: 'nightly-export', scopes: ['read'] });
+      const viewerToken = await services.tokens.create(memberAuth(viewer.id, team.id, 'viewer'), { name: 'my-dashboard', scopes: ['read'] });
+
+      const viewerPage = await (await signedInClient(app, services, viewer.id, team.id)).get('/account/tokens');
+      assert.equal(viewerPage.statusCode, 200);
+      assert.match(viewerPage.body, new RegExp(`/account/tokens/${viewerToken.id}/revoke`), 'a viewer may revoke their own token');
+      assert.doesNotMatch(viewerPage.body, new RegExp(`/account/tokens/${adminToken.id}/revoke`), 'but not someone else’s');
+      assert.doesNotMatch(viewerPage.body, /Created by/, 'the owner column is for administrators');
+      assert.doesNotMatch(viewerPage.body, new RegExp(admin.email));
+
+      const adminPage = await (await signedInClient(app, services, admin.id, team.id)).get('/account/tokens');
+      assert.match(adminPage.body, new RegExp(`/account/tokens/${viewerToken.id}/revoke`));
+      assert.match(adminPage.body, new RegExp(`/account/tokens/${adminToken.id}/revoke`));
+      assert.match(adminPage.body, /<th scope="col" class="govuk-table__header">Created by<\/th>/);
+      assert.match(adminPage.body, new RegExp(viewer.email));
+      assert.match(adminPage.body, new RegExp(admin.email));
+    });
+
+    test('scope outside the role is rejected', async () => {
+      const team = await buildOrganisation(handle.db);
+      await setOrganisation(team.id, { plan: 'community', applications: ['data_workspace'] });
+      const viewer = await buildUser(handle.db, { member: { organisationId: team.id, role: 'viewer' } });
+      const client = await signedInClient(app, services, viewer.id, team.id);
+      const page = await client.get('/account/tokens');
+      assert.match(page.body, /value="read"/);
+      assert.doesNotMatch(page.body, /value="write"/, 'the form offers only scopes the member can use');
+      assert.doesNotMatch(page.body, /value="exchange"/);
+      assert.match(page.body, /Your role cannot use the write scope/);
+
+      const write = await client.post('/account/tokens', { name: 'sneaky-writer', scopes: 'write', expiresInDays: '30' });
+      assert.equal(write.statusCode, 400);
+      assert.match(write.body, /href="#scopes">Your role cannot use the write scope, which is for data stewards, data protection officers and administrators. Select a scope you can use/);
+      assert.match(write.body, /value="sneaky-writer"/, 'the name typed is kept');
+      const exchange = await client.post('/account/tokens', { name: 'puller', scopes: 'exchange' });
+      assert.equal(exchange.statusCode, 400);
+      assert.match(exchange.body, /href="#scopes">The exchange scope needs Secure data exchange, which is not part of the Free community plan/);
+      await assert.rejects(services.tokens.create(memberAuth(viewer.id, team.id, 'viewer'), { name: 'api', scopes: ['read', 'write'] }), rejectsWith('validation', 'token_scope_not_allowed'));
+      assert.deepEqual(await tokenRows(team.id), [], 'no rejected token takes a plan slot');
+
+      // The community plan allows 2 tokens: both still fit after the rejected ones.
+      assert.equal((await client.post('/account/tokens', { name: 'first', scopes: 'read' })).statusCode, 200);
+      assert.equal((await client.post('/account/tokens', { name: 'second', scopes: 'read' })).statusCode, 200);
+      assert.deepEqual((await tokenRows(team.id)).map((row) => row.name), ['first', 'second']);
+    });
+
+    test('exchange scope needs the application', async () => {
+      const team = await buildOrganisation(handle.db);
+      await setOrganisation(team.id, { plan: 'partner', applications: ['data_workspace'] });
+      const steward = await buildUser(handle.db, { member: { organisationId: team.id, role: 'data_steward' } });
+      const auth = memberAuth(steward.id, team.id, 'data_steward');
+      await assert.rejects(services.tokens.create(auth, { name: 'puller', scopes: ['exchange'] }), /The exchange scope needs Secure data exchange, which your organisation has not enabled/);
+      const writer = await services.tokens.create(auth, { name: 'writer', scopes: ['write'] });
+      assert.deepEqual(writer.scopes, ['write'], 'a data steward may use the write scope');
+      await setOrganisation(team.id, { applications: ['data_workspace', 'exchange'] });
+      const puller = await services.tokens.create(auth, { name: 'puller', scopes: ['exchange'] });
+      assert.deepEqual(puller.scopes, ['exchange']);
+    });
+
+    test('token limit is a form error', async () => {
+      const team = await buildOrganisation(handle.db);
+      await setOrganisation(team.id, { plan: 'community', applications: ['data_workspace'] });
+      const analyst = await buildUser(handle.db, { member: { organisationId: team.id, role: 'analyst' } });
+      const client = await signedInClient(app, services, analyst.id, team.id);
+      await client.get('/account/tokens');
+      assert.equal((await client.post('/account/tokens', { name: 'one', scopes: 'read' })).statusCode, 200);
+      assert.equal((await client.post('/account/tokens', { name: 'two', scopes: 'read' })).statusCode, 200);
+      const third = await client.post('/account/tokens', { name: 'three', scopes: 'read', expiresInDays: '30' });
+      assert.equal(third.statusCode, 400);
+      assert.match(third.body, /href="#token-form">Your organisation has reached the limit of 2 active API tokens on the Free community plan. Revoke a token you no longer use first, or ask a platform administrator to move your organisation to another plan./);
+      assert.doesNotMatch(third.body, /id="name-error"/, 'the error is not on the name field');
+      assert.match(third.body, /id="token-form"/);
+      assert.match(third.body, /value="three"/);
+      assert.match(third.body, /value="30"/);
+      assert.match(third.body, /value="read" checked/);
     });
   });
 }

@@ -5,6 +5,15 @@ import type { Database } from '../db/database.ts';
 import { setPlatformScope } from '../db/tenant.ts';
 import { validationError } from '../errors.ts';
 import { findUserIdByEmail } from './account-scope.ts';
+import { EMAIL_MAX_LENGTH, EMAIL_PATTERN } from './email-address.ts';
+
+/** Rejects an email address given to an operator command, quoting a short one and only the length of a long one. */
+export function checkEmailArgument(email: string): void {
+  if (email.length > EMAIL_MAX_LENGTH) {
+    throw validationError('invalid_email', `The email address is ${email.length} characters long. Give one of ${EMAIL_MAX_LENGTH} characters or fewer.`);
+  }
+  if (!EMAIL_PATTERN.test(email)) throw validationError('invalid_email', `"${email}" is not an email address. Give one like name@example.org.`);
+}
 
 /**
  * Creates a platform administrator, or promotes an existing account, in the platform scope with an audit row. A new
@@ -12,9 +21,7 @@ import { findUserIdByEmail } from './account-scope.ts';
  */
 export async function createPlatformAdmin(db: Database, email: string): Promise<{ userId: string; created: boolean }> {
   const normalised = email.trim().toLowerCase();
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(normalised)) {
-    throw validationError('invalid_email', `"${email}" is not an email address. Give one like name@example.org.`);
-  }
+  checkEmailArgument(normalised);
   const unusable = await hash(randomBytes(32).toString('base64url'));
   return db.app.transaction().execute(async (trx) => {
     await setPlatformScope(trx);

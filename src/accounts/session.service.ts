@@ -6,6 +6,7 @@ import type { DB } from '../db/schema.ts';
 import type { OrganisationRole, SessionStage } from './accounts.tables.ts';
 import { presentSecret, setCurrentUser, sha256Hex } from './account-scope.ts';
 import type { AuthContext } from './auth-context.ts';
+import { secondFactorRequired } from './second-factor-policy.ts';
 
 /** A session idle for this long is signed out. */
 export const IDLE_TIMEOUT_MS = 60 * 60_000;
@@ -30,6 +31,12 @@ declare module 'fastify' {
   }
 }
 
+export interface StartSessionOptions {
+  via?: 'password' | 'single_sign_on';
+  /** Whether the second factor was given as the session started. Later requests read it to admit privileged roles. */
+  secondFactorGiven?: boolean;
+}
+
 export interface StartedSession {
   cookieValue: string;
   session: LoadedSession;
@@ -51,28 +58,41 @@ export class SessionService {
    * Starts a session for `userId` in `trx`, which must act as that user (setCurrentUser). A new random id every time,
    * so signing in never reuses the id a browser had before.
    */
-  async start(trx: Kysely<DB>, userId: string, stage: SessionStage, organisationId: string | null, via: 'password' | 'single_sign_on' = 'password'): Promise<StartedSession> {
+  async start(trx: Kysely<DB>, userId: string, stage: SessionStage, organisationId: string | null, options: StartSessionOptions = {}): Promise<StartedSession> {
     const cookieValue = randomBytes(32).toString('base64url');
     const id = sha256Hex(cookieValue);
     const csrfToken = randomBytes(32).toString('base64url');
     await trx
       .insertInto('sessions')
-      .values({ id, user_id: userId, current_organisation_id: organisationId, stage, csrf_token: csrfToken, via, expires_at: new Date(Date.now() + ABSOLUTE_TIMEOUT_MS) })
+      .values({
+        id,
+        user_id: userId,
+        current_organisation_id: organisationId,
+        stage,
+        csrf_token: csrfToken,
+        via: options.via ?? 'password',
+        second_factor_at: options.secondFactorGiven ? new Date() : null,
+        expires_at: new Date(Date.now() + ABSOLUTE_TIMEOUT_MS),
+      })
       .execute();
     return { cookieValue, session: { id, userId, stage, csrfToken, organisationId } };
   }
 
-  /** Moves a session to another stage or organisation. */
-  async update(trx: Kysely<DB>, sessionId: string, changes: { stage?: SessionStage; organisationId?: string | null }): Promise<void> {
+  /** Moves a session to another stage or organisation. `secondFactorGiven` records that a second factor was just given. */
+  async update(trx: Kysely<DB>, sessionId: string, changes: { stage?: SessionStage; organisationId?: string | null; secondFactorGiven?: boolean }): Promise<void> {
     await presentSecret(trx, sessionId);
     await trx
       .updateTable('sessions')
-      .set({ stage: changes.stage, current_organisation_id: changes.organisationId })
+      .set({ stage: changes.stage, current_organisation_id: changes.organisationId, second_factor_at: changes.secondFactorGiven ? new Date() : undefined })
       .where('id', '=', sessionId)
       .execute();
   }
 
-  /** Reads the session for a cookie value; null when unknown, revoked, idle too long or past its absolute expiry. */
+  /**
+   * Reads the session for a cookie value; null when unknown, revoked, idle too long or past its absolute expiry.
+   * A complete password session whose user now needs a second factor (after a promotion to administrator, say) and
+   * has not given one in this session goes back to the stage sign-in would have chosen. It then gets no auth.
+   */
   async load(cookieValue: string): Promise<{ session: LoadedSession; auth: AuthContext | null } | null> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(cookieValue)) return null;
     const id = sha256Hex(cookieValue);
@@ -80,7 +100,7 @@ export class SessionService {
       await presentSecret(trx, id);
       const row = await trx
         .selectFrom('sessions')
-        .select(['id', 'user_id', 'current_organisation_id', 'stage', 'csrf_token', 'last_seen_at', 'expires_at', 'revoked_at'])
+        .select(['id', 'user_id', 'current_organisation_id', 'stage', 'csrf_token', 'via', 'second_factor_at', 'last_seen_at', 'expires_at', 'revoked_at'])
         .where('id', '=', id)
         .executeTakeFirst();
       const now = Date.now();
@@ -92,8 +112,16 @@ export class SessionService {
       if (row.stage !== 'complete') return { session, auth: null };
 
       await setCurrentUser(trx, row.user_id);
-      const user = await trx.selectFrom('users').select(['is_platform_admin']).where('id', '=', row.user_id).executeTakeFirst();
+      const user = await trx.selectFrom('users').select(['is_platform_admin', 'totp_enabled_at']).where('id', '=', row.user_id).executeTakeFirst();
       if (!user) return null;
+      // Single sign-on sessions are exempt, as at sign-on, because the organisation's identity provider decides the
+      // factors. NOTE: so an administrator who signs on through single sign-on never gives this service's TOTP code.
+      const factorGiven = row.second_factor_at !== null && user.totp_enabled_at !== null;
+      if (row.via === 'password' && !factorGiven && (await secondFactorRequired(trx, row.user_id, user.is_platform_admin))) {
+        session.stage = user.totp_enabled_at === null ? 'second_factor_setup' : 'second_factor';
+        await trx.updateTable('sessions').set({ stage: session.stage }).where('id', '=', id).execute();
+        return { session, auth: null };
+      }
       let roles: OrganisationRole[] = [];
       let organisationId = row.current_organisation_id;
       if (organisationId !== null) {

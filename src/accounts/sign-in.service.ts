@@ -7,6 +7,7 @@ import { AppError, validationError } from '../errors.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { SessionStage } from './accounts.tables.ts';
 import { findUserIdByEmail, setCurrentUser } from './account-scope.ts';
+import { secondFactorRequired } from './second-factor-policy.ts';
 import { SecretBox } from './secret-box.ts';
 import type { SessionService, StartedSession } from './session.service.ts';
 
@@ -50,16 +51,9 @@ export class SignInService {
     return this.#dummyHash;
   }
 
-  /** Whether a user must use a second factor: platform administrators, and administrators or DPOs of any organisation. */
+  /** Whether a user must use a second factor (see second-factor-policy.ts). */
   async secondFactorRequired(trx: Kysely<DB>, userId: string, platformAdmin: boolean): Promise<boolean> {
-    if (platformAdmin) return true;
-    const privileged = await trx
-      .selectFrom('memberships')
-      .select('role')
-      .where('user_id', '=', userId)
-      .where('role', 'in', ['administrator', 'data_protection_officer'])
-      .executeTakeFirst();
-    return privileged !== undefined;
+    return secondFactorRequired(trx, userId, platformAdmin);
   }
 
   /** The organisation a new session acts in: the user's oldest membership of an active or pending organisation. */
@@ -148,7 +142,7 @@ export class SignInService {
         return false;
       }
       await trx.updateTable('users').set({ totp_last_step: step, last_sign_in_at: new Date() }).where('id', '=', userId).execute();
-      await this.sessions.update(trx, sessionId, { stage: 'complete' });
+      await this.sessions.update(trx, sessionId, { stage: 'complete', secondFactorGiven: true });
       await appendAuditEvent(trx, { organisationId: null, actorUserId: userId, actorKind: 'user', action: 'user.signed_in', subjectType: 'user', subjectId: userId, requestId });
       return true;
     });
@@ -190,7 +184,7 @@ export class SignInService {
       const step = await this.checkCode(this.#totpBox.open(user.totp_secret_encrypted), code, null);
       if (step === null) return false;
       await trx.updateTable('users').set({ totp_enabled_at: new Date(), totp_last_step: step, last_sign_in_at: new Date() }).where('id', '=', userId).execute();
-      if (sessionId !== null) await this.sessions.update(trx, sessionId, { stage: 'complete' });
+      if (sessionId !== null) await this.sessions.update(trx, sessionId, { stage: 'complete', secondFactorGiven: true });
       await appendAuditEvent(trx, { organisationId: null, actorUserId: userId, actorKind: 'user', action: 'user.totp_enabled', subjectType: 'user', subjectId: userId, requestId });
       return true;
     });

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { generate } from 'otplib';
-import { buildOrganisation, buildUser } from '../../test/helpers/accounts.ts';
+import { buildOrganisation, buildUser, signedInClient } from '../../test/helpers/accounts.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
 import { WebClient } from '../../test/helpers/web-client.ts';
@@ -45,6 +45,23 @@ for (const engine of testEngines()) {
       assert.match(response.body, /href="#email">Enter an email address in the correct format/);
       assert.match(response.body, /href="#password">Enter your password/);
       assert.match(response.body, /value="not-an-email"/);
+    });
+
+    test('long email addresses are rejected', async () => {
+      const longEmail = `${'a'.repeat(5000)}@example.org`;
+      const client = new WebClient(app);
+      await client.get('/sign-in');
+      const signIn = await client.post('/sign-in', { email: longEmail, password: 'whatever password' });
+      assert.equal(signIn.statusCode, 400);
+      assert.match(signIn.body, /href="#email">Email address must be 254 characters or fewer/);
+      await client.get('/account/reset-password');
+      const reset = await client.post('/account/reset-password', { email: longEmail });
+      assert.equal(reset.statusCode, 400);
+      assert.match(reset.body, /href="#email">Email address must be 254 characters or fewer/);
+      const empty = await client.post('/account/reset-password', { email: '' });
+      assert.match(empty.body, /href="#email">Enter your email address/);
+      const counters = await handle.db.owner.selectFrom('rate_limit_counters').select('hits').where('bucket', '=', 'reset_email').execute();
+      assert.equal(counters.length, 0, 'a rejected address is not counted');
     });
 
     test('unknown and wrong password read the same', async () => {
@@ -95,7 +112,9 @@ for (const engine of testEngines()) {
       const signedIn = await client.post('/sign-in', { email: admin.email, password: admin.password });
       assert.equal(signedIn.statusCode, 303);
       assert.equal(signedIn.headers.location, '/account/two-factor/setup');
-      assert.equal((await client.get('/account')).statusCode, 401, 'no access before the second factor is set up');
+      const early = await client.get('/account');
+      assert.equal(early.statusCode, 303, 'no access before the second factor is set up');
+      assert.equal(early.headers.location, '/account/two-factor/setup');
 
       const setup = await client.get('/account/two-factor/setup');
       const secret = /id="totp-secret">([A-Z2-7]+)</.exec(setup.body)?.[1];
@@ -171,6 +190,69 @@ for (const engine of testEngines()) {
       assert.equal((await client.get(links[0]!)).statusCode, 404, 'the older link no longer works');
       assert.equal((await client.post(links[0]!, { password: 'the older passphrase' })).statusCode, 400);
       assert.equal((await services.accounts.signIn.signIn(user.email, 'the newer passphrase')).stage, 'complete');
+    });
+
+    test('confirmation email can be sent again', async () => {
+      const user = await buildUser(handle.db, { member: { organisationId, role: 'viewer' } });
+      await handle.db.owner.updateTable('users').set({ email_verified_at: null }).where('id', '=', user.id).execute();
+      const verificationLinks = async () => {
+        const mails = await handle.db.owner.selectFrom('outbox').select('text_body').where('recipient', '=', user.email).where('subject', '=', 'Confirm your email address').orderBy('id').execute();
+        return mails.map((mail) => /\/account\/verify-email\/[A-Za-z0-9_-]{43}/.exec(mail.text_body)![0]);
+      };
+      await services.accounts.links.resendVerification(user.id);
+      const [first] = await verificationLinks();
+
+      const client = await signedInClient(app, services, user.id, organisationId);
+      const account = await client.get('/account');
+      assert.match(account.body, /Send a new confirmation email/);
+      const sent = await client.post('/account/confirm-email', {});
+      assert.equal(sent.statusCode, 200);
+      assert.match(sent.body, new RegExp(`We have sent a new confirmation email to ${user.email}`));
+      const links = await verificationLinks();
+      assert.equal(links.length, 2);
+      const second = links[1]!;
+
+      const anonymous = new WebClient(app);
+      const replaced = await anonymous.get(first!);
+      assert.equal(replaced.statusCode, 404, 'the earlier link stops working');
+      assert.match(replaced.body, /This link has expired/);
+      assert.match(replaced.body, /Sign in, then send a new confirmation email from your account page/);
+      assert.equal((await userRow(user.id)).email_verified_at, null);
+
+      const confirmed = await anonymous.get(second);
+      assert.equal(confirmed.statusCode, 200);
+      assert.match(confirmed.body, /Email address confirmed/);
+      assert.ok((await userRow(user.id)).email_verified_at instanceof Date);
+
+      const usedAgain = await anonymous.get(second);
+      assert.equal(usedAgain.statusCode, 200);
+      assert.match(usedAgain.body, /Your email address is already confirmed/);
+      assert.match((await anonymous.get(first!)).body, /Your email address is already confirmed/);
+      const madeUp = await anonymous.get(`/account/verify-email/${'x'.repeat(43)}`);
+      assert.equal(madeUp.statusCode, 404);
+      assert.match(madeUp.body, /This link is not valid/);
+      assert.equal((await anonymous.get('/account/verify-email/short')).statusCode, 404);
+
+      const after = await client.get('/account');
+      assert.doesNotMatch(after.body, /Send a new confirmation email/);
+      const notNeeded = await client.post('/account/confirm-email', {});
+      assert.match(notNeeded.body, /Your email address is already confirmed/);
+      assert.equal((await verificationLinks()).length, 2, 'a confirmed address gets no new email');
+    });
+
+    test('confirmation email is rate limited', async () => {
+      const user = await buildUser(handle.db, { member: { organisationId, role: 'viewer' } });
+      await handle.db.owner.updateTable('users').set({ email_verified_at: null }).where('id', '=', user.id).execute();
+      const client = await signedInClient(app, services, user.id, organisationId);
+      await client.get('/account');
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt += 1) statuses.push((await client.post('/account/confirm-email', {})).statusCode);
+      assert.deepEqual(statuses, [200, 200, 200]);
+      const limited = await client.post('/account/confirm-email', {});
+      assert.equal(limited.statusCode, 429);
+      assert.match(limited.body, /href="#send-confirmation">You have asked for 3 confirmation emails in the last hour/);
+      const mails = await handle.db.owner.selectFrom('outbox').select('id').where('recipient', '=', user.email).execute();
+      assert.equal(mails.length, 3);
     });
 
     test('CSRF token is required', async () => {

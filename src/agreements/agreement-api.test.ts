@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AGREEMENT_REFERENCE, buildScenario, directCareTerms, type Member, type Scenario } from '../../test/fixtures/social-care/scenario.ts';
-import { buildUser, memberAuth } from '../../test/helpers/accounts.ts';
+import { buildUser, memberAuth, startCompleteSession } from '../../test/helpers/accounts.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { startTestServer } from '../../test/helpers/services.ts';
 import type { OrganisationRole } from '../accounts/accounts.tables.ts';
-import { setCurrentUser } from '../accounts/account-scope.ts';
 import { exchangeTestServices, TestClock } from '../exchange/exchange.test-support.ts';
 import type { RunningServer } from '../main.ts';
 import type { Services } from '../services.ts';
@@ -68,7 +67,8 @@ for (const engine of testEngines()) {
       tokens.set('steward', await tokenFor(scenario.council.steward));
       tokens.set('trustDpo', await tokenFor(scenario.trust.dpo));
       tokens.set('trustSiro', await tokenFor(scenario.trust.siro));
-      tokens.set('trustAnalyst', await tokenFor(scenario.trust.analyst));
+      // An analyst's role cannot use the write scope, so their token reads only.
+      tokens.set('trustAnalyst', await tokenFor(scenario.trust.analyst, ['read']));
       tokens.set('policeDpo', await tokenFor(policeDpo));
       tokens.set('stewardReadOnly', await tokenFor(scenario.council.steward, ['read']));
     });
@@ -288,10 +288,7 @@ for (const engine of testEngines()) {
     test('session declines with CSRF header', async () => {
       await call('POST', `/api/v1/agreements/${AGREEMENT_REFERENCE}/amend`, 'steward', {});
       await call('POST', `/api/v1/agreements/${AGREEMENT_REFERENCE}/submit`, 'steward', {});
-      const started = await services.db.app.transaction().execute(async (trx) => {
-        await setCurrentUser(trx, scenario.trust.dpo.userId);
-        return services.accounts.sessions.start(trx, scenario.trust.dpo.userId, 'complete', scenario.trust.id);
-      });
+      const started = await startCompleteSession(services, scenario.trust.dpo.userId, scenario.trust.id);
       const cookie = `${services.accounts.sessions.cookieName}=${started.cookieValue}`;
       const post = (headers: Record<string, string>) =>
         fetch(`${server.url}/api/v1/agreements/${AGREEMENT_REFERENCE}/decline`, {

@@ -237,7 +237,9 @@ for (const engine of testEngines()) {
       const user = await buildUser(handle.db, { member: { organisationId: catalogue.council.id, role: 'analyst' } });
       const auth = memberAuth(user.id, catalogue.council.id, 'analyst');
       const reader = await server.services.tokens.create(auth, { name: 'ckan reader', scopes: ['read'] });
-      const writer = await server.services.tokens.create(auth, { name: 'writer only', scopes: ['write'] });
+      // Only a data steward, data protection officer or administrator may hold the write scope.
+      const steward = await buildUser(handle.db, { member: { organisationId: catalogue.council.id, role: 'data_steward' } });
+      const writer = await server.services.tokens.create(memberAuth(steward.id, catalogue.council.id, 'data_steward'), { name: 'writer only', scopes: ['write'] });
       const asToken = async (token: string, action: string, params: Record<string, string>) => {
         const response = await fetch(`${server.url}/api/3/action/${action}?${new URLSearchParams(params).toString()}`, { headers: { authorization: `Bearer ${token}` } });
         return { status: response.status, body: (await response.json()) as Envelope };

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ORGANISATION_ROLES } from '../accounts/accounts.tables.ts';
 import { findUserIdByEmail } from '../accounts/account-scope.ts';
-import { createPlatformAdmin } from '../accounts/platform-admin.ts';
+import { checkEmailArgument, createPlatformAdmin } from '../accounts/platform-admin.ts';
 import { setPlatformScope } from '../db/tenant.ts';
 import { notFound } from '../errors.ts';
 import type { Services } from '../services.ts';
@@ -49,6 +49,7 @@ async function invite(services: Services, organisation: string, emailText: strin
 
 async function resetTwoFactor(services: Services, emailText: string): Promise<void> {
   const email = emailText.trim().toLowerCase();
+  checkEmailArgument(email);
   const userId = await services.db.app.transaction().execute(async (trx) => {
     await setPlatformScope(trx);
     return findUserIdByEmail(trx, email);

@@ -101,7 +101,21 @@ export async function registerAuthentication(app: FastifyInstance, services: Ser
   services.accounts.csrf.register(app);
 }
 
-function unauthenticated(): AppError {
+/** The page at which a browser session waiting for its second factor continues, by error code. */
+export const SECOND_FACTOR_PATHS = { second_factor_required: '/sign-in/two-factor', second_factor_setup_required: '/account/two-factor/setup' } as const;
+
+/**
+ * Builds the error for a request without auth. For a session still waiting for its second factor (at sign-in, or after
+ * a promotion to a role that needs one), the error names the page that asks for it, and error pages redirect there.
+ */
+function unauthenticated(request: FastifyRequest): AppError {
+  const stage = request.session?.stage;
+  if (stage === 'second_factor') {
+    return new AppError('unauthenticated', 'second_factor_required', `Enter the code from your authenticator app at ${SECOND_FACTOR_PATHS.second_factor_required} to continue.`);
+  }
+  if (stage === 'second_factor_setup') {
+    return new AppError('unauthenticated', 'second_factor_setup_required', `Your role needs two-factor authentication. Set it up at ${SECOND_FACTOR_PATHS.second_factor_setup_required} to continue.`);
+  }
   return new AppError('unauthenticated', 'sign_in_required', 'Sign in, or send an API token in the Authorization header.');
 }
 
@@ -149,7 +163,7 @@ export function requireMember(options: { roles?: OrganisationRole[]; scope?: Tok
   const scopes = options.scope === undefined ? [] : [options.scope].flat();
   return describeGuard(async function checkMember(request: FastifyRequest) {
     const auth = request.auth;
-    if (auth === null) throw unauthenticated();
+    if (auth === null) throw unauthenticated(request);
     if (auth.organisationId === null || auth.roles.length === 0) {
       throw new AppError('forbidden', 'not_a_member', 'You are not a member of an organisation. Ask its administrator for an invitation.');
     }
@@ -165,14 +179,14 @@ export function requireMember(options: { roles?: OrganisationRole[]; scope?: Tok
 /** Builds a preHandler that admits any signed-in user, member of an organisation or not. */
 export function requireSignIn(): preHandlerAsyncHookHandler {
   return describeGuard(async function checkSignedIn(request: FastifyRequest) {
-    if (request.auth === null) throw unauthenticated();
+    if (request.auth === null) throw unauthenticated(request);
   }, { kind: 'signed_in' });
 }
 
 /** Builds a preHandler that admits platform administrators signed in through a browser session (never a token). */
 export function requirePlatformAdmin(): preHandlerAsyncHookHandler {
   return describeGuard(async function checkPlatformAdmin(request: FastifyRequest) {
-    if (request.auth === null) throw unauthenticated();
+    if (request.auth === null) throw unauthenticated(request);
     if (!request.auth.platformAdmin || request.auth.via !== 'session') {
       throw new AppError('forbidden', 'platform_admin_required', 'Only platform administrators can do this.');
     }
@@ -186,7 +200,7 @@ export function requirePlatformAdmin(): preHandlerAsyncHookHandler {
  */
 export async function checkApplication(request: FastifyRequest, application: ApplicationId): Promise<void> {
   const auth = request.auth;
-  if (auth === null) throw unauthenticated();
+  if (auth === null) throw unauthenticated(request);
   const access = auth.organisationId === null ? null : (auth.access ?? (await request.server.organisationApplications(auth.organisationId)));
   if (access === null) throw new AppError('forbidden', 'not_a_member', 'You are not a member of an active organisation.');
   const refusal = applicationRefusal(access, application);

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SECOND_FACTOR_PATHS } from './auth.ts';
 import { describeError, jsonErrorHandler } from './errors.ts';
 
 /** Whether a request is for the JSON API, which keeps JSON errors; everything else gets HTML error pages. */
@@ -32,6 +33,13 @@ export async function sendErrorPage(request: FastifyRequest, reply: FastifyReply
       return await reply.page('errors/400.njk', { message: described.message, fields: described.fields, backHref: pathOf(request) }, 400);
     }
     if (described.status >= 500) return await reply.page('errors/500.njk', { requestId: request.id }, described.status);
+    const secondFactorPath = SECOND_FACTOR_PATHS[described.code as keyof typeof SECOND_FACTOR_PATHS];
+    if (secondFactorPath !== undefined) {
+      // A page request before the second factor redirects to it, as sign-in does. A form post is rejected with a link.
+      if (request.method === 'GET' || request.method === 'HEAD') return await reply.redirect(secondFactorPath, 303);
+      const link = { href: secondFactorPath, text: described.code === 'second_factor_required' ? 'Enter your code' : 'Set up two-factor authentication' };
+      return await reply.page('errors/error.njk', { title: 'Two-factor authentication needed', message: described.message, link }, described.status);
+    }
     const title = TITLES[described.status] ?? 'There is a problem';
     return await reply.page('errors/error.njk', { title, message: described.message }, described.status);
   } catch (renderError) {

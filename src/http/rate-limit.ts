@@ -20,6 +20,8 @@ export const REGISTRATION_BY_ADDRESS: RateLimitRule = { bucket: 'registration_ad
 /** Password reset requests: 5 per client address and 3 per email address per hour. */
 export const RESET_BY_ADDRESS: RateLimitRule = { bucket: 'reset_address', limit: 5, windowSeconds: 3600 };
 export const RESET_BY_EMAIL: RateLimitRule = { bucket: 'reset_email', limit: 3, windowSeconds: 3600 };
+/** New email confirmation links asked for from the account page: 3 per account per hour. */
+export const VERIFICATION_BY_USER: RateLimitRule = { bucket: 'verification_user', limit: 3, windowSeconds: 3600 };
 
 /**
  * Fixed-window counters in PostgreSQL, so every instance behind the load balancer counts the same requests. Keys

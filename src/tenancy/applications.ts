@@ -44,7 +44,7 @@ export async function setApplications(db: Kysely<DB>, auth: AuthContext, request
     const outside = applications.filter((application) => !plan.applications.includes(application));
     if (outside.length > 0) {
       throw validationError('application_not_in_plan', `${APPLICATION_NAMES[outside[0]!]} is not part of the ${plan.name}`, [
-        { field: 'applications', message: `${APPLICATION_NAMES[outside[0]!]} is not part of the ${plan.name}. Ask a platform administrator about another plan` },
+        { field: 'applications', message: `${APPLICATION_NAMES[outside[0]!]} is not part of the ${plan.name}. Ask a platform administrator to move your organisation to another plan` },
       ]);
     }
     await trx.updateTable('organisations').set({ applications }).where('id', '=', organisationId).execute();

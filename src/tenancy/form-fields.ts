@@ -40,12 +40,20 @@ export function showForm(
   return reply.page(template, context, errors.length > 0 ? 400 : 200);
 }
 
-/** Runs `work`; a validation AppError with field errors becomes the form page again, anything else is re-thrown. */
-export async function withFormErrors<T>(work: () => Promise<T>, onErrors: (errors: FieldError[]) => Promise<FastifyReply>): Promise<T | FastifyReply> {
+/**
+ * Runs `work`. A validation AppError with field errors shows the form page again, and anything else is re-thrown.
+ * With `formId`, a conflict (such as a plan limit) also shows the form again, with its message on the whole form.
+ */
+export async function withFormErrors<T>(
+  work: () => Promise<T>,
+  onErrors: (errors: FieldError[]) => Promise<FastifyReply>,
+  options: { formId?: string } = {},
+): Promise<T | FastifyReply> {
   try {
     return await work();
   } catch (error) {
     if (error instanceof AppError && error.kind === 'validation' && error.fields.length > 0) return onErrors(error.fields);
+    if (error instanceof AppError && error.kind === 'conflict' && options.formId !== undefined) return onErrors([{ field: options.formId, message: error.message }]);
     throw error;
   }
 }

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { ORGANISATION_ROLES, type OrganisationRole } from '../accounts/accounts.tables.ts';
 import { findUserIdByEmail, presentSecret, setCurrentUser, sha256Hex } from '../accounts/account-scope.ts';
 import { auditActor, type AuthContext } from '../accounts/auth-context.ts';
+import { emailAddressProblem } from '../accounts/email-address.ts';
 import type { Mailer } from '../accounts/mailer.ts';
 import { checkNewPassword } from '../accounts/password-policy.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
@@ -11,7 +12,6 @@ import type { DB } from '../db/schema.ts';
 import { setOrganisation, setPlatformScope, withOrganisation } from '../db/tenant.ts';
 import { AppError, notFound, validationError } from '../errors.ts';
 import { checkMemberLimit } from './plans.ts';
-import { EMAIL_PATTERN } from './registration.service.ts';
 
 /** Invitation links work for 7 days. */
 export const INVITATION_LIFETIME_MS = 7 * 24 * 60 * 60_000;
@@ -64,8 +64,9 @@ function checkInvitation(emailText: string, roleText: string): { email: string; 
   const email = emailText.trim().toLowerCase();
   const role = parseRole(roleText);
   const errors = [];
+  const emailProblem = emailAddressProblem(email);
   if (email === '') errors.push({ field: 'email', message: 'Enter the email address of the person to invite' });
-  else if (!EMAIL_PATTERN.test(email)) errors.push({ field: 'email', message: 'Enter an email address in the correct format, like name@example.org' });
+  else if (emailProblem !== null) errors.push({ field: 'email', message: emailProblem });
   if (role === null) errors.push({ field: 'role', message: 'Select a role' });
   if (errors.length > 0 || role === null) throw validationError('invalid_invitation', errors[0]!.message, errors);
   return { email, role };

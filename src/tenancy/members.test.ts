@@ -7,6 +7,7 @@ import { buildDataset, createDatastoreTable, recordResource } from '../../test/h
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
 import { WebClient } from '../../test/helpers/web-client.ts';
+import { generate } from 'otplib';
 import { setPlatformScope } from '../db/tenant.ts';
 import { buildApp } from '../http/app.ts';
 import type { TableSchemaField } from '../ingest/table-schema.ts';
@@ -88,6 +89,27 @@ for (const engine of testEngines()) {
       assert.equal(reused.statusCode, 404, 'the link works once');
       const actions = await handle.db.owner.selectFrom('audit_log').select('action').where('organisation_id', '=', organisation.id).orderBy('id').execute();
       assert.deepEqual(actions.map((row) => row.action), ['invitation.created', 'invitation.accepted']);
+    });
+
+    test('invitation email length is limited', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
+      const client = await signedInClient(app, services, admin.id, organisation.id);
+      await client.get('/organisation/members');
+      const longEmail = `${'a'.repeat(5000)}@example.org`;
+      const rejected = await client.post('/organisation/invitations', { email: longEmail, role: 'viewer' });
+      assert.equal(rejected.statusCode, 400);
+      assert.match(rejected.body, /href="#email">Email address must be 254 characters or fewer/);
+      const longest = `${'b'.repeat(254 - '@example.org'.length)}@example.org`;
+      assert.equal((await client.post('/organisation/invitations', { email: longest, role: 'viewer' })).statusCode, 200, 'exactly 254 characters is allowed');
+      await assert.rejects(services.tenancy.members.inviteAsPlatform(organisation.slug, longEmail, 'viewer'), /Email address must be 254 characters or fewer/);
+      const stored = await handle.db.owner.selectFrom('invitations').select('email').where('organisation_id', '=', organisation.id).execute();
+      assert.deepEqual(stored.map((row) => row.email), [longest]);
+      await assert.rejects(
+        handle.db.owner.insertInto('invitations').values({ organisation_id: organisation.id, token_hash: 'f'.repeat(64), email: longEmail, role: 'viewer', expires_at: new Date(Date.now() + 60_000) }).execute(),
+        /invitations_email_length/,
+        'the database rejects a longer address from any other path',
+      );
     });
 
     test('platform invites a first administrator', async () => {
@@ -174,6 +196,63 @@ for (const engine of testEngines()) {
       assert.deepEqual(actions.map((row) => row.action), ['membership.role_changed', 'membership.role_changed', 'membership.removed']);
     });
 
+    test('promotion limits a live session', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
+      const viewer = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'viewer' } });
+      const viewerClient = new WebClient(app);
+      await viewerClient.get('/sign-in');
+      const signedIn = await viewerClient.post('/sign-in', { email: viewer.email, password: viewer.password });
+      assert.equal(signedIn.headers.location, '/account', 'a viewer signs in without a second factor');
+      assert.equal((await viewerClient.get('/organisation')).statusCode, 200);
+      assert.equal((await viewerClient.get('/account')).statusCode, 200, 'the page gives the session’s CSRF token');
+
+      const adminClient = await signedInClient(app, services, admin.id, organisation.id);
+      await adminClient.get('/organisation/members');
+      assert.equal((await adminClient.post(`/organisation/members/${viewer.id}/role`, { role: 'administrator' })).statusCode, 303);
+
+      const page = await viewerClient.get('/organisation/members');
+      assert.equal(page.statusCode, 303);
+      assert.equal(page.headers.location, '/account/two-factor/setup');
+      const refused = await viewerClient.post('/organisation/invitations', { email: 'sneaky@example.org', role: 'administrator' });
+      assert.equal(refused.statusCode, 401);
+      assert.match(refused.body, /Your role needs two-factor authentication/);
+      assert.match(refused.body, /href="\/account\/two-factor\/setup"/);
+      const invited = await handle.db.owner.selectFrom('invitations').select('id').where('email', '=', 'sneaky@example.org').execute();
+      assert.deepEqual(invited, []);
+      const api = await viewerClient.get('/api/tokens');
+      assert.equal(api.statusCode, 401);
+      assert.equal(JSON.parse(api.body).error.code, 'second_factor_setup_required');
+
+      const setup = await viewerClient.get('/account/two-factor/setup');
+      assert.equal(setup.statusCode, 200);
+      const secret = /id="totp-secret">([A-Z2-7]+)</.exec(setup.body)![1]!;
+      assert.equal((await viewerClient.post('/account/two-factor/setup', { code: await generate({ secret }) })).statusCode, 303);
+      assert.equal((await viewerClient.get('/organisation/members')).statusCode, 200, 'the session is complete again');
+    });
+
+    test('promotion asks for an existing app', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
+      const analyst = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'analyst' } });
+      const analystClient = new WebClient(app);
+      await analystClient.get('/sign-in');
+      await analystClient.post('/sign-in', { email: analyst.email, password: analyst.password });
+      // The analyst sets up an authenticator app from their account settings, which completes no second factor step.
+      const { secret } = await services.accounts.signIn.beginTotpSetup(analyst.id);
+      await services.accounts.signIn.confirmTotpSetup(analyst.id, await generate({ secret }), null);
+      assert.equal((await analystClient.get('/organisation')).statusCode, 200);
+
+      await services.tenancy.members.changeRole(memberAuth(admin.id, organisation.id, 'administrator'), analyst.id, 'data_protection_officer');
+      const page = await analystClient.get('/organisation');
+      assert.equal(page.statusCode, 303);
+      assert.equal(page.headers.location, '/sign-in/two-factor');
+      assert.equal((await analystClient.get('/sign-in/two-factor')).statusCode, 200);
+      const code = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
+      assert.equal((await analystClient.post('/sign-in/two-factor', { code })).statusCode, 303);
+      assert.equal((await analystClient.get('/organisation')).statusCode, 200);
+    });
+
     test('member of another organisation is not found', async () => {
       const mine = await buildOrganisation(handle.db);
       const theirs = await buildOrganisation(handle.db);
@@ -198,6 +277,26 @@ for (const engine of testEngines()) {
       await assert.rejects(services.tenancy.members.invite(auth, 'eleventh@example.org', 'viewer'), /limit of 10 members and open invitations on the Free community plan/);
       const open = await handle.db.owner.selectFrom('invitations').select('id').where('organisation_id', '=', organisation.id).execute();
       assert.equal(open.length, 9);
+    });
+
+    test('member limit shows the form again', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      await handle.db.app.transaction().execute(async (trx) => {
+        await setPlatformScope(trx);
+        await trx.updateTable('organisations').set({ plan: 'community' }).where('id', '=', organisation.id).execute();
+      });
+      const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
+      const auth = memberAuth(admin.id, organisation.id, 'administrator');
+      for (let index = 0; index < 9; index += 1) await services.tenancy.members.invite(auth, `limit${index}@example.org`, 'viewer');
+      const client = await signedInClient(app, services, admin.id, organisation.id);
+      await client.get('/organisation/members');
+      const full = await client.post('/organisation/invitations', { email: 'one-too-many@example.org', role: 'analyst' });
+      assert.equal(full.statusCode, 400);
+      assert.match(full.body, /govuk-error-summary/);
+      assert.match(full.body, /href="#invite-form">Your organisation has reached the limit of 10 members and open invitations on the Free community plan. Remove a member or withdraw an invitation first, or ask a platform administrator to move your organisation to another plan./);
+      assert.match(full.body, /id="invite-form"/);
+      assert.match(full.body, /value="one-too-many@example.org"/, 'the email typed is kept');
+      assert.match(full.body, /<option value="analyst" selected>/, 'the role chosen is kept');
     });
 
     test('api token limit names the plan', async () => {

@@ -63,6 +63,7 @@ export async function organisationRoutes(app: FastifyInstance, services: Service
         return membersPage(request, reply, {}, [], `We have emailed an invitation to ${values.email.trim().toLowerCase()}.`);
       },
       (errors) => membersPage(request, reply, values, errors),
+      { formId: 'invite-form' },
     );
   });
 

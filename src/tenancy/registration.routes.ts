@@ -39,16 +39,25 @@ export async function registrationRoutes(app: FastifyInstance, services: Service
     return withFormErrors(
       async () => {
         const registered = await registration.register(input, request.auth, request.id);
+        if (request.auth === null) {
+          // The same page whether or not an account already used the email, which was then emailed instead.
+          const email = (input.email ?? '').trim().toLowerCase();
+          return reply.page('accounts/message.njk', {
+            title: 'Check your email',
+            paragraphs: [
+              `We have sent an email to ${email} about the registration of ${input.name.trim()}. Follow the instructions in it to continue.`,
+              'A council administrator reviews a registration once its email address is confirmed, usually within 5 working days, and emails you the decision.',
+              'If the email has not arrived within a few minutes, check your spam or junk folder.',
+            ],
+            link: { href: '/sign-in', text: 'Sign in to follow your registration' },
+          });
+        }
         // A signed-in applicant starts acting in the new organisation, so its page shows the review status.
-        if (request.auth?.sessionId) await services.accounts.signIn.switchOrganisation(request.auth.sessionId, request.auth.userId, registered.organisationId);
+        if (request.auth.sessionId && registered !== null) await services.accounts.signIn.switchOrganisation(request.auth.sessionId, request.auth.userId, registered.organisationId);
         return reply.page('accounts/message.njk', {
           title: 'Registration received',
-          paragraphs: [
-            `We have received the registration of ${input.name.trim()}. A council administrator will review it and email you the decision, usually within 5 working days.`,
-            request.auth === null ? 'We have also sent you an email to confirm your email address. Confirm it so that the reviewer can approve the registration.' : '',
-          ].filter((paragraph) => paragraph !== ''),
-          link: request.auth === null ? { href: '/sign-in', text: 'Sign in to follow your registration' } : { href: '/organisation', text: 'Follow your registration' },
-          registeredSlug: registered.slug,
+          paragraphs: [`We have received the registration of ${input.name.trim()}. A council administrator will review it and email you the decision, usually within 5 working days.`],
+          link: { href: '/organisation', text: 'Follow your registration' },
         });
       },
       (errors) => showForm(services, request, reply, template, kept, errors, extra(request.auth !== null), typeIds),

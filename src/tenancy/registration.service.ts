@@ -3,6 +3,7 @@ import { hash } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import { setCurrentUser, findUserIdByEmail } from '../accounts/account-scope.ts';
 import type { AccountLinkService } from '../accounts/account-link.service.ts';
+import { emailAddressProblem } from '../accounts/email-address.ts';
 import type { AuthContext } from '../accounts/auth-context.ts';
 import type { Mailer } from '../accounts/mailer.ts';
 import { checkNewPassword } from '../accounts/password-policy.ts';
@@ -15,7 +16,6 @@ import { defaultApplications, ORGANISATION_TYPE_NAMES, planForType } from './pla
 import { checkRegistrationNumbers, type RegistrationField } from './registration-numbers.ts';
 import { ORGANISATION_TYPES, type OrganisationType } from './tenancy.tables.ts';
 
-export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DOMAIN_PATTERN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 /** The registration form as posted; every value is the raw text the applicant typed. */
@@ -55,6 +55,7 @@ export class RegistrationService {
     private readonly db: { app: Kysely<DB> },
     private readonly links: AccountLinkService,
     private readonly mailer: Mailer,
+    private readonly publicUrl: string,
   ) {}
 
   /** Checks the form and returns every field error at once, with the values to store. */
@@ -79,8 +80,9 @@ export class RegistrationService {
       const email = (input.email ?? '').trim().toLowerCase();
       if (displayName === '') errors.push({ field: 'displayName', message: 'Enter your full name' });
       else if (displayName.length > 200) errors.push({ field: 'displayName', message: 'Your name must be 200 characters or fewer' });
+      const emailProblem = emailAddressProblem(email);
       if (email === '') errors.push({ field: 'email', message: 'Enter your work email address' });
-      else if (!EMAIL_PATTERN.test(email)) errors.push({ field: 'email', message: 'Enter an email address in the correct format, like name@example.org' });
+      else if (emailProblem !== null) errors.push({ field: 'email', message: emailProblem });
       else if (domains.length > 0 && badDomain === undefined && !domains.includes(email.split('@')[1]!)) {
         errors.push({ field: 'email', message: `Enter an email address in one of the organisation's domains (${domains.join(', ')})` });
       }
@@ -91,10 +93,11 @@ export class RegistrationService {
 
   /**
    * Registers an organisation as pending with the applicant as its administrator, in the platform scope because no
-   * tenant exists yet, and audits it. An anonymous applicant gets a new account and an email to confirm the address;
-   * an email that already has an account must sign in first.
+   * tenant exists yet, and audits it. An anonymous applicant gets a new account and an email to confirm the address.
+   * When an account already uses the email, nothing is registered and null is returned. That address is emailed how
+   * to sign in and register, so the page the caller shows need not reveal whether the account exists.
    */
-  async register(input: RegistrationInput, auth: AuthContext | null, requestId?: string): Promise<RegisteredOrganisation> {
+  async register(input: RegistrationInput, auth: AuthContext | null, requestId?: string): Promise<RegisteredOrganisation | null> {
     const checked = this.check(input, auth !== null);
     if (checked.errors.length > 0) throw validationError('invalid_registration', checked.errors[0]!.message, checked.errors);
     const type = checked.type!;
@@ -106,10 +109,10 @@ export class RegistrationService {
       await setPlatformScope(trx);
       let applicantUserId = auth?.userId ?? null;
       if (applicantUserId === null) {
-        if ((await findUserIdByEmail(trx, email)) !== null) {
-          throw validationError('email_taken', 'An account already uses this email address', [
-            { field: 'email', message: 'An account already uses this email address. Sign in first, then register the organisation' },
-          ]);
+        const existingUserId = await findUserIdByEmail(trx, email);
+        if (existingUserId !== null) {
+          await this.tellExistingAccount(trx, existingUserId, email, input.name.trim(), requestId);
+          return null;
         }
         applicantUserId = randomUUID();
         await setCurrentUser(trx, applicantUserId);
@@ -158,6 +161,23 @@ export class RegistrationService {
       );
       return { organisationId: organisation.id, slug, applicantUserId };
     });
+  }
+
+  /** Emails an existing account that someone tried to register an organisation with its address, and audits it. */
+  private async tellExistingAccount(trx: Kysely<DB>, userId: string, email: string, organisationName: string, requestId?: string): Promise<void> {
+    await appendAuditEvent(trx, { organisationId: null, actorUserId: null, actorKind: 'system', action: 'user.registration_with_existing_email', subjectType: 'user', subjectId: userId, requestId });
+    await this.mailer.send(
+      {
+        to: email,
+        subject: 'Someone tried to register with your email address',
+        text:
+          `Someone tried to register ${organisationName} on Thurrock Data Exchange with this email address, which already has an account. Nothing was registered.\n\n` +
+          `If it was you, sign in first and then register the organisation:\n\n${this.publicUrl}/sign-in\n\n` +
+          `If you have forgotten your password, reset it here:\n\n${this.publicUrl}/account/reset-password\n\n` +
+          'If it was not you, you can ignore this email. Your account has not changed.',
+      },
+      trx,
+    );
   }
 
   private async uniqueSlug(trx: Kysely<DB>, base: string): Promise<string> {

@@ -112,6 +112,15 @@ for (const engine of testEngines()) {
       assert.equal(await organisationRow('grays-food-bank-y'), undefined);
     });
 
+    test('long email address is rejected', async () => {
+      const client = new WebClient(app);
+      await client.get('/register');
+      const response = await client.post('/register', { ...validForm('long'), email: `${'a'.repeat(5000)}@graysfoodlong.org.uk` });
+      assert.equal(response.statusCode, 400);
+      assert.match(response.body, /href="#email">Email address must be 254 characters or fewer/);
+      assert.equal(await organisationRow('grays-food-bank-long'), undefined);
+    });
+
     test('registration without CSRF token is rejected', async () => {
       const client = new WebClient(app);
       const response = await client.post('/register', { ...validForm('z'), _csrf: null });
@@ -125,7 +134,7 @@ for (const engine of testEngines()) {
       await client.get('/register');
       const response = await client.post('/register', form);
       assert.equal(response.statusCode, 200, response.body);
-      assert.match(response.body, /Registration received/);
+      assert.match(response.body, /Check your email/);
 
       const organisation = await organisationRow('grays-food-bank-a');
       assert.ok(organisation);
@@ -179,6 +188,33 @@ for (const engine of testEngines()) {
 
       const again = await admin.post(`/admin/organisations/${organisation.id}/review`, { decision: 'decline', reason: 'Changed my mind', plan: '' });
       assert.equal(again.statusCode, 409);
+    });
+
+    test('existing account email reveals nothing', async () => {
+      const existing = await buildUser(handle.db, { email: 'amira@graysfoodc.org.uk' });
+      const mainContent = (body: string) => /<main[\s\S]*<\/main>/.exec(body)![0];
+      const client = new WebClient(app);
+      await client.get('/register');
+      const existingAccount = await client.post('/register', validForm('c'));
+      assert.equal(existingAccount.statusCode, 200, existingAccount.body);
+      assert.equal(await organisationRow('grays-food-bank-c'), undefined, 'nothing is registered');
+      const fresh = await client.post('/register', { ...validForm('c'), email: 'bilal@graysfoodc.org.uk' });
+      assert.equal(fresh.statusCode, 200, fresh.body);
+      assert.ok(await organisationRow('grays-food-bank-c'));
+      const sameShape = (body: string, email: string) => mainContent(body).replace(email, 'EMAIL');
+      assert.equal(sameShape(existingAccount.body, existing.email), sameShape(fresh.body, 'bilal@graysfoodc.org.uk'), 'the page does not reveal whether an account exists');
+      assert.match(existingAccount.body, /Check your email/);
+
+      const [warning, ...others] = await outboxFor(existing.email);
+      assert.equal(others.length, 0);
+      assert.equal(warning!.subject, 'Someone tried to register with your email address');
+      assert.match(warning!.text_body, /Someone tried to register Grays Food Bank c/);
+      assert.match(warning!.text_body, /\/sign-in\n/);
+      assert.match(warning!.text_body, /\/account\/reset-password\n/);
+      const users = await handle.db.owner.selectFrom('users').select('password_hash').where('email', '=', existing.email).execute();
+      assert.equal(users.length, 1);
+      const audited = await handle.db.owner.selectFrom('audit_log').select('subject_id').where('action', '=', 'user.registration_with_existing_email').execute();
+      assert.deepEqual(audited, [{ subject_id: existing.id }]);
     });
 
     test('decline emails the reason', async () => {

@@ -37,9 +37,16 @@ for (const engine of testEngines()) {
       await handle.drop();
     });
 
+    /** Registers with a new applicant account, which returns the organisation. */
+    const registerNew = async (input: ReturnType<typeof applicant>) => {
+      const registered = await services.tenancy.registration.register(input, null);
+      assert.ok(registered, `${input.email} registers a new organisation`);
+      return registered;
+    };
+
     test('reserved name gets another slug', async () => {
       const registered = await services.tenancy.registration.register(applicant('Members', 'members-club.org.uk', 'amira@members-club.org.uk'), null);
-      assert.equal(registered.slug, 'members-2');
+      assert.equal(registered?.slug, 'members-2');
     });
 
     test('same name and shared domain warn', async () => {
@@ -48,9 +55,9 @@ for (const engine of testEngines()) {
         await setPlatformScope(trx);
         await trx.insertInto('organisations').values({ slug: 'devon-county-council', name: 'Devon County Council', status: 'active', email_domains: ['devon.gov.uk'] }).execute();
       });
-      const duplicate = await services.tenancy.registration.register(applicant('Devon County Council', 'devon.gov.uk', 'officer@devon.gov.uk'), null);
-      const webmail = await services.tenancy.registration.register(applicant('Chafford Hundred Knitters', 'gmail.com', 'knitters@gmail.com'), null);
-      const distinct = await services.tenancy.registration.register(applicant('Tilbury Allotments', 'tilburyallotments.org.uk', 'chair@tilburyallotments.org.uk'), null);
+      const duplicate = await registerNew(applicant('Devon County Council', 'devon.gov.uk', 'officer@devon.gov.uk'));
+      const webmail = await registerNew(applicant('Chafford Hundred Knitters', 'gmail.com', 'knitters@gmail.com'));
+      const distinct = await registerNew(applicant('Tilbury Allotments', 'tilburyallotments.org.uk', 'chair@tilburyallotments.org.uk'));
 
       const pending = await services.tenancy.review.list(['pending']);
       const warningsOf = (organisationId: string) => pending.find((organisation) => organisation.id === organisationId)!.warnings;

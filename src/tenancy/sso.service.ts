@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import * as oidc from 'openid-client';
 import { findUserIdByEmail, presentSecret, setCurrentUser, sha256Hex } from '../accounts/account-scope.ts';
 import { auditActor, type AuthContext } from '../accounts/auth-context.ts';
+import { EMAIL_LENGTH_MESSAGE, EMAIL_MAX_LENGTH } from '../accounts/email-address.ts';
 import { SecretBox } from '../accounts/secret-box.ts';
 import type { SessionService, StartedSession } from '../accounts/session.service.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
@@ -147,6 +148,7 @@ export class SsoService {
   async start(emailOrOrganisation: string): Promise<StartedSignOn> {
     const text = emailOrOrganisation.trim().toLowerCase();
     if (text === '') throw validationError('sso_input_missing', 'Enter your work email address', [{ field: 'sso-email', message: 'Enter your work email address' }]);
+    if (text.length > EMAIL_MAX_LENGTH) throw validationError('sso_input_too_long', EMAIL_LENGTH_MESSAGE, [{ field: 'sso-email', message: EMAIL_LENGTH_MESSAGE }]);
     const organisation = await this.db.app.transaction().execute(async (trx) => {
       const query = trx.selectFrom('organisations').select(['id', 'name']).where('status', '=', 'active');
       const matches = text.includes('@') ? await query.where((eb) => eb(eb.val(text.split('@')[1]!), '=', eb.fn.any('email_domains'))).limit(2).execute() : await query.where('slug', '=', text).limit(2).execute();
@@ -262,7 +264,7 @@ export class SsoService {
       }
       await setCurrentUser(trx, userId!);
       await trx.updateTable('users').set({ last_sign_in_at: new Date() }).where('id', '=', userId!).execute();
-      const started = await this.sessions.start(trx, userId!, 'complete', organisationId, 'single_sign_on');
+      const started = await this.sessions.start(trx, userId!, 'complete', organisationId, { via: 'single_sign_on' });
       await appendAuditEvent(trx, {
         organisationId,
         actorUserId: userId,

@@ -24,7 +24,7 @@ export interface TenancyServices {
 
 export function createTenancyServices(config: Config, logger: Logger, db: Database, keys: KeyRing, accounts: AccountServices): TenancyServices {
   return {
-    registration: new RegistrationService(db, accounts.links, accounts.mailer),
+    registration: new RegistrationService(db, accounts.links, accounts.mailer, config.publicUrl),
     review: new ReviewService(db, accounts.mailer),
     plans: new PlanChangeService(db, accounts.mailer),
     members: new MembersService(db, accounts.mailer, config.publicUrl),

@@ -5,6 +5,8 @@ import type { AuthContext } from '../../src/accounts/auth-context.ts';
 import type { Database } from '../../src/db/database.ts';
 import type { FastifyInstance } from 'fastify';
 import { setCurrentUser } from '../../src/accounts/account-scope.ts';
+import { secondFactorRequired } from '../../src/accounts/second-factor-policy.ts';
+import type { StartedSession } from '../../src/accounts/session.service.ts';
 import { setPlatformScope } from '../../src/db/tenant.ts';
 import type { Services } from '../../src/services.ts';
 import { WebClient } from './web-client.ts';
@@ -63,15 +65,29 @@ export function memberAuth(userId: string, organisationId: string, role: Organis
 }
 
 /**
- * Starts a complete session for a user acting in `organisationId`, as if they had signed in with every factor, and
- * returns the cookie value. For route tests that are not about signing in.
+ * Starts a complete session for a user acting in `organisationId`, as if they had signed in with every factor. A user
+ * whose roles need a second factor and who has none gets an authenticator app set up first, because a session without
+ * one is limited to setting it up. For route tests that are not about signing in.
  */
-export async function startSessionFor(services: Services, userId: string, organisationId: string | null): Promise<string> {
-  const started = await services.db.app.transaction().execute(async (trx) => {
+export async function startCompleteSession(services: Services, userId: string, organisationId: string | null): Promise<StartedSession> {
+  const needsApp = await services.db.app.transaction().execute(async (trx) => {
     await setCurrentUser(trx, userId);
-    return services.accounts.sessions.start(trx, userId, 'complete', organisationId);
+    const user = await trx.selectFrom('users').select(['is_platform_admin', 'totp_enabled_at']).where('id', '=', userId).executeTakeFirstOrThrow();
+    return user.totp_enabled_at === null && (await secondFactorRequired(trx, userId, user.is_platform_admin));
   });
-  return started.cookieValue;
+  if (needsApp) {
+    await services.accounts.signIn.beginTotpSetup(userId);
+    await services.db.owner.updateTable('users').set({ totp_enabled_at: new Date() }).where('id', '=', userId).execute();
+  }
+  return services.db.app.transaction().execute(async (trx) => {
+    await setCurrentUser(trx, userId);
+    return services.accounts.sessions.start(trx, userId, 'complete', organisationId, { secondFactorGiven: true });
+  });
+}
+
+/** Starts a complete session as startCompleteSession does and returns the cookie value. */
+export async function startSessionFor(services: Services, userId: string, organisationId: string | null): Promise<string> {
+  return (await startCompleteSession(services, userId, organisationId)).cookieValue;
 }
 
 /** A web client signed in as `userId` acting in `organisationId`. */

@@ -21,6 +21,8 @@ import * as versionInForceIndex from './2026-12-05-50-version-in-force-index.ts'
 import * as disclosureSubjectKey from './2026-12-05-60-disclosure-subject-key.ts';
 import * as tokenCallerPlanCache from './2026-12-05-70-token-caller-plan-cache.ts';
 import * as releaseContext from './2026-12-05-80-release-context.ts';
+import * as sessionSecondFactor from './2026-12-06-10-session-second-factor.ts';
+import * as emailLength from './2026-12-06-20-email-length.ts';
 
 /**
  * Every migration, keyed by its dated name; Kysely applies them in name order. A new migration gets a new dated name
@@ -49,6 +51,8 @@ const migrations: Record<string, Migration> = {
   '2026-12-05-60-disclosure-subject-key': disclosureSubjectKey,
   '2026-12-05-70-token-caller-plan-cache': tokenCallerPlanCache,
   '2026-12-05-80-release-context': releaseContext,
+  '2026-12-06-10-session-second-factor': sessionSecondFactor,
+  '2026-12-06-20-email-length': emailLength,
 };
 
 export const migrationProvider: MigrationProvider = {
