@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildUser, memberAuth, signedInClient } from '../../test/helpers/accounts.ts';
+import { buildUser, memberAuth, signedInClient, tokenAfterRoleChange } from '../../test/helpers/accounts.ts';
 import { buildCatalogue, type Catalogue } from '../../test/helpers/catalogue-builders.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
@@ -25,12 +25,11 @@ for (const engine of testEngines()) {
       app = await buildApp(services);
       const councilId = catalogue.spending.organisationId;
       const steward = await buildUser(handle.db, { member: { organisationId: councilId, role: 'data_steward' } });
-      const analyst = await buildUser(handle.db, { member: { organisationId: councilId, role: 'analyst' } });
       const charityAdmin = await buildUser(handle.db, { member: { organisationId: catalogue.foodbanks.organisationId, role: 'administrator' } });
       stewardId = steward.id;
       tokens.steward = (await services.tokens.create(memberAuth(steward.id, councilId, 'data_steward'), { name: 'editor', scopes: ['write'] })).token;
       tokens.stewardRead = (await services.tokens.create(memberAuth(steward.id, councilId, 'data_steward'), { name: 'reader', scopes: ['read'] })).token;
-      tokens.analyst = (await services.tokens.create(memberAuth(analyst.id, councilId, 'analyst'), { name: 'analyst', scopes: ['write'] })).token;
+      tokens.analyst = await tokenAfterRoleChange(handle.db, services, councilId, 'analyst');
       tokens.charity = (await services.tokens.create(memberAuth(charityAdmin.id, catalogue.foodbanks.organisationId, 'administrator'), { name: 'charity', scopes: ['write'] })).token;
     });
     after(async () => {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildOrganisation, buildUser, memberAuth } from '../../test/helpers/accounts.ts';
+import { buildOrganisation, buildUser, memberAuth, tokenAfterRoleChange } from '../../test/helpers/accounts.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { startTestServer, testServices } from '../../test/helpers/services.ts';
 import type { OrganisationRole, TokenScope } from '../accounts/accounts.tables.ts';
@@ -84,7 +84,7 @@ for (const engine of testEngines()) {
     });
 
     test('analyst token gets 403', async () => {
-      const token = await tokenFor('analyst', ['read', 'write']);
+      const token = await tokenAfterRoleChange(handle.db, services, organisation.id, 'analyst');
       const refused = await putVisibility('devon-spending', token, 'private');
       assert.equal(refused.status, 403);
       assert.equal(refused.body.error.code, 'data_steward_required');

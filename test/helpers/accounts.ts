@@ -65,6 +65,20 @@ export function memberAuth(userId: string, organisationId: string, role: Organis
 }
 
 /**
+ * Returns a read and write token made by a data steward who has since been given `role`. Tokens are checked against
+ * their holder's current role, so this is how a caller with the write scope but another role arises.
+ */
+export async function tokenAfterRoleChange(db: Database, services: Services, organisationId: string, role: OrganisationRole): Promise<string> {
+  const user = await buildUser(db, { member: { organisationId, role: 'data_steward' } });
+  const created = await services.tokens.create(memberAuth(user.id, organisationId, 'data_steward'), { name: `former steward, now ${role}`, scopes: ['read', 'write'] });
+  await db.app.transaction().execute(async (trx) => {
+    await setPlatformScope(trx);
+    await trx.updateTable('memberships').set({ role }).where('organisation_id', '=', organisationId).where('user_id', '=', user.id).execute();
+  });
+  return created.token;
+}
+
+/**
  * Starts a complete session for a user acting in `organisationId`, as if they had signed in with every factor. A user
  * whose roles need a second factor and who has none gets an authenticator app set up first, because a session without
  * one is limited to setting it up. For route tests that are not about signing in.
