@@ -29,6 +29,21 @@ export interface AuthenticatedToken {
   access: OrganisationAccess;
 }
 
+/** Builds the request identity of a caller authenticated by an API token, which replaces any browser session. */
+export function tokenAuthContext(token: AuthenticatedToken): AuthContext {
+  return {
+    via: 'token',
+    userId: token.userId,
+    organisationId: token.organisationId,
+    roles: token.roles,
+    scopes: token.scopes,
+    platformAdmin: false,
+    sessionId: null,
+    tokenId: token.tokenId,
+    access: token.access,
+  };
+}
+
 /** A row of civic_token_caller() for a presented secret. */
 interface TokenCallerRow {
   id: string;

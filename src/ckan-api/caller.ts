@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { ApiTokenService } from '../accounts/api-token.service.ts';
+import { tokenAuthContext, type ApiTokenService } from '../accounts/api-token.service.ts';
 import { AppError } from '../errors.ts';
 
 /** CKAN's default header for the API token, which older CKAN clients send instead of `Authorization`. */
@@ -30,17 +30,7 @@ export async function authenticateCkanApiKey(request: FastifyRequest, tokens: Ap
   }
   const token = await tokens.authenticateBearer(value, null);
   request.session = null;
-  request.auth = {
-    via: 'token',
-    userId: token.userId,
-    organisationId: token.organisationId,
-    roles: token.roles,
-    scopes: token.scopes,
-    platformAdmin: false,
-    sessionId: null,
-    tokenId: token.tokenId,
-    access: token.access,
-  };
+  request.auth = tokenAuthContext(token);
 }
 
 /**

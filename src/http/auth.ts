@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { OrganisationRole, TokenScope } from '../accounts/accounts.tables.ts';
+import { tokenAuthContext } from '../accounts/api-token.service.ts';
 import type { AuthContext } from '../accounts/auth-context.ts';
 import { AppError } from '../errors.ts';
 import type { Services } from '../services.ts';
@@ -82,18 +83,7 @@ export async function registerAuthentication(app: FastifyInstance, services: Ser
     request.session = null;
     const header = request.headers.authorization;
     if (header !== undefined) {
-      const token = await services.tokens.authenticateBearer(header, null);
-      request.auth = {
-        via: 'token',
-        userId: token.userId,
-        organisationId: token.organisationId,
-        roles: token.roles,
-        scopes: token.scopes,
-        platformAdmin: false,
-        sessionId: null,
-        tokenId: token.tokenId,
-        access: token.access,
-      };
+      request.auth = tokenAuthContext(await services.tokens.authenticateBearer(header, null));
       return;
     }
     request.auth = await services.accounts.sessions.authenticateRequest(request);

@@ -48,6 +48,12 @@ for (const engine of testEngines()) {
       }
       return built;
     };
+    /** Moves a built organisation to the free community plan, whose limits are low enough to reach in a test. */
+    const moveToCommunityPlan = (organisationId: string) =>
+      handle.db.app.transaction().execute(async (trx) => {
+        await setPlatformScope(trx);
+        await trx.updateTable('organisations').set({ plan: 'community' }).where('id', '=', organisationId).execute();
+      });
     const membership = (organisationId: string, userId: string) =>
       handle.db.owner.selectFrom('memberships').selectAll().where('organisation_id', '=', organisationId).where('user_id', '=', userId).executeTakeFirst();
 
@@ -267,10 +273,7 @@ for (const engine of testEngines()) {
 
     test('member limit names the plan', async () => {
       const organisation = await buildOrganisation(handle.db);
-      await handle.db.app.transaction().execute(async (trx) => {
-        await setPlatformScope(trx);
-        await trx.updateTable('organisations').set({ plan: 'community' }).where('id', '=', organisation.id).execute();
-      });
+      await moveToCommunityPlan(organisation.id);
       const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
       const auth = memberAuth(admin.id, organisation.id, 'administrator');
       for (let index = 0; index < 9; index += 1) await services.tenancy.members.invite(auth, `person${index}@example.org`, 'viewer');
@@ -281,10 +284,7 @@ for (const engine of testEngines()) {
 
     test('member limit shows the form again', async () => {
       const organisation = await buildOrganisation(handle.db);
-      await handle.db.app.transaction().execute(async (trx) => {
-        await setPlatformScope(trx);
-        await trx.updateTable('organisations').set({ plan: 'community' }).where('id', '=', organisation.id).execute();
-      });
+      await moveToCommunityPlan(organisation.id);
       const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
       const auth = memberAuth(admin.id, organisation.id, 'administrator');
       for (let index = 0; index < 9; index += 1) await services.tenancy.members.invite(auth, `limit${index}@example.org`, 'viewer');
@@ -301,10 +301,7 @@ for (const engine of testEngines()) {
 
     test('api token limit names the plan', async () => {
       const organisation = await buildOrganisation(handle.db);
-      await handle.db.app.transaction().execute(async (trx) => {
-        await setPlatformScope(trx);
-        await trx.updateTable('organisations').set({ plan: 'community' }).where('id', '=', organisation.id).execute();
-      });
+      await moveToCommunityPlan(organisation.id);
       const analyst = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'analyst' } });
       const auth = memberAuth(analyst.id, organisation.id, 'analyst');
       await services.tokens.create(auth, { name: 'one', scopes: ['read'] });
@@ -314,10 +311,7 @@ for (const engine of testEngines()) {
 
     test('making private past the limit warns', async () => {
       const organisation = await buildOrganisation(handle.db);
-      await handle.db.app.transaction().execute(async (trx) => {
-        await setPlatformScope(trx);
-        await trx.updateTable('organisations').set({ plan: 'community' }).where('id', '=', organisation.id).execute();
-      });
+      await moveToCommunityPlan(organisation.id);
       const steward = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'data_steward' } });
       const actor = { kind: 'user' as const, auth: memberAuth(steward.id, organisation.id, 'data_steward'), requestId: 'limit-test' };
       const built = await buildOrganisationDatasets({ ...organisation, name: organisation.slug }, 6);
