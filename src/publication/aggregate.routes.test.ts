@@ -9,11 +9,16 @@ import type { RunningServer } from '../main.ts';
 import type { Services } from '../services.ts';
 import { formatCsv } from './csv.ts';
 
-/** Ward and service counts: every combination appears `counts[ward][service]` times. */
+/**
+ * Ward and service counts: every combination appears `counts[ward][service]` times. Each row's referral date falls in
+ * January, February or March 2026 in turn.
+ */
 function residentsCsv(counts: Record<string, Record<string, number>>): string {
-  const records: string[][] = [['Ward', 'Service', 'Cost']];
+  const records: string[][] = [['Ward', 'Service', 'Cost', 'Referred']];
   for (const [ward, services] of Object.entries(counts)) {
-    for (const [service, count] of Object.entries(services)) for (let index = 0; index < count; index += 1) records.push([ward, service, '100']);
+    for (const [service, count] of Object.entries(services)) {
+      for (let index = 0; index < count; index += 1) records.push([ward, service, '100', `2026-0${(records.length % 3) + 1}-15`]);
+    }
   }
   return formatCsv(records);
 }
@@ -94,6 +99,7 @@ for (const engine of testEngines()) {
         ['group_by=ward&rule=strict', 'unknown_rule'],
         ['group_by=ward,service,cost', 'too_many_groups'],
         ['group_by=postcode', 'unknown_column'],
+        ['group_by=month:ward', 'not_a_date'],
         ['group_by=ward&measure=sum:ward', 'not_numeric'],
         ['group_by=ward&measure=median:cost', 'invalid_measure'],
       ];
@@ -102,6 +108,16 @@ for (const engine of testEngines()) {
         assert.equal(status, 400, query);
         assert.equal(body.error.code, code, query);
       }
+    });
+
+    test('month of a date column groups', async () => {
+      const { status, body } = await get('group_by=month:referred');
+      assert.equal(status, 200, JSON.stringify(body));
+      assert.deepEqual(body.cells.map((cell: { group: Record<string, string> }) => cell.group['month:referred']), ['2026-01', '2026-02', '2026-03']);
+      const total = body.cells.reduce((sum: number, cell: { value: number }) => sum + cell.value, 0);
+      // Each month's count is rounded to 5, so the three add up to within 7 of the 170 rows.
+      assert.ok(total >= 163, `the months add up to ${total}`);
+      assert.ok(total <= 177, `the months add up to ${total}`);
     });
 
     test('a new version that differences a small group is refused', async () => {
@@ -113,6 +129,7 @@ for (const engine of testEngines()) {
       assert.equal(status, 409);
       assert.equal(body.error.code, 'differencing_risk');
       assert.match(body.error.message, /ward = Aveley/);
+      assert.match(body.error.message, /ask again once every group has changed by 0 or by 10 or more/);
       const other = await get('group_by=service');
       assert.equal(other.status, 200, 'a query not released before is answered');
     });

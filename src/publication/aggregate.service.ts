@@ -95,7 +95,7 @@ export class AggregateService {
           throw new AppError(
             'conflict',
             'differencing_risk',
-            `This aggregate of dataset "${slug}" was released for an earlier version, and the group ${risk} differs from it by fewer than ${rule.suppressUpTo + 1}. Comparing the two releases would reveal a small group, so it is not released. Group by other columns or ask the data steward for a reviewed release.`,
+            `This aggregate of dataset "${slug}" was released for an earlier version, and the group ${risk} differs from it by fewer than ${rule.suppressUpTo + 1}. Comparing the two releases would reveal a small group, so it is not released. Group by other columns, or ask again once every group has changed by 0 or by ${rule.suppressUpTo + 1} or more since the earlier release.`,
           );
         }
       }
@@ -161,14 +161,28 @@ function parseMeasure(measure: string): string | null {
 
 function checkColumns(schema: TableSchema, groupBy: readonly string[], sumColumn: string | null): void {
   const names = schema.fields.map((field) => field.name);
+  const dates = schema.fields.filter((field) => field.type === 'date' || field.type === 'datetime').map((field) => field.name);
   for (const column of groupBy) {
-    if (!names.includes(column)) throw validationError('unknown_column', `Column "${column}" is not in the dataset. The columns are: ${names.join(', ')}.`, [{ field: 'group_by', message: `Unknown column ${column}` }]);
+    const month = monthColumn(column);
+    if (month !== null) {
+      if (!dates.includes(month)) {
+        const choices = dates.length === 0 ? 'this dataset has no date column' : `its date columns are: ${dates.join(', ')}`;
+        throw validationError('not_a_date', `"${column}" does not name a date column: ${choices}.`, [{ field: 'group_by', message: `${month} is not a date column` }]);
+      }
+      continue;
+    }
+    if (!names.includes(column)) throw validationError('unknown_column', `Column "${column}" is not in the dataset. The columns are: ${names.join(', ')}, or month: and a date column.`, [{ field: 'group_by', message: `Unknown column ${column}` }]);
   }
   if (sumColumn !== null) {
     const field = schema.fields.find((candidate) => candidate.name === sumColumn);
     if (!field) throw validationError('unknown_column', `Column "${sumColumn}" is not in the dataset. The columns are: ${names.join(', ')}.`, [{ field: 'measure', message: `Unknown column ${sumColumn}` }]);
     if (field.type !== 'number' && field.type !== 'integer') throw validationError('not_numeric', `Column "${sumColumn}" contains ${field.type} values. Sum a number column.`, [{ field: 'measure', message: 'Not a number column' }]);
   }
+}
+
+/** Returns the date column of a `month:COLUMN` group, which groups by calendar month, or null for a plain column. */
+function monthColumn(group: string): string | null {
+  return group.startsWith('month:') ? group.slice('month:'.length) : null;
 }
 
 /** Returns the first cell published in both releases whose counts differ by 1 up to the suppression threshold, or null. */

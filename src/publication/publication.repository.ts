@@ -105,7 +105,10 @@ export async function groupCounts(
   groupBy: readonly string[],
   sumColumn: string | null,
 ): Promise<Array<{ keys: Array<string | null>; count: number; sum: number | null }>> {
-  const keys = groupBy.map((column, index) => `${quoteIdentifier(column)}::text as k${index}`);
+  // A month:COLUMN group counts by calendar month of a date column, written YYYY-MM so that keys sort in time order.
+  const keys = groupBy.map((column, index) =>
+    column.startsWith('month:') ? `to_char(date_trunc('month', ${quoteIdentifier(column.slice('month:'.length))}), 'YYYY-MM') as k${index}` : `${quoteIdentifier(column)}::text as k${index}`,
+  );
   const measures = ['count(*)::bigint as n', sumColumn ? `sum(${quoteIdentifier(sumColumn)})::float8 as s` : 'null::float8 as s'];
   const groupClause = groupBy.length > 0 ? ` group by ${groupBy.map((_column, index) => index + 1).join(', ')}` : '';
   const query = `select ${[...keys, ...measures].join(', ')} from ${table}${groupClause}`;

@@ -10,7 +10,7 @@ const Params = Type.Object({ slug: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{1
 type Params = Static<typeof Params>;
 
 const AggregateQuerystring = Type.Object({
-  group_by: Type.Optional(Type.String({ maxLength: 200, description: 'Up to two column names, comma-separated' })),
+  group_by: Type.Optional(Type.String({ maxLength: 200, description: 'Up to two column names, comma-separated; month:COLUMN groups a date column by calendar month' })),
   measure: Type.Optional(Type.String({ maxLength: 200, default: 'count', description: 'count, or sum:COLUMN' })),
   rule: Type.Optional(Type.String({ maxLength: 20, default: 'default', description: 'default (suppress under 10, round to 5) or nhs (suppress 1 to 7, round to 5)' })),
 });
