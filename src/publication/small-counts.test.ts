@@ -25,10 +25,10 @@ const CHILDREN_ROWS = [
 ];
 
 describe('count headers', () => {
-  for (const header of ['Count', 'Number of referrals', 'No. of households', 'Children in care', 'People', 'Cases', 'Number', 'Total_patients_31st_march']) {
+  for (const header of ['Count', 'Number of referrals', 'No. of households', 'Children in care', 'People', 'Cases', 'Number', 'Total_patients_31st_march', 'Aged 0 to 4', 'Age 5-10', 'Under 18', '65 and over', '85+', 'Female']) {
     test(`"${header}" is a count`, () => assert.equal(isCountHeader(header), true));
   }
-  for (const header of ['Amount', 'Transaction number', 'Invoice Number', 'Year', 'Supplier ID', 'Expense Code', 'UPRN', 'Age', 'Cost per child', 'Referrals rate', 'StreetNumber', 'Body', '% of children']) {
+  for (const header of ['Amount', 'Transaction number', 'Invoice Number', 'Year', 'Supplier ID', 'Expense Code', 'UPRN', 'Age', 'Cost per child', 'Referrals rate', 'StreetNumber', 'Body', '% of children', 'Age band', 'Aged', 'Years 5 to 10 cost']) {
     test(`"${header}" is not a count`, () => assert.equal(isCountHeader(header), false));
   }
   test('dimension headers', () => {
@@ -43,6 +43,12 @@ describe('small count scanner', () => {
   test('children in care by ward flagged', () => {
     const findings = scan(CHILDREN_IN_CARE, CHILDREN_ROWS);
     assert.deepEqual(findings, [{ column: 'Children in care', kind: 'small_count', count: 4, rows: [1, 3, 4, 6], threshold: 10 }]);
+  });
+
+  test('one column per age band flagged', () => {
+    const fields = [field('Ward', 'string'), field('Aged 0 to 4', 'integer'), field('Aged 5 to 10', 'integer'), field('Aged 11 to 17', 'integer')];
+    const findings = scan(fields, [['Aveley and Uplands', '3', '12', '32'], ['Grays Riverside', '11', '22', '2'], ['Tilbury', '15', '18', '20']]);
+    assert.deepEqual(findings.map((finding) => [finding.column, finding.count]), [['Aged 0 to 4', 1], ['Aged 11 to 17', 1]]);
   });
 
   test('zeros and empty cells are not small', () => {

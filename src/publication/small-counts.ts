@@ -27,7 +27,7 @@ const COUNT_WORDS = new Set([
   'count', 'counts', 'people', 'persons', 'individuals', 'children', 'adults', 'pupils', 'students', 'learners',
   'patients', 'clients', 'residents', 'households', 'families', 'referrals', 'cases', 'admissions', 'detentions',
   'placements', 'claimants', 'recipients', 'applicants', 'users', 'carers', 'victims', 'offenders', 'deaths', 'births',
-  'attendances', 'frequency', 'boys', 'girls', 'men', 'women', 'males', 'females',
+  'attendances', 'frequency', 'boys', 'girls', 'men', 'women', 'males', 'females', 'male', 'female',
 ]);
 
 // Headers that name a measure without saying what it counts; such a column is a count when its values are.
@@ -50,10 +50,17 @@ const DIMENSION_WORDS = new Set([
   'group', 'status', 'need', 'placement', 'setting', 'service', 'team', 'outcome', 'source', 'stage',
 ]);
 
+/**
+ * An age band used as a column header ("Aged 0 to 4", "5-10", "Under 18", "65 and over"), as in a table of counts laid
+ * out with one column per band. The column then holds counts of people in that band.
+ */
+const AGE_BAND_HEADER = /^(aged?\s+)?(\d{1,3}\s*(to|-|–)\s*\d{1,3}|under\s+\d{1,3}|\d{1,3}\s*(\+|and over|or over|and older|plus))(\s+years?(\s+old)?)?$/i;
+
 /** Tests whether a header names a count: "Children in care", "Number of referrals", "Count", but not "Transaction number". */
 export function isCountHeader(header: string): boolean {
   const words = headerWords(header);
   if (words.length === 0 || header.includes('£') || header.includes('%')) return false;
+  if (AGE_BAND_HEADER.test(header.trim().replace(/_/g, ' '))) return true;
   if (words.some((word) => NOT_COUNT_WORDS.has(word))) return false;
   if (GENERIC_MEASURE_HEADERS.has(words.join(' '))) return true;
   const text = ` ${words.join(' ')} `;
