@@ -117,6 +117,17 @@ for (const engine of testEngines()) {
       assert.deepEqual(body.error.fields.map((field: { field: string }) => field.field), ['temporal_coverage.end']);
     });
 
+    test('one end before the stored start is rejected', async () => {
+      const set = await patch('spending-over-500', { temporal_coverage: { start: '2026-02-01', end: '2026-03-01' } }, tokens.steward);
+      assert.equal(set.status, 200);
+      const { status, body } = await patch('spending-over-500', { temporal_coverage: { end: '2026-01-01' } }, tokens.steward);
+      assert.equal(status, 400);
+      assert.deepEqual(body.error.fields.map((field: { field: string }) => field.field), ['temporal_coverage.end']);
+      assert.match(body.error.message, /end on 2026-01-01, before it starts on 2026-02-01/);
+      const stored = await handle.db.owner.selectFrom('datasets').select(['temporal_start', 'temporal_end']).where('slug', '=', 'spending-over-500').executeTakeFirstOrThrow();
+      assert.equal(String(stored.temporal_end), '2026-03-01');
+    });
+
     test('unknown and mistyped fields are rejected', async () => {
       const unknown = await patch('spending-over-500', { visibility: 'open' }, tokens.steward);
       assert.equal(unknown.status, 400);

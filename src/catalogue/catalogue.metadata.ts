@@ -120,3 +120,16 @@ export function nameFromSlug(slug: string): string {
     .map((part) => part[0]!.toUpperCase() + part.slice(1))
     .join(' ');
 }
+
+/**
+ * Checks the period a dataset will cover once `metadata` is applied to its stored period, because a request that
+ * changes only one end can otherwise leave the end before the start. Call it after checkDatasetMetadata.
+ */
+export function checkMergedPeriod(stored: { temporal_start: string | null; temporal_end: string | null }, metadata: DatasetMetadata): void {
+  const start = metadata.temporalStart !== undefined ? metadata.temporalStart : stored.temporal_start;
+  const end = metadata.temporalEnd !== undefined ? metadata.temporalEnd : stored.temporal_end;
+  if (start == null || end == null || start <= end) return;
+  const field = metadata.temporalEnd !== undefined ? 'temporal_end' : 'temporal_start';
+  const message = `The period would end on ${end}, before it starts on ${start}. Change both dates together, so the end is the same as or after the start`;
+  throw validationError('invalid_dataset_metadata', `Dataset metadata is invalid: ${field}: ${message}.`, [{ field, message }]);
+}

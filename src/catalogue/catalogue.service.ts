@@ -6,7 +6,7 @@ import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { AuditActorKind } from '../audit/audit.tables.ts';
 import { conflict, forbidden, notFound, validationError } from '../errors.ts';
 import type { TableSchema } from '../ingest/table-schema.ts';
-import { checkDatasetMetadata, checkDatasetSlug, checkOrganisationSlug, DEFAULT_LICENCE_ID } from './catalogue.metadata.ts';
+import { checkDatasetMetadata, checkDatasetSlug, checkMergedPeriod, checkOrganisationSlug, DEFAULT_LICENCE_ID } from './catalogue.metadata.ts';
 import * as repository from './catalogue.repository.ts';
 import type {
   CatalogueScope,
@@ -217,6 +217,7 @@ export class CatalogueService {
       if (scope.kind === 'organisation' && row.organisation_id !== scope.organisationId) {
         throw forbidden('dataset_of_another_organisation', `Dataset "${slug}" belongs to ${row.organisation_name}. Only its data stewards and administrators can change its details.`);
       }
+      checkMergedPeriod(row, metadata);
       const changed = changedColumns(row, metadataColumns(metadata));
       if (Object.keys(changed).length === 0) return toDataset(row);
       await repository.updateDataset(trx, row.id, changed);

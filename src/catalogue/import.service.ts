@@ -11,7 +11,7 @@ import { EARLY_LOAD_AFTER_ROWS } from '../ingest/early-load.ts';
 import type { FileAnalysis, IngestOptions, IngestSource } from '../ingest/ingest.types.ts';
 import type { TableSchema } from '../ingest/table-schema.ts';
 import type { Logger } from '../logger.ts';
-import { checkDatasetMetadata, checkDatasetSlug, checkOrganisationSlug, nameFromSlug } from './catalogue.metadata.ts';
+import { checkDatasetMetadata, checkDatasetSlug, checkMergedPeriod, checkOrganisationSlug, nameFromSlug } from './catalogue.metadata.ts';
 import * as repository from './catalogue.repository.ts';
 import { metadataColumns, newDatasetValues } from './catalogue.service.ts';
 import type { LoadReport, Visibility } from './catalogue.types.ts';
@@ -161,6 +161,7 @@ export class ImportService {
     // Settled first, because discarding the early rows rolls back to a savepoint taken during the analysis.
     const earlyRows = await this.keepEarlyCopy(raw, input);
     const { dataset, created } = await this.findOrCreateDataset(kysely, organisation.id, source, analysis, options);
+    if (!created && options.metadata) checkMergedPeriod(dataset, options.metadata);
     const version = await repository.nextVersion(kysely, dataset.id);
     const tableName = datastoreTableName(resourceId);
     const table = qualifiedTableName(tableName);
