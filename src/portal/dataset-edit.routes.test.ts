@@ -119,9 +119,17 @@ for (const engine of testEngines()) {
       assert.match(response.body, /href="#title">Enter a title<\/a>/);
       assert.match(response.body, /href="#temporalStart-day">Start date must be a real date<\/a>/);
       assert.match(response.body, /href="#temporalEnd-day">End date must include a month<\/a>/);
+      // The catalogue's own checks run too, so every problem is listed at once, in the order of the page.
+      assert.match(response.body, /href="#title">Enter a title<\/a>[\s\S]*href="#tags">Tag &quot;#bad&quot; is invalid[\s\S]*href="#temporalStart-day"/);
       assert.match(response.body, /id="temporalStart-day" name="temporalStart-day" type="text" value="30"/);
       assert.match(response.body, /value="Grays &amp; Tilbury"/);
       assert.match(response.body, /value="spending, #bad"/);
+    });
+
+    test('blank licence asks to select one', async () => {
+      const response = await steward.post('/dataset/spending-over-500/edit', { ...VALID_FORM, licence: '' });
+      assert.equal(response.statusCode, 400);
+      assert.match(response.body, /href="#licence">Select a licence<\/a>/);
     });
 
     test('catalogue errors are shown by field', async () => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthContext } from '../accounts/auth-context.ts';
-import { LICENCES, UPDATE_FREQUENCIES } from '../catalogue/catalogue.metadata.ts';
+import { checkDatasetMetadata, LICENCES, UPDATE_FREQUENCIES } from '../catalogue/catalogue.metadata.ts';
 import { organisationScope, type Dataset, type DatasetMetadata } from '../catalogue/catalogue.types.ts';
 import { splitTags } from '../catalogue/metadata-fields.ts';
 import { AppError, forbidden, type FieldError } from '../errors.ts';
@@ -119,6 +119,26 @@ export function metadataFromForm(form: DetailsForm): { metadata: DatasetMetadata
   return { metadata, errors };
 }
 
+/** The form's own errors and the catalogue's checks of every other field, in the order the fields appear on the page. */
+function allErrors(metadata: DatasetMetadata, formErrors: FieldError[]): FieldError[] {
+  const errors = [...formErrors];
+  if (metadata.title === '') errors.push({ field: 'title', message: 'Enter a title' });
+  if (metadata.licenceId === '') errors.push({ field: 'licence', message: 'Select a licence' });
+  const rest: DatasetMetadata = { ...metadata };
+  if (rest.title === '') delete rest.title;
+  if (rest.licenceId === '') delete rest.licenceId;
+  try {
+    checkDatasetMetadata(rest);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    for (const field of error.fields) if (!errors.some((known) => known.field === field.field)) errors.push(field);
+  }
+  return errors.sort((a, b) => FORM_ORDER.indexOf(a.field) - FORM_ORDER.indexOf(b.field));
+}
+
+/** Fields in the order the form shows them, so the error summary follows the page. */
+const FORM_ORDER = ['title', 'description', 'licence', 'tags', 'update_frequency', 'temporal_start', 'temporal_end', 'spatial'];
+
 /**
  * The "Edit dataset details" page at /dataset/{slug}/edit: a plain form, without JavaScript, for a data steward or
  * administrator of the dataset's organisation signed in to the portal. Bad input shows the form again with a 400, an
@@ -179,8 +199,9 @@ export async function datasetEditRoutes(app: FastifyInstance, services: Services
       spatial: text(body, 'spatial'),
     };
     const { metadata, errors } = metadataFromForm(form);
-    if (metadata.title === '') errors.unshift({ field: 'title', message: 'Enter a title' });
-    if (errors.length > 0) return showForm(request, reply, dataset, form, errors);
+    if (errors.length > 0 || metadata.title === '' || metadata.licenceId === '') {
+      return showForm(request, reply, dataset, form, allErrors(metadata, errors));
+    }
 
     const auth = request.auth!;
     try {
