@@ -115,8 +115,8 @@ describe('civic admin command', () => {
     assert.match(overLimit.stderr, /has 6 private datasets, where the Free community plan allows 5/);
 
     const unknown = await runAdmin(['set-plan', 'grays-food-bank', 'gold', '--reason', 'Upgrade']);
-    assert.equal(unknown.status, 1);
-    assert.match(unknown.stderr, /Select a plan: community \(Free community plan\), partner/);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /The plan is "gold"\. Use community, partner or commercial\./);
 
     const missingReason = await runAdmin(['set-plan', 'grays-food-bank', 'commercial']);
     assert.equal(missingReason.status, 2);
@@ -125,7 +125,7 @@ describe('civic admin command', () => {
     const moved = await runAdmin(['set-plan', 'grays-food-bank', 'commercial', '--reason', 'The food bank now trades as a social enterprise']);
     assert.equal(moved.status, 0, moved.stderr);
     assert.match(moved.stdout, /Moved Organisation grays-food-bank from the Partner plan to the Commercial plan\./);
-    assert.match(moved.stdout, /turned off: Secure data exchange/);
+    assert.match(moved.stdout, /We have emailed its administrator\. These applications were turned off: Secure data exchange\./);
     const [message] = await outbox(administrator);
     assert.equal(message!.subject, 'Organisation grays-food-bank is now on the Commercial plan');
     assert.match(message!.text_body, /Price: £250 a month excluding VAT\./);

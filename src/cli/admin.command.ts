@@ -5,7 +5,9 @@ import { checkEmailArgument, createPlatformAdmin } from '../accounts/platform-ad
 import { setPlatformScope } from '../db/tenant.ts';
 import { notFound } from '../errors.ts';
 import type { Services } from '../services.ts';
+import { describePlanChange } from '../tenancy/plan-change.ts';
 import { PLANS } from '../tenancy/plans.ts';
+import { PLAN_IDS } from '../tenancy/tenancy.tables.ts';
 import { UsageError, type Command } from './command.ts';
 import { openServices } from './runtime.ts';
 
@@ -14,7 +16,9 @@ const USAGE = `civic admin create-platform-admin EMAIL
                                                                data_protection_officer, analyst or viewer)
        civic admin reset-two-factor EMAIL                    (for someone who has lost their authenticator app)
        civic admin set-plan ORGANISATION PLAN --reason TEXT  (PLAN: community, partner or commercial; the reason is
-                                                               emailed to the organisation's administrators)`;
+                                                               emailed to the organisation's administrators)
+
+Exit status: 0 when done, 2 for wrong arguments, 1 for any other failure (the message says what and why).`;
 
 const ACTIONS = 'create-platform-admin, invite, reset-two-factor or set-plan';
 
@@ -61,8 +65,7 @@ async function resetTwoFactor(services: Services, emailText: string): Promise<vo
 
 async function setPlan(services: Services, organisation: string, plan: string, reason: string): Promise<void> {
   const change = await services.tenancy.plans.changePlan(null, { slug: organisation }, plan, reason);
-  const removed = change.applicationsRemoved.length === 0 ? '' : ` These applications were turned off: ${change.applicationsRemoved.join(', ')}.`;
-  process.stdout.write(`Moved ${change.organisationName} from the ${PLANS[change.from].name} to the ${PLANS[change.to].name}. We have emailed its administrators.${removed}\n`);
+  process.stdout.write(`Moved ${change.organisationName} from the ${PLANS[change.from].name} to the ${PLANS[change.to].name}. ${describePlanChange(change)}\n`);
 }
 
 export const adminCommand: Command = {
@@ -83,6 +86,7 @@ export const adminCommand: Command = {
       if (values.role !== undefined) throw new UsageError('--role is for the invite action.');
     } else if (action === 'set-plan') {
       if (rest.length !== 2) throw new UsageError('Give set-plan the organisation slug and the plan: community, partner or commercial.');
+      if (!(PLAN_IDS as readonly string[]).includes(rest[1]!)) throw new UsageError(`The plan is "${rest[1]}". Use community, partner or commercial.`);
       if (values.reason === undefined || values.reason.trim() === '') throw new UsageError('Give set-plan --reason "…": the reason is emailed to the organisation\'s administrators.');
     } else {
       throw new UsageError(action === undefined ? `Give an action: ${ACTIONS}.` : `Unknown action "${action}"; use ${ACTIONS}.`);

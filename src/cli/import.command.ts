@@ -85,6 +85,7 @@ function parseImportArguments(argv: string[]): ImportArguments {
     temporal_end: values['temporal-end'],
     spatial: values.spatial,
   };
+  if (values.title !== undefined && values.title.trim() === '') throw new UsageError('--title is blank. Give the dataset a title, or leave --title out to keep the current one.');
   checkMetadataOptions(metadata);
   return {
     file: positionals[0]!,

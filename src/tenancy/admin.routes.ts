@@ -4,7 +4,8 @@ import type { FieldError } from '../errors.ts';
 import { requirePlatformAdmin } from '../http/auth.ts';
 import type { Services } from '../services.ts';
 import { checkUuid, formField, showForm, withFormErrors } from './form-fields.ts';
-import { ORGANISATION_TYPE_NAMES, PLANS } from './plans.ts';
+import { describePlanChange } from './plan-change.ts';
+import { APPLICATION_NAMES, ORGANISATION_TYPE_NAMES, PLANS } from './plans.ts';
 import { REGISTRATION_LABELS, type RegistrationField } from './registration-numbers.ts';
 import { PLAN_IDS } from './tenancy.tables.ts';
 
@@ -14,6 +15,9 @@ function countOf(count: number, noun: string): string {
 }
 
 const PLAN_ITEMS = PLAN_IDS.map((plan) => ({ value: plan, text: PLANS[plan].name }));
+
+/** Each plan with the applications it offers, so a move that would turn one off is visible before it is made. */
+const PLAN_APPLICATIONS = PLAN_IDS.map((plan) => `${PLANS[plan].name}: ${PLANS[plan].applications.map((application) => APPLICATION_NAMES[application]).join(', ')}`);
 
 /**
  * Platform administrators' pages: the review of registrations, moving organisations to another plan, closing
@@ -32,6 +36,7 @@ export async function adminRoutes(app: FastifyInstance, services: Services): Pro
       active,
       errorOrganisationId: errorsFor?.organisationId ?? null,
       planItems: PLAN_ITEMS,
+      planApplications: PLAN_APPLICATIONS,
       typeNames: ORGANISATION_TYPE_NAMES,
       numberLabels: REGISTRATION_LABELS as Record<RegistrationField, string>,
       planNames: Object.fromEntries(PLAN_IDS.map((plan) => [plan, PLANS[plan].name])),
@@ -63,8 +68,7 @@ export async function adminRoutes(app: FastifyInstance, services: Services): Pro
     return withFormErrors(
       async () => {
         const change = await services.tenancy.plans.changePlan(request.auth!.userId, { id: request.params.id }, values.newPlan, values.planReason, request.id);
-        const removed = change.applicationsRemoved.length === 0 ? '' : ` These applications were turned off: ${change.applicationsRemoved.join(', ')}.`;
-        return organisationsPage(request, reply, null, `${change.organisationName} is now on the ${PLANS[change.to].name}. We have emailed its administrators.${removed}`);
+        return organisationsPage(request, reply, null, `${change.organisationName} is now on the ${PLANS[change.to].name}. ${describePlanChange(change)}`);
       },
       (errors) => organisationsPage(request, reply, { organisationId: request.params.id, values, errors: errors.map((error) => ({ ...error, field: error.field === 'reason' ? 'planReason' : 'newPlan' })) }),
     );

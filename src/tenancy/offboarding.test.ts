@@ -144,7 +144,7 @@ for (const engine of testEngines()) {
 
       const moved = await admin.post(`/admin/organisations/${organisation.id}/plan`, { newPlan: 'commercial', planReason: 'Now a social enterprise.' });
       assert.equal(moved.statusCode, 200, moved.body);
-      assert.match(moved.body, /is now on the Commercial plan/);
+      assert.match(moved.body, /is now on the Commercial plan\. We have emailed its administrator\. These applications were turned off: Secure data exchange\./);
       const row = await handle.db.owner.selectFrom('organisations').select(['plan', 'applications']).where('id', '=', organisation.id).executeTakeFirstOrThrow();
       assert.equal(row.plan, 'commercial');
       assert.equal(row.applications.includes('exchange'), false);

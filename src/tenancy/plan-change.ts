@@ -16,6 +16,18 @@ export interface PlanChange {
   to: PlanId;
   /** Applications the organisation had enabled that the new plan does not offer, now turned off. */
   applicationsRemoved: string[];
+  /** How many administrators were emailed; none when the organisation has no administrator yet. */
+  administratorsEmailed: number;
+}
+
+/** Describes who was told of a plan change and which applications it turned off, for the page and the command. */
+export function describePlanChange(change: PlanChange): string {
+  const told =
+    change.administratorsEmailed === 0
+      ? 'It has no administrators, so nobody was emailed; invite one with civic admin invite.'
+      : `We have emailed its ${change.administratorsEmailed === 1 ? 'administrator' : `${change.administratorsEmailed} administrators`}.`;
+  const removed = change.applicationsRemoved.length === 0 ? '' : ` These applications were turned off: ${change.applicationsRemoved.join(', ')}.`;
+  return `${told}${removed}`;
 }
 
 /** Identifies the organisation to move: by id from the admin page, by slug from the command line. */
@@ -75,12 +87,13 @@ export class PlanChangeService {
         requestId,
         details: { from: organisation.plan, to, applications_removed: removed },
       });
-      await this.#emailAdministrators(trx, organisation, organisation.plan, to, removed, reason);
-      return { organisationName: organisation.name, from: organisation.plan, to, applicationsRemoved: removed };
+      const emailed = await this.#emailAdministrators(trx, organisation, organisation.plan, to, removed, reason);
+      return { organisationName: organisation.name, from: organisation.plan, to, applicationsRemoved: removed, administratorsEmailed: emailed };
     });
   }
 
-  async #emailAdministrators(trx: Kysely<DB>, organisation: { id: string; name: string }, from: PlanId, to: PlanId, removed: string[], reason: string): Promise<void> {
+  /** Emails each of the organisation's administrators and returns how many there were. */
+  async #emailAdministrators(trx: Kysely<DB>, organisation: { id: string; name: string }, from: PlanId, to: PlanId, removed: string[], reason: string): Promise<number> {
     const administrators = await trx
       .selectFrom('memberships')
       .innerJoin('users', 'users.id', 'memberships.user_id')
@@ -101,5 +114,6 @@ export class PlanChangeService {
     for (const { email } of administrators) {
       await this.mailer.send({ to: email, subject: `${organisation.name} is now on the ${plan.name}`, text: lines.join('\n') }, trx);
     }
+    return administrators.length;
   }
 }
