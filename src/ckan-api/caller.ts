@@ -28,7 +28,13 @@ export async function authenticateCkanApiKey(request: FastifyRequest, tokens: Ap
     // The authentication hook has already checked the same token from Authorization.
     return;
   }
-  const token = await tokens.authenticateBearer(value, null);
+  const token = await tokens.authenticateBearer(value, null).catch((error: unknown) => {
+    // The token service's message for a value of the wrong shape names the Authorization header.
+    if (error instanceof AppError && error.code === 'token_missing') {
+      throw new AppError('unauthenticated', 'token_invalid', `The API token in the ${CKAN_API_KEY_HEADER} header is not valid. Send the civic_… token in full, or make a new one at /account/tokens.`);
+    }
+    throw error;
+  });
   request.session = null;
   request.auth = tokenAuthContext(token);
 }

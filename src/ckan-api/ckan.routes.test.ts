@@ -283,6 +283,9 @@ for (const engine of testEngines()) {
       const invalid = await show({ 'x-ckan-api-key': 'civic_not_a_real_token' });
       assert.equal(invalid.status, 403, 'an invalid key is rejected, not read as anonymous');
       assert.equal(invalid.body.error?.__type, 'Authorization Error');
+      const malformed = await show({ 'x-ckan-api-key': 'bogus' });
+      assert.equal(malformed.status, 403);
+      assert.match(malformed.body.error?.message, /The API token in the x-ckan-api-key header is not valid/);
       const conflicting = await show({ 'x-ckan-api-key': reader.token, authorization: other.token });
       assert.equal(conflicting.status, 403);
       assert.match(conflicting.body.error?.message, /different API tokens/);
