@@ -137,6 +137,7 @@ for (const engine of testEngines()) {
       assert.equal(mistyped.body.error.fields[0].field, 'temporal_coverage');
       const empty = await patch('spending-over-500', {}, tokens.steward);
       assert.equal(empty.status, 400);
+      assert.match(empty.body.error.message, /The body is empty: send at least 1 field/);
     });
 
     test('guards reject other callers', async () => {

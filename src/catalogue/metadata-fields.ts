@@ -19,10 +19,17 @@ export const METADATA_FIELD_NAMES = ['description', 'licence', 'tags', 'update_f
 
 /** Splits a comma-separated tag list, trimming each tag and dropping empty ones. */
 export function splitTags(text: string): string[] {
+  const seen = new Set<string>();
   return text
     .split(',')
     .map((tag) => tag.trim())
-    .filter((tag) => tag !== '');
+    .filter((tag) => {
+      // A tag typed twice, even in another case, is kept once, as first written.
+      const key = tag.toLowerCase();
+      if (tag === '' || seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
 }
 
 /** Returns a field's trimmed text, or undefined when it is missing or blank. */

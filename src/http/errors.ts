@@ -77,6 +77,10 @@ export function describeValidation(problems: readonly SchemaProblem[], context: 
     if (group.some((problem) => problem.keyword === 'required')) message = `${location} ${name} is missing`;
     else if (group.some((problem) => problem.keyword === 'additionalProperties')) message = `${location} ${name} is not recognised`;
     else if (allowed.length > 0) message = `${location} ${name} must be one of: ${[...new Set(allowed)].join(', ')}`;
+    else if (group.some((problem) => problem.keyword === 'minProperties')) {
+      const least = Number(group.find((problem) => problem.keyword === 'minProperties')!.params.limit);
+      message = `${path === '' ? `The ${context ?? 'request'}` : `${location} ${name}`} is empty: send at least ${least} ${least === 1 ? 'field' : 'fields'}`;
+    }
     else message = `${location} ${name} ${group[0]!.message ?? 'is not valid'}`;
     fields.push({ field: name, message });
   }
