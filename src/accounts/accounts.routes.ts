@@ -181,7 +181,10 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
   app.get<{ Params: { secret: string } }>('/account/verify-email/:secret', async (request, reply) => {
     const outcome = await links.verifyEmail(request.params.secret, request.id);
     const next = request.auth === null ? { href: '/sign-in', text: 'Sign in' } : { href: '/account', text: 'Go to your account' };
-    if (outcome === 'confirmed') return reply.page('accounts/message.njk', { title: 'Email address confirmed', paragraphs: [], link: next });
+    if (outcome === 'confirmed') {
+      const review = 'If you registered an organisation, a platform administrator reviews the registration next, and we will email you the decision.';
+      return reply.page('accounts/message.njk', { title: 'Email address confirmed', paragraphs: [review], link: next });
+    }
     if (outcome === 'already_confirmed') {
       return reply.page('accounts/message.njk', { title: 'Your email address is already confirmed', paragraphs: ['This link has been used. You do not need to do anything else.'], link: next });
     }

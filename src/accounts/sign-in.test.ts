@@ -222,6 +222,7 @@ for (const engine of testEngines()) {
       const confirmed = await anonymous.get(second);
       assert.equal(confirmed.statusCode, 200);
       assert.match(confirmed.body, /Email address confirmed/);
+      assert.match(confirmed.body, /a platform administrator reviews the registration next/);
       assert.ok((await userRow(user.id)).email_verified_at instanceof Date);
 
       const usedAgain = await anonymous.get(second);
