@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { KeyedHash } from './keyed-hash.ts';
+import { laneHasher } from './sha256-lanes.ts';
 
 const MESSAGES = ['', '9434765919', 'nhs_number:9434765919', 'ÅSA.Ørsted@example.org', '日本語の名前', '😀 emoji', 'x'.repeat(85), 'y'.repeat(86), 'é'.repeat(400)];
 
@@ -73,4 +74,12 @@ test('hexMany keys do not leak between instances', () => {
   const [fromSecond] = second.hexMany(['9434765919']);
   assert.notEqual(fromFirst, fromSecond);
   assert.equal(first.hexMany(['9434765919'])[0], fromFirst);
+});
+
+test('hexMany leaves no key state or identifier in lane memory', () => {
+  const keyed = new KeyedHash(randomBytes(32));
+  keyed.hexMany(['9434765919', '9434765920']);
+  const hasher = laneHasher();
+  assert.ok(hasher, 'Node.js 20 on a little-endian machine has WebAssembly SIMD');
+  assert.equal(hasher.words.some((word) => word !== 0), false);
 });

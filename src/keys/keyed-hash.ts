@@ -72,6 +72,7 @@ export class KeyedHash {
       for (let index = 0; index < messages.length; index++) hashes[index] = this.hex(messages[index]!);
       return hashes;
     }
+
     const words = hasher.words;
     for (let word = 0; word < 8; word++) {
       for (let lane = 0; lane < 4; lane++) {
@@ -79,6 +80,7 @@ export class KeyedHash {
         words[LANE_LAYOUT.outer + word * 4 + lane] = this.#outerState[word]!;
       }
     }
+
     const block = this.#scratch;
     const perCall = MAX_GROUPS * 4;
     const single: number[] = [];
@@ -103,12 +105,16 @@ export class KeyedHash {
           words[base + t * 4] = (block[at]! << 24) | (block[at + 1]! << 16) | (block[at + 2]! << 8) | block[at + 3]!;
         }
       }
+
       hasher.hash((count + 3) >> 2);
       for (let index = 0; index < count; index++) {
         hashes[start + index] = this.#hexOf(words, LANE_LAYOUT.output + (index >> 2) * 32 + (index & 3), 4);
       }
       for (const index of single) hashes[index] = this.hex(messages[index]!);
     }
+
+    // The module's memory is shared and outlives the call, so the key states and identifiers are not left in it.
+    words.fill(0, LANE_LAYOUT.inner, LANE_LAYOUT.end);
     return hashes;
   }
 

@@ -295,7 +295,14 @@ export interface LaneHasher {
   hash(groups: number): void;
 }
 
-export const LANE_LAYOUT = { inner: STATE_OFFSET.inner / 4, outer: STATE_OFFSET.outer / 4, input: INPUT_OFFSET / 4, output: OUTPUT_OFFSET / 4 };
+/** Offsets in 32-bit words of the module's memory; `end` is just past the last group's digests. */
+export const LANE_LAYOUT = {
+  inner: STATE_OFFSET.inner / 4,
+  outer: STATE_OFFSET.outer / 4,
+  input: INPUT_OFFSET / 4,
+  output: OUTPUT_OFFSET / 4,
+  end: (OUTPUT_OFFSET + MAX_GROUPS * 128) / 4,
+};
 
 let shared: LaneHasher | null | undefined;
 
