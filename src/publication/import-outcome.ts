@@ -1,6 +1,7 @@
 import type { LoadReport, Visibility } from '../catalogue/catalogue.types.ts';
-import { availableFixes, countOf, describeFindings, findingsOf, findingsSubject, isSmallCountFinding } from './publication-findings.ts';
+import { availableFixes, describeFindings, findingsOf, findingsSubject, isSmallCountFinding } from './publication-findings.ts';
 import type { TransparencyReport } from './transparency-check.ts';
+import { countOf } from '../text.ts';
 
 /** Exit status of `civic import --visibility open` and `civic publish --open` when the publication gate refuses. */
 export const GATE_EXIT_STATUS = 3;

@@ -8,6 +8,7 @@ import type { IngestWarning } from '../ingest/ingest.types.ts';
 import type { PersonalDataFinding } from '../privacy/scanner.ts';
 import { COUNT_ROUNDING_BASE } from './count-fixes.ts';
 import { describeSmallCountFinding, SMALL_COUNT_THRESHOLD, type SmallCountFinding } from './small-counts.ts';
+import { countOf } from '../text.ts';
 
 export type PublicationFinding = PersonalDataFinding | SmallCountFinding;
 
@@ -41,10 +42,7 @@ export function findingsSubject(findings: readonly PublicationFinding[]): string
   return small ? 'small counts' : 'personal data';
 }
 
-/** Writes a count with its noun in the singular or plural: "1 cell", "4 cells", "2 problems". */
-export function countOf(count: number, noun: string): string {
-  return `${count} ${count === 1 ? noun : `${noun}s`}`;
-}
+
 
 const cells = (count: number) => countOf(count, 'cell');
 

@@ -3,16 +3,12 @@ import { setPlatformScope } from '../db/tenant.ts';
 import type { FieldError } from '../errors.ts';
 import { requirePlatformAdmin } from '../http/auth.ts';
 import type { Services } from '../services.ts';
+import { countOf } from '../text.ts';
 import { checkUuid, formField, showForm, withFormErrors } from './form-fields.ts';
 import { describePlanChange } from './plan-change.ts';
 import { APPLICATION_NAMES, ORGANISATION_TYPE_NAMES, PLANS } from './plans.ts';
 import { REGISTRATION_LABELS, type RegistrationField } from './registration-numbers.ts';
 import { PLAN_IDS } from './tenancy.tables.ts';
-
-/** Writes a count with its noun, in the singular for one. */
-function countOf(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
 
 const PLAN_ITEMS = PLAN_IDS.map((plan) => ({ value: plan, text: PLANS[plan].name }));
 

@@ -4,16 +4,12 @@ import { withOrganisation } from '../db/tenant.ts';
 import { AppError, type FieldError } from '../errors.ts';
 import { requireMember, requireRole } from '../http/auth.ts';
 import type { Services } from '../services.ts';
+import { sentenceCase } from '../text.ts';
 import { setApplications } from './applications.ts';
 import { checkUuid, formField, formList, showForm, withFormErrors } from './form-fields.ts';
 import { ROLE_NAMES } from './members.service.ts';
 import { APPLICATION_NAMES, LIMIT_WORDS, ORGANISATION_TYPE_NAMES, PLANS, planPrice, planUsage, type LimitName } from './plans.ts';
 import { APPLICATIONS } from './tenancy.tables.ts';
-
-/** Makes the first letter upper case, leaving the rest as written ("API" stays). */
-function sentenceCase(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
 
 const ROLE_ITEMS = ORGANISATION_ROLES.map((role) => ({ value: role, text: ROLE_NAMES[role] }));
 
