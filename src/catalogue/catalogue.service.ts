@@ -22,7 +22,7 @@ import type {
   Visibility,
 } from './catalogue.types.ts';
 
-/** Who changes a dataset's metadata, as the audit log records it. */
+/** The person or token that changes a dataset's metadata, as the audit log records it. */
 export interface MetadataEditor {
   userId: string | null;
   kind: AuditActorKind;
@@ -205,7 +205,7 @@ export class CatalogueService {
   }
 
   /**
-   * Changes a dataset's descriptive metadata and records the change in the audit log in the same transaction; fields
+   * Changes a dataset's descriptive metadata and records the change in the audit log in the same transaction. Fields
    * left undefined keep their values, and visibility has its own method. An organisation scope may change only its
    * own datasets: another organisation's open dataset is rejected with 403, a private one is not found.
    */

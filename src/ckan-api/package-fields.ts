@@ -37,8 +37,9 @@ const INDEX_FIELDS: Record<string, (pkg: CkanDict) => unknown> = {
 export const FIELD_LIST_NAMES: readonly string[] = [...PACKAGE_FIELDS, ...Object.keys(INDEX_FIELDS)].sort();
 
 /**
- * Reads `fl` as field names separated by commas or spaces, or as a list of names (JSON text or a JSON body's list); null when absent, so whole package
- * dicts are returned. An unknown field is a Validation Error, where Solr would leave the field out silently.
+ * Reads `fl` as field names separated by commas or spaces, or as a list of names (JSON text or a JSON body's list).
+ * Returns null when `fl` is absent, so whole package dicts are returned. An unknown field is a Validation Error,
+ * where Solr would leave the field out silently.
  */
 export function readFieldList(params: Record<string, unknown>): string[] | null {
   const raw = typeof params.fl === 'string' && params.fl.trimStart().startsWith('[') ? readJson(params, 'fl', '["name", "title"]') : params.fl;

@@ -5,7 +5,7 @@
  * terms, inner wildcards) is rejected with the term named, so a query is never half-read.
  */
 
-/** Kind of match a term's value asks for: the whole value, a prefix (trailing `*`), or a quoted phrase. */
+/** Kind of match a term's value requires: the whole value, a prefix (trailing `*`), or a quoted phrase. */
 export type TermMatch = 'exact' | 'prefix' | 'phrase';
 
 export interface FieldTerm {

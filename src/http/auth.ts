@@ -96,7 +96,7 @@ export const SECOND_FACTOR_PATHS = { second_factor_required: '/sign-in/two-facto
 
 /**
  * Builds the error for a request without auth. For a session still waiting for its second factor (at sign-in, or after
- * a promotion to a role that needs one), the error names the page that asks for it, and error pages redirect there.
+ * a promotion to a role that needs one), the error names the page where it is entered, and error pages redirect there.
  */
 function unauthenticated(request: FastifyRequest): AppError {
   const stage = request.session?.stage;

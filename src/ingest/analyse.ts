@@ -42,7 +42,7 @@ interface ColumnState {
 /** PostgreSQL's limit on the columns of a table; past it, CREATE TABLE fails with "tables can have at most 1600 columns". */
 export const POSTGRES_MAX_COLUMNS = 1600;
 /**
- * The most data columns a file may have, because the datastore table adds `_id`, the row number.
+ * The maximum number of data columns a file may have, because the datastore table adds `_id`, the row number.
  * NOTE: a narrower file can still fail on PostgreSQL's limit of about 8 kB for one row, reached by roughly 1,000
  * columns of 8-byte numbers or dates (an estimate), and that error reaches the user untranslated.
  */

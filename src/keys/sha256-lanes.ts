@@ -5,12 +5,12 @@
  * scalar HMAC's instructions.
  *
  * The module is generated here, instruction by instruction, from the round definitions of FIPS 180-4 section 6.2.2,
- * so there is no binary to trust: sha256-lanes.test.ts checks it against Node's createHmac.
+ * so there is no binary to trust. keyed-hash.test.ts checks its output against Node's createHmac.
  *
- * Memory layout (bytes): the inner and outer padded-key states as 8 four-lane vectors each at 0 and 128; the
- * messages from INPUT_OFFSET, each group of four as 16 vectors (word t of lane l at group + 16t + 4l); the digests
- * from OUTPUT_OFFSET, each group as 8 vectors in the same order. Every message is one block after the key block: at
- * most 55 bytes, padded and with its bit length written by the caller.
+ * Memory layout, in bytes. The inner and outer padded-key states are 8 four-lane vectors each, at 0 and 128. The
+ * messages start at INPUT_OFFSET, each group of four as 16 vectors, with word t of lane l at group + 16t + 4l. The
+ * digests start at OUTPUT_OFFSET, each group as 8 vectors in the same order. Every message is one block after the
+ * key block: at most 55 bytes, padded and with its bit length written by the caller.
  */
 import { endianness } from 'node:os';
 import { ROUND_CONSTANTS } from './sha256-blocks.ts';
@@ -158,7 +158,7 @@ class BodyWriter {
     this.emit(OP.localTee, w[t % 16]!);
   }
 
-  /** The 64 rounds on the state locals. Each round renames the locals instead of moving eight values. */
+  /** Emits the 64 rounds on the state locals. Each round renames the locals instead of moving eight values. */
   private rounds(roundConstants: Int32Array): void {
     let [a, b, c, d, e, f, g, h] = this.state as [number, number, number, number, number, number, number, number];
     for (let t = 0; t < 64; t++) {

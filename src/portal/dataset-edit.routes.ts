@@ -119,7 +119,7 @@ export function metadataFromForm(form: DetailsForm): { metadata: DatasetMetadata
   return { metadata, errors };
 }
 
-/** The form's own errors and the catalogue's checks of every other field, in the order the fields appear on the page. */
+/** Returns the form's own errors and the catalogue's checks of every other field, in the order of the page. */
 function allErrors(metadata: DatasetMetadata, formErrors: FieldError[]): FieldError[] {
   const errors = [...formErrors];
   if (metadata.title === '') errors.push({ field: 'title', message: 'Enter a title' });

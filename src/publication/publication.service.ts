@@ -49,9 +49,9 @@ export function personalDataConflict(slug: string, findings: readonly Publicatio
 const JUSTIFICATION_LENGTH = { min: 10, max: 2000 };
 
 /**
- * The publication gate: datasets whose current version has personal-data or small-count findings open only after a
- * data steward or administrator fixes the data (each fix set makes a new version, in one transaction) or records a
- * justification, audited in the same transaction.
+ * The publication gate. A dataset whose current version has personal-data or small-count findings opens only after a
+ * data steward or administrator fixes the data or records a justification. Each set of fixes makes a new version in
+ * one transaction, audited in the same transaction.
  */
 export class PublicationService {
   constructor(

@@ -52,7 +52,7 @@ const DIMENSION_WORDS = new Set([
 
 /**
  * An age band used as a column header ("Aged 0 to 4", "5-10", "Under 18", "65 and over"), as in a table of counts laid
- * out with one column per band. The column then holds counts of people in that band.
+ * out with one column per band. The column then contains counts of people in that band.
  */
 const AGE_BAND_HEADER = /^(aged?\s+)?(\d{1,3}\s*(to|-|–)\s*\d{1,3}|under\s+\d{1,3}|\d{1,3}\s*(\+|and over|or over|and older|plus))(\s+years?(\s+old)?)?$/i;
 
@@ -108,9 +108,9 @@ interface CountColumn {
 }
 
 /**
- * Finds small counts row by row. A table is aggregate-shaped when it has a count column (a whole-number column whose
- * header names a count) and a dimension column whose header names an area, a group of people or a period and which
- * has at least two different values. Each count column without negative values then reports its counts from 1 to
+ * Finds small counts row by row. A table is aggregate-shaped when it has a count column and a dimension column. A
+ * count column is a whole-number column whose header names a count. A dimension column's header names an area, a
+ * group of people or a period, and it has at least two different values. Each count column without negative values then reports its counts from 1 to
  * `threshold - 1`.
  *
  * NOTE: a table keyed only by organisations or other named entities (a provider, a school) is not taken as

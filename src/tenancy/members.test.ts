@@ -321,7 +321,7 @@ for (const engine of testEngines()) {
       }
       const fifth = await services.publication.setVisibility(actor, built[4]!.slug, 'private');
       assert.equal(fifth.notice, undefined);
-      // Taking a sixth dataset out of public view is never refused, but the organisation is told it is over the limit.
+      // Taking a sixth dataset out of public view is never refused, but the organisation is warned that it is over the limit.
       const sixth = await services.publication.setVisibility(actor, built[5]!.slug, 'private');
       assert.equal(sixth.visibility, 'private');
       assert.match(sixth.notice ?? '', /now has 6 private datasets, more than the 5 the Free community plan allows/);

@@ -20,14 +20,14 @@ export interface PlanChange {
   administratorsEmailed: number;
 }
 
-/** Describes who was told of a plan change and which applications it turned off, for the page and the command. */
+/** Describes who was emailed about a plan change and which applications it turned off, for the page and the command. */
 export function describePlanChange(change: PlanChange): string {
-  const told =
+  const emailed =
     change.administratorsEmailed === 0
       ? 'It has no administrators, so nobody was emailed; invite one with civic admin invite.'
       : `We have emailed its ${change.administratorsEmailed === 1 ? 'administrator' : `${change.administratorsEmailed} administrators`}.`;
   const removed = change.applicationsRemoved.length === 0 ? '' : ` These applications were turned off: ${change.applicationsRemoved.join(', ')}.`;
-  return `${told}${removed}`;
+  return `${emailed}${removed}`;
 }
 
 /** Identifies the organisation to move: by id from the admin page, by slug from the command line. */

@@ -82,7 +82,7 @@ export type LimitName = keyof PlanLimits;
 
 export const LIMIT_WORDS: Record<LimitName, string> = { members: 'members and open invitations', privateDatasets: 'private datasets', apiTokens: 'active API tokens' };
 
-/** What frees a place under each limit. */
+/** The step that frees a place under each limit. */
 const LIMIT_REMEDIES: Record<LimitName, string> = {
   members: 'Remove a member or withdraw an invitation first',
   privateDatasets: 'Make one of your private datasets open first',

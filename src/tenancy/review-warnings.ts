@@ -19,9 +19,10 @@ export interface RegistrationToCheck {
 }
 
 /**
- * Builds the warnings shown to a platform administrator beside each pending registration: another organisation with the
- * same name (often one that an import created before its staff registered), a domain another active organisation
- * already uses (approving would stop single sign-on finding either by that domain), and public email services.
+ * Builds the warnings shown to a platform administrator beside each pending registration. A warning names another
+ * organisation with the same name, which an import often created before its staff registered. It names a domain that
+ * another active organisation already uses, because approving would stop single sign-on finding either by that
+ * domain. It also names public email services.
  */
 export async function reviewWarnings(trx: Kysely<DB>, pending: RegistrationToCheck[]): Promise<Map<string, string[]>> {
   const warnings = new Map<string, string[]>(pending.map((registration) => [registration.id, []]));
