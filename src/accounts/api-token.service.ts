@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { OrganisationStatus } from '../catalogue/catalogue.tables.ts';
+import { executePrepared } from '../db/prepared.ts';
 import type { DB } from '../db/schema.ts';
 import { withOrganisation } from '../db/tenant.ts';
 import { AppError, notFound, validationError } from '../errors.ts';
@@ -298,9 +299,9 @@ export class ApiTokenService {
     const [, prefix, secret] = match as unknown as [string, string, string];
     const secretHash = this.hashSecret(secret);
 
-    // One statement, outside any transaction: the token, its owner's role and its organisation's access.
-    const { rows } = await sql<TokenCallerRow>`select * from civic_token_caller(${secretHash})`.execute(this.db.app);
-    const found = rows[0];
+    // One statement, outside any transaction: the token, its owner's role and its organisation's access. Every request
+    // with a token runs it, so it is prepared once per connection.
+    const [found] = await executePrepared(this.db.app, sql<TokenCallerRow>`select * from civic_token_caller(${secretHash})`.compile(this.db.app));
     const same = found !== undefined && found.prefix === prefix && timingSafeEqual(Buffer.from(found.secret_hash), Buffer.from(secretHash));
     if (!same) throw new AppError('unauthenticated', 'token_invalid', 'The API token is not valid. Check that it was copied in full, or make a new one at /account/tokens.');
     if (found.revoked_at !== null) throw new AppError('unauthenticated', 'token_revoked', 'The API token has been revoked. Make a new one at /account/tokens.');

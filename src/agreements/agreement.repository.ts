@@ -107,13 +107,17 @@ export async function setVersionStatus(trx: Kysely<DB>, versionId: string, statu
     .execute();
 }
 
-export function toVersion(row: Row<{ id: string; agreement_id: string; version: number; status: VersionStatus; terms: unknown; created_at: Date; submitted_at: Date | null; approved_at: Date | null }>): AgreementVersion {
+/** Maps a version row; `terms` may be given when the caller has the row's terms parsed already. */
+export function toVersion(
+  row: Row<{ id: string; agreement_id: string; version: number; status: VersionStatus; terms: unknown; created_at: Date; submitted_at: Date | null; approved_at: Date | null }>,
+  terms: AgreementTerms = storedTerms(row.terms),
+): AgreementVersion {
   return {
     id: row.id,
     agreementId: row.agreement_id,
     version: row.version,
     status: row.status,
-    terms: storedTerms(row.terms),
+    terms,
     createdAt: row.created_at,
     submittedAt: row.submitted_at,
     approvedAt: row.approved_at,
@@ -127,7 +131,7 @@ export async function listVersions(trx: Kysely<DB>, agreementId: string): Promis
     .where('agreement_id', '=', agreementId)
     .orderBy('version')
     .execute();
-  return rows.map(toVersion);
+  return rows.map((row) => toVersion(row));
 }
 
 export async function addParties(trx: Kysely<DB>, agreementId: string, ownerId: string, partyIds: string[]): Promise<void> {

@@ -18,7 +18,8 @@ export interface AuditEvent {
 /** Keys that must never reach the audit log, whatever a caller passes. */
 const FORBIDDEN_DETAIL_KEYS = /password|secret|^token$|email|_hash$/i;
 
-function checkDetails(event: AuditEvent): void {
+/** Checks an event's details as every append does; for callers that build the event's row themselves. */
+export function checkAuditEvent(event: AuditEvent): void {
   for (const key of Object.keys(event.details ?? {})) {
     if (FORBIDDEN_DETAIL_KEYS.test(key)) {
       throw new Error(`Audit details for ${event.action} contain the key "${key}", which may hold a secret or personal data.`);
@@ -33,14 +34,14 @@ function checkDetails(event: AuditEvent): void {
  * concurrent appenders take turns.
  */
 export async function appendAuditEvent(trx: Kysely<DB>, event: AuditEvent): Promise<number> {
-  checkDetails(event);
+  checkAuditEvent(event);
   const [id] = await appendChainedEntries(trx, [event]);
   return id!;
 }
 
 /** Appends several audit rows under one lock of the chain head and returns their ids in order. */
 export async function appendAuditEvents(trx: Kysely<DB>, events: readonly AuditEvent[]): Promise<number[]> {
-  for (const event of events) checkDetails(event);
+  for (const event of events) checkAuditEvent(event);
   return appendChainedEntries(trx, events);
 }
 
@@ -50,6 +51,6 @@ export async function appendAuditEvents(trx: Kysely<DB>, events: readonly AuditE
  * ends, and the caller must write the row before then.
  */
 export async function prepareAuditEvent(trx: Kysely<DB>, event: AuditEvent): Promise<PreparedEntries> {
-  checkDetails(event);
+  checkAuditEvent(event);
   return prepareChainedEntries(trx, [event]);
 }

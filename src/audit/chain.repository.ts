@@ -71,7 +71,11 @@ export interface PreparedEntries {
 export async function prepareChainedEntries(trx: Kysely<DB>, events: readonly AuditEvent[], occurredAt?: Date): Promise<PreparedEntries> {
   const head = await lockChainHead(trx);
   // Read the clock after taking the lock, so on one instance times rise with the ids.
-  const now = occurredAt ?? new Date();
+  return chainEntries(head, events, occurredAt ?? new Date());
+}
+
+/** Builds the rows that append `events` after `head`, whose frontier it advances, and the head they lead to. */
+export function chainEntries(head: ChainHead, events: readonly AuditEvent[], now: Date): PreparedEntries {
   let previous = head.headHash;
   const rows = events.map((event, index) => {
     const fields = chainFieldsOf(event, now);

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { prepareStatement } from '../db/prepared.ts';
 import type { DB } from '../db/schema.ts';
 import { validationError } from '../errors.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
-import { prepareAuditEvent } from './audit.repository.ts';
-import { withEntries } from './chain.repository.ts';
+import { checkAuditEvent, prepareAuditEvent, type AuditEvent } from './audit.repository.ts';
+import { chainEntries, lockChainHead, withEntries, type PreparedEntries } from './chain.repository.ts';
+import { writeDisclosureAfterHead, type IndexJobRow } from './disclosure-write.ts';
+import { RememberedHead, type ExpectedHead } from './remembered-head.ts';
 import type { AuditActorKind } from './audit.tables.ts';
 import { insertSubjectHashes, subjectsDigest } from './disclosure-subjects.ts';
 import { INDEX_SUBJECTS_JOB, indexQueuedDisclosures, type IndexOptions, type QueueScope } from './disclosure-index.ts';
@@ -87,7 +88,7 @@ function checkRecord(record: DisclosureRecord): void {
  * a digest of the hashes in the audit entry. With `deferSubjects` they are queued with a job that hashes them after
  * commit and chains their digest in a second audit entry. Clear identifiers are never stored.
  */
-export async function appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord, subjectIndex: SubjectIndex): Promise<AppendedDisclosure> {
+export async function appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord, subjectIndex: SubjectIndex, remembered?: RememberedHead): Promise<AppendedDisclosure> {
   checkRecord(record);
   const organisationId = record.organisationId ?? (await datasetOrganisation(trx, record.datasetId));
   const deferred = record.deferSubjects === true;
@@ -96,7 +97,7 @@ export async function appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord
   const fields = [...record.fields];
 
   // The audit entry, the chain head and the disclosure are written in one statement, saving round trips per release.
-  const audit = await prepareAuditEvent(trx, {
+  const event: AuditEvent = {
     organisationId,
     actorUserId: record.actorUserId ?? null,
     actorKind: record.actorKind ?? 'token',
@@ -117,10 +118,8 @@ export async function appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord
       occurredAt: record.occurredAt.toISOString(),
       ...(deferred ? { subjectsQueued: true } : { subjectCount: hashes.length, subjectsDigest: subjectsDigest(hashes) }),
     },
-  });
-  const auditEntryId = audit.ids[0]!;
-
-  const disclosureRow = {
+  };
+  const disclosureRow = (auditEntryId: number) => ({
     id,
     organisation_id: organisationId,
     recipient_organisation_id: record.recipientOrganisationId,
@@ -137,33 +136,38 @@ export async function appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord
     occurred_at: record.occurredAt,
     request_id: record.requestId,
     audit_entry_id: auditEntryId,
-  };
+  });
 
-  const statement = await withEntries(trx, audit);
   if (deferred) {
-    // The same statement writes the disclosure's queue row and the indexing job. Foreign keys are checked at the end
-    // of the statement, when the audit entry and the disclosure row exist.
-    const compiled = statement
-      .with('disclosure', (db) => db.insertInto('disclosures').values(disclosureRow).returning(['id', 'organisation_id', 'resource_id']))
-      .with('queued', (db) =>
-        db.insertInto('disclosure_index_queue').columns(['disclosure_id', 'organisation_id', 'resource_id']).expression(db.selectFrom('disclosure').select(['id', 'organisation_id', 'resource_id'])),
-      )
-      .insertInto('jobs')
-      .values(indexJobRow(organisationId, id))
-      .compile();
-    // A release of one audit entry always has this text, and planning it took about half its time on the server.
-    if (audit.rows.length === 1) prepareStatement(compiled);
-    await trx.executeQuery(compiled);
-    return { id, auditEntryId, subjectCount: null };
+    checkAuditEvent(event);
+    const row = { ...disclosureRow(0), after_row_id: record.rows!.afterRowId, last_row_id: record.rows!.lastRowId };
+    const job = indexJobRow(organisationId, id);
+    const write = async (expected: ExpectedHead, prepared: PreparedEntries): Promise<boolean> =>
+      writeDisclosureAfterHead(trx, expected, prepared, { ...row, audit_entry_id: prepared.ids[0]! }, job);
+    // After a head this process remembers, the release need not lock and read the head first. If the head has moved
+    // since, nothing is written, and the entry is built again under the lock.
+    const attempt = remembered?.prepare([event], new Date());
+    if (attempt && (await write(attempt.expected, attempt.prepared))) return { id, auditEntryId: attempt.prepared.ids[0]!, subjectCount: null };
+    const head = await lockChainHead(trx);
+    const expected = { size: head.size, headHash: head.headHash };
+    const prepared = chainEntries(head, [event], new Date());
+    remembered?.remember(prepared.head);
+    if (!(await write(expected, prepared))) throw new Error('The audit chain head moved while this transaction held its lock.');
+    return { id, auditEntryId: prepared.ids[0]!, subjectCount: null };
   }
-  await statement.insertInto('disclosures').values(disclosureRow).execute();
+
+  const audit = await prepareAuditEvent(trx, event);
+  const auditEntryId = audit.ids[0]!;
+  remembered?.remember(audit.head);
+  const statement = await withEntries(trx, audit);
+  await statement.insertInto('disclosures').values(disclosureRow(auditEntryId)).execute();
   await insertSubjectHashes(trx, { disclosureId: id, organisationId, recipientOrganisationId: record.recipientOrganisationId }, hashes);
   return { id, auditEntryId, subjectCount: hashes.length };
 }
 
 /** Builds the job row that indexes a queued disclosure, as enqueueJob would write it. */
-function indexJobRow(organisationId: string, disclosureId: string) {
-  return { kind: INDEX_SUBJECTS_JOB, organisation_id: organisationId, payload: JSON.stringify({ disclosure_id: disclosureId }), run_at: new Date(), max_attempts: 8, unique_key: null };
+function indexJobRow(organisationId: string, disclosureId: string): IndexJobRow {
+  return { kind: INDEX_SUBJECTS_JOB, organisation_id: organisationId, payload: JSON.stringify({ disclosure_id: disclosureId }), run_at: new Date(), max_attempts: 8 };
 }
 
 async function datasetOrganisation(trx: Kysely<DB>, datasetId: string): Promise<string> {
@@ -179,13 +183,15 @@ async function datasetOrganisation(trx: Kysely<DB>, datasetId: string): Promise<
  */
 export class DisclosureLog {
   readonly subjects: SubjectIndex;
+  /** The chain head as this log's releases left it, so a release need not lock and read it first. */
+  readonly #head = new RememberedHead();
 
   constructor(keys: KeyRing) {
     this.subjects = new SubjectIndex(keys);
   }
 
   appendDisclosure(trx: Kysely<DB>, record: DisclosureRecord): Promise<AppendedDisclosure> {
-    return appendDisclosure(trx, record, this.subjects);
+    return appendDisclosure(trx, record, this.subjects, this.#head);
   }
 
   /**

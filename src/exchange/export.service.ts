@@ -4,7 +4,6 @@ import * as agreements from '../agreements/agreement.repository.ts';
 import { setOrganisation } from '../db/tenant.ts';
 import { AppError, notFound } from '../errors.ts';
 import { authoriseRelease, checkInForce, loadResource, type ReleasePlan, type ReleaseRequest, type ReleaseResource } from './release-policy.ts';
-import { RowReader } from './release-rows.ts';
 import { toRequest, type Caller, type ReleaseService } from './release.service.ts';
 import { formatDigest, type ExchangeSigner } from './signing.ts';
 
@@ -127,7 +126,7 @@ export class ExportService {
         throw new AppError('forbidden', 'agreement_version_changed', `A new version of agreement ${current.reference} came into force during the export. Start the export again.`);
       }
       checkInForce(current, plan.terms, this.releases.clock());
-      const page = await new RowReader(this.releases.keys, plan, resource).readPage(trx, afterId, this.chunkRows);
+      const page = await this.releases.rowReader(plan, resource).readPage(trx, afterId, this.chunkRows);
       if (page.records.length > 0) await this.releases.disclose(trx, caller, plan, resource, page, afterId);
       return page;
     });

@@ -42,6 +42,37 @@ export class Pseudonymiser {
   }
 }
 
+/** How many agreements' pseudonymisers are kept; more than a server releases under at once. */
+const KEPT_PSEUDONYMISERS = 256;
+
+/**
+ * Keeps the pseudonymiser of each agreement released under lately. Deriving the key and preparing its padded states
+ * took about 0.4 ms, as long as pseudonymising a page of 1,000 NHS numbers, so a page no longer pays it again.
+ */
+export class Pseudonymisers {
+  readonly #kept = new Map<string, Pseudonymiser>();
+
+  constructor(private readonly keys: KeyRing) {}
+
+  /** Returns the pseudonymiser of `agreementId`, equal to `new Pseudonymiser(keys, agreementId)`. */
+  of(agreementId: string): Pseudonymiser {
+    let pseudonymiser = this.#kept.get(agreementId);
+    if (pseudonymiser) {
+      // Most recently used last, so the oldest goes first.
+      this.#kept.delete(agreementId);
+    } else {
+      pseudonymiser = new Pseudonymiser(this.keys, agreementId);
+      if (this.#kept.size >= KEPT_PSEUDONYMISERS) this.#kept.delete(this.#kept.keys().next().value!);
+    }
+    this.#kept.set(agreementId, pseudonymiser);
+    return pseudonymiser;
+  }
+
+  toJSON(): string {
+    return '[Pseudonymisers]';
+  }
+}
+
 /**
  * Brings equal identifiers to one form: an NHS number keeps its digits only ("943 476 5919" and "9434765919" are one
  * person), an email address is trimmed and lower-cased, and other text is trimmed, Unicode-normalised (NFC) and has

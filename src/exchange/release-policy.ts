@@ -2,7 +2,7 @@ import { dateState } from '../agreements/agreement-dates.ts';
 import { checkDatasetTerms } from '../agreements/agreement-datasets.ts';
 import { sql, type Kysely } from 'kysely';
 import * as agreements from '../agreements/agreement.repository.ts';
-import { type AgreementTerms, type DatasetTerms, type Party } from '../agreements/agreement.terms.ts';
+import { storedTerms, type AgreementTerms, type DatasetTerms, type Party } from '../agreements/agreement.terms.ts';
 import type { AgreementSummary, AgreementVersion } from '../agreements/agreement.types.ts';
 import type { AgreementStatus, VersionStatus } from '../agreements/agreements.tables.ts';
 import { executePrepared } from '../db/prepared.ts';
@@ -181,16 +181,19 @@ async function readReleaseContext(trx: Kysely<DB>, request: ReleaseRequest): Pro
   const inForce =
     row.v_id === null
       ? null
-      : agreements.toVersion({
-          id: row.v_id,
-          agreement_id: row.v_agreement_id!,
-          version: row.v_version!,
-          status: row.v_status!,
-          terms: row.v_terms,
-          created_at: row.v_created_at!,
-          submitted_at: row.v_submitted_at,
-          approved_at: row.v_approved_at,
-        });
+      : agreements.toVersion(
+          {
+            id: row.v_id,
+            agreement_id: row.v_agreement_id!,
+            version: row.v_version!,
+            status: row.v_status!,
+            terms: row.v_terms,
+            created_at: row.v_created_at!,
+            submitted_at: row.v_submitted_at,
+            approved_at: row.v_approved_at,
+          },
+          settledTerms(row.v_id, row.v_status!, row.v_terms),
+        );
   const currentResource =
     row.r_id === null ? null : toResource({ id: row.r_id, version: row.r_version!, table_name: row.r_table_name!, table_schema: row.r_table_schema, row_count: row.r_row_count! });
   return {
@@ -198,6 +201,33 @@ async function readReleaseContext(trx: Kysely<DB>, request: ReleaseRequest): Pro
     inForce,
     dataset: row.d_id === null ? null : { id: row.d_id, slug: row.d_slug!, currentResource },
   };
+}
+
+/** How many versions' parsed terms are kept; more than a server releases under at once. */
+const KEPT_TERMS = 256;
+const settled = new Map<string, AgreementTerms>();
+
+/**
+ * Returns a version's terms, parsed once per version. Only a draft's terms can change (an approved version is amended
+ * by a new version), so the terms of any other version are kept by version id, frozen so that no caller changes them.
+ */
+function settledTerms(versionId: string, status: VersionStatus, json: unknown): AgreementTerms {
+  if (status === 'draft') return storedTerms(json);
+  let terms = settled.get(versionId);
+  if (terms === undefined) {
+    terms = deepFreeze(storedTerms(json));
+    if (settled.size >= KEPT_TERMS) settled.delete(settled.keys().next().value!);
+    settled.set(versionId, terms);
+  }
+  return terms;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 interface ContextRow {

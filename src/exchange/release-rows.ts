@@ -3,8 +3,7 @@ import { compileRowFilter } from '../agreements/row-filter.ts';
 import type { Normalisation } from '../agreements/agreement.terms.ts';
 import type { SubjectIdentifier, SubjectKind } from '../audit/subject-index.ts';
 import type { DB } from '../db/schema.ts';
-import type { KeyRing } from '../keys/key-ring.ts';
-import { Pseudonymiser } from './pseudonym.ts';
+import type { Pseudonymiser } from './pseudonym.ts';
 import type { ReleasePlan, ReleaseResource } from './release-policy.ts';
 
 /** One page of released rows: the values shaped for the recipient and the subjects for the disclosure log. */
@@ -26,11 +25,11 @@ export class RowReader {
   readonly #fields: Array<{ name: string; normalisation: Normalisation | null }>;
 
   constructor(
-    keys: KeyRing,
+    pseudonymiser: Pseudonymiser,
     private readonly plan: ReleasePlan,
     private readonly resource: ReleaseResource,
   ) {
-    this.#pseudonymiser = new Pseudonymiser(keys, plan.agreement.id);
+    this.#pseudonymiser = pseudonymiser;
     const pseudonymised = new Map(plan.dataset.pseudonymise.map((entry) => [entry.field, entry.normalise]));
     this.#fields = plan.fields.map((field) => ({ name: field.name, normalisation: pseudonymised.get(field.name) ?? null }));
   }

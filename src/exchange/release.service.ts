@@ -6,6 +6,7 @@ import { AppError, validationError } from '../errors.ts';
 import type { Clock } from '../jobs/job-queue.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { CursorCodec } from './cursor.ts';
+import { Pseudonymisers } from './pseudonym.ts';
 import { authoriseRelease, loadNextResource, loadResource, type ReleasePlan, type ReleaseRequest, type ReleaseResource } from './release-policy.ts';
 import { describeFields, RowReader, type ReleasedPage } from './release-rows.ts';
 
@@ -51,6 +52,7 @@ export interface ChangesPage extends RecordsPage {
  */
 export class ReleaseService {
   readonly cursors: CursorCodec;
+  readonly pseudonymisers: Pseudonymisers;
   readonly #inlineSubjectLimit: number;
 
   constructor(
@@ -61,6 +63,7 @@ export class ReleaseService {
     options: { inlineSubjectLimit?: number } = {},
   ) {
     this.cursors = new CursorCodec(keys);
+    this.pseudonymisers = new Pseudonymisers(keys);
     this.#inlineSubjectLimit = options.inlineSubjectLimit ?? INLINE_SUBJECT_LIMIT;
   }
 
@@ -77,9 +80,11 @@ export class ReleaseService {
       }
       const resource = await loadResource(trx, plan, options.cursor === undefined ? undefined : position.version);
       if (!resource) throw noData(plan, options.cursor !== undefined);
-      const page = await new RowReader(this.keys, plan, resource).readPage(trx, position.lastId, limit);
+      const page = await this.rowReader(plan, resource).readPage(trx, position.lastId, limit);
       await this.disclose(trx, caller, plan, resource, page, position.lastId);
-      const more = page.records.length === limit && page.lastId !== null;
+      // `_id` numbers a version's rows 1..row_count, so a page that ends at the last row is the last page, and the
+      // client need not ask for an empty one.
+      const more = page.records.length === limit && page.lastId !== null && page.lastId < resource.rowCount;
       return {
         ...describePage(plan, resource),
         records: page.records,
@@ -117,7 +122,7 @@ export class ReleaseService {
           } else if (!resource) throw noData(plan, true);
         }
       }
-      const page = await new RowReader(this.keys, plan, resource).readPage(trx, afterId, limit);
+      const page = await this.rowReader(plan, resource).readPage(trx, afterId, limit);
       if (page.records.length > 0) await this.disclose(trx, caller, plan, resource, page, afterId);
       const lastId = page.lastId ?? Math.max(afterId, resource.rowCount);
       const hasMore = page.records.length === limit || (await loadNextResource(trx, plan, resource.version)) !== null;
@@ -128,6 +133,11 @@ export class ReleaseService {
         has_more: hasMore,
       };
     });
+  }
+
+  /** Reads rows of `resource` as `plan` releases them, with the agreement's pseudonymiser. */
+  rowReader(plan: ReleasePlan, resource: ReleaseResource): RowReader {
+    return new RowReader(this.pseudonymisers.of(plan.agreement.id), plan, resource);
   }
 
   /**

@@ -52,9 +52,13 @@ for (const engine of testEngines()) {
       assert.deepEqual(Object.keys(body.records[0]!), ['person_id', 'nhs_number', 'date_of_birth', 'postcode', 'locality', 'care_package', 'start_date', 'weekly_cost']);
       assert.match(String(body.records[0]!.nhs_number), /^[0-9a-f]{64}$/);
       assert.ok(body.next_cursor);
-      const second = (await (await get(`${recordsPath}?limit=25&cursor=${encodeURIComponent(body.next_cursor)}`, scenario.trust.token)).json()) as { records: Array<{ person_id: string }> };
+      const second = (await (await get(`${recordsPath}?limit=25&cursor=${encodeURIComponent(body.next_cursor)}`, scenario.trust.token)).json()) as { records: Array<{ person_id: string }>; next_cursor: string };
       assert.equal(second.records.length, 25);
       assert.notEqual(second.records[0]!.person_id, body.records[0]!.person_id);
+      // The last 10 of the 60 rows fill the third page exactly, and no empty fourth page is offered.
+      const third = (await (await get(`${recordsPath}?limit=10&cursor=${encodeURIComponent(second.next_cursor)}`, scenario.trust.token)).json()) as { records: unknown[]; next_cursor: string | null };
+      assert.equal(third.records.length, 10);
+      assert.equal(third.next_cursor, null);
     });
 
     test('response digest and signature verify', async () => {
