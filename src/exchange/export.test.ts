@@ -145,9 +145,15 @@ for (const engine of testEngines()) {
       );
       const thirdText = await (await fetch(`${server.url}${base}/changes?limit=50&since=${encodeURIComponent(second.next_cursor)}`, { headers: headers() })).text();
       seen.push(thirdText);
-      const third = JSON.parse(thirdText) as { records: unknown[]; dataset: { version: number } };
+      const third = JSON.parse(thirdText) as { records: unknown[]; next_cursor: string; dataset: { version: number } };
       assert.equal(third.dataset.version, second.dataset.version + 1);
       assert.equal(third.records.length, 50);
+      // The last 10 rows fill the next page exactly, and the feed says nothing more is ready.
+      const fourthText = await (await fetch(`${server.url}${base}/changes?limit=10&since=${encodeURIComponent(third.next_cursor)}`, { headers: headers() })).text();
+      seen.push(fourthText);
+      const fourth = JSON.parse(fourthText) as { records: unknown[]; has_more: boolean };
+      assert.equal(fourth.records.length, 10);
+      assert.equal(fourth.has_more, false);
 
       const forged = await fetch(`${server.url}${base}/changes?since=${encodeURIComponent(`${second.next_cursor}x`)}`, { headers: headers() });
       assert.equal(forged.status, 400);

@@ -113,7 +113,7 @@ export class ReleaseService {
         resource = await loadResource(trx, plan, position.version);
         afterId = position.lastId;
         // `_id` numbers a version's rows 1..row_count, so a cursor at row_count has read the whole version, which
-      // hands over to the next version if there is one.
+        // hands over to the next version if there is one.
         if (!resource || afterId >= resource.rowCount) {
           const next = await loadNextResource(trx, plan, position.version);
           if (next) {
@@ -125,7 +125,8 @@ export class ReleaseService {
       const page = await this.rowReader(plan, resource).readPage(trx, afterId, limit);
       if (page.records.length > 0) await this.disclose(trx, caller, plan, resource, page, afterId);
       const lastId = page.lastId ?? Math.max(afterId, resource.rowCount);
-      const hasMore = page.records.length === limit || (await loadNextResource(trx, plan, resource.version)) !== null;
+      // A full page that ends at the version's last row has read the version, as above.
+      const hasMore = (page.records.length === limit && lastId < resource.rowCount) || (await loadNextResource(trx, plan, resource.version)) !== null;
       return {
         ...describePage(plan, resource),
         records: page.records,
