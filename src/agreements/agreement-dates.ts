@@ -4,9 +4,22 @@
  */
 const LONDON_DAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
 
-/** The calendar day in London at `instant`, as YYYY-MM-DD. */
+const HOUR_MS = 3_600_000;
+/** The hour (since 1970, UTC) of the last formatted instant and its London day, since formatting is slow. */
+let lastHour = Number.NaN;
+let lastDay = '';
+
+/**
+ * The calendar day in London at `instant`, as YYYY-MM-DD. London's offset from UTC has been a whole number of hours
+ * since 1972, so its days change on the hour in UTC, and instants in one UTC hour share their day.
+ */
 export function londonDate(instant: Date): string {
-  return LONDON_DAY.format(instant);
+  const hour = Math.floor(instant.getTime() / HOUR_MS);
+  if (hour !== lastHour) {
+    lastDay = LONDON_DAY.format(instant);
+    lastHour = hour;
+  }
+  return lastDay;
 }
 
 /** Adds whole calendar months to an ISO date, clamping to the month's last day (31 January + 1 month = 28 February). */

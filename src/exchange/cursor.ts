@@ -1,5 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { KeyRing } from '../keys/key-ring.ts';
+import { KeyedHash } from '../keys/keyed-hash.ts';
 
 /**
  * Opaque paging and change-feed cursors: a dataset version and the last `_id` released, bound to one agreement and
@@ -11,22 +12,22 @@ export interface CursorPosition {
 }
 
 export class CursorCodec {
-  readonly #key: Buffer;
+  readonly #mac: KeyedHash;
 
   constructor(keys: KeyRing) {
-    this.#key = keys.derive('exchange-cursor');
+    this.#mac = new KeyedHash(keys.derive('exchange-cursor'));
   }
 
   encode(scope: string, position: CursorPosition): string {
     const body = Buffer.from(JSON.stringify({ v: position.version, i: position.lastId }), 'utf8').toString('base64url');
-    return `${body}.${this.#mac(scope, body)}`;
+    return `${body}.${this.#sign(scope, body)}`;
   }
 
   /** Returns the position, or null when the cursor was not issued for this scope or was altered. */
   decode(scope: string, cursor: string): CursorPosition | null {
     const [body, mac, extra] = cursor.split('.');
     if (!body || !mac || extra !== undefined) return null;
-    const expected = Buffer.from(this.#mac(scope, body));
+    const expected = Buffer.from(this.#sign(scope, body));
     const given = Buffer.from(mac);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
     try {
@@ -38,8 +39,9 @@ export class CursorCodec {
     }
   }
 
-  #mac(scope: string, body: string): string {
-    return createHmac('sha256', this.#key).update(`${scope}\n${body}`).digest('base64url').slice(0, 32);
+  /** HMAC-SHA-256 of the scope and body, base64url, cut to 32 characters (192 bits). */
+  #sign(scope: string, body: string): string {
+    return this.#mac.digest(`${scope}\n${body}`).toString('base64url').slice(0, 32);
   }
 
   toJSON(): string {
