@@ -30,7 +30,7 @@ import {
 } from './exchange.schemas.ts';
 import type { ReleaseRequest } from './release-policy.ts';
 import type { Caller, RecordsPage as RecordsPageBody } from './release.service.ts';
-import { contentDigest } from './signing.ts';
+import { contentDigest, type ExchangeSigner } from './signing.ts';
 
 const PURPOSE_HEADER = 'civic-purpose';
 const TAGS = ['Secure data exchange'];
@@ -45,6 +45,25 @@ const releaseDocumentation = { swaggerTransform: documentRequest({ headers: Purp
 function caller(request: FastifyRequest): Caller {
   const auth = request.auth!;
   return { organisationId: auth.organisationId!, userId: auth.userId, tokenId: auth.tokenId, requestId: request.id };
+}
+
+/** A JSON body with its digest and signature, made while a release's record is written (see encodedRecords). */
+interface SignedBody {
+  body: Buffer;
+  digest: string;
+  signature: string;
+}
+
+function signedJson(signer: ExchangeSigner, value: unknown): SignedBody {
+  const body = Buffer.from(JSON.stringify(value), 'utf8');
+  const digest = contentDigest(body);
+  return { body, digest, signature: signer.signDigest(digest) };
+}
+
+/** Sends a signed body as it is; the onSend hook leaves a body that carries its digest alone. */
+function sendSigned(reply: FastifyReply, signed: SignedBody): Buffer {
+  void reply.header('content-digest', signed.digest).header('civic-signature', signed.signature).type('application/json; charset=utf-8');
+  return signed.body;
 }
 
 /**
@@ -84,6 +103,7 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
   app.addHook('onSend', async (_request, reply, payload) => {
     void reply.header('cache-control', 'no-store');
     if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
+    if (reply.hasHeader('content-digest')) return payload;
     // The body is encoded once: the digest covers these bytes, and they are what the reply writes.
     const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
     const digest = contentDigest(body);
@@ -122,8 +142,9 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
       const options: { cursor?: string; limit?: number } = {};
       if (request.query.cursor !== undefined) options.cursor = request.query.cursor;
       if (request.query.limit !== undefined) options.limit = request.query.limit;
-      const page = await exchange.releases.records(caller(request), releaseRequest(request, request.params, request.query.fields), options);
-      return encodedPage(reply, page);
+      // The page is encoded and signed while its disclosure record is written.
+      const signed = await exchange.releases.encodedRecords(caller(request), releaseRequest(request, request.params, request.query.fields), options, (page) => signedJson(exchange.signer, page));
+      return sendSigned(reply, signed);
     },
   );
 

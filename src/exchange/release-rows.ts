@@ -14,6 +14,18 @@ export interface ReleasedPage {
   lastId: number | null;
 }
 
+/** The part of a page that the disclosure log records: the row count, the last `_id`, and the people in the rows on request. */
+export interface ReleasedRows {
+  rowCount: number;
+  lastId: number | null;
+  subjects(): SubjectIdentifier[];
+}
+
+/** Describes a shaped page for the disclosure log. */
+export function releasedRows(page: ReleasedPage): ReleasedRows {
+  return { rowCount: page.records.length, lastId: page.lastId, subjects: () => page.subjects };
+}
+
 /**
  * Reads rows of a dataset version in `_id` order after `afterId`, with the agreement's row filter in the SQL, and
  * shapes them: only the released fields, with pseudonymised fields replaced. The subject field is read for the
@@ -35,6 +47,11 @@ export class RowReader {
   }
 
   async readPage(trx: Kysely<DB>, afterId: number, limit: number): Promise<ReleasedPage> {
+    return this.shape(await this.read(trx, afterId, limit));
+  }
+
+  /** Reads the rows of a page as stored, with `_id` and the subject field, for `shape` to release. */
+  async read(trx: Kysely<DB>, afterId: number, limit: number): Promise<Array<Record<string, unknown>>> {
     const { dataset } = this.plan;
     const names = new Set(this.plan.fields.map((field) => field.name));
     if (dataset.subject) names.add(dataset.subject.field);
@@ -46,7 +63,17 @@ export class RowReader {
       select ${sql.join(columns)} from ${table}
       where ${sql.join(conditions, sql` and `)}
       order by ${sql.id('_id')} limit ${limit}`.execute(trx);
-    return this.shape(rows);
+    return rows;
+  }
+
+  /** Describes rows read by `read` for the disclosure log, before they are shaped. */
+  released(rows: Array<Record<string, unknown>>): ReleasedRows {
+    const subject = this.plan.dataset.subject;
+    return {
+      rowCount: rows.length,
+      lastId: rows.length === 0 ? null : Number(rows[rows.length - 1]!._id),
+      subjects: () => (subject ? rows.map((row) => subjectOf(row[subject.field], subject.kind)).filter((identifier) => identifier !== null) : []),
+    };
   }
 
   shape(rows: Array<Record<string, unknown>>): ReleasedPage {

@@ -8,7 +8,7 @@ import type { KeyRing } from '../keys/key-ring.ts';
 import { CursorCodec } from './cursor.ts';
 import { Pseudonymisers } from './pseudonym.ts';
 import { authoriseRelease, loadNextResource, loadResource, type ReleasePlan, type ReleaseRequest, type ReleaseResource } from './release-policy.ts';
-import { describeFields, RowReader, type ReleasedPage } from './release-rows.ts';
+import { describeFields, releasedRows, RowReader, type ReleasedRows } from './release-rows.ts';
 
 /** The organisation, token and request behind a release. */
 export interface Caller {
@@ -68,6 +68,15 @@ export class ReleaseService {
   }
 
   async records(caller: Caller, request: ReleaseRequest, options: { cursor?: string; limit?: number }): Promise<RecordsPage> {
+    return this.encodedRecords(caller, request, options, (page) => page);
+  }
+
+  /**
+   * Releases one page of records and returns `encode(page)`. The disclosure record's statement is sent as soon as the
+   * rows are read, and the page is shaped and encoded while the database writes it. The result waits for the record,
+   * so a response is never ready before it, and an error in either rolls the release back.
+   */
+  async encodedRecords<T>(caller: Caller, request: ReleaseRequest, options: { cursor?: string; limit?: number }, encode: (page: RecordsPage) => T): Promise<T> {
     const limit = pageSize(options.limit);
     return this.db.app.transaction().execute(async (trx) => {
       const plan = await authoriseRelease(trx, toRequest(caller, request), this.clock());
@@ -80,16 +89,19 @@ export class ReleaseService {
       }
       const resource = await loadResource(trx, plan, options.cursor === undefined ? undefined : position.version);
       if (!resource) throw noData(plan, options.cursor !== undefined);
-      const page = await this.rowReader(plan, resource).readPage(trx, position.lastId, limit);
-      await this.disclose(trx, caller, plan, resource, page, position.lastId);
+      const reader = this.rowReader(plan, resource);
+      const rows = await reader.read(trx, position.lastId, limit);
+      const released = reader.released(rows);
       // `_id` numbers a version's rows 1..row_count, so a page that ends at the last row is the last page, and the
       // client need not ask for an empty one.
-      const more = page.records.length === limit && page.lastId !== null && page.lastId < resource.rowCount;
-      return {
-        ...describePage(plan, resource),
-        records: page.records,
-        next_cursor: more ? this.cursors.encode(scope, { version: resource.version, lastId: page.lastId! }) : null,
-      };
+      const more = rows.length === limit && released.lastId !== null && released.lastId < resource.rowCount;
+      return whileRecording(this.disclose(trx, caller, plan, resource, released, position.lastId), () =>
+        encode({
+          ...describePage(plan, resource),
+          records: reader.shape(rows).records,
+          next_cursor: more ? this.cursors.encode(scope, { version: resource.version, lastId: released.lastId! }) : null,
+        }),
+      );
     });
   }
 
@@ -123,7 +135,7 @@ export class ReleaseService {
         }
       }
       const page = await this.rowReader(plan, resource).readPage(trx, afterId, limit);
-      if (page.records.length > 0) await this.disclose(trx, caller, plan, resource, page, afterId);
+      if (page.records.length > 0) await this.disclose(trx, caller, plan, resource, releasedRows(page), afterId);
       const lastId = page.lastId ?? Math.max(afterId, resource.rowCount);
       // A full page that ends at the version's last row has read the version, as above.
       const hasMore = (page.records.length === limit && lastId < resource.rowCount) || (await loadNextResource(trx, plan, resource.version)) !== null;
@@ -146,9 +158,9 @@ export class ReleaseService {
    * (`afterId` < `_id` <= the page's last `_id` of this version), so a large release can leave its subjects to the
    * indexing job, which reads the same rows back.
    */
-  async disclose(trx: Kysely<DB>, caller: Caller, plan: ReleasePlan, resource: ReleaseResource, page: ReleasedPage, afterId: number): Promise<void> {
-    const rows = page.lastId === null ? undefined : { afterRowId: afterId, lastRowId: page.lastId };
-    const deferSubjects = rows !== undefined && plan.dataset.subject !== null && page.records.length > this.#inlineSubjectLimit;
+  async disclose(trx: Kysely<DB>, caller: Caller, plan: ReleasePlan, resource: ReleaseResource, released: ReleasedRows, afterId: number): Promise<void> {
+    const rows = released.lastId === null ? undefined : { afterRowId: afterId, lastRowId: released.lastId };
+    const deferSubjects = rows !== undefined && plan.dataset.subject !== null && released.rowCount > this.#inlineSubjectLimit;
     await this.disclosures.appendDisclosure(trx, {
       organisationId: plan.agreement.organisationId,
       recipientOrganisationId: caller.organisationId,
@@ -158,10 +170,10 @@ export class ReleaseService {
       datasetId: plan.datasetId,
       resourceId: resource.id,
       fields: plan.fields.map((field) => field.name),
-      rowCount: page.records.length,
+      rowCount: released.rowCount,
       occurredAt: this.clock(),
       requestId: caller.requestId,
-      subjects: deferSubjects ? [] : page.subjects,
+      subjects: deferSubjects ? [] : released.subjects(),
       ...(rows === undefined ? {} : { rows }),
       deferSubjects,
       actorUserId: caller.userId,
@@ -181,6 +193,26 @@ export function describePage(plan: ReleasePlan, resource: ReleaseResource): Omit
     purpose: plan.purpose,
     fields: describeFields(plan),
   };
+}
+
+/**
+ * Runs `work` while `recording` (the disclosure record's statement) runs in the database, and returns its result once
+ * the record is written. An error in either is thrown, and the other is awaited first so that the transaction ends
+ * with nothing in flight.
+ */
+async function whileRecording<T>(recording: Promise<void>, work: () => T): Promise<T> {
+  recording.catch(() => undefined);
+  // Let the statement reach the database before the work takes this thread.
+  await new Promise((resolve) => setImmediate(resolve));
+  let result: T;
+  try {
+    result = work();
+  } catch (error) {
+    await recording.catch(() => undefined);
+    throw error;
+  }
+  await recording;
+  return result;
 }
 
 function pageSize(limit: number | undefined): number {
