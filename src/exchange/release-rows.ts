@@ -14,7 +14,10 @@ export interface ReleasedPage {
   lastId: number | null;
 }
 
-/** The part of a page that the disclosure log records: the row count, the last `_id`, and the people in the rows on request. */
+/**
+ * The part of a page that the disclosure log records: the row count, the last `_id`, and the people in the rows on
+ * request.
+ */
 export interface ReleasedRows {
   rowCount: number;
   lastId: number | null;
