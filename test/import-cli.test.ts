@@ -98,6 +98,14 @@ describe('civic import command', () => {
     assert.match(result.stdout, /transaction_number\s+string/);
   });
 
+  test('human report of a one-row sheet', async () => {
+    const workbook = path.resolve(import.meta.dirname, 'fixtures/ingest/two-sheets.xlsx');
+    const result = await civic(['import', workbook, '--organisation', 'thurrock-council', '--dataset', 'ward-population', '--sheet', 'Wards']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^Loaded 1 row from two-sheets\.xlsx into thurrock-council\/ward-population, version 1 \(private\)\./);
+    assert.match(result.stdout, /: 2 columns, /);
+  });
+
   test('metadata options set the details', async () => {
     const args = ['import', spendingFixture('mth-10-january-2014.csv'), '--organisation', 'royal-wolverhampton', '--dataset', 'nhs-described', '--json'];
     const first = await civic([...args, '--description', 'Spend over £25,000.', '--licence', 'CC-BY-4.0', '--tags', 'nhs, spend', '--update-frequency', 'monthly',

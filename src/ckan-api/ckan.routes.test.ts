@@ -419,6 +419,10 @@ for (const engine of testEngines()) {
         assert.equal(body.error?.__type, type);
         assert.ok(body.error?.[key], `${JSON.stringify(params)} names ${key}`);
       }
+      const missing = await get('datastore_search');
+      assert.match(missing.body.error?.resource_id[0], /^Missing value\. Send the resource_id parameter/);
+      const missingId = await get('package_show');
+      assert.equal(missingId.body.error?.message, 'Invalid id: Missing value. Send the id parameter in the query string or the JSON body.');
       const sql = await get('datastore_search_sql', { sql: 'delete from resources' });
       assert.equal(sql.status, 409);
       assert.match(sql.body.error?.sql[0], /Only SELECT queries are allowed/);

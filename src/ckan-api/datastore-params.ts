@@ -28,7 +28,8 @@ export function readString(params: Record<string, unknown>, name: string): strin
 
 export function requireString(params: Record<string, unknown>, name: string): string {
   const value = readString(params, name);
-  if (value === undefined || value.trim() === '') throw invalidParameter(name, 'Missing value');
+  // The message starts with CKAN's own text, "Missing value", for clients that match it.
+  if (value === undefined || value.trim() === '') throw invalidParameter(name, `Missing value. Send the ${name} parameter in the query string or the JSON body.`);
   return value.trim();
 }
 

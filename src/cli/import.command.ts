@@ -13,6 +13,7 @@ import { uploadFile } from '../catalogue/upload.client.ts';
 import { AppError } from '../errors.ts';
 import type { TableSchema } from '../ingest/table-schema.ts';
 import { publicationOutcome } from '../publication/import-outcome.ts';
+import { countOf } from '../text.ts';
 import type { PublicationImportOptions } from '../publication/publication.check.ts';
 import { UsageError, type Command } from './command.ts';
 import { openServices } from './runtime.ts';
@@ -163,8 +164,8 @@ function printReport(report: LoadReport, json: boolean): void {
     return;
   }
   const lines = [
-    `Loaded ${report.rows} rows from ${report.file} into ${report.organisation}/${report.dataset}, version ${report.version} (${report.visibility}).`,
-    `Resource ${report.resource_id}: ${report.schema.fields.length} columns, ${report.encoding}${report.delimiter ? `, delimiter ${JSON.stringify(report.delimiter)}` : ''}, header on ${report.sheet ? `row ${report.header_row} of sheet ${report.sheet}` : `line ${report.header_row}`}.`,
+    `Loaded ${countOf(report.rows, 'row')} from ${report.file} into ${report.organisation}/${report.dataset}, version ${report.version} (${report.visibility}).`,
+    `Resource ${report.resource_id}: ${countOf(report.schema.fields.length, 'column')}, ${report.encoding}${report.delimiter ? `, delimiter ${JSON.stringify(report.delimiter)}` : ''}, header on ${report.sheet ? `row ${report.header_row} of sheet ${report.sheet}` : `line ${report.header_row}`}.`,
   ];
   // JSON quoting keeps a title with a line break (a stacked header) on its own line.
   for (const field of report.schema.fields) lines.push(`  ${field.name.padEnd(28)} ${field.type}${field.format ? ` (${field.format})` : ''}  ${JSON.stringify(field.title)}`);

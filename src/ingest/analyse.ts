@@ -16,6 +16,7 @@ import { fileSize, formatOf, openCsv, openSheet } from './records.ts';
 import { compileConstraints, matchSchemaFields, type ConstraintCheck } from './schema-fields.ts';
 import type { TableSchema, TableSchemaField } from './table-schema.ts';
 import { chooseSheet } from './workbook.ts';
+import { sentenceCase } from '../text.ts';
 
 /** Records read before the header is chosen. */
 const PREFIX_RECORDS = 300;
@@ -132,14 +133,14 @@ function strayValuesWarning(strays: StrayValues, name: string, header: string, s
 }
 
 /** Warns about summary rows one by one, and about each run of footer notes once. */
-function exclusionWarnings(excluded: TailExclusion[], location: (line: number) => string): IngestWarning[] {
+function exclusionWarnings(excluded: TailExclusion[], location: (line: number) => string, lineWord: 'line' | 'row'): IngestWarning[] {
   const warnings: IngestWarning[] = [];
   const footers = excluded.filter((exclusion) => exclusion.kind === 'footer');
   for (const exclusion of excluded) {
     if (exclusion.kind !== 'summary') continue;
     warnings.push({
       code: 'summary_row_excluded',
-      message: `The row on ${location(exclusion.line)} looks like a total, so it was not loaded as data.`,
+      message: `${sentenceCase(location(exclusion.line))} looks like a total, so it was not loaded as data.`,
       line: exclusion.line,
     });
   }
@@ -150,7 +151,7 @@ function exclusionWarnings(excluded: TailExclusion[], location: (line: number) =
       message:
         footers.length === 1
           ? `The note on ${location(first)} comes after the table, so it was not loaded as data.`
-          : `${footers.length} note rows after the table, from ${location(first)} to line ${footers[footers.length - 1]!.line}, were not loaded as data.`,
+          : `${footers.length} note rows after the table, from ${location(first)} to ${lineWord} ${footers[footers.length - 1]!.line}, were not loaded as data.`,
       line: first,
     });
   }
@@ -363,7 +364,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
       });
     }
   }
-  warnings.push(...exclusionWarnings(excluded, location));
+  warnings.push(...exclusionWarnings(excluded, location, sheet ? 'row' : 'line'));
   await early?.finish();
 
   return {

@@ -24,6 +24,12 @@ export const DATE_FORMATS = [
   '%Y/%m/%d',
   '%Y.%m.%d',
   '%y-%m-%d',
+  // Spreadsheets export a date cell as a timestamp at midnight. A column whose every time is midnight contains dates, and
+  // typing it as a timestamp would move each day to 23:00 UTC the day before for half of the year.
+  '%Y-%m-%d 00:00:00',
+  '%Y-%m-%dT00:00:00',
+  '%d/%m/%Y 00:00:00',
+  '%d/%m/%Y 00:00',
   '%m/%d/%Y',
 ] as const;
 

@@ -66,6 +66,21 @@ describe('header and column ids', () => {
     assert.deepEqual(column(loaded, 'date'), ['2025-04-05', '2025-04-06']);
   });
 
+  it('joins a units row to the header', async () => {
+    const loaded = await ingest('units-row.csv');
+    assert.equal(loaded.analysis.header_end_row, 2);
+    assert.deepEqual(loaded.analysis.schema.fields.map((field) => field.name), ['ward', 'population_people', 'area_ha']);
+    assert.deepEqual(column(loaded, 'ward'), ['Aveley', 'Grays']);
+  });
+
+  it('keeps a first row with text in a number column as data', async () => {
+    const loaded = await ingest('first-row-text-amount.csv');
+    assert.equal(loaded.analysis.header_end_row, 1);
+    assert.deepEqual(loaded.analysis.schema.fields.map((field) => field.name), ['supplier', 'amount']);
+    assert.deepEqual(column(loaded, 'supplier'), ['Acme Ltd', 'Bolt & Co', 'Cart Ltd']);
+    assert.equal(loaded.analysis.rows, 3);
+  });
+
   it('makes distinct ids and keeps the original titles', async () => {
     const loaded = await ingest('awkward-headers.csv');
     const names = loaded.analysis.schema.fields.map((field) => field.name);

@@ -92,6 +92,22 @@ describe('type inference', () => {
     assert.equal(columnSqlType(loaded.analysis.schema.fields[0]!), 'timestamptz');
   });
 
+  it('reads midnight timestamps as dates', async () => {
+    const loaded = await ingest('midnight-timestamps.csv');
+    assert.deepEqual(fieldTypes(loaded.analysis), {
+      iso: 'date %Y-%m-%d 00:00:00',
+      iso_t: 'date %Y-%m-%dT00:00:00',
+      excel: 'date %d/%m/%Y 00:00',
+      excel_seconds: 'date %d/%m/%Y 00:00:00',
+      one_time: 'datetime %d/%m/%Y %H:%M:%S',
+    });
+    assert.deepEqual(column(loaded, 'iso'), ['2025-04-05', '2025-12-31']);
+    assert.deepEqual(column(loaded, 'iso_t'), ['2025-04-05', '2025-12-31']);
+    assert.deepEqual(column(loaded, 'excel'), ['2025-04-05', '2025-12-31']);
+    assert.deepEqual(column(loaded, 'excel_seconds'), ['2025-04-05', '2025-12-31']);
+    assert.deepEqual(column(loaded, 'one_time'), ['2025-04-05T00:00:00+01:00', '2025-12-31T09:30:00+00:00']);
+  });
+
   it('keeps codes with leading zeros or letters as text', async () => {
     const loaded = await ingest('codes.csv');
     assert.deepEqual(fieldTypes(loaded.analysis), { code: 'string', ref: 'string', number: 'integer' });

@@ -47,6 +47,14 @@ describe('XLSX workbooks', () => {
     assert.deepEqual(column(loaded, 'amount'), ['100.5', '250']);
   });
 
+  it('names rows in total and note warnings', async () => {
+    const loaded = await load(fixture('ingest', 'sheet-totals.xlsx'));
+    assert.deepEqual(column(loaded, 'ward'), ['Aveley', 'Ockendon']);
+    const [total, notes] = loaded.analysis.warnings;
+    assert.equal(total?.message, 'Row 4 of sheet Wards of sheet-totals.xlsx looks like a total, so it was not loaded as data.');
+    assert.equal(notes?.message, '2 note rows after the table, from row 6 of sheet Wards of sheet-totals.xlsx to row 7, were not loaded as data.');
+  });
+
   it('skips hidden sheets unless named', async () => {
     const visible = await analyseFile(fixture('ingest', 'one-visible-sheet.xlsx'));
     assert.equal(visible.sheet, 'Only');

@@ -87,9 +87,10 @@ const ROWS_SAMPLED_FOR_NUMBERS = 50;
 
 /**
  * Returns the index of the last row of a stacked header that starts at `headerIndex`. A row below the header
- * continues it when none of its cells is a number and at least half of its cells sit above columns whose data is
- * mostly numeric, as in `provincie / A / Groningen` or a units row such as `£ / £`. A text-only table never
- * stacks, so its first data row is never taken for a header.
+ * continues it when none of its cells is a number and at least half of its cells sit above mostly numeric columns.
+ * Its other cells must name columns that the rows above left unnamed, as in `provincie / A / Groningen`, `NR. /
+ * Cluster` under blank header cells, or a units row such as `£ / £`. So a first data row with text in a numeric column
+ * (`Acme Ltd,TBC` under `Supplier,Amount`) stays data, and a text-only table never stacks.
  */
 export function findHeaderEnd(records: SourceRecord[], headerIndex: number, decimal: DecimalMark): number {
   const numericCells = new Map<number, number>();
@@ -108,6 +109,11 @@ export function findHeaderEnd(records: SourceRecord[], headerIndex: number, deci
   }
   const numericColumn = (c: number) => (numericCells.get(c) ?? 0) * 2 > (filledCells.get(c) ?? 0) && (numericCells.get(c) ?? 0) > 0;
 
+  const named = new Set<number>();
+  records[headerIndex]!.cells.forEach((cell, c) => {
+    if (!isBlankText(cell)) named.add(c);
+  });
+
   let end = headerIndex;
   for (let i = headerIndex + 1; i < records.length && i <= headerIndex + MAX_EXTRA_HEADER_ROWS; i++) {
     const cells = records[i]!.cells;
@@ -115,13 +121,18 @@ export function findHeaderEnd(records: SourceRecord[], headerIndex: number, deci
     let filled = 0;
     let aboveNumbers = 0;
     let hasNumber = false;
+    let fillsNamedTextColumn = false;
     cells.forEach((cell, c) => {
       if (isBlankText(cell)) return;
       filled++;
       if (isNumber(cell)) hasNumber = true;
       if (numericColumn(c)) aboveNumbers++;
+      else if (named.has(c)) fillsNamedTextColumn = true;
     });
-    if (hasNumber || aboveNumbers * 2 < filled) break;
+    if (hasNumber || fillsNamedTextColumn || aboveNumbers * 2 < filled) break;
+    cells.forEach((cell, c) => {
+      if (!isBlankText(cell)) named.add(c);
+    });
     end = i;
   }
   return end;
