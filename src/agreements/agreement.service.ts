@@ -6,6 +6,7 @@ import { setOrganisation, withOrganisation } from '../db/tenant.ts';
 import { AppError, conflict, forbidden, notFound, validationError } from '../errors.ts';
 import type { Clock } from '../jobs/job-queue.ts';
 import { checkTermsDatasets, listOwnDatasets } from './agreement-datasets.ts';
+import { dateState } from './agreement-dates.ts';
 import * as repository from './agreement.repository.ts';
 import { parseTerms, type AgreementTerms } from './agreement.terms.ts';
 import type { Actor, AgreementDetail, AgreementSummary, AgreementVersion } from './agreement.types.ts';
@@ -157,7 +158,10 @@ export class AgreementService {
       const agreements = await repository.listAgreements(trx, { status: 'active' });
       const details: AgreementDetail[] = [];
       for (const agreement of agreements) details.push(await this.loadDetail(trx, agreement, null));
-      return details;
+      // The daily check moves an agreement past its end or review date out of 'active' once a day, so until it runs
+      // such an agreement is left out here by its dates.
+      const now = this.clock();
+      return details.filter((detail) => detail.inForce !== null && ['in_force', 'not_started'].includes(dateState(detail.inForce.terms, now)));
     });
   }
 
