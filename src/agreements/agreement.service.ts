@@ -88,7 +88,11 @@ export class AgreementService {
       const versions = await repository.listVersions(trx, agreement.id);
       const latest = versions[versions.length - 1]!;
       if (latest.status === 'draft' || latest.status === 'awaiting_approval') {
-        throw conflict('amendment_in_progress', `Version ${latest.version} of ${reference} is already ${latest.status === 'draft' ? 'being drafted' : 'awaiting approval'}. Finish or withdraw it first.`);
+        const next =
+          latest.status === 'draft'
+            ? 'is already a draft. Edit that draft and submit it, instead of starting another amendment.'
+            : "is already awaiting approval. Wait for the approvers' decisions, or withdraw it to draft and edit it.";
+        throw conflict('amendment_in_progress', `Version ${latest.version} of ${reference} ${next}`);
       }
       let terms: AgreementTerms = latest.terms;
       if (input !== undefined) {
