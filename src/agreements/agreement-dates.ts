@@ -46,3 +46,15 @@ export function dateState(dates: { startDate: string; endDate: string; reviewDat
 export function reviewReminderDue(reviewDate: string, instant: Date): boolean {
   return londonDate(instant) >= addMonths(reviewDate, -3);
 }
+
+/**
+ * Field errors, named as in the API, for a version whose end or review date has passed at `instant`. Such a version
+ * would expire or lapse as soon as it came into force, so it is not submitted.
+ */
+export function passedDateErrors(dates: { endDate: string; reviewDate: string }, instant: Date): Array<{ field: string; message: string }> {
+  const today = londonDate(instant);
+  const errors: Array<{ field: string; message: string }> = [];
+  if (dates.endDate < today) errors.push({ field: 'end_date', message: `The end date ${dates.endDate} has passed. Edit the draft and enter an end date of today (${today}) or later` });
+  if (dates.reviewDate < today) errors.push({ field: 'review_date', message: `The review date ${dates.reviewDate} has passed. Edit the draft and enter a review date of today (${today}) or later` });
+  return errors;
+}

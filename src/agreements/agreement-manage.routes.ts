@@ -52,6 +52,26 @@ function openApprovalsOf(view: PartyView, organisationId: string, userId: string
 }
 
 /**
+ * Returns the page for an approver named in the latest version who has nothing to decide now: the version is not
+ * awaiting approval, or they have already decided. Returns null for anyone else.
+ */
+function nothingToReviewPage(view: PartyView, organisationId: string, userId: string) {
+  const { reference, latest } = view.detail;
+  const mine = view.approvals.filter((approval) => approval.partyOrganisationId === organisationId && approval.userId === userId);
+  const named = latest.terms.parties.some((party) => party.organisationId === organisationId && party.approvers.some((approver) => approver.userId === userId));
+  if (!named) return null;
+  const link = { href: `/agreements/${reference}/manage`, text: `Go to ${reference}` };
+  if (latest.status === 'draft') {
+    return { title: 'Nothing to review yet', paragraphs: [`Version ${latest.version} of ${reference} is a draft that has not been submitted for approval. You can review it once the provider submits it.`], link };
+  }
+  if (latest.status !== 'awaiting_approval') {
+    return { title: 'Nothing to review', paragraphs: [`Version ${latest.version} of ${reference} is no longer awaiting approval, so there is no decision to make on it.`], link };
+  }
+  if (mine.length === 0 || mine.some((approval) => approval.decision === null)) return null;
+  return { title: 'You have already decided', paragraphs: [`Your decision on version ${latest.version} of ${reference} is recorded. The agreement page shows every approver's decision.`], link };
+}
+
+/**
  * Registers the pages where parties manage agreements: their list with status tags, each agreement with its versions, approvals
  * and history, the approver's review page, and the confirmation pages for suspending, resuming and terminating.
  */
@@ -121,11 +141,25 @@ export async function agreementManageRoutes(app: FastifyInstance, services: Serv
       requireProvider(view, action);
       const actor = actorFrom(request);
       const reference = view.detail.reference;
-      await withStateOnConflict(view, async () => {
-        if (action === 'submit') await workflow.submit(actor, reference);
-        else if (action === 'withdraw') await workflow.withdraw(actor, reference, '');
-        else await agreements.amend(actor, reference);
-      });
+      try {
+        await withStateOnConflict(view, async () => {
+          if (action === 'submit') await workflow.submit(actor, reference);
+          else if (action === 'withdraw') await workflow.withdraw(actor, reference, '');
+          else await agreements.amend(actor, reference);
+        });
+      } catch (error) {
+        // The submit button has no fields of its own, so the problems with the draft are listed with a link to edit it.
+        if (!(error instanceof AppError) || error.kind !== 'validation' || error.fields.length === 0) throw error;
+        return reply.page(
+          'accounts/message.njk',
+          {
+            title: `Version ${view.detail.latest.version} of ${reference} cannot be submitted yet`,
+            paragraphs: [error.message, ...error.fields.map((field) => `${field.message}.`)],
+            link: { href: `/agreements/${reference}/edit`, text: 'Edit the draft' },
+          },
+          400,
+        );
+      }
       return reply.redirect(action === 'amend' ? `/agreements/${reference}/edit` : manageUrl(reference, done), 303);
     });
   providerStep('submit', 'submitted');
@@ -136,6 +170,8 @@ export async function agreementManageRoutes(app: FastifyInstance, services: Serv
     const auth = request.auth!;
     const open = openApprovalsOf(view, auth.organisationId!, auth.userId);
     if (open.length === 0) {
+      const nothingToReview = nothingToReviewPage(view, auth.organisationId!, auth.userId);
+      if (nothingToReview !== null) return reply.page('accounts/message.njk', nothingToReview, 409);
       throw new AppError('forbidden', 'not_named_approver', `You have no decision to make on ${view.detail.reference}. Only the approvers named for your organisation in the version awaiting approval can review it.`);
     }
     return reply.page(

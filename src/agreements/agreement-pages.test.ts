@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildScenario, type Scenario } from '../../test/fixtures/social-care/scenario.ts';
+import { buildScenario, directCareTerms, type Scenario } from '../../test/fixtures/social-care/scenario.ts';
 import { signedInClient } from '../../test/helpers/accounts.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import type { WebClient } from '../../test/helpers/web-client.ts';
@@ -207,6 +207,11 @@ for (const engine of testEngines()) {
     test('submit, approve and amend', async () => {
       const page = await steward.get(`/agreements/${REFERENCE}/manage`);
       assert.match(page.body, /Submit for approval/);
+      const trustDpo = await client(scenario.trust.dpo);
+      const early = await trustDpo.get(`/agreements/${REFERENCE}/review`);
+      assert.equal(early.statusCode, 409);
+      assert.match(early.body, /Nothing to review yet/);
+      assert.match(early.body, /has not been submitted for approval/);
       const submitted = await steward.post(`/agreements/${REFERENCE}/submit`, {});
       assert.equal(submitted.statusCode, 303);
 
@@ -217,10 +222,15 @@ for (const engine of testEngines()) {
       assert.equal(noDecision.statusCode, 400);
       assert.ok(errorSummary(noDecision.body).some((item) => item.href === '#decision'));
 
-      for (const who of [scenario.council.dpo, scenario.council.siro, scenario.trust.dpo, scenario.trust.siro]) {
+      for (const who of [scenario.council.dpo, scenario.council.siro, scenario.trust.dpo]) {
         const approved = await decide(who, 'approved', 'Content with the terms');
         assert.equal(approved.statusCode, 303, approved.body);
       }
+      const again = await trustDpo.get(`/agreements/${REFERENCE}/review`);
+      assert.equal(again.statusCode, 409);
+      assert.match(again.body, /You have already decided/);
+      const lastApproval = await decide(scenario.trust.siro, 'approved', 'Content with the terms');
+      assert.equal(lastApproval.statusCode, 303, lastApproval.body);
       const agreement = await handle.db.owner.selectFrom('agreements').select(['status', 'version_in_force_id']).where('reference', '=', REFERENCE).executeTakeFirstOrThrow();
       assert.equal(agreement.status, 'active');
       assert.notEqual(agreement.version_in_force_id, null);
@@ -233,6 +243,25 @@ for (const engine of testEngines()) {
       assert.match(shown.body, /Version 2 is in draft\./);
       const versions = await handle.db.owner.selectFrom('agreement_versions').select(['version', 'status']).orderBy('version').execute();
       assert.deepEqual(versions.map((version) => version.status), ['approved', 'draft']);
+
+      const secondAmendment = await steward.post(`/agreements/${REFERENCE}/amend`, {});
+      assert.equal(secondAmendment.statusCode, 409);
+      assert.match(secondAmendment.body, /Version 2 of [A-Z0-9-]+ is already a draft\. Edit that draft and submit it/);
+      assert.doesNotMatch(secondAmendment.body, /withdraw/);
+    });
+
+    test('submit lists the draft problems', async () => {
+      const reference = 'THR-ISA-2026-PAST';
+      await services.exchange.agreements.createDraft(scenario.council.dpo.actor, reference, directCareTerms(scenario, { end_date: '2026-06-30', review_date: '2026-03-31' }));
+      const dpo = await client(scenario.council.dpo);
+      await dpo.get(`/agreements/${reference}/manage`);
+      const submitted = await dpo.post(`/agreements/${reference}/submit`, {});
+      assert.equal(submitted.statusCode, 400);
+      assert.match(submitted.body, /Version 1 of THR-ISA-2026-PAST cannot be submitted yet/);
+      assert.match(submitted.body, /The end date 2026-06-30 has passed/);
+      assert.match(submitted.body, /href="\/agreements\/THR-ISA-2026-PAST\/edit"/);
+      const status = await handle.db.owner.selectFrom('agreements').select('status').where('reference', '=', reference).executeTakeFirstOrThrow();
+      assert.equal(status.status, 'draft');
     });
 
     test('suspend needs a reason', async () => {

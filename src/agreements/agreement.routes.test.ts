@@ -79,6 +79,23 @@ for (const engine of testEngines()) {
       assert.equal(missing.status, 404);
     });
 
+    test('lower-case reference redirects', async () => {
+      for (const suffix of ['', '.pdf']) {
+        const response = await fetch(`${server.url}/agreements/${AGREEMENT_REFERENCE.toLowerCase()}${suffix}`, { redirect: 'manual' });
+        assert.equal(response.status, 301);
+        assert.equal(response.headers.get('location'), `/agreements/${AGREEMENT_REFERENCE}${suffix}`);
+      }
+    });
+
+    test('malformed reference is not found', async () => {
+      const response = await fetch(`${server.url}/agreements/not%20a%20reference`);
+      assert.equal(response.status, 404);
+      const text = await response.text();
+      assert.match(text, /&quot;not a reference&quot; is not an agreement reference/);
+      assert.match(text, /such as THR-ISA-2026-014/);
+      assert.doesNotMatch(text, /must match pattern/);
+    });
+
     test('agreement PDF has selectable text', async () => {
       const response = await fetch(`${server.url}/agreements/${AGREEMENT_REFERENCE}.pdf`);
       assert.equal(response.status, 200);

@@ -11,6 +11,7 @@ import { agreementFormRoutes } from './agreement-form.routes.ts';
 import { agreementManageRoutes } from './agreement-manage.routes.ts';
 import { recipientPageRoutes } from './recipient-page.routes.ts';
 import { PURPOSES } from './agreement.terms.ts';
+import { REFERENCE_PATTERN } from './agreement-drafting.ts';
 
 /**
  * The public register of agreements in force, and each agreement as an HTML page and a PDF. Parties that are signed
@@ -42,10 +43,17 @@ export async function agreementRoutes(app: FastifyInstance, services: Services):
 
   app.get<{ Params: { reference: string } }>(
     '/agreements/:reference',
-    { schema: { params: Type.Object({ reference: Type.String({ pattern: '^[A-Z0-9][A-Z0-9-]{2,59}(\\.pdf)?$' }) }) } },
+    { schema: { params: Type.Object({ reference: Type.String({ maxLength: 200 }) }) } },
     async (request, reply) => {
       const pdf = request.params.reference.endsWith('.pdf');
       const reference = pdf ? request.params.reference.slice(0, -4) : request.params.reference;
+      if (!REFERENCE_PATTERN.test(reference)) {
+        // References are upper case, so a typed or shared link in lower case goes to the agreement it names.
+        const upper = reference.toUpperCase();
+        if (REFERENCE_PATTERN.test(upper)) return reply.redirect(`/agreements/${encodeURIComponent(upper)}${pdf ? '.pdf' : ''}`, 301);
+        const message = `"${reference}" is not an agreement reference. References are 3 to 60 capital letters, digits and hyphens, such as THR-ISA-2026-014. Find the agreement in the register.`;
+        return reply.page('errors/404.njk', { message }, 404);
+      }
       let detail;
       try {
         detail = await agreements.getDetail(request.auth?.organisationId ?? null, reference);

@@ -6,6 +6,7 @@ import { setOrganisation, withOrganisation } from '../db/tenant.ts';
 import { AppError, conflict, forbidden, notFound, validationError } from '../errors.ts';
 import type { Clock } from '../jobs/job-queue.ts';
 import { checkTermsDatasets, listOwnDatasets } from './agreement-datasets.ts';
+import { dateState } from './agreement-dates.ts';
 import * as repository from './agreement.repository.ts';
 import { parseTerms, type AgreementTerms } from './agreement.terms.ts';
 import type { Actor, AgreementDetail, AgreementSummary, AgreementVersion } from './agreement.types.ts';
@@ -87,7 +88,11 @@ export class AgreementService {
       const versions = await repository.listVersions(trx, agreement.id);
       const latest = versions[versions.length - 1]!;
       if (latest.status === 'draft' || latest.status === 'awaiting_approval') {
-        throw conflict('amendment_in_progress', `Version ${latest.version} of ${reference} is already ${latest.status === 'draft' ? 'being drafted' : 'awaiting approval'}. Finish or withdraw it first.`);
+        const next =
+          latest.status === 'draft'
+            ? 'is already a draft. Edit that draft and submit it, instead of starting another amendment.'
+            : "is already awaiting approval. Wait for the approvers' decisions, or withdraw it to draft and edit it.";
+        throw conflict('amendment_in_progress', `Version ${latest.version} of ${reference} ${next}`);
       }
       let terms: AgreementTerms = latest.terms;
       if (input !== undefined) {
@@ -157,7 +162,10 @@ export class AgreementService {
       const agreements = await repository.listAgreements(trx, { status: 'active' });
       const details: AgreementDetail[] = [];
       for (const agreement of agreements) details.push(await this.loadDetail(trx, agreement, null));
-      return details;
+      // The daily check moves an agreement past its end or review date out of 'active' once a day, so until it runs
+      // such an agreement is left out here by its dates.
+      const now = this.clock();
+      return details.filter((detail) => detail.inForce !== null && ['in_force', 'not_started'].includes(dateState(detail.inForce.terms, now)));
     });
   }
 

@@ -3,7 +3,7 @@ import type { DB } from '../db/schema.ts';
 import { setOrganisation, setPlatformScope, withOrganisation } from '../db/tenant.ts';
 import { conflict, forbidden, notFound, validationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { londonDate, reviewReminderDue } from './agreement-dates.ts';
+import { dateState, londonDate, passedDateErrors, reviewReminderDue } from './agreement-dates.ts';
 import { checkTermsDatasets } from './agreement-datasets.ts';
 import { queueAgreementEvent } from './agreement-events.ts';
 import * as repository from './agreement.repository.ts';
@@ -80,7 +80,7 @@ export class AgreementWorkflow {
       }
       const latest = await latestVersion(trx, agreement);
       if (latest.status !== 'draft') throw conflict('agreement_not_draft', `Version ${latest.version} of ${reference} is not a draft, so it cannot be submitted.`);
-      const errors = await checkTermsDatasets(trx, agreement.organisationId, latest.terms);
+      const errors = [...(await checkTermsDatasets(trx, agreement.organisationId, latest.terms)), ...passedDateErrors(latest.terms, this.#clock())];
       if (errors.length > 0) throw validationError('agreement_invalid', 'The agreement has problems. Correct them and try again.', errors);
       await repository.setVersionStatus(trx, latest.id, 'awaiting_approval', this.#clock());
       const to: AgreementStatus = agreement.versionInForceId === null ? 'awaiting_approval' : agreement.status;
@@ -171,8 +171,20 @@ export class AgreementWorkflow {
     const now = this.#clock();
     if (agreement.versionInForceId) await repository.setVersionStatus(trx, agreement.versionInForceId, 'superseded', now);
     await repository.setVersionStatus(trx, version.id, 'approved', now);
-    // A suspension stays in place across an amendment; otherwise the new version makes the agreement active again.
-    const to: AgreementStatus = agreement.status === 'suspended' ? 'suspended' : 'active';
+    // A suspension stays in place across an amendment. Otherwise the new version makes the agreement active again,
+    // unless its dates passed while it awaited approval, when it takes the status the daily check would give it.
+    const state = dateState(version.terms, now);
+    let to: AgreementStatus = 'active';
+    let reason = `Version ${version.version} approved by every party and in force`;
+    if (agreement.status === 'suspended') {
+      to = 'suspended';
+    } else if (state === 'expired') {
+      to = 'expired';
+      reason = `Version ${version.version} approved by every party, but its end date ${version.terms.endDate} has passed`;
+    } else if (state === 'review_overdue') {
+      to = 'lapsed_review';
+      reason = `Version ${version.version} approved by every party, but its review date ${version.terms.reviewDate} has passed`;
+    }
     await repository.updateAgreement(trx, agreement.id, { status: to, versionInForceId: version.id, title: version.terms.title });
     await this.agreements.recordTransition(trx, actor, {
       organisationId: agreement.organisationId,
@@ -180,7 +192,7 @@ export class AgreementWorkflow {
       versionId: version.id,
       from: agreement.status,
       to,
-      reason: `Version ${version.version} approved by every party and in force`,
+      reason,
     });
     await queueAgreementEvent(trx, {
       organisationId: agreement.organisationId,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatDigest, parseSignature, readPublicKey, verifyDigestSignature } from '../exchange/signing.ts';
+import { formatDigest, parseSignature, PublicKeyError, readPublicKey, verifyDigestSignature } from '../exchange/signing.ts';
 import { UsageError, type Command } from './command.ts';
 
 /**
@@ -11,6 +11,16 @@ import { UsageError, type Command } from './command.ts';
 export const verifyExportCommand: Command = {
   name: 'verify-export',
   usage: 'civic verify-export FILE --signature SIG [--public-key KEY | --server URL]',
+  help: [
+    'FILE              the file as received, byte for byte (an export, or the body of a records or changes reply)',
+    'SIG               the Civic-Signature value: keyid="…", alg="ed25519", sig=:…:',
+    '--public-key KEY  a file or text holding the key: the JSON of /api/v1/exchange/signing-keys (the key whose id',
+    '                  SIG names is used), one key from it, a PEM public key, or the 32 key bytes in base64.',
+    '                  Needs no network, so the check works offline.',
+    '--server URL      the exchange to fetch the published keys from, such as https://data.example.gov.uk',
+    '',
+    'Exit status: 0 when the signature is valid, 1 when it is not or the key is not found, 2 for wrong arguments.',
+  ].join('\n'),
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -28,9 +38,11 @@ export const verifyExportCommand: Command = {
     if (!signature) throw new UsageError('The signature is not a Civic-Signature value of the form keyid="…", alg="ed25519", sig=:…:');
 
     let keyText: string;
+    let keyFile: string | null = null;
     if (values['public-key'] !== undefined) {
       const given = values['public-key'];
-      keyText = fs.existsSync(given) ? fs.readFileSync(given, 'utf8') : given;
+      keyFile = fs.existsSync(given) ? given : null;
+      keyText = keyFile === null ? given : fs.readFileSync(keyFile, 'utf8');
     } else {
       const url = `${values.server!.replace(/\/+$/, '')}/api/v1/exchange/signing-keys`;
       let response: Response;
@@ -53,7 +65,20 @@ export const verifyExportCommand: Command = {
     const hash = createHash('sha256');
     for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
     const digest = formatDigest(hash.digest());
-    const valid = verifyDigestSignature(digest, signature.signature, readPublicKey(keyText));
+    let publicKey;
+    try {
+      publicKey = readPublicKey(keyText, signature.keyId);
+    } catch (error) {
+      if (!(error instanceof PublicKeyError)) throw error;
+      if (!error.keyNotInSet) {
+        // A value that is neither a file nor a key is most often a mistyped path.
+        const inline = values['public-key'] !== undefined && keyFile === null && !/^\s*(\{|-----BEGIN)/.test(keyText);
+        throw new UsageError(inline ? `No file ${keyText} exists, and the value is not a key either. Give the path of the saved signing keys, or the key itself.` : error.message);
+      }
+      process.stderr.write(`civic verify-export: ${error.message}\n`);
+      return 1;
+    }
+    const valid = verifyDigestSignature(digest, signature.signature, publicKey);
     process.stdout.write(`File: ${file}\nContent-Digest: ${digest}\nKey id: ${signature.keyId}\n`);
     if (!valid) {
       process.stdout.write('Signature: INVALID. The file differs from what the exchange signed, or the key is not the signer\'s.\n');
@@ -63,3 +88,4 @@ export const verifyExportCommand: Command = {
     return 0;
   },
 };
+

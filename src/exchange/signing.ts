@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { KeyRing } from '../keys/key-ring.ts';
 
 /**
@@ -71,14 +71,44 @@ export function parseSignature(value: string): { keyId: string; signature: Buffe
   return { keyId: match[1]!, signature: Buffer.from(match[2]!, 'base64') };
 }
 
-/** Builds a public key from a JWK, PEM text or the 32 raw bytes in base64 or base64url. */
-export function readPublicKey(text: string): KeyObject {
+/** Error for a public key that cannot be read, or a key set without the signer's key. The message names the fix. */
+export class PublicKeyError extends Error {
+  override name = 'PublicKeyError';
+
+  /** True when the key set was read but lacks the key; false when the text is not a key at all. */
+  constructor(message: string, readonly keyNotInSet = false) {
+    super(message);
+  }
+}
+
+/**
+ * Builds a public key from PEM text, the 32 raw bytes in base64 or base64url, a JWK, or a JWK set such as
+ * `/api/v1/exchange/signing-keys` returns. From a set it takes the key whose `kid` is `keyId`.
+ */
+export function readPublicKey(text: string, keyId?: string): KeyObject {
   const trimmed = text.trim();
-  if (trimmed.startsWith('-----BEGIN')) return createPublicKey(trimmed);
-  if (trimmed.startsWith('{')) return createPublicKey({ key: JSON.parse(trimmed) as import('node:crypto').JsonWebKey, format: 'jwk' });
+  try {
+    if (trimmed.startsWith('-----BEGIN')) return createPublicKey(trimmed);
+    if (trimmed.startsWith('{')) return createPublicKey({ key: pickJwk(JSON.parse(trimmed) as unknown, keyId), format: 'jwk' });
+  } catch (error) {
+    if (error instanceof PublicKeyError) throw error;
+    throw new PublicKeyError(`The public key could not be read (${(error as Error).message}). Give the JSON that /api/v1/exchange/signing-keys returns, one key from it, or a PEM file.`);
+  }
   const raw = Buffer.from(trimmed, 'base64url');
-  if (raw.length !== 32) throw new Error('The public key must be a JWK, a PEM file or 32 bytes in base64.');
+  if (raw.length !== 32) throw new PublicKeyError('The public key must be a JWK, a JWK set, a PEM file or 32 bytes in base64.');
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
+}
+
+function pickJwk(parsed: unknown, keyId: string | undefined): JsonWebKey {
+  const set = (parsed as { keys?: unknown }).keys;
+  if (!Array.isArray(set)) return parsed as JsonWebKey;
+  const keys = set as Array<JsonWebKey & { kid?: string }>;
+  const chosen = keyId === undefined && keys.length === 1 ? keys[0] : keys.find((key) => key.kid === keyId);
+  if (!chosen) {
+    const published = keys.map((key) => key.kid ?? 'none').join(', ') || 'none';
+    throw new PublicKeyError(`The key set has no key with the id ${keyId ?? '(none given)'}. Its key ids are: ${published}. Fetch the current set from the server that signed the file.`, true);
+  }
+  return chosen;
 }
 
 /** Checks a Civic-Signature value against a Content-Digest value. */

@@ -13,6 +13,17 @@ export const WEBHOOK_DELIVER_JOB = 'webhook.deliver';
 export const SIGNATURE_HEADER = 'civic-webhook-signature';
 const DELIVERY_TIMEOUT_MS = 10_000;
 
+/**
+ * Address ranges a webhook URL may not name, so a subscription cannot make the server post to its own network:
+ * private (RFC 1918, RFC 4193), shared (RFC 6598), link-local with cloud metadata services, unspecified and multicast.
+ * NOTE: only addresses written in the URL are checked. A public host name that resolves to one of these is not.
+ */
+const NON_PUBLIC_ADDRESSES = new net.BlockList();
+for (const [network, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) {
+  NON_PUBLIC_ADDRESSES.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [['::', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) NON_PUBLIC_ADDRESSES.addSubnet(network, prefix, 'ipv6');
+
 /** A notification as delivered: no personal data, only references, versions and statuses. */
 export interface WebhookEvent {
   id: string;
@@ -55,6 +66,9 @@ export class WebhookService {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const loopback = host === 'localhost' || (net.isIP(host) !== 0 && (host.startsWith('127.') || host === '::1'));
     if (url.username || url.password) throw urlError('The webhook URL must not contain a user name or password');
+    if (!loopback && net.isIP(host) !== 0 && NON_PUBLIC_ADDRESSES.check(host, net.isIPv6(host) ? 'ipv6' : 'ipv4')) {
+      throw urlError(`The webhook URL names ${host}, a private, link-local or reserved address. Use the public host name of your receiver`);
+    }
     if (url.protocol === 'https:' && (!loopback || this.options.allowLoopbackHttp)) return url;
     if (url.protocol === 'http:' && loopback && this.options.allowLoopbackHttp) return url;
     throw urlError(`The webhook URL must start with https:// and name a public host${this.options.allowLoopbackHttp ? ', or be http:// on a loopback address' : ''}`);
