@@ -56,7 +56,7 @@ export function fileTooLarge(maxBytes: number): AppError {
  * Reads a multipart body: the text fields named in `allowed` into `fields`, and the one file part, in the form field
  * `file`, streamed to a file in `folder`. Returns the stored file, or null when the body had no file part. Another
  * field name or a second file is rejected with an AppError. A file over `maxBytes` is rejected with fileTooLarge
- * once the whole body is read, so `fields` then still holds every field the client sent.
+ * once the whole body is read, so `fields` then still contains every field the client sent.
  */
 export async function receiveUpload<Name extends string>(
   request: FastifyRequest,
@@ -77,7 +77,7 @@ export async function receiveUpload<Name extends string>(
       const target = path.join(folder, filename);
       await pipeline(part.file, fs.createWriteStream(target));
       stored = { path: target, filename, sentName: part.filename ?? '', byteSize: (await fs.promises.stat(target)).size };
-      // The parser stops writing at the limit and marks the stream truncated; the rest of the file is discarded.
+      // At the limit the parser stops writing and marks the stream truncated, and it discards the rest of the file.
       truncated = part.file.truncated;
       continue;
     }
