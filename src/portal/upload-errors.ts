@@ -14,8 +14,8 @@ async function sheetRequired(source: IngestSource): Promise<string> {
   const sheets = await listSheets(source);
   const visible = sheets.filter((sheet) => !sheet.hidden && sheet.rows > 0);
   const named = (visible.length > 0 ? visible : sheets.filter((sheet) => sheet.rows > 0)).map((sheet) => `"${sheet.name}"`).join(', ');
-  const which = visible.length > 0 ? `has ${visible.length} sheets with data: ${named}` : `has data only in hidden sheets: ${named}`;
-  return `${source.filename} ${which}. Enter the name of the sheet to load. ${CHOOSE_AGAIN}`;
+  const contents = visible.length > 0 ? `has ${visible.length} sheets with data: ${named}` : `has data only in hidden sheets: ${named}`;
+  return `${source.filename} ${contents}. Enter the name of the sheet to load. ${CHOOSE_AGAIN}`;
 }
 
 /**
