@@ -1,36 +1,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import fastifyMultipart from '@fastify/multipart';
 // Brings the OpenAPI route schema keys (tags, summary, security) into Fastify's schema type.
 import type {} from '@fastify/swagger';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ConfigError } from '../config.ts';
+import type { FastifyInstance } from 'fastify';
 import { AppError, validationError } from '../errors.ts';
 import { checkApplication, hasRole, requireApplication, requireToken } from '../http/auth.ts';
 import type { TableSchema } from '../ingest/table-schema.ts';
 import type { Services } from '../services.ts';
 import { checkUploadUnderAgreement } from '../agreements/agreement-upload.ts';
 import { LICENCES, UPDATE_FREQUENCIES } from './catalogue.metadata.ts';
-import type { LoadReport, Visibility } from './catalogue.types.ts';
+import type { LoadReport } from './catalogue.types.ts';
 import { METADATA_FIELD_NAMES, metadataFromFields, type MetadataFields } from './metadata-fields.ts';
-import { baseFilename } from './original-file.ts';
 import { parseTableSchema } from './schema-input.ts';
-
-export const DEFAULT_UPLOAD_MAX_MB = 512;
-
-/** Reads CIVIC_UPLOAD_MAX_MB, the largest file the upload API accepts, in mebibytes (default 512). */
-export function uploadLimitBytes(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.CIVIC_UPLOAD_MAX_MB;
-  if (raw === undefined || raw === '') return DEFAULT_UPLOAD_MAX_MB * 1024 * 1024;
-  const megabytes = Number(raw);
-  if (!Number.isInteger(megabytes) || megabytes < 1 || megabytes > 1023) {
-    throw new ConfigError(`CIVIC_UPLOAD_MAX_MB is "${raw}", which is not a whole number from 1 to 1023. Set it to such a number or unset it to use ${DEFAULT_UPLOAD_MAX_MB}.`);
-  }
-  return megabytes * 1024 * 1024;
-}
+import { checkVisibility, receiveUpload, registerUploadParser, uploadLimitBytes } from './upload-body.ts';
 
 const Params = Type.Object({
   organisation: Type.String({ description: 'Organisation slug', pattern: '^[a-z0-9][a-z0-9-]{1,99}$' }),
@@ -77,52 +61,7 @@ interface UploadFields extends MetadataFields {
   agreement?: string;
 }
 
-const TEXT_FIELDS = new Set<keyof UploadFields>(['title', ...METADATA_FIELD_NAMES, 'schema', 'sheet', 'visibility', 'agreement']);
-
-/**
- * Reads the multipart body: text fields into `fields`, and the one `file` part streamed to a file in `folder`.
- * Returns the stored file, or null when the request had no file part.
- */
-async function receiveParts(request: FastifyRequest, folder: string, fields: UploadFields): Promise<{ path: string; filename: string } | null> {
-  let stored: { path: string; filename: string } | null = null;
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      if (part.fieldname !== 'file' || stored !== null) {
-        part.file.resume();
-        throw validationError('unexpected_file', `Send one file, in the form field "file" (got "${part.fieldname}").`, [{ field: part.fieldname, message: 'Send the file in the field "file"' }]);
-      }
-      const filename = baseFilename(part.filename || 'upload.csv');
-      const target = path.join(folder, filename);
-      await pipeline(part.file, fs.createWriteStream(target));
-      stored = { path: target, filename };
-      continue;
-    }
-    const name = part.fieldname as keyof UploadFields;
-    if (!TEXT_FIELDS.has(name)) throw validationError('unexpected_field', `The form field "${part.fieldname}" is not known. Send only file and ${[...TEXT_FIELDS].join(', ')}.`, [{ field: part.fieldname, message: 'Unknown field' }]);
-    fields[name] = String(part.value);
-  }
-  return stored;
-}
-
-/** Builds the 413 for a file over CIVIC_UPLOAD_MAX_MB, in place of the multipart plugin's bare error. */
-function fileTooLarge(maxBytes: number): AppError {
-  const megabytes = Math.round(maxBytes / 1_048_576);
-  return new AppError(
-    'too_large',
-    'file_too_large',
-    `The file is larger than the ${megabytes} MB this server accepts for an upload. Load it on the server with "civic import", ` +
-      `or ask the server's operator to raise CIVIC_UPLOAD_MAX_MB (now ${megabytes}, at most 1023).`,
-    { detail: `upload over ${maxBytes} bytes` },
-  );
-}
-
-function checkVisibility(value: string | undefined): Visibility | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (value !== 'private' && value !== 'open') {
-    throw validationError('invalid_visibility', `Visibility "${value}" is not valid. Use private or open.`, [{ field: 'visibility', message: 'Use private or open' }]);
-  }
-  return value;
-}
+const TEXT_FIELDS: ReadonlySet<keyof UploadFields> = new Set<keyof UploadFields>(['title', ...METADATA_FIELD_NAMES, 'schema', 'sheet', 'visibility', 'agreement']);
 
 /**
  * The upload API: `POST /api/v1/organisations/{organisation}/datasets/{dataset}/resources` loads a file as a new
@@ -131,9 +70,7 @@ function checkVisibility(value: string | undefined): Visibility | undefined {
  */
 export async function uploadRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const maxBytes = uploadLimitBytes();
-  if (!app.hasContentTypeParser('multipart/form-data')) {
-    await app.register(fastifyMultipart, { limits: { fileSize: maxBytes, files: 1, fields: 16, fieldSize: 1024 * 1024, parts: 17 } });
-  }
+  await registerUploadParser(app, maxBytes);
 
   app.post<{ Params: Params }>(
     '/api/v1/organisations/:organisation/datasets/:dataset/resources',
@@ -173,11 +110,7 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
       let report: LoadReport;
       try {
         const fields: UploadFields = {};
-        const stored = await receiveParts(request, folder, fields).catch((error: unknown) => {
-          // The multipart plugin raises this when the file passes its fileSize limit, from the part stream or the next part.
-          if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw fileTooLarge(maxBytes);
-          throw error;
-        });
+        const stored = await receiveUpload(request, folder, TEXT_FIELDS, fields, maxBytes);
         if (stored === null) throw validationError('file_missing', 'Send the file to load in the form field "file".', [{ field: 'file', message: 'Choose a file' }]);
         if (fields.agreement) {
           // Notifying recipients under an agreement is part of the exchange, so it needs that application too.

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { chartRoutes } from './chart.routes.ts';
 import { datasetEditRoutes } from './dataset-edit.routes.ts';
+import { datasetUploadRoutes } from './dataset-upload.routes.ts';
 import { downloadRoutes } from './downloads.routes.ts';
 import { metadataRoutes } from './metadata.routes.ts';
 import { portalPageRoutes } from './portal.routes.ts';
@@ -17,4 +18,5 @@ export async function registerPortal(app: FastifyInstance, services: Services): 
   await downloadRoutes(app, withPortal);
   await metadataRoutes(app, withPortal);
   await datasetEditRoutes(app, withPortal);
+  await datasetUploadRoutes(app, withPortal);
 }
