@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { buildUser, memberAuth, startCompleteSession } from '../../test/helpers/accounts.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { startTestServer, testServices } from '../../test/helpers/services.ts';
+import { UploadBrowser, type FormFile, type FormResponse } from '../../test/helpers/upload-browser.ts';
 import { organisationScope, PLATFORM_SCOPE } from '../catalogue/catalogue.types.ts';
 import { setPlatformScope } from '../db/tenant.ts';
 import type { RunningServer } from '../main.ts';
@@ -19,40 +20,19 @@ function fixture(name: string): Uint8Array<ArrayBuffer> {
 
 /** The parts of an upload form as a browser sends them; `file: null` leaves out the file part altogether. */
 interface UploadParts {
-  file?: { name: string; content: Uint8Array<ArrayBuffer> | string } | null;
+  file?: FormFile | null;
   sheet?: string;
   visibility?: string;
 }
 
-/** A signed-in browser stand-in for a started server: its session cookie and the CSRF token of the last form. */
-class Browser {
-  csrfToken = '';
-
-  constructor(
-    private readonly server: RunningServer,
-    readonly cookie: string,
-  ) {}
-
-  async get(url: string): Promise<{ status: number; body: string }> {
-    const response = await fetch(`${this.server.url}${url}`, { headers: { cookie: this.cookie }, redirect: 'manual' });
-    const body = await response.text();
-    const token = /action="[^"]*\?_csrf=([^"&]+)"/.exec(body)?.[1];
-    if (token) this.csrfToken = decodeURIComponent(token);
-    return { status: response.status, body };
-  }
-
-  /** Posts the form as multipart/form-data, with the CSRF token in the query as the page's form action has it. */
-  async upload(slug: string, parts: UploadParts, csrf: string | null = this.csrfToken): Promise<{ status: number; body: string; location: string | null }> {
-    const form = new FormData();
-    if (parts.file !== null) {
-      const file = parts.file ?? { name: '', content: '' };
-      form.append('file', new File([file.content], file.name, { type: file.name === '' ? 'application/octet-stream' : 'text/csv' }));
-    }
-    if (parts.sheet !== undefined) form.append('sheet', parts.sheet);
-    if (parts.visibility !== undefined) form.append('visibility', parts.visibility);
-    const query = csrf === null ? '' : `?_csrf=${encodeURIComponent(csrf)}`;
-    const response = await fetch(`${this.server.url}/dataset/${slug}/upload${query}`, { method: 'POST', headers: { cookie: this.cookie }, body: form, redirect: 'manual' });
-    return { status: response.status, body: await response.text(), location: response.headers.get('location') };
+/** A signed-in browser that posts the "Upload a new version" form of a dataset. */
+class Browser extends UploadBrowser {
+  upload(slug: string, parts: UploadParts, csrf: string | null = this.csrfToken): Promise<FormResponse> {
+    const entries: Array<[string, string | FormFile]> = [];
+    if (parts.file !== null) entries.push(['file', parts.file ?? { name: '', content: '' }]);
+    if (parts.sheet !== undefined) entries.push(['sheet', parts.sheet]);
+    if (parts.visibility !== undefined) entries.push(['visibility', parts.visibility]);
+    return this.postForm(`/dataset/${slug}/upload`, entries, csrf);
   }
 }
 

@@ -1,18 +1,11 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { organisationScope, type DatasetDetail, type LoadReport, type Visibility } from '../catalogue/catalogue.types.ts';
-import { receiveUpload, registerUploadParser, uploadLimitBytes, type ReceivedFile } from '../catalogue/upload-body.ts';
+import { organisationScope, type DatasetDetail } from '../catalogue/catalogue.types.ts';
+import { registerUploadParser, uploadLimitBytes } from '../catalogue/upload-body.ts';
 import { forbidden, notFound, type FieldError } from '../errors.ts';
-import { requireApplication, requireMember } from '../http/auth.ts';
 import { formPageContext } from '../http/forms.ts';
 import type { Services } from '../services.ts';
 import { loadReportView } from './load-report-view.ts';
-import { uploadFieldErrors } from './upload-errors.ts';
-
-/** The roles that may load a file, as on the upload API; administrators hold every role. */
-const UPLOADER_ROLES = ['data_steward'] as const;
+import { ACCEPTED_EXTENSIONS, inFormOrder, readVisibility, receiveUploadForm, uploaderGuards } from './upload-form.ts';
 
 /** The choices of the upload form, kept when the form comes back with errors; the file has to be chosen again. */
 export type UploadForm = {
@@ -25,18 +18,6 @@ const FORM_FIELDS: ReadonlySet<keyof UploadForm> = new Set<keyof UploadForm>(['s
 /** Fields in the order the form shows them, so the error summary follows the page. */
 const FORM_ORDER = ['file', 'sheet', 'visibility'];
 
-/** The extensions the importer reads, offered to the browser's file picker. */
-const ACCEPTED_EXTENSIONS = '.csv,.tsv,.txt,.tab,.psv,.xlsx,.xlsm,.ods';
-
-function readVisibility(value: string): Visibility | null {
-  return value === 'private' || value === 'open' ? value : null;
-}
-
-/** Removes a temporary upload folder; a failure is logged, because the file must not stay behind unnoticed. */
-async function removeFolder(request: FastifyRequest, folder: string): Promise<void> {
-  await fs.promises.rm(folder, { recursive: true, force: true }).catch((error: unknown) => request.log.error({ err: error, folder }, 'upload folder not removed'));
-}
-
 /**
  * Registers the "Upload a new version" page at /dataset/{slug}/upload and the load report page it leads to. The page
  * is a plain multipart form, without JavaScript, for a data steward or administrator of the dataset's organisation
@@ -47,8 +28,7 @@ async function removeFolder(request: FastifyRequest, folder: string): Promise<vo
 export async function datasetUploadRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const maxBytes = uploadLimitBytes();
   await registerUploadParser(app, maxBytes);
-  // A token needs the write scope here, as on the upload API; a browser session is checked by its roles only.
-  const guards = [requireMember({ roles: [...UPLOADER_ROLES], scope: 'write' }), requireApplication('data_workspace')];
+  const guards = uploaderGuards();
 
   const loadOwnDataset = async (request: FastifyRequest<{ Params: { slug: string } }>): Promise<DatasetDetail> => {
     const auth = request.auth!;
@@ -60,7 +40,7 @@ export async function datasetUploadRoutes(app: FastifyInstance, services: Servic
   };
 
   const showForm = (request: FastifyRequest, reply: FastifyReply, dataset: DatasetDetail, form: UploadForm, errors: FieldError[], status = 400) => {
-    const sorted = [...errors].sort((a, b) => FORM_ORDER.indexOf(a.field) - FORM_ORDER.indexOf(b.field));
+    const sorted = inFormOrder(errors, FORM_ORDER);
     return reply.page(
       'dataset-upload.njk',
       {
@@ -93,49 +73,26 @@ export async function datasetUploadRoutes(app: FastifyInstance, services: Servic
     const dataset = await loadOwnDataset(request);
     const fields: Partial<UploadForm> = {};
     const form = (): UploadForm => ({ sheet: fields.sheet ?? '', visibility: fields.visibility ?? dataset.visibility });
-    if (!request.isMultipart()) {
-      return showForm(request, reply, dataset, form(), [{ field: 'file', message: 'Select a CSV, XLSX or ODS file to upload' }]);
-    }
-
-    const folder = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'civic-upload-'));
-    let report: LoadReport;
-    try {
-      let stored: ReceivedFile | null;
-      try {
-        stored = await receiveUpload(request, folder, FORM_FIELDS, fields, maxBytes);
-      } catch (error) {
-        const errors = await uploadFieldErrors(error, null, maxBytes);
-        if (errors === null) throw error;
-        request.log.info({ dataset: dataset.slug, code: (error as { code?: string }).code }, 'upload form rejected');
-        return await showForm(request, reply, dataset, form(), errors, (error as { code?: string }).code === 'file_too_large' ? 413 : 400);
-      }
-
-      const errors: FieldError[] = [];
-      // A browser sends a file part with no name and no bytes when the user chose no file.
-      if (stored === null || (stored.sentName === '' && stored.byteSize === 0)) errors.push({ field: 'file', message: 'Select a CSV, XLSX or ODS file to upload' });
-      const visibility = readVisibility(form().visibility);
-      if (visibility === null) errors.push({ field: 'visibility', message: 'Select who can see the data' });
-      if (errors.length > 0 || stored === null || visibility === null) return await showForm(request, reply, dataset, form(), errors);
-
-      const auth = request.auth!;
-      try {
-        report = await services.imports.importFile(stored, {
+    const auth = request.auth!;
+    const result = await receiveUploadForm(request, {
+      allowed: FORM_FIELDS,
+      fields,
+      maxBytes,
+      logContext: { dataset: dataset.slug },
+      check: () => (readVisibility(form().visibility) === null ? [{ field: 'visibility', message: 'Select who can see the data' }] : []),
+      load: (file) =>
+        services.imports.importFile(file, {
           organisation: dataset.organisation.slug,
           dataset: dataset.slug,
           sheet: form().sheet.trim() || undefined,
-          visibility,
+          visibility: readVisibility(form().visibility)!,
           actor: { kind: 'organisation', organisationId: dataset.organisation.id, userId: auth.userId, tokenId: auth.tokenId ?? undefined },
           requestId: request.id,
-        });
-      } catch (error) {
-        const fieldErrors = await uploadFieldErrors(error, stored, maxBytes);
-        if (fieldErrors === null) throw error;
-        request.log.info({ dataset: dataset.slug, code: (error as { code?: string }).code }, 'upload rejected by the importer');
-        return await showForm(request, reply, dataset, form(), fieldErrors, (error as { kind?: string }).kind === 'conflict' ? 409 : 400);
-      }
-    } finally {
-      await removeFolder(request, folder);
-    }
+        }),
+    });
+    if ('errors' in result) return showForm(request, reply, dataset, form(), result.errors, result.status);
+
+    const report = result.report;
     request.log.info({ dataset: report.dataset, resource_id: report.resource_id, version: report.version, rows: report.rows }, 'upload loaded');
     return reply.redirect(`/dataset/${encodeURIComponent(dataset.slug)}/resource/${report.resource_id}/report`, 303);
   });
