@@ -29,6 +29,7 @@ export const DATASET_SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]{1,99}$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const TAG_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,99}$/u;
 /** Limits on free-text metadata, so that pages, DCAT and CKAN clients stay usable. */
+export const MAX_TITLE_LENGTH = 500;
 export const MAX_DESCRIPTION_LENGTH = 10_000;
 export const MAX_SPATIAL_LENGTH = 200;
 export const MAX_TAGS = 50;
@@ -79,8 +80,8 @@ function isRealDate(value: string): boolean {
 /** Checks dataset metadata and throws one validation error listing every problem, each naming its field. */
 export function checkDatasetMetadata(metadata: DatasetMetadata): void {
   const problems: Array<{ field: string; message: string }> = [];
-  if (metadata.title !== undefined && (metadata.title.trim() === '' || metadata.title.length > 500)) {
-    problems.push({ field: 'title', message: 'Enter a title of 1 to 500 characters' });
+  if (metadata.title !== undefined && (metadata.title.trim() === '' || metadata.title.length > MAX_TITLE_LENGTH)) {
+    problems.push({ field: 'title', message: `Enter a title of 1 to ${MAX_TITLE_LENGTH} characters` });
   }
   if (metadata.licenceId !== undefined && !findLicence(metadata.licenceId)) {
     problems.push({ field: 'licence', message: `Licence "${metadata.licenceId}" is not known. Use one of: ${LICENCES.map((l) => l.id).join(', ')}` });

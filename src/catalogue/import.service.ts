@@ -341,6 +341,9 @@ export class ImportService {
       if (existing.organisation_id !== organisationId) {
         throw conflict('dataset_slug_taken', `Dataset "${options.dataset}" belongs to another organisation. Choose another dataset slug.`);
       }
+      if (options.newDataset) {
+        throw conflict('dataset_exists', `Your organisation already has the dataset "${options.dataset}". Choose another dataset slug, or load the file as a new version of that dataset.`);
+      }
       await repository.lockDataset(kysely, existing.id);
       return { dataset: existing, created: false };
     }

@@ -41,6 +41,8 @@ export interface ImportOptions {
   metadata?: Omit<DatasetMetadata, 'title'>;
   schema?: TableSchema;
   sheet?: string;
+  /** True rejects the load with a `dataset_exists` conflict when the dataset exists, so the import only creates one. */
+  newDataset?: boolean;
   /** Visibility to set; absent keeps an existing dataset's and makes a new one private. */
   visibility?: Visibility;
   onProgress?: (progress: ImportProgress) => void;

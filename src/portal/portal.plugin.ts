@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { chartRoutes } from './chart.routes.ts';
+import { datasetCreateRoutes } from './dataset-create.routes.ts';
 import { datasetEditRoutes } from './dataset-edit.routes.ts';
 import { datasetUploadRoutes } from './dataset-upload.routes.ts';
 import { downloadRoutes } from './downloads.routes.ts';
@@ -19,4 +20,5 @@ export async function registerPortal(app: FastifyInstance, services: Services): 
   await metadataRoutes(app, withPortal);
   await datasetEditRoutes(app, withPortal);
   await datasetUploadRoutes(app, withPortal);
+  await datasetCreateRoutes(app, withPortal);
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
+import { canAddDataset } from './dataset-create.routes.ts';
 import { canEditDataset } from './dataset-edit.routes.ts';
 import { datasetPageContext } from './dataset-view.ts';
 import { PortalService } from './portal.service.ts';
@@ -97,6 +98,7 @@ export async function portalPageRoutes(app: FastifyInstance, services: Services 
     const link = (number: number) => `/organisation/${organisation.slug}${queryString({ page: number === 1 ? undefined : number })}`;
     return reply.page('organisation.njk', {
       organisation,
+      canAddDataset: canAddDataset(request.auth, organisation.id),
       results,
       pagination: {
         previous: page > 1 ? { href: link(page - 1) } : undefined,

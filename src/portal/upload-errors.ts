@@ -19,8 +19,9 @@ async function sheetRequired(source: IngestSource): Promise<string> {
 }
 
 /**
- * Turns an error from loading an upload into errors on the upload form's fields: sheet errors on `sheet`, the plan's
- * limit on private datasets on `visibility`, and every other rejection of the file on `file`. Returns null for an error that is not about the user's input, which the caller rethrows.
+ * Turns an error from loading an upload into errors on the upload form's fields. Sheet errors go on `sheet`, the plan's
+ * limit on private datasets on `visibility`, a conflict that names a field on that field, and every other rejection of
+ * the file on `file`. Returns null for an error that is not about the user's input, which the caller rethrows.
  */
 export async function uploadFieldErrors(error: unknown, source: IngestSource | null, maxBytes: number): Promise<FieldError[] | null> {
   if (!(error instanceof AppError)) return null;
@@ -34,6 +35,8 @@ export async function uploadFieldErrors(error: unknown, source: IngestSource | n
     return [{ field: 'file', message: error.message }];
   }
   if (error.code === 'plan_limit_reached') return [{ field: 'visibility', message: error.message }];
+  // A conflict that names its field, such as a dataset slug already in use.
+  if (error.kind === 'conflict' && error.fields.length > 0) return error.fields;
   if (error.kind === 'validation') {
     // The catalogue names the dataset details it rejects, such as a title that is too long.
     if (error.fields.length > 0) return error.fields;
