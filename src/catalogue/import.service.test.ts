@@ -264,6 +264,21 @@ for (const engine of testEngines()) {
       );
     });
 
+    test('new dataset option rejects existing', async () => {
+      const devon = await catalogue.findOrganisation(PLATFORM_SCOPE, 'devon-county-council');
+      const before = await catalogue.showDataset(PLATFORM_SCOPE, 'private-spending');
+      const file = spendingFixture('DCCSpendingOver500_202504.csv');
+      await assert.rejects(
+        imports.importFile(source(file), { ...options('private-spending'), newDataset: true, actor: { kind: 'organisation', organisationId: devon!.id } }),
+        (error: unknown) => error instanceof AppError && error.kind === 'conflict' && error.code === 'dataset_exists',
+      );
+      const after = await catalogue.showDataset(PLATFORM_SCOPE, 'private-spending');
+      assert.equal(after.versions.length, before.versions.length);
+
+      const report = await imports.importFile(source(file), { ...options('devon-new-ledger'), newDataset: true, actor: { kind: 'organisation', organisationId: devon!.id } });
+      assert.equal(report.version, 1);
+    });
+
     test('import checks can keep data private', async () => {
       const checked = new ImportService(handle.db, ingestFunctions, createLogger('silent'));
       checked.addCheck({
