@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
+import { createHmac, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { LookupAddress } from 'node:dns';
 import { after, before, describe, test } from 'node:test';
 import { buildOrganisation, buildUser } from '../../test/helpers/accounts.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
 import { AppError } from '../errors.ts';
+import type { ClaimedJob } from '../jobs/job-queue.ts';
+import { createLogger } from '../logger.ts';
 import type { Services } from '../services.ts';
+import type { Resolver } from './webhook-address.ts';
+import { SIGNATURE_HEADER, WEBHOOK_DELIVER_JOB, WebhookService } from './webhook.service.ts';
 
 /** Webhook URLs that name an address inside the server's own networks. The check rejects them, so none is contacted. */
 const NON_PUBLIC_URLS = [
@@ -50,6 +57,62 @@ for (const engine of testEngines()) {
       }
       const stored = await handle.db.owner.selectFrom('webhook_subscriptions').select('id').execute();
       assert.deepEqual(stored, []);
+    });
+
+    /** Builds a resolver that answers from a table, as DNS would, because tests reach no name server. */
+    const resolverOf = (table: Record<string, string>): Resolver => (hostname, callback) => {
+      const address = table[hostname];
+      if (address === undefined) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
+      callback(null, [{ address, family: address.includes(':') ? 6 : 4 } satisfies LookupAddress]);
+    };
+
+    const deliveryJob = (subscriptionId: string): ClaimedJob => ({
+      id: '1',
+      kind: WEBHOOK_DELIVER_JOB,
+      organisationId: subscriber.organisationId,
+      attempt: 1,
+      maxAttempts: 8,
+      payload: { subscription_id: subscriptionId, event: { id: randomUUID(), type: 'test.event', occurred_at: new Date().toISOString(), data: {} } },
+    });
+
+    const lastDelivery = (subscriptionId: string) =>
+      handle.db.owner.selectFrom('webhook_deliveries').select(['status_code', 'error']).where('subscription_id', '=', subscriptionId).orderBy('attempted_at', 'desc').executeTakeFirstOrThrow();
+
+    test('host names resolving privately get nothing', async () => {
+      for (const [address, allowLoopbackHttp] of [['10.1.2.3', true], ['169.254.169.254', true], ['127.0.0.1', false]] as const) {
+        const webhooks = new WebhookService(handle.db, services.keys, createLogger('silent'), { allowLoopbackHttp, resolve: resolverOf({ 'hooks.example.test': address }) });
+        const { id } = await webhooks.subscribe(subscriber, { url: 'https://hooks.example.test/civic' });
+        await assert.rejects(webhooks.deliver(deliveryJob(id)), new RegExp(`resolves to ${address.replaceAll('.', '\\.')}`));
+        const delivery = await lastDelivery(id);
+        assert.equal(delivery.status_code, null, address);
+        assert.match(delivery.error ?? '', /private, link-local or reserved address, so nothing was sent/, address);
+      }
+    });
+
+    test('host names resolving publicly are posted to', async () => {
+      const bodies: Array<{ body: string; signature: string | undefined }> = [];
+      const receiver = http.createServer((request, response) => {
+        let body = '';
+        request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+        request.on('end', () => {
+          bodies.push({ body, signature: request.headers[SIGNATURE_HEADER] as string | undefined });
+          response.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (receiver.address() as { port: number }).port;
+        // Outside production a loopback receiver is allowed, as in development; the name still goes through the lookup.
+        const webhooks = new WebhookService(handle.db, services.keys, createLogger('silent'), { allowLoopbackHttp: true, resolve: resolverOf({ localhost: '127.0.0.1' }) });
+        const { id, secret } = await webhooks.subscribe(subscriber, { url: `http://localhost:${port}/civic` });
+        await webhooks.deliver(deliveryJob(id));
+        assert.equal(bodies.length, 1);
+        assert.equal(bodies[0]!.signature, `sha256=${createHmac('sha256', secret).update(bodies[0]!.body).digest('hex')}`);
+        assert.equal(JSON.parse(bodies[0]!.body).type, 'test.event');
+        assert.deepEqual(await lastDelivery(id), { status_code: 204, error: null });
+      } finally {
+        await new Promise((resolve) => receiver.close(resolve));
+      }
     });
 
     test('public and loopback hosts are kept', async () => {

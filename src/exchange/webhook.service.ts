@@ -8,21 +8,11 @@ import { notFound, validationError } from '../errors.ts';
 import { enqueueJob, PermanentJobError, type ClaimedJob, type Clock } from '../jobs/job-queue.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { Logger } from '../logger.ts';
+import { isNonPublicAddress, postJson, publicLookup, type Resolver } from './webhook-address.ts';
 
 export const WEBHOOK_DELIVER_JOB = 'webhook.deliver';
 export const SIGNATURE_HEADER = 'civic-webhook-signature';
 const DELIVERY_TIMEOUT_MS = 10_000;
-
-/**
- * Address ranges a webhook URL may not name, so a subscription cannot make the server post to its own network:
- * private (RFC 1918, RFC 4193), shared (RFC 6598), link-local with cloud metadata services, unspecified and multicast.
- * NOTE: only addresses written in the URL are checked. A public host name that resolves to one of these is not.
- */
-const NON_PUBLIC_ADDRESSES = new net.BlockList();
-for (const [network, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) {
-  NON_PUBLIC_ADDRESSES.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [['::', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) NON_PUBLIC_ADDRESSES.addSubnet(network, prefix, 'ipv6');
 
 /** A notification as delivered: no personal data, only references, versions and statuses. */
 export interface WebhookEvent {
@@ -48,8 +38,13 @@ export class WebhookService {
     private readonly db: Database,
     private readonly keys: KeyRing,
     private readonly logger: Logger,
-    private readonly options: { allowLoopbackHttp: boolean; clock?: Clock },
-  ) {}
+    private readonly options: { allowLoopbackHttp: boolean; clock?: Clock; resolve?: Resolver },
+  ) {
+    this.#lookup = publicLookup(options.allowLoopbackHttp, options.resolve);
+  }
+
+  /** Resolves receivers' host names, refusing any that lead to a non-public address (see publicLookup). */
+  readonly #lookup: ReturnType<typeof publicLookup>;
 
   secretFor(subscriptionId: string): string {
     return this.keys.derive(`webhook-secret:${subscriptionId}`).toString('base64url');
@@ -66,7 +61,7 @@ export class WebhookService {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const loopback = host === 'localhost' || (net.isIP(host) !== 0 && (host.startsWith('127.') || host === '::1'));
     if (url.username || url.password) throw urlError('The webhook URL must not contain a user name or password');
-    if (!loopback && net.isIP(host) !== 0 && NON_PUBLIC_ADDRESSES.check(host, net.isIPv6(host) ? 'ipv6' : 'ipv4')) {
+    if (!loopback && net.isIP(host) !== 0 && isNonPublicAddress(host)) {
       throw urlError(`The webhook URL names ${host}, a private, link-local or reserved address. Use the public host name of your receiver`);
     }
     if (url.protocol === 'https:' && (!loopback || this.options.allowLoopbackHttp)) return url;
@@ -175,17 +170,11 @@ export class WebhookService {
     let statusCode: number | null = null;
     let error: string | null = null;
     try {
-      this.checkUrl(subscription.url);
-      const response = await fetch(subscription.url, {
-        method: 'POST',
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-        headers: { 'content-type': 'application/json', 'user-agent': 'civic-exchange-webhooks', 'civic-webhook-id': event.id, 'civic-webhook-event': event.type, [SIGNATURE_HEADER]: `sha256=${signature}` },
-      });
-      statusCode = response.status;
-      await response.body?.cancel();
-      if (response.status < 200 || response.status > 299) error = `The receiver answered with status ${response.status}`;
+      // The URL is checked again, and a host name's addresses as it is resolved, so nothing reaches a private network.
+      const url = this.checkUrl(subscription.url);
+      const headers = { 'content-type': 'application/json', 'user-agent': 'civic-exchange-webhooks', 'civic-webhook-id': event.id, 'civic-webhook-event': event.type, [SIGNATURE_HEADER]: `sha256=${signature}` };
+      statusCode = await postJson(url, body, headers, this.#lookup, DELIVERY_TIMEOUT_MS);
+      if (statusCode < 200 || statusCode > 299) error = `The receiver answered with status ${statusCode}`;
     } catch (caught) {
       error = caught instanceof Error ? caught.message : String(caught);
     }
