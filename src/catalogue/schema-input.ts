@@ -24,10 +24,14 @@ function checkField(sourceName: string, value: unknown, position: number): Table
   if (field.constraints !== undefined && (typeof field.constraints !== 'object' || field.constraints === null || Array.isArray(field.constraints))) {
     invalid(sourceName, `${where}.constraints of field "${field.name}" must be an object`);
   }
+  if (field.bareNumber !== undefined && (typeof field.bareNumber !== 'boolean' || (field.type !== 'number' && field.type !== 'integer'))) {
+    invalid(sourceName, `${where}.bareNumber of field "${field.name}" must be true or false, on a number or integer field`);
+  }
   const checked: TableSchemaField = { name: field.name, title: (field.title as string | undefined) ?? field.name, type: field.type as FieldType };
   if (field.format !== undefined) checked.format = field.format as string;
   if (field.description !== undefined) checked.description = field.description as string;
   if (field.constraints !== undefined) checked.constraints = field.constraints as TableSchemaField['constraints'];
+  if (field.bareNumber === false) checked.bareNumber = false;
   return checked;
 }
 

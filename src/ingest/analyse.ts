@@ -81,22 +81,29 @@ function clip(value: string): string {
   return value.length > 40 ? `${value.slice(0, 37)}...` : value;
 }
 
-function finishField(state: ColumnState, header: string, name: string): { field: TableSchemaField; warning?: IngestWarning } {
-  if (state.userField) return { field: { ...state.userField, title: header } };
+function finishField(state: ColumnState, header: string, name: string): { field: TableSchemaField; warnings: IngestWarning[] } {
+  if (state.userField) return { field: { ...state.userField, title: header }, warnings: [] };
   const inferred = state.profile!.result();
   const field: TableSchemaField = { name, title: header, type: inferred.type };
+  const warnings: IngestWarning[] = [];
   if (inferred.format) field.format = inferred.format;
-  if (!inferred.missingValues) return { field };
+  if (inferred.bareNumber === false) {
+    field.bareNumber = false;
+    warnings.push({
+      code: 'percentages_as_numbers',
+      message: `Column "${header.trim() || name}" holds percentages such as 12.5%, which are loaded as numbers without the per cent sign (12.5), so they can be summed, charted and filtered.`,
+      column: header,
+    });
+  }
+  if (!inferred.missingValues) return { field, warnings };
   field.missingValues = inferred.missingValues;
   const markers = inferred.missingValues.map((value) => `"${value}"`).join(', ');
-  return {
-    field,
-    warning: {
-      code: 'missing_value_markers',
-      message: `Column "${header.trim() || name}" is numeric apart from ${inferred.missingCount} ${inferred.missingCount === 1 ? 'cell' : 'cells'} holding ${markers}, which are loaded as empty (null) values.`,
-      column: header,
-    },
-  };
+  warnings.push({
+    code: 'missing_value_markers',
+    message: `Column "${header.trim() || name}" is numeric apart from ${inferred.missingCount} ${inferred.missingCount === 1 ? 'cell' : 'cells'} holding ${markers}, which are loaded as empty (null) values.`,
+    column: header,
+  });
+  return { field, warnings };
 }
 
 /** Headers of identifier columns ("VAT reg no", "Company number", "Transaction ref"), but not counts ("Number of visits"). */
@@ -344,7 +351,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
   for (let c = 0; c < width; c++) {
     const field = finishField(columns[c]!, headers[c]!, columnIds[c]!);
     fields.push(field.field);
-    if (field.warning) warnings.push(field.warning);
+    warnings.push(...field.warnings);
     const strays = columns[c]!.profile?.result().strays;
     if (strays && !(strays.wouldBe === 'number' && looksLikeIdentifier(headers[c]!))) warnings.push(strayValuesWarning(strays, headers[c]!.trim() || columnIds[c]!, headers[c]!, sheet, source.filename));
   }

@@ -53,6 +53,14 @@ function memoise(parse: DateParser): Converter {
 }
 
 /**
+ * Returns a number's text without a trailing per cent sign (and the spaces before it), as Table Schema reads numbers
+ * when `bareNumber` is false. Other text is returned as it is.
+ */
+export function withoutPercentSign(text: string): string {
+  return text.endsWith('%') ? text.slice(0, -1).trimEnd() : text;
+}
+
+/**
  * Builds the converter of a field. `decimal` is the file's decimal mark, which a field's own `decimalChar` overrides.
  * Throws when the field's format is one ingest cannot read.
  */
@@ -62,13 +70,15 @@ export function makeConverter(field: TableSchemaField, decimal: DecimalMark): Co
       return (text) => text;
     case 'integer': {
       const mark = (field.decimalChar as DecimalMark | undefined) ?? decimal;
+      const bare = field.bareNumber !== false;
       return (text) => {
-        const value = parseDecimal(text, mark);
+        const value = parseDecimal(bare ? text : withoutPercentSign(text), mark);
         return value !== null && isIntegerText(value) ? value : null;
       };
     }
     case 'number': {
       const mark = (field.decimalChar as DecimalMark | undefined) ?? decimal;
+      if (field.bareNumber === false) return (text) => parseDecimal(withoutPercentSign(text), mark);
       return (text) => parseDecimal(text, mark);
     }
     case 'boolean':

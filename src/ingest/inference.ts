@@ -1,10 +1,10 @@
 /**
  * Type inference over every value of a column. Each column keeps the set of types and date formats that every value so
  * far fits, and a value that breaks one removes it. At the end the narrowest survivor wins, in the order integer,
- * number, boolean, date, datetime, string.
+ * number, number with per cent signs, boolean, date, datetime, string.
  */
 import { compileDateFormat, compileDatetimeFormat, DATE_FORMATS, DATETIME_FORMATS, type DateParser } from './dates.ts';
-import { parseBoolean } from './converters.ts';
+import { parseBoolean, withoutPercentSign } from './converters.ts';
 import { isIntegerText, parseDecimal, type DecimalMark } from './numbers.ts';
 import type { FieldType } from './table-schema.ts';
 
@@ -74,6 +74,8 @@ export interface InferredType {
   /** Set when the column is text only because of a few values that are not numbers or not dates. */
   strays?: StrayValues;
   format?: string;
+  /** False for numbers written with per cent signs, the meaning of Table Schema's `bareNumber` false. */
+  bareNumber?: false;
   /** Placeholders read as null because the rest of the column is numeric. */
   missingValues?: string[];
   /** How many cells held those placeholders. */
@@ -84,6 +86,9 @@ export class ColumnProfile {
   private integer = true;
   private number = true;
   private boolean = true;
+  /** True while every value is a number, some followed by a per cent sign (`12.5%`). */
+  private percent = true;
+  private percentSigns = 0;
   private dates: FormatCandidate[] = COMPILED_DATES;
   private datetimes: FormatCandidate[] = COMPILED_DATETIMES;
   private onlyString = false;
@@ -142,6 +147,7 @@ export class ColumnProfile {
         this.integer = false;
       }
     }
+    if (this.percent) this.observePercent(trimmed, numberBefore ? this.lastDecimal : undefined);
     if (this.boolean && parseBoolean(trimmed) === null) this.boolean = false;
 
     const first = trimmed.charCodeAt(0);
@@ -158,6 +164,17 @@ export class ColumnProfile {
     }
     this.updateOnlyString();
     this.trackStrays(trimmed, line, numberBefore ? this.lastDecimal : undefined, this.dates.length > 0);
+  }
+
+  /** Keeps the per cent type while the value is a number with or without a per cent sign. */
+  private observePercent(trimmed: string, decimal: string | null | undefined): void {
+    const body = withoutPercentSign(trimmed);
+    if (body !== trimmed) {
+      this.percentSigns++;
+      if (parseDecimal(body, this.decimal) === null) this.percent = false;
+    } else if ((decimal === undefined ? parseDecimal(trimmed, this.decimal) : decimal) === null) {
+      this.percent = false;
+    }
   }
 
   /**
@@ -180,7 +197,7 @@ export class ColumnProfile {
   }
 
   private updateOnlyString(): void {
-    this.onlyString = !this.number && !this.boolean && this.dates.length === 0 && this.datetimes.length === 0;
+    this.onlyString = !this.number && !this.percent && !this.boolean && this.dates.length === 0 && this.datetimes.length === 0;
   }
 
   result(): InferredType {
@@ -189,6 +206,7 @@ export class ColumnProfile {
     const missingValues = this.sentinels.size > 0 ? [...this.sentinels.keys()] : undefined;
     if (this.integer) return { type: 'integer', missingValues, missingCount };
     if (this.number) return { type: 'number', missingValues, missingCount };
+    if (this.percent && this.percentSigns > 0) return { type: 'number', bareNumber: false, missingValues, missingCount };
     if (this.boolean) return { type: 'boolean', missingCount: 0 };
     if (this.dates.length > 0) return { type: 'date', format: this.dates[0]!.format, missingCount: 0 };
     if (this.datetimes.length > 0) return { type: 'datetime', format: this.datetimes[0]!.format, missingCount: 0 };

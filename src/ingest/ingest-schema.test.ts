@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseTableSchema } from '../catalogue/schema-input.ts';
 import { analyseFile } from './analyse.ts';
 import { IngestError, type ValuePosition } from './ingest.types.ts';
 import { column, fixture, load } from './ingest.test-support.ts';
@@ -13,6 +14,17 @@ describe('user-supplied Table Schema', () => {
     const loaded = await load(fixture('ingest', 'money.csv'), { schema });
     assert.equal(loaded.analysis.schema.fields[1]!.type, 'string');
     assert.deepEqual(column(loaded, 'amount'), ['£1,234.50', '-£25', '(300.00)', ' 519.89 ', '1,000']);
+  });
+
+  it('reads per cent signs when bareNumber is false', async () => {
+    const schema = parseTableSchema(JSON.stringify({ fields: [{ name: 'turnout', title: 'Turnout', type: 'number', bareNumber: false }] }), 'schema.json');
+    assert.equal(schema.fields[0]!.bareNumber, false);
+    const loaded = await load(fixture('ingest', 'percentages.csv'), { schema });
+    assert.deepEqual(column(loaded, 'turnout'), ['34.5', '28', '41']);
+
+    for (const field of [{ name: 'turnout', type: 'number', bareNumber: 'no' }, { name: 'ward', type: 'string', bareNumber: false }]) {
+      assert.throws(() => parseTableSchema(JSON.stringify({ fields: [field] }), 'schema.json'), /fields\[0\]\.bareNumber of field "\w+" must be true or false, on a number or integer field/);
+    }
   });
 
   it('matches a field by its title', async () => {

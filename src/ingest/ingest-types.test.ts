@@ -108,6 +108,19 @@ describe('type inference', () => {
     assert.deepEqual(column(loaded, 'one_time'), ['2025-04-05T00:00:00+01:00', '2025-12-31T09:30:00+00:00']);
   });
 
+  it('reads percentages as numbers', async () => {
+    const loaded = await ingest('percentages.csv');
+    assert.deepEqual(fieldTypes(loaded.analysis), { ward: 'string', turnout: 'number', change: 'number', paid_on_time: 'number', plain: 'number' });
+    const bare = Object.fromEntries(loaded.analysis.schema.fields.map((field) => [field.name, field.bareNumber]));
+    assert.deepEqual(bare, { ward: undefined, turnout: false, change: false, paid_on_time: false, plain: undefined });
+    assert.deepEqual(column(loaded, 'turnout'), ['34.5', '28', '41']);
+    assert.deepEqual(column(loaded, 'change'), ['-2', '1.25', '0']);
+    assert.deepEqual(column(loaded, 'paid_on_time'), ['98', null, '100']);
+    assert.deepEqual(column(loaded, 'plain'), ['12.5', '13', '14.25']);
+    const warned = loaded.analysis.warnings.filter((warning) => warning.code === 'percentages_as_numbers').map((warning) => warning.column);
+    assert.deepEqual(warned, ['Turnout', 'Change', 'Paid on time']);
+  });
+
   it('keeps codes with leading zeros or letters as text', async () => {
     const loaded = await ingest('codes.csv');
     assert.deepEqual(fieldTypes(loaded.analysis), { code: 'string', ref: 'string', number: 'integer' });

@@ -13,11 +13,12 @@ const NUMBER = 2;
 
 /**
  * Returns, per field, whether a decimal parsed during the analysis can replace the converter's parse. It can for
- * integer and number fields that use the file's decimal mark. A field's own `decimalChar` needs its own parse.
+ * integer and number fields that use the file's decimal mark. A field's own `decimalChar`, or numbers with per cent
+ * signs (`bareNumber` false), need their own parse.
  */
 function numberKinds(schema: TableSchema): Uint8Array {
   return Uint8Array.from(schema.fields, (field) => {
-    if (field.decimalChar !== undefined) return NOT_A_NUMBER;
+    if (field.decimalChar !== undefined || field.bareNumber === false) return NOT_A_NUMBER;
     if (field.type === 'integer') return INTEGER;
     if (field.type === 'number') return NUMBER;
     return NOT_A_NUMBER;

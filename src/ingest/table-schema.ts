@@ -29,6 +29,8 @@ export interface TableSchemaField {
   missingValues?: string[];
   /** The decimal mark of a number field, `.` or `,`. */
   decimalChar?: string;
+  /** False when numbers may carry a per cent sign, as in `12.5%`, which is read as 12.5. */
+  bareNumber?: boolean;
   trueValues?: string[];
   falseValues?: string[];
 }
