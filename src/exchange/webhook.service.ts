@@ -34,6 +34,9 @@ export interface Subscriber {
  * the master key and the subscription id, so it is never stored and is shown once, at subscription.
  */
 export class WebhookService {
+  /** Resolves receivers' host names, refusing any that lead to a non-public address (see publicLookup). */
+  readonly #lookup: ReturnType<typeof publicLookup>;
+
   constructor(
     private readonly db: Database,
     private readonly keys: KeyRing,
@@ -42,9 +45,6 @@ export class WebhookService {
   ) {
     this.#lookup = publicLookup(options.allowLoopbackHttp, options.resolve);
   }
-
-  /** Resolves receivers' host names, refusing any that lead to a non-public address (see publicLookup). */
-  readonly #lookup: ReturnType<typeof publicLookup>;
 
   secretFor(subscriptionId: string): string {
     return this.keys.derive(`webhook-secret:${subscriptionId}`).toString('base64url');
