@@ -19,6 +19,7 @@ export const STATUS_TAG_CLASSES: Record<AgreementStatus, string> = {
   expired: 'govuk-tag--yellow',
   lapsed_review: 'govuk-tag--red',
   terminated: 'govuk-tag--red',
+  discarded: 'govuk-tag--grey',
 };
 
 /** Confirmations shown on the agreement page after an action, keyed by the `done` query parameter. */
