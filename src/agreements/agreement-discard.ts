@@ -13,7 +13,7 @@ import type { AgreementStatus } from './agreements.tables.ts';
 /** Roles that may draft, amend and discard an agreement for the provider. */
 export const DRAFTING_ROLES = ['administrator', 'data_steward', 'data_protection_officer'];
 
-/** The conflict for a change asked of an agreement whose first draft was discarded. */
+/** Builds the conflict for a change requested on an agreement whose first draft was discarded. */
 export function discardedConflict(reference: string, change: string): AppError {
   return conflict('agreement_discarded', `${reference} was discarded before it came into force, so it cannot be ${change}. Draft a new agreement with another reference.`);
 }
@@ -33,6 +33,16 @@ function notDraftConflict(agreement: AgreementSummary, version: AgreementVersion
   return conflict('agreement_not_draft', `${name} is ${version.status.replace('_', ' ')}, so it cannot be discarded. Only a draft can be discarded.`);
 }
 
+/** Returns why the agreement's current version cannot be discarded, or null when it is a draft that can be. */
+export function discardRefusal(agreement: AgreementSummary, version: AgreementVersion): AppError | null {
+  if (agreement.status === 'discarded') return discardedConflict(agreement.reference, 'discarded again');
+  if (agreement.status === 'terminated') {
+    return conflict('agreement_terminated', `${agreement.reference} has been terminated, so its versions are kept as they are for the record. Draft a new agreement instead.`);
+  }
+  if (version.status !== 'draft') return notDraftConflict(agreement, version);
+  return null;
+}
+
 /**
  * Discards the draft version of an agreement the actor's organisation provides. The version is kept, marked
  * `discarded`, with its transition and audit entry. Discarding an amendment leaves the version in force, and the
@@ -48,12 +58,9 @@ export async function discardDraft(agreements: AgreementService, actor: Actor, r
     if (!actor.roles.some((role) => DRAFTING_ROLES.includes(role))) {
       throw forbidden('agreement_role', 'Only an administrator, data steward or data protection officer can discard a draft.');
     }
-    if (agreement.status === 'discarded') throw discardedConflict(reference, 'discarded again');
-    if (agreement.status === 'terminated') {
-      throw conflict('agreement_terminated', `${reference} has been terminated, so its versions are kept as they are for the record. Draft a new agreement instead.`);
-    }
     const version = currentVersion(await repository.listVersions(trx, agreement.id));
-    if (version.status !== 'draft') throw notDraftConflict(agreement, version);
+    const refusal = discardRefusal(agreement, version);
+    if (refusal) throw refusal;
     await setOrganisation(trx, agreement.organisationId);
     return markDiscarded(trx, agreements, actor, agreement, version, reason.trim());
   });
@@ -81,7 +88,7 @@ async function markDiscarded(trx: Kysely<DB>, agreements: AgreementService, acto
     requestId: actor.requestId ?? null,
     details: { reference: agreement.reference, version: version.version, reason },
   });
-  // The parties hear of a status change; an amendment discarded changes nothing they release under.
+  // Parties are notified of a status change. Discarding an amendment changes nothing they release under.
   if (to !== agreement.status) {
     await queueAgreementEvent(trx, {
       organisationId: agreement.organisationId,
