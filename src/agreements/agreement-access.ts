@@ -4,13 +4,14 @@ import type { DB } from '../db/schema.ts';
 import { withOrganisation } from '../db/tenant.ts';
 import { AppError, forbidden, notFound } from '../errors.ts';
 import * as repository from './agreement.repository.ts';
+import { currentVersion } from './agreement-versions.ts';
 import type { AgreementService } from './agreement.service.ts';
 import { requiredApprovals } from './agreement.workflow.ts';
 import type { Actor, AgreementDetail, AgreementSummary, AgreementVersion, RequiredApproval, TransitionRecord } from './agreement.types.ts';
 import type { AgreementStatus, VersionStatus } from './agreements.tables.ts';
 
 /** Actions on an agreement, as the API paths and the web pages name them. */
-export type AgreementAction = 'update' | 'submit' | 'withdraw' | 'approve' | 'decline' | 'amend' | 'suspend' | 'resume' | 'terminate';
+export type AgreementAction = 'update' | 'submit' | 'discard' | 'withdraw' | 'approve' | 'decline' | 'amend' | 'suspend' | 'resume' | 'terminate';
 
 export const STATUS_LABELS: Record<AgreementStatus, string> = {
   draft: 'Draft',
@@ -20,6 +21,7 @@ export const STATUS_LABELS: Record<AgreementStatus, string> = {
   expired: 'Expired',
   lapsed_review: 'Review overdue',
   terminated: 'Terminated',
+  discarded: 'Discarded',
 };
 
 /** Everything a party may see about one agreement: all versions, the approvals of the latest and every transition. */
@@ -42,9 +44,9 @@ export function actorFrom(request: FastifyRequest): Actor {
  * asks. A change of terms goes through a draft version, so amending waits until no draft or submission is open.
  */
 export function allowedActions(status: AgreementStatus, latestStatus: VersionStatus): AgreementAction[] {
-  if (status === 'terminated') return [];
+  if (status === 'terminated' || status === 'discarded') return [];
   const actions: AgreementAction[] = [];
-  if (latestStatus === 'draft') actions.push('update', 'submit');
+  if (latestStatus === 'draft') actions.push('update', 'submit', 'discard');
   else if (latestStatus === 'awaiting_approval') actions.push('approve', 'decline', 'withdraw');
   else actions.push('amend');
   if (status === 'active' || status === 'lapsed_review') actions.push('suspend');
@@ -103,7 +105,7 @@ export async function listPartyAgreements(agreements: AgreementService, organisa
     const rows: PartyAgreement[] = [];
     for (const summary of summaries) {
       const versions = await repository.listVersions(trx, summary.id);
-      const latest = versions[versions.length - 1]!;
+      const latest = currentVersion(versions);
       rows.push({
         summary,
         latest,

@@ -7,7 +7,7 @@ import { requireApplication, requireMember } from '../http/auth.ts';
 import type { Services } from '../services.ts';
 import { listApproverCandidates } from './agreement-approvers.ts';
 import { actorFrom, listPartyAgreements, loadPartyView, requireProvider, withStateOnConflict, type PartyView } from './agreement-access.ts';
-import { AgreementDetailBody, AgreementList, AmendBody, ApproverCandidates, CommentBody, CreateBody, DecisionBody, ReasonBody, ReferenceParams, TermsBody } from './agreement-api.schemas.ts';
+import { AgreementDetailBody, AgreementList, AmendBody, ApproverCandidates, CommentBody, CreateBody, DecisionBody, DiscardBody, ReasonBody, ReferenceParams, TermsBody } from './agreement-api.schemas.ts';
 import { agreementDetailBody, agreementSummaryBody } from './agreement-api.bodies.ts';
 import { draftInputErrors, withProvider } from './agreement-drafting.ts';
 import { APPROVER_ROLES } from './agreement.terms.ts';
@@ -236,6 +236,29 @@ export async function agreementApiRoutes(app: FastifyInstance, services: Service
     });
   providerStep('submit', 'Submit the draft version for approval by every named approver', 'submit');
   providerStep('withdraw', 'Withdraw the version awaiting approval back to draft', 'withdraw');
+
+  app.post<{ Params: ReferenceParams }>('/api/v1/agreements/:reference/discard', {
+    preHandler: drafter,
+    attachValidation: true,
+    schema: {
+      tags: TAGS,
+      summary: 'Discard the draft version, with an optional reason',
+      description:
+        'Discarding an amendment leaves the version in force in force. Discarding the first draft of an agreement that never came into force gives the agreement the status discarded and takes it off the list; its history is kept and its reference cannot be used again. A version awaiting approval must be withdrawn to draft first.',
+      security: SECURITY,
+      params: ReferenceParams,
+      body: DiscardBody,
+      response: { 200: AgreementDetailBody, ...ERRORS },
+    },
+  }, async (request) => {
+    // A request with no body discards without a reason.
+    if (request.body !== undefined && request.body !== null) rejectSchemaErrors(request);
+    const view = await partyView(request);
+    requireProvider(view, 'discard');
+    const reason = textField(bodyOf(request), 'reason');
+    await withStateOnConflict(view, () => agreements.discardDraft(actorFrom(request), request.params.reference, reason));
+    return detail(request);
+  });
 
   const decision = (path: string, summary: string, outcome: 'approved' | 'declined') =>
     app.post<{ Params: ReferenceParams }>(`/api/v1/agreements/:reference/${path}`, {

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { AGREEMENT_STATUSES } from './agreements.tables.ts';
+import { AGREEMENT_STATUSES, VERSION_STATUSES } from './agreements.tables.ts';
 import { NORMALISATIONS, PURPOSES, SUBJECT_KINDS } from './agreement.terms.ts';
 import { ARTICLE_6_BASES, ARTICLE_9_CONDITIONS } from './lawful-basis.ts';
 
@@ -80,13 +80,14 @@ export const DecisionBody = Type.Object({
   comment: Type.Optional(Type.String({ maxLength: 2000, description: 'Needed when declining.' })),
 });
 export const ReasonBody = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 2000 }) });
+export const DiscardBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000, description: 'Why the draft is discarded; recorded in the history.' })) });
 
 const Status = literals(AGREEMENT_STATUSES);
-const Action = literals(['update', 'submit', 'withdraw', 'approve', 'decline', 'amend', 'suspend', 'resume', 'terminate'] as const);
+const Action = literals(['update', 'submit', 'discard', 'withdraw', 'approve', 'decline', 'amend', 'suspend', 'resume', 'terminate'] as const);
 
 const VersionBody = Type.Object({
   version: Type.Integer({ minimum: 1 }),
-  status: literals(['draft', 'awaiting_approval', 'approved', 'superseded', 'withdrawn'] as const),
+  status: literals(VERSION_STATUSES),
   in_force: Type.Boolean(),
   created_at: Timestamp,
   submitted_at: NullableTimestamp,

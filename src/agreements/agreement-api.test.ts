@@ -82,7 +82,7 @@ for (const engine of testEngines()) {
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.equal(created.body.status, 'draft');
       assert.equal(created.body.provider.id, scenario.council.id);
-      assert.deepEqual(created.body.allowed_actions, ['update', 'submit', 'terminate']);
+      assert.deepEqual(created.body.allowed_actions, ['update', 'submit', 'discard', 'terminate']);
       const owner = handle.db.owner;
       const agreement = await owner.selectFrom('agreements').selectAll().where('reference', '=', AGREEMENT_REFERENCE).executeTakeFirstOrThrow();
       assert.equal(agreement.organisation_id, scenario.council.id);

@@ -3,7 +3,8 @@ import { AppError, type FieldError } from '../errors.ts';
 import { hasRole, requireApplication, requireMember, requireRole } from '../http/auth.ts';
 import { formErrors } from '../http/forms.ts';
 import type { Services } from '../services.ts';
-import { actorFrom, listPartyAgreements, loadPartyView, requireProvider, STATUS_LABELS, withStateOnConflict, type PartyView } from './agreement-access.ts';
+import { actorFrom, listPartyAgreements, loadPartyView, requireProvider, STATUS_LABELS, type PartyView } from './agreement-access.ts';
+import { openApprovalsOf, pageAbilities, stepOrConflictPage } from './agreement-next-steps.ts';
 import { agreementDocument } from './agreement-document.ts';
 import { APPROVER_ROLES } from './agreement.terms.ts';
 import type { AgreementStatus, ApproverRole } from './agreements.tables.ts';
@@ -19,6 +20,7 @@ export const STATUS_TAG_CLASSES: Record<AgreementStatus, string> = {
   expired: 'govuk-tag--yellow',
   lapsed_review: 'govuk-tag--red',
   terminated: 'govuk-tag--red',
+  discarded: 'govuk-tag--grey',
 };
 
 /** Confirmations shown on the agreement page after an action, keyed by the `done` query parameter. */
@@ -32,6 +34,12 @@ const NOTICES: Record<string, string> = {
   suspended: 'The agreement has been suspended. No data is released under it until it is resumed.',
   resumed: 'The agreement has been resumed.',
   terminated: 'The agreement has been terminated.',
+  discarded: 'The draft has been discarded. The version in force, if any, stays in force.',
+};
+
+/** Confirmations shown on the list of agreements, keyed by the `done` query parameter. */
+const LIST_NOTICES: Record<string, string> = {
+  discarded: 'The draft agreement has been discarded. It is no longer listed, and its history is kept.',
 };
 
 const STATUS_ACTIONS = {
@@ -43,12 +51,6 @@ const STATUS_ACTIONS = {
 function text(body: unknown, name: string): string {
   const value = (body as Record<string, unknown> | undefined)?.[name];
   return typeof value === 'string' ? value : '';
-}
-
-/** The approvals of the version awaiting approval that the signed-in user is named for and has not yet decided. */
-function openApprovalsOf(view: PartyView, organisationId: string, userId: string) {
-  if (view.detail.latest.status !== 'awaiting_approval') return [];
-  return view.approvals.filter((approval) => approval.partyOrganisationId === organisationId && approval.userId === userId && approval.decision === null);
 }
 
 /**
@@ -85,10 +87,11 @@ export async function agreementManageRoutes(app: FastifyInstance, services: Serv
   const partyView = (request: ReferenceRequest) => loadPartyView(agreements, request.auth!.organisationId!, request.params.reference);
   const manageUrl = (reference: string, done: string) => `/agreements/${reference}/manage?done=${done}`;
 
-  app.get('/agreements/manage', { preHandler: member }, async (request, reply) => {
+  app.get<{ Querystring: { done?: string } }>('/agreements/manage', { preHandler: member }, async (request, reply) => {
     const auth = request.auth!;
     const rows = await listPartyAgreements(agreements, auth.organisationId!);
     return reply.page('agreements/manage.njk', {
+      notice: LIST_NOTICES[request.query.done ?? ''] ?? null,
       canDraft: hasRole(auth, ['data_steward', 'data_protection_officer']),
       agreements: rows.map((row) => ({
         reference: row.summary.reference,
@@ -103,12 +106,8 @@ export async function agreementManageRoutes(app: FastifyInstance, services: Serv
   });
 
   app.get<{ Params: { reference: string }; Querystring: { done?: string } }>('/agreements/:reference/manage', { preHandler: member }, async (request, reply) => {
-    const auth = request.auth!;
     const view = await partyView(request);
     const { detail } = view;
-    const allowed = new Set(view.allowedActions);
-    const drafting = view.isProvider && hasRole(auth, ['data_steward', 'data_protection_officer']);
-    const overseeing = hasRole(auth, ['data_protection_officer']);
     const name = (id: string) => detail.organisationNames[id] ?? 'Unknown organisation';
     return reply.page('agreements/agreement.njk', {
       csrfToken: services.accounts.csrf.tokenFor(request, reply),
@@ -122,16 +121,7 @@ export async function agreementManageRoutes(app: FastifyInstance, services: Serv
       latestDocument: agreementDocument(detail, detail.latest),
       approvals: view.approvals.map((approval) => ({ ...approval, party: name(approval.partyOrganisationId), roleLabel: APPROVER_ROLES[approval.role as ApproverRole] })),
       transitions: view.transitions,
-      can: {
-        edit: drafting && allowed.has('update'),
-        submit: drafting && allowed.has('submit'),
-        withdraw: drafting && allowed.has('withdraw'),
-        amend: drafting && allowed.has('amend'),
-        review: openApprovalsOf(view, auth.organisationId!, auth.userId).length > 0,
-        suspend: overseeing && allowed.has('suspend'),
-        resume: overseeing && view.isProvider && allowed.has('resume'),
-        terminate: overseeing && allowed.has('terminate'),
-      },
+      can: pageAbilities(request, view),
     });
   });
 
@@ -142,11 +132,12 @@ export async function agreementManageRoutes(app: FastifyInstance, services: Serv
       const actor = actorFrom(request);
       const reference = view.detail.reference;
       try {
-        await withStateOnConflict(view, async () => {
+        const conflictPage = await stepOrConflictPage(request, reply, view, async () => {
           if (action === 'submit') await workflow.submit(actor, reference);
           else if (action === 'withdraw') await workflow.withdraw(actor, reference, '');
           else await agreements.amend(actor, reference);
         });
+        if (conflictPage !== null) return conflictPage;
       } catch (error) {
         // The submit button has no fields of its own, so the problems with the draft are listed with a link to edit it.
         if (!(error instanceof AppError) || error.kind !== 'validation' || error.fields.length === 0) throw error;
@@ -204,7 +195,10 @@ export async function agreementManageRoutes(app: FastifyInstance, services: Serv
     if (values.decision === 'declined' && values.comment.trim() === '') errors.push({ field: 'comment', message: 'Enter the reason for declining' });
     if (errors.length > 0) return reviewPage(request, reply, view, values, errors);
     try {
-      await withStateOnConflict(view, () => workflow.decide(actorFrom(request), view.detail.reference, values.role as ApproverRole, values.decision as 'approved' | 'declined', values.comment));
+      const conflictPage = await stepOrConflictPage(request, reply, view, () =>
+        workflow.decide(actorFrom(request), view.detail.reference, values.role as ApproverRole, values.decision as 'approved' | 'declined', values.comment),
+      );
+      if (conflictPage !== null) return conflictPage;
     } catch (error) {
       if (error instanceof AppError && error.kind === 'validation' && error.fields.length > 0) return reviewPage(request, reply, view, values, error.fields);
       throw error;
@@ -226,7 +220,8 @@ export async function agreementManageRoutes(app: FastifyInstance, services: Serv
       const view = await partyView(request);
       const reason = text(request.body, 'reason');
       try {
-        await withStateOnConflict(view, () => workflow[action](actorFrom(request), view.detail.reference, reason));
+        const conflictPage = await stepOrConflictPage(request, reply, view, () => workflow[action](actorFrom(request), view.detail.reference, reason));
+        if (conflictPage !== null) return conflictPage;
       } catch (error) {
         if (error instanceof AppError && error.kind === 'validation' && error.fields.length > 0) return statusPage(request, reply, view, reason, error.fields);
         throw error;

@@ -248,6 +248,8 @@ for (const engine of testEngines()) {
       assert.equal(secondAmendment.statusCode, 409);
       assert.match(secondAmendment.body, /Version 2 of [A-Z0-9-]+ is already a draft\. Edit that draft and submit it/);
       assert.doesNotMatch(secondAmendment.body, /withdraw/);
+      assert.doesNotMatch(secondAmendment.body, /Allowed now/, 'the web page names the next steps in words');
+      assert.match(secondAmendment.body, new RegExp(`<a class="govuk-link" href="/agreements/${REFERENCE}/edit">Edit the draft of version 2</a>`));
     });
 
     test('submit lists the draft problems', async () => {

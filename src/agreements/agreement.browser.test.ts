@@ -122,4 +122,38 @@ describe('agreement pages in Chromium', () => {
     assert.equal(response?.status(), 200);
     assert.match(await mainText(page), /Your approval has been recorded/);
   });
+
+  test('discard pages pass axe', async () => {
+    await signIn(scenario.council.steward);
+    await services.exchange.agreements.amend(scenario.council.steward.actor, AGREEMENT_REFERENCE);
+    const page = await harness.context.newPage();
+    await visitAndCheck(page, `${server.url}/agreements/${AGREEMENT_REFERENCE}/discard`, { expectText: 'Are you sure you want to discard the draft of version 2?' });
+    await visitAndCheck(page, `${server.url}/agreements/${AWAITING}/discard`, { status: 409, expectText: 'What you can do now' });
+    await page.close();
+  });
+
+  test('discard without JavaScript', async () => {
+    await signIn(scenario.council.steward);
+    const page = await harness.noScriptContext.newPage();
+    await page.goto(`${server.url}/agreements/${AGREEMENT_REFERENCE}/manage`);
+    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Discard this draft' }).click()]);
+    assert.equal(new URL(page.url()).pathname, `/agreements/${AGREEMENT_REFERENCE}/discard`);
+    await page.locator('#reason').fill('Started by mistake');
+    const [response] = await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Discard draft' }).click()]);
+    assert.equal(response?.status(), 200);
+    const text = await mainText(page);
+    assert.match(text, /The draft has been discarded/);
+    assert.match(text, /Version 1 is in force\./);
+    assert.match(text, /Draft version 2 discarded: Started by mistake/);
+
+    // The first draft of an agreement never in force takes the agreement off the list.
+    await page.goto(`${server.url}/agreements/${DRAFT}/discard`);
+    const [listed] = await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Discard draft' }).click()]);
+    assert.equal(listed?.status(), 200);
+    assert.equal(new URL(page.url()).pathname, '/agreements/manage');
+    const list = await mainText(page);
+    assert.match(list, /The draft agreement has been discarded/);
+    assert.doesNotMatch(list, new RegExp(DRAFT));
+    await page.close();
+  });
 });

@@ -223,13 +223,16 @@ export async function listTransitions(trx: Kysely<DB>, agreementId: string): Pro
   }));
 }
 
-/** Agreements visible in the current scope: the register (active ones) or a party's own, newest first. */
+/**
+ * Agreements visible in the current scope, by reference: the register (active ones), or a party's own, leaving out
+ * agreements discarded before any version came into force.
+ */
 export async function listAgreements(trx: Kysely<DB>, filter: { status?: AgreementStatus; partyOrganisationId?: string }): Promise<AgreementSummary[]> {
   let query = trx.selectFrom('agreements').select(SUMMARY_COLUMNS).orderBy('reference');
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.partyOrganisationId) {
     const partyId = filter.partyOrganisationId;
-    query = query.where((eb) =>
+    query = query.where('status', '!=', 'discarded').where((eb) =>
       eb.or([
         eb('organisation_id', '=', partyId),
         eb.exists(eb.selectFrom('agreement_parties as p').select('p.agreement_id').whereRef('p.agreement_id', '=', 'agreements.id').where('p.party_organisation_id', '=', partyId)),

@@ -9,6 +9,7 @@ import { STATUS_LABELS } from './agreement-access.ts';
 import { agreementApiRoutes } from './agreement-api.routes.ts';
 import { agreementFormRoutes } from './agreement-form.routes.ts';
 import { agreementManageRoutes } from './agreement-manage.routes.ts';
+import { agreementDiscardRoutes } from './agreement-discard.routes.ts';
 import { recipientPageRoutes } from './recipient-page.routes.ts';
 import { PURPOSES } from './agreement.terms.ts';
 import { REFERENCE_PATTERN } from './agreement-drafting.ts';
@@ -23,6 +24,7 @@ export async function agreementRoutes(app: FastifyInstance, services: Services):
   await agreementApiRoutes(app, services);
   await agreementFormRoutes(app, services);
   await agreementManageRoutes(app, services);
+  await agreementDiscardRoutes(app, services);
   await recipientPageRoutes(app, services);
 
   app.get('/agreements', async (_request, reply) => {

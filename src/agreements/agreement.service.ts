@@ -6,15 +6,15 @@ import { setOrganisation, withOrganisation } from '../db/tenant.ts';
 import { AppError, conflict, forbidden, notFound, validationError } from '../errors.ts';
 import type { Clock } from '../jobs/job-queue.ts';
 import { checkTermsDatasets, listOwnDatasets } from './agreement-datasets.ts';
+import { discardDraft, discardedConflict, DRAFTING_ROLES } from './agreement-discard.ts';
 import { dateState } from './agreement-dates.ts';
+import { currentVersion, nextVersionNumber } from './agreement-versions.ts';
 import * as repository from './agreement.repository.ts';
 import { parseTerms, type AgreementTerms } from './agreement.terms.ts';
 import type { Actor, AgreementDetail, AgreementSummary, AgreementVersion } from './agreement.types.ts';
 import type { AgreementStatus } from './agreements.tables.ts';
 
 const REFERENCE_PATTERN = /^[A-Z0-9][A-Z0-9-]{2,59}$/;
-/** Roles that may draft and amend an agreement for the provider. */
-const DRAFTING_ROLES = ['administrator', 'data_steward', 'data_protection_officer'];
 
 /**
  * Drafting, reading and amending agreements. State changes after drafting (submission, approval, suspension) are in
@@ -38,9 +38,12 @@ export class AgreementService {
     this.#requireDrafter(actor, terms);
     return withOrganisation(this.db.app, actor.organisationId, async (trx) => {
       await this.#checkDatasets(trx, actor.organisationId, terms);
-      if (await repository.findAgreementByReference(trx, reference)) {
-        throw new AppError('conflict', 'agreement_reference_taken', `The reference ${reference} is already in use. Choose another reference.`, {
-          fields: [{ field: 'reference', message: `The reference ${reference} is already in use` }],
+      const existing = await repository.findAgreementByReference(trx, reference);
+      if (existing) {
+        // A discarded agreement keeps its reference, because its history and audit entries name it.
+        const use = existing.status === 'discarded' ? 'was used by a draft that has been discarded' : 'is already in use';
+        throw new AppError('conflict', 'agreement_reference_taken', `The reference ${reference} ${use}. Choose another reference.`, {
+          fields: [{ field: 'reference', message: `The reference ${reference} ${use}` }],
         });
       }
       const agreementId = await repository.insertAgreement(trx, { organisationId: actor.organisationId, reference, title: terms.title });
@@ -59,6 +62,7 @@ export class AgreementService {
     this.#requireDrafter(actor, terms);
     await withOrganisation(this.db.app, actor.organisationId, async (trx) => {
       const agreement = await this.#ownAgreement(trx, actor, reference);
+      if (agreement.status === 'discarded') throw discardedConflict(reference, 'edited');
       const latest = await this.#latestVersion(trx, agreement);
       if (latest.status !== 'draft') {
         throw conflict('agreement_not_draft', `Version ${latest.version} of ${reference} is ${latest.status.replace('_', ' ')}, so it cannot be edited. Start an amendment instead.`);
@@ -85,8 +89,9 @@ export class AgreementService {
     return withOrganisation(this.db.app, actor.organisationId, async (trx) => {
       const agreement = await this.#ownAgreement(trx, actor, reference);
       if (agreement.status === 'terminated') throw conflict('agreement_terminated', `${reference} has been terminated, so it cannot be amended. Draft a new agreement.`);
+      if (agreement.status === 'discarded') throw discardedConflict(reference, 'amended');
       const versions = await repository.listVersions(trx, agreement.id);
-      const latest = versions[versions.length - 1]!;
+      const latest = currentVersion(versions);
       if (latest.status === 'draft' || latest.status === 'awaiting_approval') {
         const next =
           latest.status === 'draft'
@@ -102,7 +107,7 @@ export class AgreementService {
         this.#requireDrafter(actor, terms);
         await this.#checkDatasets(trx, actor.organisationId, terms);
       }
-      const version = latest.version + 1;
+      const version = nextVersionNumber(versions);
       const versionId = await repository.insertVersion(trx, { agreementId: agreement.id, organisationId: agreement.organisationId, version, terms, createdBy: actor.userId });
       await repository.addParties(trx, agreement.id, agreement.organisationId, terms.parties.map((party) => party.organisationId));
       await this.recordTransition(trx, actor, {
@@ -115,6 +120,11 @@ export class AgreementService {
       });
       return { versionId, version };
     });
+  }
+
+  /** Discards the draft version; see discardDraft for what stays and what changes. */
+  async discardDraft(actor: Actor, reference: string, reason = ''): Promise<AgreementStatus> {
+    return discardDraft(this, actor, reference, reason);
   }
 
   /** The agreement with all its versions, for a party to it (or anyone, once active). */
@@ -133,7 +143,7 @@ export class AgreementService {
     let visible = versions;
     if (scopeOrganisationId === null) visible = inForce ? [inForce] : [];
     if (visible.length === 0) throw notFound('agreement_not_found', `No agreement has the reference ${agreement.reference}. Check the reference.`);
-    const latest = visible[visible.length - 1]!;
+    const latest = currentVersion(visible);
     const organisationIds = [...new Set(visible.flatMap((version) => version.terms.parties.map((party) => party.organisationId)))];
     const datasetIds = [...new Set(visible.flatMap((version) => version.terms.datasets.map((dataset) => dataset.datasetId)))];
     const organisationNames = await repository.organisationNames(trx, organisationIds);
@@ -150,7 +160,7 @@ export class AgreementService {
       const result: Array<AgreementSummary & { latest: AgreementVersion }> = [];
       for (const agreement of agreements) {
         const versions = await repository.listVersions(trx, agreement.id);
-        result.push({ ...agreement, latest: versions[versions.length - 1]! });
+        result.push({ ...agreement, latest: currentVersion(versions) });
       }
       return result;
     });
@@ -234,7 +244,7 @@ export class AgreementService {
 
   async #latestVersion(trx: Kysely<DB>, agreement: AgreementSummary): Promise<AgreementVersion> {
     const versions = await repository.listVersions(trx, agreement.id);
-    return versions[versions.length - 1]!;
+    return currentVersion(versions);
   }
 }
 

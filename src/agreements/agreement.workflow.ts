@@ -5,6 +5,7 @@ import { conflict, forbidden, notFound, validationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { dateState, londonDate, passedDateErrors, reviewReminderDue } from './agreement-dates.ts';
 import { checkTermsDatasets } from './agreement-datasets.ts';
+import { currentVersion } from './agreement-versions.ts';
 import { queueAgreementEvent } from './agreement-events.ts';
 import * as repository from './agreement.repository.ts';
 import type { AgreementService } from './agreement.service.ts';
@@ -237,7 +238,7 @@ export class AgreementWorkflow {
       const isParty = agreement && (agreement.organisationId === actor.organisationId || (await isPartyTo(trx, agreement.id, actor.organisationId)));
       if (!agreement || !isParty) throw notFound('agreement_not_found', `No agreement with the reference ${reference} names your organisation.`);
       const versions = await repository.listVersions(trx, agreement.id);
-      const governing = versions.find((version) => version.id === agreement.versionInForceId) ?? versions[versions.length - 1]!;
+      const governing = versions.find((version) => version.id === agreement.versionInForceId) ?? currentVersion(versions);
       const refusal = statusChangeRefusal(rule.change, actor, agreement, governing.terms);
       if (refusal) throw refusal;
       if (!rule.from.includes(agreement.status)) {
@@ -344,7 +345,7 @@ export class AgreementWorkflow {
 
 async function latestVersion(trx: Kysely<DB>, agreement: AgreementSummary): Promise<AgreementVersion> {
   const versions = await repository.listVersions(trx, agreement.id);
-  return versions[versions.length - 1]!;
+  return currentVersion(versions);
 }
 
 async function isPartyTo(trx: Kysely<DB>, agreementId: string, organisationId: string): Promise<boolean> {

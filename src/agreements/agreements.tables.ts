@@ -4,10 +4,12 @@ type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Json<T> = ColumnType<T, string, string>;
 
-export const AGREEMENT_STATUSES = ['draft', 'awaiting_approval', 'active', 'suspended', 'expired', 'lapsed_review', 'terminated'] as const;
+/** `discarded` is an agreement whose first draft was discarded before any version came into force. */
+export const AGREEMENT_STATUSES = ['draft', 'awaiting_approval', 'active', 'suspended', 'expired', 'lapsed_review', 'terminated', 'discarded'] as const;
 export type AgreementStatus = (typeof AGREEMENT_STATUSES)[number];
 
-export type VersionStatus = 'draft' | 'awaiting_approval' | 'approved' | 'superseded' | 'withdrawn';
+export const VERSION_STATUSES = ['draft', 'awaiting_approval', 'approved', 'superseded', 'withdrawn', 'discarded'] as const;
+export type VersionStatus = (typeof VERSION_STATUSES)[number];
 export type ApproverRole = 'data_protection_officer' | 'senior_information_risk_owner';
 
 export interface AgreementsTable {

@@ -71,6 +71,7 @@ export interface ReleasePlan {
 const STATUS_REFUSALS: Record<string, RefusalCode> = {
   draft: 'agreement_not_active',
   awaiting_approval: 'agreement_not_active',
+  discarded: 'agreement_not_active',
   suspended: 'agreement_suspended',
   terminated: 'agreement_terminated',
   expired: 'agreement_expired',
