@@ -2,14 +2,12 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { buildUser, startSessionFor } from '../../test/helpers/accounts.ts';
-import { assertAccessible, checkPage, launchBrowser, mainText, visitAndCheck, type BrowserHarness } from '../../test/helpers/browser.ts';
+import { assertAccessible, checkPage, mainText, visitAndCheck, type BrowserHarness } from '../../test/helpers/browser.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
-import { startTestServer, testServices } from '../../test/helpers/services.ts';
+import { startStewardBrowser } from '../../test/helpers/steward-browser.ts';
 import { PLATFORM_SCOPE } from '../catalogue/catalogue.types.ts';
 import type { RunningServer } from '../main.ts';
 import type { Services } from '../services.ts';
-import { insertPortalCatalogue } from './portal.test-data.ts';
 
 // Browser suites run on the embedded engine only; the route tests cover both engines.
 const engine = testEngines()[0]!;
@@ -20,29 +18,15 @@ describe('add a dataset in Chromium', () => {
   let harness: BrowserHarness;
   let server: RunningServer;
   let services: Services;
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
   let page: Page;
 
   before(async () => {
-    const created = await engine.create();
-    drop = created.drop;
-    await insertPortalCatalogue(created.db);
-    services = testServices(created.db, { publicUrl: 'http://127.0.0.1' });
-    server = await startTestServer(services);
-    const council = await services.catalogue.getOrganisation(PLATFORM_SCOPE, 'thurrock-council');
-    const steward = await buildUser(created.db, { member: { organisationId: council.id, role: 'data_steward' } });
-    harness = await launchBrowser();
-    const value = await startSessionFor(services, steward.id, council.id);
-    for (const context of [harness.context, harness.noScriptContext]) {
-      await context.addCookies([{ name: services.accounts.sessions.cookieName, value, url: server.url }]);
-    }
-    page = await harness.context.newPage();
+    ({ harness, server, services, page, close } = await startStewardBrowser(engine));
   });
 
   after(async () => {
-    await harness?.close();
-    await server?.close();
-    await drop?.();
+    await close?.();
   });
 
   test('steward adds from the organisation page', async () => {
