@@ -148,7 +148,7 @@ for (const engine of testEngines()) {
       const third = JSON.parse(thirdText) as { records: unknown[]; next_cursor: string; dataset: { version: number } };
       assert.equal(third.dataset.version, second.dataset.version + 1);
       assert.equal(third.records.length, 50);
-      // The last 10 rows fill the next page exactly, and the feed says nothing more is ready.
+      // The last 10 rows fill the next page exactly, and the feed reports that nothing more is ready.
       const fourthText = await (await fetch(`${server.url}${base}/changes?limit=10&since=${encodeURIComponent(third.next_cursor)}`, { headers: headers() })).text();
       seen.push(fourthText);
       const fourth = JSON.parse(fourthText) as { records: unknown[]; has_more: boolean };

@@ -27,6 +27,7 @@ export function isNonPublicAddress(address: string): boolean {
   return NON_PUBLIC_ADDRESSES.check(address, family(address));
 }
 
+/** Returns true for an IP address in 127.0.0.0/8 or ::1. */
 export function isLoopbackAddress(address: string): boolean {
   return LOOPBACK_ADDRESSES.check(address, family(address));
 }

@@ -8,7 +8,7 @@ import { notFound, validationError } from '../errors.ts';
 import { enqueueJob, PermanentJobError, type ClaimedJob, type Clock } from '../jobs/job-queue.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { Logger } from '../logger.ts';
-import { isNonPublicAddress, postJson, publicLookup, type Resolver } from './webhook-address.ts';
+import { isLoopbackAddress, isNonPublicAddress, postJson, publicLookup, type Resolver } from './webhook-address.ts';
 
 export const WEBHOOK_DELIVER_JOB = 'webhook.deliver';
 export const SIGNATURE_HEADER = 'civic-webhook-signature';
@@ -59,7 +59,7 @@ export class WebhookService {
       throw urlError(`"${raw}" is not a URL. Enter an address such as https://example.org/civic-hooks`);
     }
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    const loopback = host === 'localhost' || (net.isIP(host) !== 0 && (host.startsWith('127.') || host === '::1'));
+    const loopback = host === 'localhost' || (net.isIP(host) !== 0 && isLoopbackAddress(host));
     if (url.username || url.password) throw urlError('The webhook URL must not contain a user name or password');
     if (!loopback && net.isIP(host) !== 0 && isNonPublicAddress(host)) {
       throw urlError(`The webhook URL names ${host}, a private, link-local or reserved address. Use the public host name of your receiver`);

@@ -91,7 +91,7 @@ function finishField(state: ColumnState, header: string, name: string): { field:
     field.bareNumber = false;
     warnings.push({
       code: 'percentages_as_numbers',
-      message: `Column "${header.trim() || name}" holds percentages such as 12.5%, which are loaded as numbers without the per cent sign (12.5), so they can be summed, charted and filtered.`,
+      message: `Column "${header.trim() || name}" contains percentages such as 12.5%, which are loaded as numbers without the per cent sign (12.5), so they can be summed, charted and filtered.`,
       column: header,
     });
   }

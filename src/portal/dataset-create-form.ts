@@ -50,7 +50,7 @@ function titleErrors(title: string): FieldError[] {
   return [];
 }
 
-/** Checks the slug with the rules of the upload API, then asks `findOwner` whether a dataset already has it. */
+/** Checks the slug with the rules of the upload API, then looks up with `findOwner` any dataset that already uses it. */
 async function slugErrors(form: NewDatasetForm, findOwner: (slug: string) => Promise<SlugOwner>): Promise<FieldError[]> {
   const { slug, derived } = chosenSlug(form);
   if (derived && form.title.trim() === '') return [];

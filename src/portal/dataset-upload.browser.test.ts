@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { assertAccessible, checkPage, mainText, visitAndCheck, type BrowserHarness } from '../../test/helpers/browser.ts';
+import { checkPage, mainText, visitAndCheck, type BrowserHarness } from '../../test/helpers/browser.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
-import { startStewardBrowser } from '../../test/helpers/steward-browser.ts';
+import { openScriptlessPage, startStewardBrowser } from '../../test/helpers/steward-browser.ts';
 import type { RunningServer } from '../main.ts';
 
 // Browser suites run on the embedded engine only; the route tests cover both engines.
@@ -79,16 +79,7 @@ describe('upload a new version in Chromium', () => {
   });
 
   test('no-script pages pass axe', async () => {
-    // axe-core cannot run where JavaScript is off, so this context blocks the service's scripts and removes the classes
-    // its inline script adds, which leaves each page as a browser without JavaScript renders it.
-    const context = await harness.browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
-    await context.addCookies(await harness.noScriptContext.cookies(server.url));
-    await context.route(/\.js(\?|$)/, (route) => route.abort());
-    const scriptless = await context.newPage();
-    const checkAsRendered = async () => {
-      await scriptless.evaluate(() => document.body.classList.remove('js-enabled', 'govuk-frontend-supported'));
-      await assertAccessible(scriptless);
-    };
+    const { page: scriptless, checkAsRendered, close: closeScriptless } = await openScriptlessPage(harness, server.url);
     try {
       await scriptless.goto(`${server.url}/dataset/spending-over-500/upload`);
       await checkAsRendered();
@@ -102,7 +93,7 @@ describe('upload a new version in Chromium', () => {
       await scriptless.waitForURL(/\/report$/);
       await checkAsRendered();
     } finally {
-      await context.close();
+      await closeScriptless();
     }
   });
 });

@@ -4,7 +4,7 @@ import type { RunningServer } from '../../src/main.ts';
 import { insertPortalCatalogue } from '../../src/portal/portal.test-data.ts';
 import type { Services } from '../../src/services.ts';
 import { buildUser, startSessionFor } from './accounts.ts';
-import { launchBrowser, type BrowserHarness } from './browser.ts';
+import { assertAccessible, launchBrowser, type BrowserHarness } from './browser.ts';
 import type { TestEngine } from './engines.ts';
 import { startTestServer, testServices } from './services.ts';
 
@@ -42,5 +42,32 @@ export async function startStewardBrowser(engine: TestEngine): Promise<StewardBr
       await server.close();
       await created.drop();
     },
+  };
+}
+
+/** A page that renders as a browser without JavaScript does, and can still run axe-core. */
+export interface ScriptlessPage {
+  page: Page;
+  /** Runs axe-core on the page as rendered, after removing the classes the service's inline script adds. */
+  checkAsRendered(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a page with the signed-in cookies of `harness.noScriptContext` in a context that blocks the service's scripts.
+ * axe-core cannot run in a context with JavaScript turned off, so this stands in for one in accessibility checks.
+ */
+export async function openScriptlessPage(harness: BrowserHarness, serverUrl: string): Promise<ScriptlessPage> {
+  const context = await harness.browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
+  await context.addCookies(await harness.noScriptContext.cookies(serverUrl));
+  await context.route(/\.js(\?|$)/, (route) => route.abort());
+  const page = await context.newPage();
+  return {
+    page,
+    async checkAsRendered() {
+      await page.evaluate(() => document.body.classList.remove('js-enabled', 'govuk-frontend-supported'));
+      await assertAccessible(page);
+    },
+    close: () => context.close(),
   };
 }
