@@ -48,9 +48,9 @@ export function publicLookup(allowLoopback: boolean, resolve: Resolver = systemR
   return (hostname: string, options: { all?: boolean }, callback: LookupCallback): void => {
     resolve(hostname, (error, addresses) => {
       if (error) return callback(error, []);
-      const refused = addresses.find((entry) => isNonPublicAddress(entry.address) || (!allowLoopback && isLoopbackAddress(entry.address)));
-      if (refused) {
-        return callback(new Error(`${hostname} resolves to ${refused.address}, a private, link-local or reserved address, so nothing was sent. Use a host name that resolves to public addresses only`), []);
+      const rejected = addresses.find((entry) => isNonPublicAddress(entry.address) || (!allowLoopback && isLoopbackAddress(entry.address)));
+      if (rejected) {
+        return callback(new Error(`${hostname} resolves to ${rejected.address}, a private, link-local or reserved address, so nothing was sent. Use a host name that resolves to public addresses only`), []);
       }
       const first = addresses[0];
       if (!first) return callback(new Error(`${hostname} resolves to no address`), []);

@@ -55,7 +55,7 @@ export interface ScriptlessPage {
 
 /**
  * Opens a page with the signed-in cookies of `harness.noScriptContext` in a context that blocks the service's scripts.
- * axe-core cannot run in a context with JavaScript turned off, so this stands in for one in accessibility checks.
+ * axe-core cannot run in a context with JavaScript turned off, so accessibility checks use this page in its place.
  */
 export async function openScriptlessPage(harness: BrowserHarness, serverUrl: string): Promise<ScriptlessPage> {
   const context = await harness.browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
