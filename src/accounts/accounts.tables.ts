@@ -68,7 +68,10 @@ export interface SessionsTable {
   stage: SessionStage;
   csrf_token: string;
   via: ColumnType<'password' | 'single_sign_on', 'password' | 'single_sign_on' | undefined, never>;
-  /** When this session gave its second factor (a TOTP code, or a newly set-up authenticator app); null if never. */
+  /**
+   * When this session gave its second factor (a TOTP code, a newly set-up authenticator app, or a single sign-on whose
+   * provider reported several factors); null if never.
+   */
   second_factor_at: NullableTimestamp;
   created_at: CreatedAt;
   last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;

@@ -90,8 +90,8 @@ export class SessionService {
 
   /**
    * Reads the session for a cookie value; null when unknown, revoked, idle too long or past its absolute expiry.
-   * A complete password session whose user now needs a second factor (after a promotion to administrator, say) and
-   * has not given one in this session goes back to the stage sign-in would have chosen. It then gets no auth.
+   * A complete session whose user now needs a second factor (after a promotion to administrator, say) and has not
+   * given one in this session goes back to the stage sign-in would have chosen. It then gets no auth.
    */
   async load(cookieValue: string): Promise<{ session: LoadedSession; auth: AuthContext | null } | null> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(cookieValue)) return null;
@@ -114,10 +114,10 @@ export class SessionService {
       await setCurrentUser(trx, row.user_id);
       const user = await trx.selectFrom('users').select(['is_platform_admin', 'totp_enabled_at']).where('id', '=', row.user_id).executeTakeFirst();
       if (!user) return null;
-      // Single sign-on sessions are exempt, as at sign-on, because the organisation's identity provider decides the
-      // factors. NOTE: so an administrator who signs on through single sign-on never gives this service's TOTP code.
-      const factorGiven = row.second_factor_at !== null && user.totp_enabled_at !== null;
-      if (row.via === 'password' && !factorGiven && (await secondFactorRequired(trx, row.user_id, user.is_platform_admin))) {
+      // A single sign-on session may have its second factor from the provider (see sso.service.ts), which resetting
+      // this service's TOTP does not take away. A password session's factor is this service's TOTP code.
+      const factorGiven = row.second_factor_at !== null && (row.via === 'single_sign_on' || user.totp_enabled_at !== null);
+      if (!factorGiven && (await secondFactorRequired(trx, row.user_id, user.is_platform_admin))) {
         session.stage = user.totp_enabled_at === null ? 'second_factor_setup' : 'second_factor';
         await trx.updateTable('sessions').set({ stage: session.stage }).where('id', '=', id).execute();
         return { session, auth: null };

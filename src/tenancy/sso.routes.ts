@@ -39,6 +39,8 @@ export async function ssoRoutes(app: FastifyInstance, services: Services): Promi
     const started = await sso.finish(callbackUrl, browserState, request.id);
     if (request.session) await sessions.revoke(request.session.id);
     sessions.setCookie(reply, started.cookieValue);
+    if (started.session.stage === 'second_factor') return reply.redirect('/sign-in/two-factor', 303);
+    if (started.session.stage === 'second_factor_setup') return reply.redirect('/account/two-factor/setup', 303);
     return reply.redirect('/organisation', 303);
   });
 }

@@ -5,7 +5,9 @@ import { findUserIdByEmail, presentSecret, setCurrentUser, sha256Hex } from '../
 import { auditActor, type AuthContext } from '../accounts/auth-context.ts';
 import { EMAIL_LENGTH_MESSAGE, EMAIL_MAX_LENGTH } from '../accounts/email-address.ts';
 import { SecretBox } from '../accounts/secret-box.ts';
+import { secondFactorRequired } from '../accounts/second-factor-policy.ts';
 import type { SessionService, StartedSession } from '../accounts/session.service.ts';
+import type { SessionStage } from '../accounts/accounts.tables.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { Config } from '../config.ts';
 import type { DB } from '../db/schema.ts';
@@ -14,6 +16,7 @@ import { AppError, validationError, type FieldError } from '../errors.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { Logger } from '../logger.ts';
 import { checkMemberLimit } from './plans.ts';
+import { providerUsedSeveralFactors } from './provider-factors.ts';
 
 /** A sign-on must come back from the provider within 10 minutes. */
 export const SSO_LOGIN_LIFETIME_MS = 10 * 60_000;
@@ -188,7 +191,9 @@ export class SsoService {
 
   /**
    * Completes a sign-on from the provider's redirect to `callbackUrl`. `browserState` is the state kept in this
-   * browser's cookie, which must match the URL's. Returns a complete session acting in the organisation.
+   * browser's cookie, which must match the URL's. Returns a session acting in the organisation: complete, or waiting
+   * for this service's second factor when the member must use one and the provider's ID token does not show a
+   * sign-in with several factors.
    */
   async finish(callbackUrl: URL, browserState: string | undefined, requestId?: string): Promise<StartedSession> {
     const failed = (detail: string) => new AppError('unauthenticated', 'sso_failed', 'Single sign-on did not complete. Start again from the sign-in page.', { detail });
@@ -211,6 +216,7 @@ export class SsoService {
     const configuration = await this.discover(login.issuer, login.client_id, login.client_secret_encrypted);
     let email: unknown;
     let emailVerified: unknown;
+    let severalFactors = false;
     try {
       const tokens = await oidc.authorizationCodeGrant(configuration, callbackUrl, {
         pkceCodeVerifier: this.#secrets.open(login.code_verifier),
@@ -219,6 +225,7 @@ export class SsoService {
         idTokenExpected: true,
       });
       const claims = tokens.claims()!;
+      severalFactors = providerUsedSeveralFactors(claims.amr);
       email = claims.email;
       emailVerified = claims.email_verified;
       // Providers that keep the ID token small return email claims only from the UserInfo endpoint.
@@ -234,11 +241,14 @@ export class SsoService {
     if (typeof email !== 'string' || emailVerified !== true) {
       throw new AppError('forbidden', 'sso_email_unverified', 'Your organisation’s sign-in service did not confirm a verified email address. Ask your IT team to check the single sign-on set-up.');
     }
-    return this.linkAccount(login.organisation_id, email.toLowerCase(), login.just_in_time, requestId);
+    return this.linkAccount(login.organisation_id, email.toLowerCase(), login.just_in_time, severalFactors, requestId);
   }
 
-  /** Signs in the account with this verified email, creating it with a viewer membership when the organisation allows. */
-  private async linkAccount(organisationId: string, email: string, justInTime: boolean, requestId?: string): Promise<StartedSession> {
+  /**
+   * Signs in the account with this verified email, creating it with a viewer membership when the organisation allows.
+   * `severalFactors` records that the provider's sign-in counts as the second factor.
+   */
+  private async linkAccount(organisationId: string, email: string, justInTime: boolean, severalFactors: boolean, requestId?: string): Promise<StartedSession> {
     return withOrganisation(this.db.app, organisationId, async (trx) => {
       const organisation = await trx.selectFrom('organisations').select(['name', 'status', 'email_domains']).where('id', '=', organisationId).executeTakeFirstOrThrow();
       if (organisation.status !== 'active') throw new AppError('forbidden', 'organisation_not_active', `${organisation.name} cannot be signed in to.`);
@@ -263,17 +273,26 @@ export class SsoService {
         await trx.insertInto('memberships').values({ organisation_id: organisationId, user_id: userId, role: 'viewer' }).execute();
       }
       await setCurrentUser(trx, userId!);
-      await trx.updateTable('users').set({ last_sign_in_at: new Date() }).where('id', '=', userId!).execute();
-      const started = await this.sessions.start(trx, userId!, 'complete', organisationId, { via: 'single_sign_on' });
+      const user = await trx.selectFrom('users').select(['is_platform_admin', 'totp_enabled_at']).where('id', '=', userId!).executeTakeFirstOrThrow();
+      // The provider decides the factors of everyone else. Administrators and data protection officers give this
+      // service's TOTP code as well, unless the provider reports a sign-in with several factors.
+      let stage: SessionStage = 'complete';
+      if (!severalFactors && (await secondFactorRequired(trx, userId!, user.is_platform_admin))) {
+        stage = user.totp_enabled_at === null ? 'second_factor_setup' : 'second_factor';
+      }
+      if (stage === 'complete') await trx.updateTable('users').set({ last_sign_in_at: new Date() }).where('id', '=', userId!).execute();
+      const started = await this.sessions.start(trx, userId!, stage, organisationId, { via: 'single_sign_on', secondFactorGiven: severalFactors });
+      const details = { via: 'single_sign_on', new_account: created, new_membership: member === undefined, provider_second_factor: severalFactors };
       await appendAuditEvent(trx, {
         organisationId,
         actorUserId: userId,
         actorKind: 'user',
-        action: 'user.signed_in',
+        // As with a password, the sign-in is complete only once the second factor is given.
+        action: stage === 'complete' ? 'user.signed_in' : 'user.sso_accepted',
         subjectType: 'user',
         subjectId: userId,
         requestId,
-        details: { via: 'single_sign_on', new_account: created, new_membership: member === undefined },
+        details: stage === 'complete' ? details : { ...details, stage },
       });
       return started;
     });

@@ -42,6 +42,9 @@ for (const engine of testEngines()) {
           { login: 'invited', password: 'provider password', email: 'lee.invited@nhs-partner.test', emailVerified: true },
           { login: 'unverified', password: 'provider password', email: 'kim@nhs-partner.test', emailVerified: false },
           { login: 'outsider', password: 'provider password', email: 'pat@elsewhere.test', emailVerified: true },
+          { login: 'officer', password: 'provider password', email: 'dee.officer@nhs-partner.test', emailVerified: true, amr: ['pwd'] },
+          { login: 'officer-mfa', password: 'provider password', email: 'ash.officer@nhs-partner.test', emailVerified: true, amr: ['pwd', 'otp'] },
+          { login: 'promoted', password: 'provider password', email: 'ray.promoted@nhs-partner.test', emailVerified: true },
         ],
         clients: [{ clientId: 'civic-exchange', clientSecret: CLIENT_SECRET, redirectUri: `${server.url}${SSO_CALLBACK_PATH}` }],
       });
@@ -164,7 +167,56 @@ for (const engine of testEngines()) {
       const membership = await handle.db.owner.selectFrom('memberships').select('role').where('user_id', '=', user.id).where('organisation_id', '=', organisationId).executeTakeFirstOrThrow();
       assert.equal(membership.role, 'viewer');
       const audit = await handle.db.owner.selectFrom('audit_log').select('details').where('action', '=', 'user.signed_in').where('actor_user_id', '=', user.id).executeTakeFirstOrThrow();
-      assert.deepEqual(audit.details, { via: 'single_sign_on', new_account: true, new_membership: true });
+      assert.deepEqual(audit.details, { via: 'single_sign_on', new_account: true, new_membership: true, provider_second_factor: false });
+    });
+
+    /** Invites `email` with `role` and accepts the invitation with a password, as the person would. */
+    const inviteMember = async (email: string, role: 'analyst' | 'data_protection_officer') => {
+      await services.tenancy.members.invite(memberAuth(adminId, organisationId, 'administrator'), email, role);
+      const message = await handle.db.owner.selectFrom('outbox').select('text_body').where('recipient', '=', email).executeTakeFirstOrThrow();
+      const token = /\/invitations\/([A-Za-z0-9_-]{43})/.exec(message.text_body)![1]!;
+      await services.tenancy.members.accept(token, null, { displayName: email.split('@')[0]!, password: 'granite meadow kettle' });
+    };
+    const ssoSession = (email: string) =>
+      handle.db.owner.selectFrom('sessions').innerJoin('users', 'users.id', 'sessions.user_id').select(['sessions.stage', 'sessions.second_factor_at']).where('users.email', '=', email).orderBy('sessions.created_at', 'desc').executeTakeFirstOrThrow();
+
+    test('officer without provider factors sets up TOTP', async () => {
+      await saveSettings(false);
+      await inviteMember('dee.officer@nhs-partner.test', 'data_protection_officer');
+      const { jar, response, url } = await signOn('officer', 'dee.officer@nhs-partner.test');
+      assert.equal(url.pathname, '/account/two-factor/setup');
+      assert.equal(response.status, 200);
+      const session = await ssoSession('dee.officer@nhs-partner.test');
+      assert.equal(session.stage, 'second_factor_setup');
+      assert.equal(session.second_factor_at, null);
+      const organisationPage = await jar.fetch(new URL('/organisation', server.url));
+      assert.notEqual(organisationPage.status, 200, 'the organisation page waits for the second factor');
+      const audit = await handle.db.owner.selectFrom('audit_log').select(['action', 'details']).where('action', 'like', 'user.sso%').orderBy('occurred_at', 'desc').executeTakeFirstOrThrow();
+      assert.equal(audit.action, 'user.sso_accepted');
+      assert.equal((audit.details as { stage: string }).stage, 'second_factor_setup');
+    });
+
+    test('provider with several factors counts as second', async () => {
+      await saveSettings(false);
+      await inviteMember('ash.officer@nhs-partner.test', 'data_protection_officer');
+      const { response, url } = await signOn('officer-mfa', 'ash.officer@nhs-partner.test');
+      assert.equal(url.pathname, '/organisation');
+      assert.equal(response.status, 200);
+      const session = await ssoSession('ash.officer@nhs-partner.test');
+      assert.equal(session.stage, 'complete');
+      assert.notEqual(session.second_factor_at, null);
+    });
+
+    test('promotion during a sign-on session asks for TOTP', async () => {
+      await saveSettings(false);
+      await inviteMember('ray.promoted@nhs-partner.test', 'analyst');
+      const { jar, url } = await signOn('promoted', 'ray.promoted@nhs-partner.test');
+      assert.equal(url.pathname, '/organisation');
+      const user = await handle.db.owner.selectFrom('users').select('id').where('email', '=', 'ray.promoted@nhs-partner.test').executeTakeFirstOrThrow();
+      await handle.db.owner.updateTable('memberships').set({ role: 'administrator' }).where('user_id', '=', user.id).where('organisation_id', '=', organisationId).execute();
+      const after = await jar.fetch(new URL('/organisation', server.url));
+      assert.notEqual(after.status, 200, 'the administrator must give a second factor first');
+      assert.equal((await ssoSession('ray.promoted@nhs-partner.test')).stage, 'second_factor_setup');
     });
 
     test('unverified email is refused', async () => {

@@ -9,6 +9,8 @@ export interface TestAccount {
   password: string;
   email: string;
   emailVerified: boolean;
+  /** Authentication method references (RFC 8176) the provider puts in the ID token's `amr` claim; none when absent. */
+  amr?: string[];
 }
 
 export interface TestClient {
@@ -72,8 +74,9 @@ function loginPage(uid: string, error: string | null): string {
 
 /**
  * Starts a real OpenID Connect provider (the `oidc-provider` package) on a loopback port, with its own login page for
- * the given accounts and consent granted automatically. Codes need PKCE; ID tokens carry only `sub`, so the relying
- * party has to read `email` and `email_verified` from the UserInfo endpoint, as with providers that keep tokens small.
+ * the given accounts and consent granted automatically. Codes need PKCE; ID tokens carry only `sub` (and `amr` for an
+ * account that lists methods), so the relying party has to read `email` and `email_verified` from the UserInfo endpoint,
+ * as with providers that keep tokens small.
  */
 export async function startOidcProvider(options: { accounts: TestAccount[]; clients: TestClient[] }): Promise<RunningProvider> {
   const server = http.createServer();
@@ -91,7 +94,8 @@ export async function startOidcProvider(options: { accounts: TestAccount[]; clie
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
     })),
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    // `amr` belongs to the openid scope, so the ID token carries it whenever the sign-in recorded methods.
+    claims: { openid: ['sub', 'amr'], email: ['email', 'email_verified'], profile: ['name'] },
     async findAccount(_context: unknown, accountId: string) {
       const account = accountsById.get(accountId);
       if (!account) return undefined;
@@ -114,7 +118,8 @@ export async function startOidcProvider(options: { accounts: TestAccount[]; clie
         return;
       }
       loginCount += 1;
-      await provider.interactionFinished(request, response, { login: { accountId: account.login } }, { mergeWithLastSubmission: false });
+      const login = account.amr === undefined ? { accountId: account.login } : { accountId: account.login, amr: account.amr };
+      await provider.interactionFinished(request, response, { login }, { mergeWithLastSubmission: false });
       return;
     }
     if (details.prompt.name === 'login') {
