@@ -44,7 +44,16 @@ export function findLicence(id: string): Licence | undefined {
  */
 export const RESERVED_ORGANISATION_SLUGS: ReadonlySet<string> = new Set(['members', 'invitations', 'settings', 'export', 'new', 'edit', 'wifi', 'billing', 'plan']);
 
+/** A slug of this form could be read as another record's id, because the CKAN API finds records by id or slug. */
+const UUID_FORM = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Returns whether `slug` has the form of a UUID, which organisation and dataset slugs may not have. */
+export function hasIdForm(slug: string): boolean {
+  return UUID_FORM.test(slug);
+}
+
 export function checkOrganisationSlug(slug: string): void {
+  if (hasIdForm(slug)) throw uuidSlug('organisation', slug);
   if (RESERVED_ORGANISATION_SLUGS.has(slug)) {
     throw validationError(
       'reserved_organisation_slug',
@@ -62,6 +71,7 @@ export function checkOrganisationSlug(slug: string): void {
 }
 
 export function checkDatasetSlug(slug: string): void {
+  if (hasIdForm(slug)) throw uuidSlug('dataset', slug);
   if (!DATASET_SLUG_PATTERN.test(slug)) {
     throw validationError(
       'invalid_dataset_slug',
@@ -69,6 +79,15 @@ export function checkDatasetSlug(slug: string): void {
       [{ field: 'dataset', message: 'Enter a slug of lowercase letters, digits, hyphens and underscores' }],
     );
   }
+}
+
+function uuidSlug(kind: 'organisation' | 'dataset', slug: string) {
+  const Kind = kind === 'dataset' ? 'Dataset' : 'Organisation';
+  return validationError(
+    `invalid_${kind}_slug`,
+    `${Kind} "${slug}" is not a valid slug: it has the form of an id, and the API finds ${kind}s by id as well as by slug. Choose a slug made from the ${kind}'s name.`,
+    [{ field: kind, message: `Enter a slug that does not have the form of an id` }],
+  );
 }
 
 function isRealDate(value: string): boolean {

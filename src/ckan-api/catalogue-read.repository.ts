@@ -70,10 +70,18 @@ export function selectDatasets(trx: Kysely<DB>): DatasetQuery {
     ]) as unknown as DatasetQuery;
 }
 
-/** Finds a visible dataset by slug, or by id when the reference is a UUID (CKAN accepts either). */
+/**
+ * Finds a visible dataset by slug, or by id when the reference is a UUID (CKAN accepts either). New slugs cannot have
+ * the form of a UUID, and the id wins over a slug stored before that rule, so no dataset can take another's id.
+ */
 export function findDataset(trx: Kysely<DB>, reference: string): Promise<DatasetRecord | undefined> {
   const query = selectDatasets(trx);
-  if (isUuid(reference)) return query.where((eb) => eb.or([eb('d.slug', '=', reference), eb('d.id', '=', reference)])).executeTakeFirst();
+  if (isUuid(reference)) {
+    return query
+      .where((eb) => eb.or([eb('d.slug', '=', reference), eb('d.id', '=', reference)]))
+      .orderBy((eb) => eb('d.id', '=', reference), 'desc')
+      .executeTakeFirst();
+  }
   return query.where('d.slug', '=', reference).executeTakeFirst();
 }
 
@@ -156,8 +164,14 @@ export async function countOrganisations(trx: Kysely<DB>): Promise<number> {
   return Number(row?.count ?? 0);
 }
 
+/** Finds an organisation by slug, or by id when the reference is a UUID. As in findDataset, the id wins over a slug. */
 export function findOrganisation(trx: Kysely<DB>, reference: string): Promise<OrganisationRecord | undefined> {
   const query = selectOrganisations(trx);
-  if (isUuid(reference)) return query.where((eb) => eb.or([eb('o.slug', '=', reference), eb('o.id', '=', reference)])).executeTakeFirst();
+  if (isUuid(reference)) {
+    return query
+      .where((eb) => eb.or([eb('o.slug', '=', reference), eb('o.id', '=', reference)]))
+      .orderBy((eb) => eb('o.id', '=', reference), 'desc')
+      .executeTakeFirst();
+  }
   return query.where('o.slug', '=', reference).executeTakeFirst();
 }

@@ -8,7 +8,7 @@ import type { AuthContext } from '../accounts/auth-context.ts';
 import type { Mailer } from '../accounts/mailer.ts';
 import { checkNewPassword } from '../accounts/password-policy.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
-import { RESERVED_ORGANISATION_SLUGS } from '../catalogue/catalogue.metadata.ts';
+import { hasIdForm, RESERVED_ORGANISATION_SLUGS } from '../catalogue/catalogue.metadata.ts';
 import type { DB } from '../db/schema.ts';
 import { setPlatformScope } from '../db/tenant.ts';
 import { AppError, validationError, type FieldError } from '../errors.ts';
@@ -183,8 +183,9 @@ export class RegistrationService {
   private async uniqueSlug(trx: Kysely<DB>, base: string): Promise<string> {
     const taken = await trx.selectFrom('organisations').select('slug').where('slug', 'like', `${base}%`).execute();
     // A reserved slug counts as taken, so "Members" registers as members-2 rather than hiding behind a portal page.
+    // A name in the form of a UUID gets a suffix too, because the API finds organisations by id as well as by slug.
     const used = new Set([...taken.map((row) => row.slug), ...RESERVED_ORGANISATION_SLUGS]);
-    if (!used.has(base)) return base;
+    if (!used.has(base) && !hasIdForm(base)) return base;
     for (let suffix = 2; suffix < 1000; suffix += 1) {
       if (!used.has(`${base}-${suffix}`)) return `${base}-${suffix}`;
     }
