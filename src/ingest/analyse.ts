@@ -95,6 +95,13 @@ function finishField(state: ColumnState, header: string, name: string): { field:
       column: header,
     });
   }
+  if (inferred.balanceMarked !== undefined) {
+    warnings.push({
+      code: 'balance_marks_as_signs',
+      message: `Column "${header.trim() || name}" contains amounts with a balance mark, such as ${clip(inferred.balanceMarked)}, which are loaded as signed numbers: CR and a trailing minus as negative, DR as positive.`,
+      column: header,
+    });
+  }
   if (!inferred.missingValues) return { field, warnings };
   field.missingValues = inferred.missingValues;
   const markers = inferred.missingValues.map((value) => `"${value}"`).join(', ');

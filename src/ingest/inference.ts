@@ -5,7 +5,7 @@
  */
 import { compileDateFormat, compileDatetimeFormat, DATE_FORMATS, DATETIME_FORMATS, type DateParser } from './dates.ts';
 import { parseBoolean, withoutPercentSign } from './converters.ts';
-import { isIntegerText, parseDecimal, type DecimalMark } from './numbers.ts';
+import { isIntegerText, mayHaveBalanceMark, parseDecimal, type DecimalMark } from './numbers.ts';
 import type { FieldType } from './table-schema.ts';
 
 /** Placeholders that real files put in numeric columns for a missing figure. */
@@ -76,6 +76,8 @@ export interface InferredType {
   format?: string;
   /** False for numbers written with per cent signs, the meaning of Table Schema's `bareNumber` false. */
   bareNumber?: false;
+  /** The first amount with a balance mark (`250.00 CR`) in a number column, whose sign the mark decided. */
+  balanceMarked?: string;
   /** Placeholders read as null because the rest of the column is numeric. */
   missingValues?: string[];
   /** How many cells held those placeholders. */
@@ -89,6 +91,8 @@ export class ColumnProfile {
   /** True while every value is a number, some followed by a per cent sign (`12.5%`). */
   private percent = true;
   private percentSigns = 0;
+  /** The first value that parsed as a number because of its balance mark, such as `250.00 CR`. */
+  private balanceMarked: string | undefined;
   private dates: FormatCandidate[] = COMPILED_DATES;
   private datetimes: FormatCandidate[] = COMPILED_DATETIMES;
   private onlyString = false;
@@ -143,8 +147,9 @@ export class ColumnProfile {
       if (decimal === null) {
         this.integer = false;
         this.number = false;
-      } else if (this.integer && !isIntegerText(decimal)) {
-        this.integer = false;
+      } else {
+        if (this.integer && !isIntegerText(decimal)) this.integer = false;
+        if (this.balanceMarked === undefined && mayHaveBalanceMark(trimmed)) this.balanceMarked = trimmed;
       }
     }
     if (this.percent) this.observePercent(trimmed, numberBefore ? this.lastDecimal : undefined);
@@ -205,7 +210,7 @@ export class ColumnProfile {
     if (this.values === 0) return { type: 'string', missingCount: 0 };
     const missingValues = this.sentinels.size > 0 ? [...this.sentinels.keys()] : undefined;
     if (this.integer) return { type: 'integer', missingValues, missingCount };
-    if (this.number) return { type: 'number', missingValues, missingCount };
+    if (this.number) return { type: 'number', missingValues, missingCount, ...(this.balanceMarked === undefined ? {} : { balanceMarked: this.balanceMarked }) };
     if (this.percent && this.percentSigns > 0) return { type: 'number', bareNumber: false, missingValues, missingCount };
     if (this.boolean) return { type: 'boolean', missingCount: 0 };
     if (this.dates.length > 0) return { type: 'date', format: this.dates[0]!.format, missingCount: 0 };

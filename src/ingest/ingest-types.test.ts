@@ -17,17 +17,21 @@ describe('number parsing', () => {
     ['1.5E+3', '1.5e+3'],
     ['.5', '0.5'],
     ['0', '0'],
+    ['250.00 CR', '-250.00'],
+    ['£1,234.56Dr', '1234.56'],
+    ['0.5-', '-0.5'],
   ] as const) {
     it(`reads ${text} as ${expected}`, () => assert.equal(parseDecimal(text, '.'), expected));
   }
 
-  for (const text of ['01234', '12,34', '1,2345', '£', '-', '(-5)', '12a', '1.2.3']) {
+  for (const text of ['01234', '12,34', '1,2345', '£', '-', '(-5)', '12a', '1.2.3', '12CR', '2024-', '-12.00 CR', '(12.00) DR', 'CR', '1.5e3 CR', '12.00 XR']) {
     it(`rejects ${text}`, () => assert.equal(parseDecimal(text, '.'), null));
   }
 
   it('reads decimal commas', () => {
     assert.equal(parseDecimal('1.234,56', ','), '1234.56');
     assert.equal(parseDecimal('-0,5', ','), '-0.5');
+    assert.equal(parseDecimal('1.234,56 CR', ','), '-1234.56');
   });
 });
 
@@ -119,6 +123,17 @@ describe('type inference', () => {
     assert.deepEqual(column(loaded, 'plain'), ['12.5', '13', '14.25']);
     const warned = loaded.analysis.warnings.filter((warning) => warning.code === 'percentages_as_numbers').map((warning) => warning.column);
     assert.deepEqual(warned, ['Turnout', 'Change', 'Paid on time']);
+  });
+
+  it('reads balance marks as signs', async () => {
+    const loaded = await ingest('balance-marks.csv');
+    assert.deepEqual(fieldTypes(loaded.analysis), { supplier: 'string', amount: 'number', balance: 'number', code: 'string' });
+    assert.deepEqual(column(loaded, 'amount'), ['1234.50', '99.99', '-25.00']);
+    assert.deepEqual(column(loaded, 'balance'), ['-250.00', '-1000.00', '-12.50']);
+    assert.deepEqual(column(loaded, 'code'), ['12CR', '34DR', '2024-']);
+    const warned = loaded.analysis.warnings.filter((warning) => warning.code === 'balance_marks_as_signs');
+    assert.deepEqual(warned.map((warning) => warning.column), ['Amount', 'Balance']);
+    assert.match(warned[0]!.message, /such as 99\.99DR/);
   });
 
   it('keeps codes with leading zeros or letters as text', async () => {

@@ -1,7 +1,7 @@
 /**
  * Numbers as UK spreadsheets write them: thousands separators, a leading £ (or $ or €), a minus sign before or after
- * the symbol, accounting negatives in brackets `(300.00)`, padding spaces, and decimal commas (`1.234,56`) in files
- * whose delimiter is the semicolon. Parsing returns plain decimal text for PostgreSQL, never a float, so no digit of
+ * the symbol, accounting negatives in brackets `(300.00)`, balance marks (`250.00 CR`, `99.99 DR`, `12.00-`), padding
+ * spaces, and decimal commas (`1.234,56`) in files whose delimiter is the semicolon. Parsing returns plain decimal text for PostgreSQL, never a float, so no digit of
  * a money amount is lost.
  */
 
@@ -132,6 +132,38 @@ function parseCommonDecimal(text: string, decimal: DecimalMark): string | undefi
   return negative ? '-' + magnitude : magnitude;
 }
 
+/** Returns true when the text ends as an amount with a balance mark would: a trailing minus or the R of CR or DR. */
+export function mayHaveBalanceMark(text: string): boolean {
+  const last = text.charCodeAt(text.length - 1);
+  return last === 0x2d || last === 0x52 || last === 0x72;
+}
+
+/**
+ * Parses an amount followed by a balance mark, as finance systems print ledgers: `250.00 CR` and `1,234.56-` are
+ * negative, and `99.99 DR` is positive. Only amounts with a decimal fraction take a mark, so codes such as `12CR` and
+ * `2024-` are not numbers, and a mark cannot follow a sign or brackets. Returns undefined when the text has no mark.
+ */
+function parseMarkedAmount(text: string, decimal: DecimalMark): string | null | undefined {
+  if (!mayHaveBalanceMark(text)) return undefined;
+  let body: string;
+  let negative: boolean;
+  if (text.endsWith('-')) {
+    body = text.slice(0, -1);
+    negative = true;
+  } else {
+    const mark = text.slice(-2).toUpperCase();
+    if (text.length <= 2 || (mark !== 'CR' && mark !== 'DR')) return undefined;
+    body = text.slice(0, -2).trimEnd();
+    negative = mark === 'CR';
+  }
+  if (body.length === 0 || !isDigit(body.charCodeAt(body.length - 1))) return null;
+  const first = body[0];
+  if (first === '-' || first === '+' || first === '\u2212' || first === '(') return null;
+  const amount = parseDecimal(body, decimal);
+  if (amount === null || !amount.includes('.') || amount.includes('e')) return null;
+  return negative ? `-${amount}` : amount;
+}
+
 /**
  * Parses a numeric cell to decimal text such as `-1234.50`, or returns null when the cell is not a number.
  * The text must already be trimmed.
@@ -140,6 +172,8 @@ export function parseDecimal(text: string, decimal: DecimalMark): string | null 
   if (isPlainInteger(text)) return text;
   const common = parseCommonDecimal(text, decimal);
   if (common !== undefined) return common;
+  const marked = parseMarkedAmount(text, decimal);
+  if (marked !== undefined) return marked;
   let body = text;
   let negative = false;
   if (body.length > 2 && body.startsWith('(') && body.endsWith(')')) {
