@@ -11,6 +11,13 @@ import { rootFromInclusionPath } from './merkle.ts';
 /** Sink for the report lines of a command (standard output in the CLI). */
 export type Output = (line: string) => void;
 
+const DATABASE_FAILED_NEXT_STEPS =
+  'Leave the database as it is and report a security incident. To see what the entries named above held, compare them ' +
+  'with an earlier "civic audit export" file or a backup.';
+const FILE_FAILED_NEXT_STEPS =
+  'This file is not the log as it was exported. Compare it with the copy it came from, or write a new export with ' +
+  '"civic audit export" and check that.';
+
 /** Writes a verification report and returns the exit status: 0 when intact, 1 when any problem was found. */
 export function reportVerification(result: VerifyResult, out: Output): number {
   const range = result.firstId === null ? 'no entries' : `entries ${result.firstId} to ${result.lastId} (${result.checked} checked)`;
@@ -19,6 +26,7 @@ export function reportVerification(result: VerifyResult, out: Output): number {
   if (result.problemCount > result.problems.length) out(`… and ${result.problemCount - result.problems.length} more problems.`);
   if (result.problemCount > 0) {
     out(`The audit log failed verification: ${result.problemCount} problem${result.problemCount === 1 ? '' : 's'}.`);
+    out(result.headSize === null ? FILE_FAILED_NEXT_STEPS : DATABASE_FAILED_NEXT_STEPS);
     return 1;
   }
   const root = result.root === null ? '' : ` Merkle root ${result.root.toString('hex')}.`;
