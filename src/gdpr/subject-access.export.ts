@@ -3,7 +3,7 @@ import { formatUkDate, formatUkDateTime } from '../http/views.ts';
 import type { SubjectIdentifier } from '../audit/subject-index.ts';
 import { IDENTIFIER_LABELS, type SubjectDisclosure } from './subject-access.service.ts';
 
-const CSV_HEADER = ['Date and time (UTC)', 'Recipient', 'Agreement reference', 'Agreement title', 'Agreement version', 'Purpose', 'Dataset', 'Information shared'];
+const CSV_HEADER = ['Date and time (UK time)', 'Recipient', 'Agreement reference', 'Agreement title', 'Agreement version', 'Purpose', 'Dataset', 'Information shared'];
 
 /**
  * Quotes one CSV value (RFC 4180). A value starting with =, +, - or @ gets a leading apostrophe, so a spreadsheet shows
@@ -14,13 +14,16 @@ function csvValue(value: string): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-/** Writes the disclosures as CSV with a header row, one row per release, lines ending CRLF. */
+/**
+ * Writes the disclosures as CSV with a header row, one row per release, lines ending CRLF. Times are UK local time in
+ * the GOV.UK form ("1 November 2026 at 9:30am"), because the file goes to the person who asked.
+ */
 export function subjectAccessCsv(disclosures: readonly SubjectDisclosure[]): string {
   const lines = [CSV_HEADER.map(csvValue).join(',')];
   for (const disclosure of disclosures) {
     lines.push(
       [
-        disclosure.occurredAt.toISOString(),
+        formatUkDateTime(disclosure.occurredAt),
         disclosure.recipientName,
         disclosure.agreementReference ?? disclosure.agreementId,
         disclosure.agreementTitle ?? '',

@@ -9,7 +9,7 @@ import { requireRole } from '../http/auth.ts';
 import { formPageContext } from '../http/forms.ts';
 import type { Services } from '../services.ts';
 import { subjectAccessCsv, subjectAccessPdf } from './subject-access.export.ts';
-import { IDENTIFIER_LABELS, parseSubjectQuery, type SubjectAccessActor, type SubjectAccessService, type SubjectDisclosure } from './subject-access.service.ts';
+import { IDENTIFIER_PHRASES, parseSubjectQuery, type SubjectAccessActor, type SubjectAccessService, type SubjectDisclosure } from './subject-access.service.ts';
 
 const SearchBody = Type.Object({
   kind: Type.Union([Type.Literal('nhs_number'), Type.Literal('person_id'), Type.Literal('email')]),
@@ -102,7 +102,7 @@ export async function subjectAccessRoutes(app: FastifyInstance, services: Servic
     return reply.page('gdpr/subject-access-results.njk', {
       disclosures,
       values: { kind: subject.kind, identifier: values.identifier },
-      identifierLabel: IDENTIFIER_LABELS[subject.kind],
+      identifierPhrase: IDENTIFIER_PHRASES[subject.kind],
       organisationName: organisation,
       csrfToken: csrf.tokenFor(request, reply),
     });

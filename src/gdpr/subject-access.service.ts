@@ -15,6 +15,13 @@ export const IDENTIFIER_LABELS: Record<SubjectKind, string> = {
   email: 'Email address',
 };
 
+/** The identifier kinds as written inside a sentence. */
+export const IDENTIFIER_PHRASES: Record<SubjectKind, string> = {
+  nhs_number: 'NHS number',
+  person_id: 'council person ID',
+  email: 'email address',
+};
+
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PERSON_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/;
 
