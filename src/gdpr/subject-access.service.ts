@@ -7,7 +7,7 @@ import type { SubjectIdentifier, SubjectKind } from '../audit/subject-index.ts';
 import type { Database } from '../db/database.ts';
 import { withOrganisation } from '../db/tenant.ts';
 import { validationError, type FieldError } from '../errors.ts';
-import { parseNhsNumber } from './nhs-number.ts';
+import { nhsNumberProblem, parseNhsNumber } from './nhs-number.ts';
 
 export const IDENTIFIER_LABELS: Record<SubjectKind, string> = {
   nhs_number: 'NHS number',
@@ -62,8 +62,8 @@ export function parseSubjectQuery(input: { kind?: unknown; identifier?: unknown 
   if (kind === null) errors.push({ field: 'kind', message: 'Select the kind of identifier' });
   if (value === '') {
     errors.push({ field: 'identifier', message: 'Enter the NHS number, council person ID or email address' });
-  } else if (kind === 'nhs_number' && parseNhsNumber(value) === null) {
-    errors.push({ field: 'identifier', message: 'Enter a valid NHS number' });
+  } else if (kind === 'nhs_number' && nhsNumberProblem(value) !== null) {
+    errors.push({ field: 'identifier', message: nhsNumberProblem(value)! });
   } else if (kind === 'email' && (!EMAIL_PATTERN.test(value) || value.length > 320)) {
     errors.push({ field: 'identifier', message: 'Enter an email address in the correct format, like name@example.com' });
   } else if (kind === 'person_id' && !PERSON_ID_PATTERN.test(value)) {

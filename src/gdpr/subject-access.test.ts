@@ -154,7 +154,10 @@ for (const engine of testEngines()) {
       assert.equal(parseNhsNumber('abc4765919'), null);
       // Check digit 10 is never valid: 1, 2, 3, 4, 5, 6, 7, 8, 1 give a weighted sum of 221, remainder 1.
       assert.equal(parseNhsNumber('1234567810'), null);
-      assert.throws(() => parseSubjectQuery({ kind: 'nhs_number', identifier: '943 476 5918' }), /Enter a valid NHS number/);
+      assert.throws(() => parseSubjectQuery({ kind: 'nhs_number', identifier: '943 476 5918' }), /Enter a valid NHS number\. Its last number is a check digit/);
+      assert.throws(() => parseSubjectQuery({ kind: 'nhs_number', identifier: '943-476-591' }), /NHS number must be 10 numbers\. You entered 9$/);
+      assert.throws(() => parseSubjectQuery({ kind: 'nhs_number', identifier: '943 476 59190' }), /NHS number must be 10 numbers\. You entered 11$/);
+      assert.throws(() => parseSubjectQuery({ kind: 'nhs_number', identifier: '943 476 591O' }), /must contain only numbers, spaces and hyphens/);
       assert.throws(() => parseSubjectQuery({ kind: 'email', identifier: 'not an email' }), /correct format/);
       assert.throws(() => parseSubjectQuery({ kind: 'passport', identifier: 'x' }), /Select the kind of identifier/);
     });
