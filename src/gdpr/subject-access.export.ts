@@ -30,13 +30,18 @@ export function subjectAccessCsv(disclosures: readonly SubjectDisclosure[]): str
         String(disclosure.agreementVersion),
         disclosure.purposeLabel,
         disclosure.datasetTitle ?? '',
-        disclosure.fields.join('; '),
+        sharedFields(disclosure).join('; '),
       ]
         .map(csvValue)
         .join(','),
     );
   }
   return `${lines.join('\r\n')}\r\n`;
+}
+
+/** Lists the fields a disclosure released, marking those the recipient received only as pseudonyms. */
+export function sharedFields(disclosure: SubjectDisclosure): string[] {
+  return disclosure.fields.map((field) => (disclosure.pseudonymisedFields.includes(field) ? `${field} (pseudonymised)` : field));
 }
 
 /** Shows only the last three characters of an identifier, enough for the resident to recognise it. */
@@ -89,7 +94,7 @@ export function subjectAccessPdf(disclosures: readonly SubjectDisclosure[], deta
       document.text(`Agreement: ${agreement}, version ${disclosure.agreementVersion}`, { indent: 14 });
       document.text(`Purpose: ${disclosure.purposeLabel}`, { indent: 14 });
       if (disclosure.datasetTitle) document.text(`From: ${disclosure.datasetTitle}`, { indent: 14 });
-      document.text(`Information shared: ${disclosure.fields.join(', ')}`, { indent: 14 }).moveDown(0.6);
+      document.text(`Information shared: ${sharedFields(disclosure).join(', ')}`, { indent: 14 }).moveDown(0.6);
     });
   }
 

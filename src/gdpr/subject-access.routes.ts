@@ -8,7 +8,7 @@ import { AppError } from '../errors.ts';
 import { requireRole } from '../http/auth.ts';
 import { formPageContext } from '../http/forms.ts';
 import type { Services } from '../services.ts';
-import { subjectAccessCsv, subjectAccessPdf } from './subject-access.export.ts';
+import { sharedFields, subjectAccessCsv, subjectAccessPdf } from './subject-access.export.ts';
 import { IDENTIFIER_PHRASES, parseSubjectQuery, type SubjectAccessActor, type SubjectAccessService, type SubjectDisclosure } from './subject-access.service.ts';
 
 const SearchBody = Type.Object({
@@ -35,6 +35,7 @@ const SubjectAccessResult = Type.Object({
       purposeLabel: Type.String({ description: 'The purpose in words, such as "Direct care".' }),
       datasetTitle: NullableString,
       fields: Type.Array(Type.String(), { description: 'Fields released in the disclosure.' }),
+      pseudonymisedFields: Type.Array(Type.String(), { description: 'The released fields that the recipient received as keyed pseudonyms, not in clear.' }),
     }),
     { description: 'Every release by your organisation that contained the person, oldest first.' },
   ),
@@ -100,7 +101,7 @@ export async function subjectAccessRoutes(app: FastifyInstance, services: Servic
     const disclosures = await subjectAccess.search(actorOf(request), subject);
     void reply.header('cache-control', 'no-store');
     return reply.page('gdpr/subject-access-results.njk', {
-      disclosures,
+      disclosures: disclosures.map((disclosure) => ({ ...disclosure, sharedFields: sharedFields(disclosure) })),
       values: { kind: subject.kind, identifier: values.identifier },
       identifierPhrase: IDENTIFIER_PHRASES[subject.kind],
       organisationName: organisation,

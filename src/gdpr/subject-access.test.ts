@@ -265,10 +265,12 @@ describe('subject access CSV', () => {
         purpose: 'direct_care',
         purposeLabel: 'Direct care',
         datasetTitle: 'Adult social care clients',
-        fields: ['care_package'],
+        fields: ['nhs_number', 'care_package'],
+        pseudonymisedFields: ['nhs_number'],
       },
     ]);
     const [, row] = csv.split('\r\n');
     assert.match(row!, /^1 July 2026 at 9:30am,Basildon Trust,/);
+    assert.match(row!, /,nhs_number \(pseudonymised\); care_package$/);
   });
 });
