@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { withOrganisation } from '../db/tenant.ts';
+import { auditCommand } from '../cli/audit.command.ts';
+import { UsageError } from '../cli/command.ts';
 import { AppError } from '../errors.ts';
 import { KeyRing } from '../keys/key-ring.ts';
 import { createLogger } from '../logger.ts';
@@ -116,6 +118,18 @@ for (const engine of testEngines()) {
       } finally {
         await tamper(db, 'delete from audit_log; insert into audit_log select * from audit_backup');
       }
+    });
+
+    it('rejects an export past the end', async () => {
+      const file = path.join(folder, 'past-the-end.jsonl');
+      await rejectsWithMessage(exportLog(db, file, { fromId: 500 }), /^The audit log has no entries from entry 500, so .*past-the-end\.jsonl was not written\. The log ends at entry 12; give --from and --to between 1 and 12\.$/);
+      assert.equal(fs.existsSync(file), false, 'no empty file is left behind');
+    });
+
+    it('rejects a reversed export range', async () => {
+      const file = path.join(folder, 'reversed.jsonl');
+      await assert.rejects(auditCommand.run(['export', '--out', file, '--from', '5', '--to', '3']), (error: unknown) => error instanceof UsageError && /--to 3 comes before --from 5/.test(error.message));
+      assert.equal(fs.existsSync(file), false);
     });
 
     it('names an entry after the checkpoint', async () => {
