@@ -87,17 +87,24 @@ export async function subjectAccessRoutes(app: FastifyInstance, services: Servic
     return reply.page('gdpr/subject-access.njk', { ...formPageContext({ kind: '', identifier: '' }, []), organisationName: organisation, csrfToken: csrf.tokenFor(request, reply) });
   });
 
-  app.post('/privacy/subject-access', { preHandler: dpoOnly }, async (request, reply) => {
-    const values = formValues(request.body);
-    const organisation = await organisationName(services, request.auth!.organisationId!);
-    let subject: SubjectIdentifier;
+  /** Parses the search form, or shows it again with its errors (400) and returns null. */
+  async function subjectOrFormErrors(request: FastifyRequest, reply: FastifyReply, values: ReturnType<typeof formValues>): Promise<SubjectIdentifier | null> {
     try {
-      subject = parseSubjectQuery(values);
+      return parseSubjectQuery(values);
     } catch (error) {
       if (!(error instanceof AppError) || error.kind !== 'validation') throw error;
+      const organisation = await organisationName(services, request.auth!.organisationId!);
       const context = formPageContext(values, error.fields, { kind: 'kind' });
-      return reply.page('gdpr/subject-access.njk', { ...context, organisationName: organisation, csrfToken: csrf.tokenFor(request, reply) }, 400);
+      await reply.page('gdpr/subject-access.njk', { ...context, organisationName: organisation, csrfToken: csrf.tokenFor(request, reply) }, 400);
+      return null;
     }
+  }
+
+  app.post('/privacy/subject-access', { preHandler: dpoOnly }, async (request, reply) => {
+    const values = formValues(request.body);
+    const subject = await subjectOrFormErrors(request, reply, values);
+    if (subject === null) return reply;
+    const organisation = await organisationName(services, request.auth!.organisationId!);
     const disclosures = await subjectAccess.search(actorOf(request), subject);
     void reply.header('cache-control', 'no-store');
     return reply.page('gdpr/subject-access-results.njk', {
@@ -111,7 +118,9 @@ export async function subjectAccessRoutes(app: FastifyInstance, services: Servic
 
   app.post('/privacy/subject-access/download', { preHandler: dpoOnly }, async (request, reply) => {
     const values = formValues(request.body);
-    const subject = parseSubjectQuery(values);
+    // The identifier comes back from hidden fields of the results page; a changed one gets the search form again.
+    const subject = await subjectOrFormErrors(request, reply, values);
+    if (subject === null) return reply;
     const format = values.format === 'csv' ? 'csv' : 'pdf';
     const disclosures = await subjectAccess.search(actorOf(request), subject, `subject_access.exported_${format}`);
     return sendDownload(reply, format, disclosures, subject, await organisationName(services, request.auth!.organisationId!));

@@ -212,6 +212,12 @@ for (const engine of testEngines()) {
         assert.match(csvLines[1]!, /^1 November 2026 at 9:30am,Organisation basildon-trust,THR-ISA-2026-001,/);
         assert.doesNotMatch(csv.body, /9434765919/);
 
+        const changed = await client.post('/privacy/subject-access/download', { kind: 'nhs_number', identifier: '943 476 591', format: 'csv' });
+        assert.equal(changed.statusCode, 400);
+        assert.match(changed.body, /href="#identifier">NHS number must be 10 numbers\. You entered 9/);
+        assert.match(changed.body, /action="\/privacy\/subject-access"/);
+        assert.doesNotMatch(changed.body, /problem with the web address/);
+
         const pdf = await client.post('/privacy/subject-access/download', { kind: 'nhs_number', identifier: ALICE, format: 'pdf' });
         assert.equal(pdf.statusCode, 200);
         assert.equal(pdf.rawPayload.subarray(0, 5).toString('latin1'), '%PDF-');
