@@ -10,6 +10,7 @@ import { runVerify } from '../audit/audit-cli.ts';
 import { CheckpointSigner } from '../audit/checkpoint-signer.ts';
 import { buildApp } from '../http/app.ts';
 import type { Services } from '../services.ts';
+import { reportRetention } from './retention.command.ts';
 
 // A steward sets a dataset's retention period through the API, and the retention run then removes what is past it.
 for (const engine of testEngines()) {
@@ -64,11 +65,31 @@ for (const engine of testEngines()) {
       assert.equal(cleared.body.retention_months, null);
     });
 
-    it('removes versions past the period', async () => {
+    it('reports a dataset it cannot change', async () => {
       assert.equal((await patch({ retention_months: 6 })).status, 200);
       await sql`update resources set created_at = now() - interval '7 months' where id = ${catalogue.spendingV1.id}`.execute(handle.db.owner);
+      // A view on the version's table makes dropping the table fail, as any object depending on it would.
+      await sql.raw(`create view datastore.spending_v1_view as select * from datastore."${catalogue.spendingV1.tableName}"`).execute(handle.db.owner);
+      try {
+        const report = await services.gdpr.retention.run();
+        assert.deepEqual(report.removed, []);
+        assert.deepEqual(report.failed.map((failure) => failure.datasetSlug), ['spending-over-500']);
 
+        const out: string[] = [];
+        const errors: string[] = [];
+        assert.equal(reportRetention(report, (line) => out.push(line), (line) => errors.push(line)), 1);
+        assert.match(errors[0]!, /^civic retention: could not remove the expired versions of dataset spending-over-500 \(.+\), which is unchanged: /);
+        assert.match(errors.at(-1)!, /1 dataset\(s\) failed\. Fix the cause named above and run "civic retention run" again\./);
+        const versions = await handle.db.owner.selectFrom('resources').select('id').where('dataset_id', '=', catalogue.spending.id).execute();
+        assert.equal(versions.length, 2, 'both versions are kept');
+      } finally {
+        await sql.raw('drop view datastore.spending_v1_view').execute(handle.db.owner);
+      }
+    });
+
+    it('removes versions past the period', async () => {
       const report = await services.gdpr.retention.run();
+      assert.equal(reportRetention(report, () => {}, () => {}), 0);
 
       assert.deepEqual(report.removed.map((removed) => removed.resourceId), [catalogue.spendingV1.id]);
       assert.deepEqual(report.withdrawn, []);

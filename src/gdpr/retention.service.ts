@@ -21,10 +21,13 @@ export interface RetentionReport {
   removed: RemovedVersion[];
   /** Datasets withdrawn because their current version passed the retention period. */
   withdrawn: string[];
+  /** Datasets whose expired versions could not be removed; their transactions rolled back, so they are unchanged. */
+  failed: Array<{ datasetId: string; datasetSlug: string; message: string }>;
 }
 
 interface DatasetRow {
   id: string;
+  slug: string;
   organisation_id: string;
   retention_months: number;
   current_resource_id: string | null;
@@ -81,12 +84,12 @@ export class RetentionService {
 
   async run(): Promise<RetentionReport> {
     const now = this.#clock();
-    const report: RetentionReport = { removed: [], withdrawn: [] };
+    const report: RetentionReport = { removed: [], withdrawn: [], failed: [] };
     let kept = 0;
     const datasets = await this.db.owner.transaction().execute(async (trx) => {
       await setPlatformScope(trx);
       const { rows } = await sql<DatasetRow>`
-        select id, organisation_id, retention_months, current_resource_id, withdrawn_at from datasets
+        select id, slug, organisation_id, retention_months, current_resource_id, withdrawn_at from datasets
         where retention_months is not null
           and (withdrawn_at is null or exists (select 1 from resources r where r.dataset_id = datasets.id))
         order by id`.execute(trx);
@@ -100,9 +103,10 @@ export class RetentionService {
         if (result.withdrawn) report.withdrawn.push(dataset.id);
       } catch (error) {
         this.logger.error({ err: error, datasetId: dataset.id }, 'retention could not remove expired versions of a dataset');
+        report.failed.push({ datasetId: dataset.id, datasetSlug: dataset.slug, message: error instanceof Error ? error.message : String(error) });
       }
     }
-    this.logger.info({ removed: report.removed.length, kept, withdrawn: report.withdrawn.length }, 'retention run finished');
+    this.logger.info({ removed: report.removed.length, kept, withdrawn: report.withdrawn.length, failed: report.failed.length }, 'retention run finished');
     return report;
   }
 
