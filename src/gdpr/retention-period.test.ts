@@ -89,7 +89,9 @@ for (const engine of testEngines()) {
 
     it('removes versions past the period', async () => {
       const report = await services.gdpr.retention.run();
-      assert.equal(reportRetention(report, () => {}, () => {}), 0);
+      const out: string[] = [];
+      assert.equal(reportRetention(report, (line) => out.push(line), () => {}), 0);
+      assert.equal(out[0], `removed version 1 of dataset spending-over-500 (${catalogue.spending.id}, table ${catalogue.spendingV1.tableName})`);
 
       assert.deepEqual(report.removed.map((removed) => removed.resourceId), [catalogue.spendingV1.id]);
       assert.deepEqual(report.withdrawn, []);

@@ -10,8 +10,9 @@ type Output = (line: string) => void;
  * dataset failed, so that a scheduler such as cron reports the run as failed.
  */
 export function reportRetention(report: RetentionReport, out: Output, errors: Output): number {
-  for (const removed of report.removed) out(`removed version ${removed.version} of dataset ${removed.datasetId} (table ${removed.tableName})`);
-  for (const datasetId of report.withdrawn) out(`withdrew dataset ${datasetId}: its current version passed the retention period`);
+  for (const removed of report.removed) out(`removed version ${removed.version} of dataset ${removed.datasetSlug} (${removed.datasetId}, table ${removed.tableName})`);
+  const slugs = new Map(report.removed.map((removed) => [removed.datasetId, removed.datasetSlug]));
+  for (const datasetId of report.withdrawn) out(`withdrew dataset ${slugs.get(datasetId) ?? datasetId}: its current version passed the retention period`);
   out(`${report.removed.length} version(s) removed, ${report.withdrawn.length} dataset(s) withdrawn`);
   for (const failure of report.failed) {
     errors(`civic retention: could not remove the expired versions of dataset ${failure.datasetSlug} (${failure.datasetId}), which is unchanged: ${failure.message}`);

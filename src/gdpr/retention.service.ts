@@ -12,6 +12,7 @@ export const RETENTION_JOB = 'gdpr.retention';
 
 export interface RemovedVersion {
   datasetId: string;
+  datasetSlug: string;
   resourceId: string;
   version: number;
   tableName: string;
@@ -19,7 +20,7 @@ export interface RemovedVersion {
 
 export interface RetentionReport {
   removed: RemovedVersion[];
-  /** Datasets withdrawn because their current version passed the retention period. */
+  /** Ids of datasets withdrawn because their current version passed the retention period. */
   withdrawn: string[];
   /** Datasets whose expired versions could not be removed; their transactions rolled back, so they are unchanged. */
   failed: Array<{ datasetId: string; datasetSlug: string; message: string }>;
@@ -137,7 +138,7 @@ export class RetentionService {
     const removed: RemovedVersion[] = [];
     const kept: RemovedVersion[] = [];
     for (const version of expired) {
-      const described = { datasetId: dataset.id, resourceId: version.id, version: version.version, tableName: version.table_name };
+      const described = { datasetId: dataset.id, datasetSlug: dataset.slug, resourceId: version.id, version: version.version, tableName: version.table_name };
       if (!(await this.#indexDisclosuresOf(trx, version))) {
         this.logger.warn({ ...described }, 'retention kept an expired version whose disclosures are not yet indexed');
         kept.push(described);
