@@ -27,6 +27,7 @@ interface ApiDisclosure {
   agreementVersion: number;
   purposeLabel: string;
   fields: string[];
+  pseudonymisedFields: string[];
 }
 
 /** The NHS numbers of the fixture, in file order (second column). */
@@ -92,6 +93,7 @@ for (const engine of testEngines()) {
         assert.equal(disclosure.purposeLabel, 'Direct care');
         assert.equal(disclosure.occurredAt, new Date(IN_FORCE).toISOString());
         assert.ok(disclosure.fields.includes('nhs_number'));
+        assert.deepEqual(disclosure.pseudonymisedFields, ['nhs_number'], 'the agreement released the NHS number as a pseudonym');
         assert.equal(disclosure.fields.includes('name'), false);
         assert.equal(disclosure.fields.includes('social_worker_notes'), false);
       }

@@ -59,6 +59,7 @@ function datasetBody(dataset: DatasetRecord, resources: ResourceRecord[], public
     update_frequency: dataset.update_frequency,
     temporal_coverage: { start: dataset.temporal_start, end: dataset.temporal_end },
     spatial_coverage: dataset.spatial,
+    retention_months: dataset.retention_months,
     visibility: dataset.visibility,
     organisation: { id: dataset.organisation_id, slug: dataset.organisation_slug, name: dataset.organisation_name },
     current_resource: current ? resourceBody(current, dataset.slug, publicUrl) : null,

@@ -56,6 +56,7 @@ export const Dataset = Type.Object({
   update_frequency: Nullable(Type.String()),
   temporal_coverage: Type.Object({ start: Nullable(Type.String({ format: 'date' })), end: Nullable(Type.String({ format: 'date' })) }),
   spatial_coverage: Nullable(Type.String()),
+  retention_months: Type.Union([Type.Integer({ description: 'Months after loading that a version is kept, counted from its load. Older versions are removed by the daily retention run, and the dataset is withdrawn when its current version is that old. null keeps every version.' }), Type.Null()]),
   visibility: Type.Union([Type.Literal('open'), Type.Literal('private')]),
   organisation: OrganisationSummary,
   current_resource: Type.Union([Resource, Type.Null()]),

@@ -3,7 +3,7 @@ import type {} from '@fastify/swagger';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { auditActor } from '../accounts/auth-context.ts';
-import { LICENCES, MAX_DESCRIPTION_LENGTH, MAX_SPATIAL_LENGTH, MAX_TAGS, UPDATE_FREQUENCIES } from '../catalogue/catalogue.metadata.ts';
+import { LICENCES, MAX_DESCRIPTION_LENGTH, MAX_RETENTION_MONTHS, MAX_SPATIAL_LENGTH, MAX_TAGS, UPDATE_FREQUENCIES } from '../catalogue/catalogue.metadata.ts';
 import { organisationScope, type DatasetMetadata } from '../catalogue/catalogue.types.ts';
 import { AppError, validationError } from '../errors.ts';
 import { requireApplication, requireMember } from '../http/auth.ts';
@@ -34,6 +34,13 @@ export const DatasetMetadataPatch = Type.Object(
       ),
     ),
     spatial_coverage: Type.Optional(NullableText({ maxLength: MAX_SPATIAL_LENGTH, description: 'The area covered, such as Thurrock or the GSS code E06000034; null for not stated.' })),
+    retention_months: Type.Optional(
+      Type.Union([Type.Null(), Type.Integer({ minimum: 1, maximum: MAX_RETENTION_MONTHS })], {
+        description:
+          'Months after loading that each version is kept, 1 to 1200. The daily retention run removes a version loaded longer ago ' +
+          'once a newer one exists, and withdraws the dataset when its current version is that old. null keeps every version.',
+      }),
+    ),
   },
   { additionalProperties: false, minProperties: 1, description: 'The fields to change; fields left out keep their values.' },
 );
@@ -46,6 +53,7 @@ const BODY_FIELDS: Record<string, string> = {
   temporal_start: 'temporal_coverage.start',
   temporal_end: 'temporal_coverage.end',
   spatial: 'spatial_coverage',
+  retention_months: 'retention_months',
 };
 
 const PATCH_FIELDS = new Set(Object.keys(DatasetMetadataPatch.properties));
@@ -60,6 +68,19 @@ function recordUnknownFields(request: FastifyRequest): void {
   const body = request.body;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
   unknownFields.set(request, Object.keys(body).filter((name) => !PATCH_FIELDS.has(name)));
+}
+
+/**
+ * Rejects a retention period that is not null or a whole number of months in range. It is read before validation
+ * because the validator's type coercion would turn 0 and false into null, which keeps every version.
+ */
+function rejectInvalidRetention(request: FastifyRequest): void {
+  const body = request.body;
+  if (typeof body !== 'object' || body === null || !('retention_months' in body)) return;
+  const value = (body as { retention_months: unknown }).retention_months;
+  if (value === null || (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_RETENTION_MONTHS)) return;
+  const message = `retention_months is ${JSON.stringify(value)}. Give a whole number of months from 1 to ${MAX_RETENTION_MONTHS}, or null to keep every version`;
+  throw validationError('invalid_dataset_metadata', `The dataset details are invalid: ${message}.`, [{ field: 'retention_months', message }]);
 }
 
 /** Rejects the request when its body had fields the operation does not change. */
@@ -85,6 +106,7 @@ export function metadataFromPatch(body: DatasetMetadataPatch): DatasetMetadata {
   if (body.temporal_coverage?.start !== undefined) metadata.temporalStart = body.temporal_coverage.start;
   if (body.temporal_coverage?.end !== undefined) metadata.temporalEnd = body.temporal_coverage.end;
   if (body.spatial_coverage !== undefined) metadata.spatial = body.spatial_coverage === null ? null : body.spatial_coverage.trim();
+  if (body.retention_months !== undefined) metadata.retentionMonths = body.retention_months;
   return metadata;
 }
 
@@ -105,12 +127,15 @@ export async function datasetMetadataRoutes(app: FastifyInstance, services: Serv
     '/api/v1/datasets/:slug',
     {
       preHandler: [requireMember({ roles: ['data_steward'], scope: 'write' }), requireApplication('data_workspace')],
-      preValidation: async (request) => recordUnknownFields(request),
+      preValidation: async (request) => {
+        recordUnknownFields(request);
+        rejectInvalidRetention(request);
+      },
       schema: {
         tags: ['Datasets'],
         summary: 'Change a dataset\'s details',
         description:
-          'Sets the title, description, licence, tags, update frequency, temporal coverage and spatial coverage of a dataset. ' +
+          'Sets the title, description, licence, tags, update frequency, temporal coverage, spatial coverage and retention period of a dataset. ' +
           'Fields left out keep their values, and null clears an optional field. Needs a data steward or administrator of the ' +
           'organisation that owns the dataset, through an API token with the write scope or a signed-in session, whose ' +
           'organisation has the Data workspace application enabled. Every problem is listed in error.fields, named as in the body. ' +

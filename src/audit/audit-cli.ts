@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
 import type { Database } from '../db/database.ts';
+import { validationError } from '../errors.ts';
 import { rehashStored, toBuffer } from './chain.ts';
 import { verifyCheckpointSignature } from './checkpoint-signer.ts';
 import type { CheckpointService, InclusionProof } from './checkpoint.service.ts';
@@ -11,6 +12,13 @@ import { rootFromInclusionPath } from './merkle.ts';
 /** Sink for the report lines of a command (standard output in the CLI). */
 export type Output = (line: string) => void;
 
+const DATABASE_FAILED_NEXT_STEPS =
+  'Leave the database as it is and report a security incident. To see what the entries named above held, compare them ' +
+  'with an earlier "civic audit export" file or a backup.';
+const FILE_FAILED_NEXT_STEPS =
+  'This file is not the log as it was exported. Compare it with the copy it came from, or write a new export with ' +
+  '"civic audit export" and check that.';
+
 /** Writes a verification report and returns the exit status: 0 when intact, 1 when any problem was found. */
 export function reportVerification(result: VerifyResult, out: Output): number {
   const range = result.firstId === null ? 'no entries' : `entries ${result.firstId} to ${result.lastId} (${result.checked} checked)`;
@@ -19,6 +27,7 @@ export function reportVerification(result: VerifyResult, out: Output): number {
   if (result.problemCount > result.problems.length) out(`… and ${result.problemCount - result.problems.length} more problems.`);
   if (result.problemCount > 0) {
     out(`The audit log failed verification: ${result.problemCount} problem${result.problemCount === 1 ? '' : 's'}.`);
+    out(result.headSize === null ? FILE_FAILED_NEXT_STEPS : DATABASE_FAILED_NEXT_STEPS);
     return 1;
   }
   const root = result.root === null ? '' : ` Merkle root ${result.root.toString('hex')}.`;
@@ -43,13 +52,20 @@ export async function runVerify(db: Database | null, options: VerifyCommandOptio
   return reportVerification(await verifyDatabaseLog(db, verifyOptions), out);
 }
 
-/** Writes the log as JSON Lines, one entry per line with hashes in hex, and returns the number of entries written. */
+/**
+ * Writes the log as JSON Lines, one entry per line with hashes in hex, and returns the number of entries written.
+ * Throws, and removes the file, when the range contains no entries, because `civic audit verify --file` rejects an
+ * empty export.
+ */
 export async function exportLog(db: Database, file: string, range: { fromId: number; toId?: number }): Promise<number> {
   // Opened here, so a wrong path or an existing file fails at once with its own error, before the log is read.
   const stream = fs.createWriteStream(file, { encoding: 'utf8', fd: fs.openSync(file, 'wx') });
   let count = 0;
+  let headSize = 0;
   try {
     await withAuditSnapshot(db, async (raw) => {
+      const head = await raw.query<{ size: number }>('select size from audit_chain_head where id');
+      headSize = Number(head.rows[0]?.size ?? 0);
       for await (const entry of readEntries(raw, db.engine, range)) {
         if (!stream.write(`${JSON.stringify(toExported(entry))}\n`)) await once(stream, 'drain');
         count += 1;
@@ -58,6 +74,12 @@ export async function exportLog(db: Database, file: string, range: { fromId: num
   } finally {
     stream.end();
     await once(stream, 'finish');
+  }
+  if (count === 0) {
+    fs.rmSync(file);
+    const asked = range.toId === undefined ? `from entry ${range.fromId}` : `from entry ${range.fromId} to ${range.toId}`;
+    const end = headSize === 0 ? 'The audit log is empty.' : `The log ends at entry ${headSize}; give --from and --to between 1 and ${headSize}.`;
+    throw validationError('export_range_empty', `The audit log has no entries ${asked}, so ${file} was not written. ${end}`);
   }
   return count;
 }

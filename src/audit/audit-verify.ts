@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { validationError } from '../errors.ts';
+import { conflict, validationError } from '../errors.ts';
 import type { Database } from '../db/database.ts';
 import type { RawConnection } from '../db/connection.ts';
 import { GENESIS_HASH, toBuffer } from './chain.ts';
@@ -28,14 +28,19 @@ export interface VerifyResult extends ChainReport {
   checkpointsChecked: number;
 }
 
+/** Builds the error for an unreadable checkpoint, which comes from the user's file or a server's reply, with the fix. */
+function invalidCheckpoint(message: string) {
+  return validationError('checkpoint_invalid', `${message} Give a checkpoint saved from /api/v1/audit/checkpoints.`);
+}
+
 /** Parses and checks one published checkpoint, throwing a message that names `label` when a field is invalid. */
 export function parseCheckpoint(value: unknown, label: string): PublishedCheckpoint {
   const checkpoint = value as Partial<PublishedCheckpoint> | null;
-  if (checkpoint === null || typeof checkpoint !== 'object') throw new Error(`${label} is not a JSON object.`);
-  if (!Number.isSafeInteger(checkpoint.treeSize) || (checkpoint.treeSize as number) < 1) throw new Error(`${label} has no valid "treeSize" (a whole number from 1).`);
-  if (typeof checkpoint.rootHash !== 'string' || !/^[0-9a-f]{64}$/.test(checkpoint.rootHash)) throw new Error(`${label} has no valid "rootHash" (64 hexadecimal digits).`);
-  if (typeof checkpoint.createdAt !== 'string' || Number.isNaN(Date.parse(checkpoint.createdAt))) throw new Error(`${label} has no valid "createdAt" time.`);
-  if (typeof checkpoint.signature !== 'string' || checkpoint.signature === '') throw new Error(`${label} has no "signature".`);
+  if (checkpoint === null || typeof checkpoint !== 'object') throw invalidCheckpoint(`${label} is not a JSON object.`);
+  if (!Number.isSafeInteger(checkpoint.treeSize) || (checkpoint.treeSize as number) < 1) throw invalidCheckpoint(`${label} has no valid "treeSize" (a whole number from 1).`);
+  if (typeof checkpoint.rootHash !== 'string' || !/^[0-9a-f]{64}$/.test(checkpoint.rootHash)) throw invalidCheckpoint(`${label} has no valid "rootHash" (64 hexadecimal digits).`);
+  if (typeof checkpoint.createdAt !== 'string' || Number.isNaN(Date.parse(checkpoint.createdAt))) throw invalidCheckpoint(`${label} has no valid "createdAt" time.`);
+  if (typeof checkpoint.signature !== 'string' || checkpoint.signature === '') throw invalidCheckpoint(`${label} has no "signature".`);
   return { treeSize: checkpoint.treeSize as number, rootHash: checkpoint.rootHash, createdAt: checkpoint.createdAt, keyId: String(checkpoint.keyId ?? ''), algorithm: 'Ed25519', signature: checkpoint.signature };
 }
 
@@ -112,9 +117,13 @@ export async function verifyDatabaseLog(db: Database, options: VerifyOptions): P
     const head = await raw.query<{ size: number }>('select size from audit_chain_head where id');
     const headSize = Number(head.rows[0]?.size ?? 0);
     let previousHash: Buffer = GENESIS_HASH;
+    if (fromId > 1 && fromId > headSize) {
+      const end = headSize === 0 ? 'the audit log is empty' : `the audit log ends at entry ${headSize}. Give an entry id from 1 to ${headSize}`;
+      throw validationError('range_after_log', `--from ${fromId} is after the last entry: ${end}.`);
+    }
     if (fromId > 1) {
       const { rows } = await raw.query<{ entry_hash: Uint8Array }>(`select entry_hash from audit_log where id = ${fromId - 1}`);
-      if (!rows[0]) throw new Error(`Entry ${fromId - 1}, which the range starting at ${fromId} links to, is missing. Verify from entry 1 to see what is missing.`);
+      if (!rows[0]) throw conflict('range_start_missing', `Entry ${fromId - 1}, which the range starting at ${fromId} links to, is missing. Verify from entry 1 to see what is missing.`);
       previousHash = toBuffer(rows[0].entry_hash);
     }
     const checkpoints = [...(await storedCheckpoints(raw)), ...(options.checkpoints ?? [])];

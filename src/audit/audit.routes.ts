@@ -87,10 +87,12 @@ export async function auditRoutes(app: FastifyInstance, services: Services): Pro
     schema: {
       tags: TAGS,
       summary: 'Prove that an audit entry is included in a signed checkpoint',
-      description: '400 when the entry is newer than the checkpoint, and 404 when the entry or the checkpoint does not exist.',
+      description:
+        '400 when the entry is newer than the checkpoint, 404 when the entry or the checkpoint does not exist, and 409 ' +
+        'when entries the checkpoint covers are missing from the log.',
       params: ProofParams,
       querystring: ProofQuery,
-      response: { 200: InclusionProofBody, 400: ErrorResponse, 404: ErrorResponse },
+      response: { 200: InclusionProofBody, 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
     },
   }, async (request) => {
     const { id } = request.params as { id: number };

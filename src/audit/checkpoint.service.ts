@@ -2,7 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
 import { setPlatformScope } from '../db/tenant.ts';
-import { notFound, validationError } from '../errors.ts';
+import { conflict, notFound, validationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { toBuffer } from './chain.ts';
 import { readChainHead } from './chain.repository.ts';
@@ -118,11 +118,17 @@ export class CheckpointService {
         : notFound('checkpoint_not_found', `There is no checkpoint of size ${treeSize}. List the checkpoints at /api/v1/audit/checkpoints.`);
     }
     if (entryId > checkpoint.treeSize) {
-      throw validationError('entry_after_checkpoint', `Entry ${entryId} is newer than the checkpoint of size ${checkpoint.treeSize}. Ask for a later checkpoint.`);
+      // An id past the end of the log is a wrong id rather than a checkpoint too old, so #entryHash throws not found.
+      await this.#entryHash(entryId);
+      const next = treeSize === undefined ? 'Sign a new checkpoint with "civic audit checkpoint" and ask again.' : 'Ask for a later checkpoint.';
+      throw validationError('entry_after_checkpoint', `Entry ${entryId} is newer than the checkpoint of size ${checkpoint.treeSize}. ${next}`);
     }
     const leaves = await this.#readLeaves(checkpoint.treeSize);
     if (leaves.length !== checkpoint.treeSize) {
-      throw new Error(`The audit log holds ${leaves.length} of the ${checkpoint.treeSize} entries of checkpoint ${checkpoint.treeSize}; run "civic audit verify".`);
+      throw conflict(
+        'checkpoint_entries_missing',
+        `The audit log holds ${leaves.length} of the ${checkpoint.treeSize} entries of checkpoint ${checkpoint.treeSize}, so no proof can be built. Run "civic audit verify" to name the missing entries.`,
+      );
     }
     const ownHash = await this.#entryHash(entryId);
     return {

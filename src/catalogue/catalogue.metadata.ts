@@ -32,6 +32,8 @@ const TAG_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,99}$/u;
 export const MAX_TITLE_LENGTH = 500;
 export const MAX_DESCRIPTION_LENGTH = 10_000;
 export const MAX_SPATIAL_LENGTH = 200;
+/** Maximum retention period of a dataset in months, matching the check on the datasets.retention_months column. */
+export const MAX_RETENTION_MONTHS = 1200;
 export const MAX_TAGS = 50;
 
 export function findLicence(id: string): Licence | undefined {
@@ -126,6 +128,10 @@ export function checkDatasetMetadata(metadata: DatasetMetadata): void {
   }
   if (metadata.spatial != null && (metadata.spatial.trim() === '' || metadata.spatial.length > MAX_SPATIAL_LENGTH)) {
     problems.push({ field: 'spatial', message: `Enter the area covered in 1 to ${MAX_SPATIAL_LENGTH} characters, such as Thurrock or E06000034` });
+  }
+  const retention = metadata.retentionMonths;
+  if (retention != null && (!Number.isInteger(retention) || retention < 1 || retention > MAX_RETENTION_MONTHS)) {
+    problems.push({ field: 'retention_months', message: `Retention period ${retention} is invalid. Enter a whole number of months from 1 to ${MAX_RETENTION_MONTHS}, or null to keep every version` });
   }
   if (problems.length > 0) {
     throw validationError('invalid_dataset_metadata', `Dataset metadata is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}.`, problems);

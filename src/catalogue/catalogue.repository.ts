@@ -23,6 +23,7 @@ export interface NewDataset {
   temporal_start: string | null;
   temporal_end: string | null;
   spatial: string | null;
+  retention_months?: number | null;
   visibility: Visibility;
 }
 

@@ -68,6 +68,7 @@ export function toDataset(row: repository.DatasetRow): Dataset {
     temporalStart: row.temporal_start,
     temporalEnd: row.temporal_end,
     spatial: row.spatial,
+    retentionMonths: row.retention_months,
     visibility: row.visibility,
     currentResourceId: row.current_resource_id,
     createdAt: row.created_at,
@@ -277,6 +278,7 @@ export function metadataColumns(metadata: DatasetMetadata): Partial<repository.N
   if (metadata.temporalStart !== undefined) columns.temporal_start = metadata.temporalStart;
   if (metadata.temporalEnd !== undefined) columns.temporal_end = metadata.temporalEnd;
   if (metadata.spatial !== undefined) columns.spatial = metadata.spatial;
+  if (metadata.retentionMonths !== undefined) columns.retention_months = metadata.retentionMonths;
   return columns;
 }
 

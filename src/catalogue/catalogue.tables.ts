@@ -30,6 +30,8 @@ export interface DatasetsTable {
   temporal_start: string | null;
   temporal_end: string | null;
   spatial: string | null;
+  /** Months after loading that RetentionService keeps each version of the dataset; null keeps every version. */
+  retention_months: ColumnType<number | null, number | null | undefined, number | null>;
   visibility: Generated<Visibility>;
   current_resource_id: string | null;
   created_at: CreatedAt;

@@ -46,6 +46,8 @@ export interface Dataset {
   temporalEnd: string | null;
   /** The area the data covers, such as a local authority name or GSS code. */
   spatial: string | null;
+  /** Months after loading that each version is kept before `civic retention run` removes it; null keeps every version. */
+  retentionMonths: number | null;
   visibility: Visibility;
   currentResourceId: string | null;
   createdAt: Date;
@@ -133,6 +135,8 @@ export interface DatasetMetadata {
   temporalStart?: string | null;
   temporalEnd?: string | null;
   spatial?: string | null;
+  /** Months each dataset version is kept, from 1 to 1200; null keeps every version. */
+  retentionMonths?: number | null;
 }
 
 export interface OriginalFile {

@@ -19,6 +19,7 @@ export interface DatasetRecord {
   temporal_start: string | null;
   temporal_end: string | null;
   spatial: string | null;
+  retention_months: number | null;
   visibility: 'open' | 'private';
   current_resource_id: string | null;
   created_at: Date;
@@ -63,7 +64,7 @@ export function selectDatasets(trx: Kysely<DB>): DatasetQuery {
     .innerJoin('organisations as o', 'o.id', 'd.organisation_id')
     .select([
       'd.id', 'd.slug', 'd.title', 'd.description', 'd.licence_id', 'd.tags', 'd.theme', 'd.update_frequency',
-      'd.temporal_start', 'd.temporal_end', 'd.spatial', 'd.visibility', 'd.current_resource_id', 'd.created_at',
+      'd.temporal_start', 'd.temporal_end', 'd.spatial', 'd.retention_months', 'd.visibility', 'd.current_resource_id', 'd.created_at',
       'd.modified_at', 'd.organisation_id',
       'o.slug as organisation_slug', 'o.name as organisation_name', 'o.description as organisation_description',
       'o.created_at as organisation_created_at',

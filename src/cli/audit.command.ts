@@ -117,9 +117,12 @@ async function exportEntries(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { out: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } } });
   if (values.out === undefined) throw new UsageError('Give the file to write with --out.');
   if (fs.existsSync(values.out)) throw new UsageError(`${values.out} already exists; choose a new file name.`);
+  const fromId = entryNumber(values.from, '--from') ?? 1;
+  const toId = entryNumber(values.to, '--to');
+  if (toId !== undefined && toId < fromId) throw new UsageError(`--to ${toId} comes before --from ${fromId}.`);
   const services = await openServices();
   try {
-    const count = await exportLog(services.db, values.out, { fromId: entryNumber(values.from, '--from') ?? 1, toId: entryNumber(values.to, '--to') });
+    const count = await exportLog(services.db, values.out, { fromId, toId });
     out(`Wrote ${count} entries to ${values.out}.`);
     return 0;
   } finally {

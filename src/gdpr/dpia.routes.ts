@@ -58,7 +58,7 @@ const StoredDpia = Type.Object({
   residualRisk: literals(RESIDUAL_RISKS),
   signedOffBy: Type.String({ format: 'uuid', description: 'The data protection officer who last saved the DPIA.' }),
   signedOffByName: Type.Union([Type.String(), Type.Null()]),
-  signedOffOn: Type.String({ format: 'date', description: 'The day of the last save, as a UTC date.' }),
+  signedOffOn: Type.String({ format: 'date', description: 'The day of the last save, in UK time.' }),
   updatedAt: Type.String({ format: 'date-time' }),
 }, { description: 'The DPIA.' });
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { formatIsoDate } from '../agreements/agreement.terms.ts';
+import { londonDate } from '../agreements/agreement-dates.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { Database } from '../db/database.ts';
 import { withOrganisation } from '../db/tenant.ts';
@@ -132,7 +133,8 @@ export class DpiaService {
   /** Stores the DPIA of an agreement, replacing an earlier one, signed off by the acting DPO today; audited. */
   async save(actor: SubjectAccessActor & { userId: string }, agreementId: string, input: DpiaInput): Promise<string> {
     const now = this.#clock();
-    const signedOffOn = formatIsoDate(now);
+    // The sign-off day is the UK calendar day, so a save just after midnight in summer time gets that day, not the day before.
+    const signedOffOn = londonDate(now);
     return withOrganisation(this.db.app, actor.organisationId, async (trx) => {
       const { rows } = await sql<{ id: string; inserted: boolean }>`
         insert into dpias (organisation_id, agreement_id, description, necessity, risks, residual_risk, signed_off_by, signed_off_on, created_at, updated_at)

@@ -16,3 +16,18 @@ export function parseNhsNumber(value: string): string | null {
   if (check === 10) return null;
   return check === Number(digits[9]) ? digits : null;
 }
+
+/**
+ * Describes why a value is not a valid NHS number, as a GOV.UK error message, or returns null when it is valid. The
+ * message never repeats the value, because it is personal data and error messages can reach logs.
+ */
+export function nhsNumberProblem(value: string): string | null {
+  const trimmed = value.trim();
+  if (!/^[\d\s-]+$/.test(trimmed)) return 'NHS number must contain only numbers, spaces and hyphens, like 943 476 5919';
+  const digitCount = trimmed.replace(/[\s-]/g, '').length;
+  if (digitCount !== 10) return `NHS number must be 10 numbers. You entered ${digitCount}`;
+  if (parseNhsNumber(trimmed) === null) {
+    return 'Enter a valid NHS number. Its last number is a check digit that does not match the first 9, so check it against the person’s records';
+  }
+  return null;
+}

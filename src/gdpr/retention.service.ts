@@ -12,6 +12,7 @@ export const RETENTION_JOB = 'gdpr.retention';
 
 export interface RemovedVersion {
   datasetId: string;
+  datasetSlug: string;
   resourceId: string;
   version: number;
   tableName: string;
@@ -19,12 +20,15 @@ export interface RemovedVersion {
 
 export interface RetentionReport {
   removed: RemovedVersion[];
-  /** Datasets withdrawn because their current version passed the retention period. */
+  /** Ids of datasets withdrawn because their current version passed the retention period. */
   withdrawn: string[];
+  /** Datasets whose expired versions could not be removed; their transactions rolled back, so they are unchanged. */
+  failed: Array<{ datasetId: string; datasetSlug: string; message: string }>;
 }
 
 interface DatasetRow {
   id: string;
+  slug: string;
   organisation_id: string;
   retention_months: number;
   current_resource_id: string | null;
@@ -81,12 +85,12 @@ export class RetentionService {
 
   async run(): Promise<RetentionReport> {
     const now = this.#clock();
-    const report: RetentionReport = { removed: [], withdrawn: [] };
+    const report: RetentionReport = { removed: [], withdrawn: [], failed: [] };
     let kept = 0;
     const datasets = await this.db.owner.transaction().execute(async (trx) => {
       await setPlatformScope(trx);
       const { rows } = await sql<DatasetRow>`
-        select id, organisation_id, retention_months, current_resource_id, withdrawn_at from datasets
+        select id, slug, organisation_id, retention_months, current_resource_id, withdrawn_at from datasets
         where retention_months is not null
           and (withdrawn_at is null or exists (select 1 from resources r where r.dataset_id = datasets.id))
         order by id`.execute(trx);
@@ -100,9 +104,10 @@ export class RetentionService {
         if (result.withdrawn) report.withdrawn.push(dataset.id);
       } catch (error) {
         this.logger.error({ err: error, datasetId: dataset.id }, 'retention could not remove expired versions of a dataset');
+        report.failed.push({ datasetId: dataset.id, datasetSlug: dataset.slug, message: error instanceof Error ? error.message : String(error) });
       }
     }
-    this.logger.info({ removed: report.removed.length, kept, withdrawn: report.withdrawn.length }, 'retention run finished');
+    this.logger.info({ removed: report.removed.length, kept, withdrawn: report.withdrawn.length, failed: report.failed.length }, 'retention run finished');
     return report;
   }
 
@@ -133,7 +138,7 @@ export class RetentionService {
     const removed: RemovedVersion[] = [];
     const kept: RemovedVersion[] = [];
     for (const version of expired) {
-      const described = { datasetId: dataset.id, resourceId: version.id, version: version.version, tableName: version.table_name };
+      const described = { datasetId: dataset.id, datasetSlug: dataset.slug, resourceId: version.id, version: version.version, tableName: version.table_name };
       if (!(await this.#indexDisclosuresOf(trx, version))) {
         this.logger.warn({ ...described }, 'retention kept an expired version whose disclosures are not yet indexed');
         kept.push(described);

@@ -111,7 +111,7 @@ for (const engine of testEngines()) {
 
     it('does nothing on a second run', async () => {
       const retention = new RetentionService(handle.db, services.logger, () => new Date('2026-12-04T11:00:00Z'));
-      assert.deepEqual(await retention.run(), { removed: [], withdrawn: [] });
+      assert.deepEqual(await retention.run(), { removed: [], withdrawn: [], failed: [] });
     });
 
     it('runs from the job queue', async () => {

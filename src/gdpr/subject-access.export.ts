@@ -3,7 +3,7 @@ import { formatUkDate, formatUkDateTime } from '../http/views.ts';
 import type { SubjectIdentifier } from '../audit/subject-index.ts';
 import { IDENTIFIER_LABELS, type SubjectDisclosure } from './subject-access.service.ts';
 
-const CSV_HEADER = ['Date and time (UTC)', 'Recipient', 'Agreement reference', 'Agreement title', 'Agreement version', 'Purpose', 'Dataset', 'Information shared'];
+const CSV_HEADER = ['Date and time (UK time)', 'Recipient', 'Agreement reference', 'Agreement title', 'Agreement version', 'Purpose', 'Dataset', 'Information shared'];
 
 /**
  * Quotes one CSV value (RFC 4180). A value starting with =, +, - or @ gets a leading apostrophe, so a spreadsheet shows
@@ -14,26 +14,34 @@ function csvValue(value: string): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-/** Writes the disclosures as CSV with a header row, one row per release, lines ending CRLF. */
+/**
+ * Writes the disclosures as CSV with a header row, one row per release, lines ending CRLF. Times are UK local time in
+ * the GOV.UK form ("1 November 2026 at 9:30am"), because the file goes to the person who asked.
+ */
 export function subjectAccessCsv(disclosures: readonly SubjectDisclosure[]): string {
   const lines = [CSV_HEADER.map(csvValue).join(',')];
   for (const disclosure of disclosures) {
     lines.push(
       [
-        disclosure.occurredAt.toISOString(),
+        formatUkDateTime(disclosure.occurredAt),
         disclosure.recipientName,
         disclosure.agreementReference ?? disclosure.agreementId,
         disclosure.agreementTitle ?? '',
         String(disclosure.agreementVersion),
         disclosure.purposeLabel,
         disclosure.datasetTitle ?? '',
-        disclosure.fields.join('; '),
+        sharedFields(disclosure).join('; '),
       ]
         .map(csvValue)
         .join(','),
     );
   }
   return `${lines.join('\r\n')}\r\n`;
+}
+
+/** Lists the fields a disclosure released, marking those the recipient received only as pseudonyms. */
+export function sharedFields(disclosure: SubjectDisclosure): string[] {
+  return disclosure.fields.map((field) => (disclosure.pseudonymisedFields.includes(field) ? `${field} (pseudonymised)` : field));
 }
 
 /** Shows only the last three characters of an identifier, enough for the resident to recognise it. */
@@ -86,7 +94,7 @@ export function subjectAccessPdf(disclosures: readonly SubjectDisclosure[], deta
       document.text(`Agreement: ${agreement}, version ${disclosure.agreementVersion}`, { indent: 14 });
       document.text(`Purpose: ${disclosure.purposeLabel}`, { indent: 14 });
       if (disclosure.datasetTitle) document.text(`From: ${disclosure.datasetTitle}`, { indent: 14 });
-      document.text(`Information shared: ${disclosure.fields.join(', ')}`, { indent: 14 }).moveDown(0.6);
+      document.text(`Information shared: ${sharedFields(disclosure).join(', ')}`, { indent: 14 }).moveDown(0.6);
     });
   }
 

@@ -8,8 +8,8 @@ import { AppError } from '../errors.ts';
 import { requireRole } from '../http/auth.ts';
 import { formPageContext } from '../http/forms.ts';
 import type { Services } from '../services.ts';
-import { subjectAccessCsv, subjectAccessPdf } from './subject-access.export.ts';
-import { IDENTIFIER_LABELS, parseSubjectQuery, type SubjectAccessActor, type SubjectAccessService, type SubjectDisclosure } from './subject-access.service.ts';
+import { sharedFields, subjectAccessCsv, subjectAccessPdf } from './subject-access.export.ts';
+import { IDENTIFIER_PHRASES, parseSubjectQuery, type SubjectAccessActor, type SubjectAccessService, type SubjectDisclosure } from './subject-access.service.ts';
 
 const SearchBody = Type.Object({
   kind: Type.Union([Type.Literal('nhs_number'), Type.Literal('person_id'), Type.Literal('email')]),
@@ -35,6 +35,7 @@ const SubjectAccessResult = Type.Object({
       purposeLabel: Type.String({ description: 'The purpose in words, such as "Direct care".' }),
       datasetTitle: NullableString,
       fields: Type.Array(Type.String(), { description: 'Fields released in the disclosure.' }),
+      pseudonymisedFields: Type.Array(Type.String(), { description: 'The released fields that the recipient received as keyed pseudonyms, not in clear.' }),
     }),
     { description: 'Every release by your organisation that contained the person, oldest first.' },
   ),
@@ -86,23 +87,30 @@ export async function subjectAccessRoutes(app: FastifyInstance, services: Servic
     return reply.page('gdpr/subject-access.njk', { ...formPageContext({ kind: '', identifier: '' }, []), organisationName: organisation, csrfToken: csrf.tokenFor(request, reply) });
   });
 
-  app.post('/privacy/subject-access', { preHandler: dpoOnly }, async (request, reply) => {
-    const values = formValues(request.body);
-    const organisation = await organisationName(services, request.auth!.organisationId!);
-    let subject: SubjectIdentifier;
+  /** Parses the search form, or shows it again with its errors (400) and returns null. */
+  async function subjectOrFormErrors(request: FastifyRequest, reply: FastifyReply, values: ReturnType<typeof formValues>): Promise<SubjectIdentifier | null> {
     try {
-      subject = parseSubjectQuery(values);
+      return parseSubjectQuery(values);
     } catch (error) {
       if (!(error instanceof AppError) || error.kind !== 'validation') throw error;
+      const organisation = await organisationName(services, request.auth!.organisationId!);
       const context = formPageContext(values, error.fields, { kind: 'kind' });
-      return reply.page('gdpr/subject-access.njk', { ...context, organisationName: organisation, csrfToken: csrf.tokenFor(request, reply) }, 400);
+      await reply.page('gdpr/subject-access.njk', { ...context, organisationName: organisation, csrfToken: csrf.tokenFor(request, reply) }, 400);
+      return null;
     }
+  }
+
+  app.post('/privacy/subject-access', { preHandler: dpoOnly }, async (request, reply) => {
+    const values = formValues(request.body);
+    const subject = await subjectOrFormErrors(request, reply, values);
+    if (subject === null) return reply;
+    const organisation = await organisationName(services, request.auth!.organisationId!);
     const disclosures = await subjectAccess.search(actorOf(request), subject);
     void reply.header('cache-control', 'no-store');
     return reply.page('gdpr/subject-access-results.njk', {
-      disclosures,
+      disclosures: disclosures.map((disclosure) => ({ ...disclosure, sharedFields: sharedFields(disclosure) })),
       values: { kind: subject.kind, identifier: values.identifier },
-      identifierLabel: IDENTIFIER_LABELS[subject.kind],
+      identifierPhrase: IDENTIFIER_PHRASES[subject.kind],
       organisationName: organisation,
       csrfToken: csrf.tokenFor(request, reply),
     });
@@ -110,7 +118,9 @@ export async function subjectAccessRoutes(app: FastifyInstance, services: Servic
 
   app.post('/privacy/subject-access/download', { preHandler: dpoOnly }, async (request, reply) => {
     const values = formValues(request.body);
-    const subject = parseSubjectQuery(values);
+    // The identifier comes back from hidden fields of the results page; a changed one gets the search form again.
+    const subject = await subjectOrFormErrors(request, reply, values);
+    if (subject === null) return reply;
     const format = values.format === 'csv' ? 'csv' : 'pdf';
     const disclosures = await subjectAccess.search(actorOf(request), subject, `subject_access.exported_${format}`);
     return sendDownload(reply, format, disclosures, subject, await organisationName(services, request.auth!.organisationId!));

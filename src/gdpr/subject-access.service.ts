@@ -7,12 +7,19 @@ import type { SubjectIdentifier, SubjectKind } from '../audit/subject-index.ts';
 import type { Database } from '../db/database.ts';
 import { withOrganisation } from '../db/tenant.ts';
 import { validationError, type FieldError } from '../errors.ts';
-import { parseNhsNumber } from './nhs-number.ts';
+import { nhsNumberProblem, parseNhsNumber } from './nhs-number.ts';
 
 export const IDENTIFIER_LABELS: Record<SubjectKind, string> = {
   nhs_number: 'NHS number',
   person_id: 'Council person ID',
   email: 'Email address',
+};
+
+/** The identifier kinds as written inside a sentence. */
+export const IDENTIFIER_PHRASES: Record<SubjectKind, string> = {
+  nhs_number: 'NHS number',
+  person_id: 'council person ID',
+  email: 'email address',
 };
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -34,6 +41,8 @@ export interface SubjectDisclosure {
   purposeLabel: string;
   datasetTitle: string | null;
   fields: string[];
+  /** Released fields that the recipient received as keyed pseudonyms, not in clear. */
+  pseudonymisedFields: string[];
 }
 
 /** The organisation, user and request behind a search, recorded in its audit entry. */
@@ -55,8 +64,8 @@ export function parseSubjectQuery(input: { kind?: unknown; identifier?: unknown 
   if (kind === null) errors.push({ field: 'kind', message: 'Select the kind of identifier' });
   if (value === '') {
     errors.push({ field: 'identifier', message: 'Enter the NHS number, council person ID or email address' });
-  } else if (kind === 'nhs_number' && parseNhsNumber(value) === null) {
-    errors.push({ field: 'identifier', message: 'Enter a valid NHS number' });
+  } else if (kind === 'nhs_number' && nhsNumberProblem(value) !== null) {
+    errors.push({ field: 'identifier', message: nhsNumberProblem(value)! });
   } else if (kind === 'email' && (!EMAIL_PATTERN.test(value) || value.length > 320)) {
     errors.push({ field: 'identifier', message: 'Enter an email address in the correct format, like name@example.com' });
   } else if (kind === 'person_id' && !PERSON_ID_PATTERN.test(value)) {
@@ -76,8 +85,23 @@ interface DisclosureRow {
   agreement_title: string | null;
   agreement_version: number;
   purpose: string;
+  dataset_id: string;
   dataset_title: string | null;
   fields: string[];
+  terms: unknown;
+}
+
+/**
+ * Reads the fields an agreement version pseudonymised for one dataset from its stored terms. It reads the JSON
+ * directly instead of through parseTerms, so terms that later rules would reject are still read.
+ */
+function pseudonymisedFieldsOf(terms: unknown, datasetId: string): string[] {
+  const parsed = typeof terms === 'string' ? (JSON.parse(terms) as unknown) : terms;
+  const datasets = (parsed as { datasets?: unknown } | null)?.datasets;
+  if (!Array.isArray(datasets)) return [];
+  const dataset = datasets.find((item) => (item as { dataset_id?: unknown }).dataset_id === datasetId) as { pseudonymise?: unknown } | undefined;
+  if (!Array.isArray(dataset?.pseudonymise)) return [];
+  return dataset.pseudonymise.map((item) => (item as { field?: unknown }).field).filter((field): field is string => typeof field === 'string');
 }
 
 /** Lists disclosures for subject access requests (UK GDPR Article 15(1)(c)) from the searching organisation's log. */
@@ -104,11 +128,12 @@ export class SubjectAccessService {
       const { rows } = await sql<DisclosureRow>`
         select d.id, d.occurred_at, d.recipient_organisation_id, o.name as recipient_name, d.agreement_id,
                a.reference as agreement_reference, a.title as agreement_title, d.agreement_version, d.purpose,
-               ds.title as dataset_title, d.fields
+               d.dataset_id, ds.title as dataset_title, d.fields, v.terms
         from disclosure_subjects s
         join disclosures d on d.id = s.disclosure_id
         left join organisations o on o.id = d.recipient_organisation_id
         left join agreements a on a.id = d.agreement_id
+        left join agreement_versions v on v.agreement_id = d.agreement_id and v.version = d.agreement_version
         left join datasets ds on ds.id = d.dataset_id
         where s.subject_hash = ${hash} and d.organisation_id = ${actor.organisationId}
         order by d.occurred_at, d.audit_entry_id`.execute(trx);
@@ -134,6 +159,7 @@ export class SubjectAccessService {
         purposeLabel: (PURPOSES as Record<string, string>)[row.purpose] ?? row.purpose,
         datasetTitle: row.dataset_title,
         fields: row.fields,
+        pseudonymisedFields: pseudonymisedFieldsOf(row.terms, row.dataset_id).filter((field) => row.fields.includes(field)),
       }));
     });
   }

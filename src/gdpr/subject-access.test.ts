@@ -12,6 +12,7 @@ import type { Services } from '../services.ts';
 import { runVerify } from '../audit/audit-cli.ts';
 import type { SubjectIdentifier } from '../audit/subject-index.ts';
 import { parseNhsNumber } from './nhs-number.ts';
+import { subjectAccessCsv } from './subject-access.export.ts';
 import { parseSubjectQuery, SubjectAccessService } from './subject-access.service.ts';
 
 // Valid NHS numbers (modulus 11) made up for these tests.
@@ -153,7 +154,10 @@ for (const engine of testEngines()) {
       assert.equal(parseNhsNumber('abc4765919'), null);
       // Check digit 10 is never valid: 1, 2, 3, 4, 5, 6, 7, 8, 1 give a weighted sum of 221, remainder 1.
       assert.equal(parseNhsNumber('1234567810'), null);
-      assert.throws(() => parseSubjectQuery({ kind: 'nhs_number', identifier: '943 476 5918' }), /Enter a valid NHS number/);
+      assert.throws(() => parseSubjectQuery({ kind: 'nhs_number', identifier: '943 476 5918' }), /Enter a valid NHS number\. Its last number is a check digit/);
+      assert.throws(() => parseSubjectQuery({ kind: 'nhs_number', identifier: '943-476-591' }), /NHS number must be 10 numbers\. You entered 9$/);
+      assert.throws(() => parseSubjectQuery({ kind: 'nhs_number', identifier: '943 476 59190' }), /NHS number must be 10 numbers\. You entered 11$/);
+      assert.throws(() => parseSubjectQuery({ kind: 'nhs_number', identifier: '943 476 591O' }), /must contain only numbers, spaces and hyphens/);
       assert.throws(() => parseSubjectQuery({ kind: 'email', identifier: 'not an email' }), /correct format/);
       assert.throws(() => parseSubjectQuery({ kind: 'passport', identifier: 'x' }), /Select the kind of identifier/);
     });
@@ -191,14 +195,28 @@ for (const engine of testEngines()) {
         assert.match(found.body, /released this person’s data 2 times/);
         assert.match(found.body, /Organisation basildon-trust/);
         assert.match(found.body, /THR-ISA-2026-002 version 1/);
+        assert.match(found.body, /<td class="govuk-table__cell">Adult social care clients<\/td>/);
+        assert.match(found.body, /Search with every identifier you hold for the person/);
+
+        const byEmail = await client.post('/privacy/subject-access', { kind: 'email', identifier: 'nobody@example.org' });
+        assert.equal(byEmail.statusCode, 200);
+        assert.match(byEmail.body, /has no release of this person’s data recorded under this email address\./);
+        assert.doesNotMatch(byEmail.body, /has not released this person’s data/);
 
         const csv = await client.post('/privacy/subject-access/download', { kind: 'nhs_number', identifier: ALICE, format: 'csv' });
         assert.equal(csv.statusCode, 200);
         assert.match(String(csv.headers['content-type']), /text\/csv/);
         const csvLines = csv.body.trimEnd().split('\r\n');
         assert.equal(csvLines.length, 3);
-        assert.match(csvLines[1]!, /^2026-11-01T09:30:00.000Z,Organisation basildon-trust,THR-ISA-2026-001,/);
+        assert.equal(csvLines[0]!.split(',')[0], 'Date and time (UK time)');
+        assert.match(csvLines[1]!, /^1 November 2026 at 9:30am,Organisation basildon-trust,THR-ISA-2026-001,/);
         assert.doesNotMatch(csv.body, /9434765919/);
+
+        const changed = await client.post('/privacy/subject-access/download', { kind: 'nhs_number', identifier: '943 476 591', format: 'csv' });
+        assert.equal(changed.statusCode, 400);
+        assert.match(changed.body, /href="#identifier">NHS number must be 10 numbers\. You entered 9/);
+        assert.match(changed.body, /action="\/privacy\/subject-access"/);
+        assert.doesNotMatch(changed.body, /problem with the web address/);
 
         const pdf = await client.post('/privacy/subject-access/download', { kind: 'nhs_number', identifier: ALICE, format: 'pdf' });
         assert.equal(pdf.statusCode, 200);
@@ -237,3 +255,28 @@ for (const engine of testEngines()) {
     });
   });
 }
+
+describe('subject access CSV', () => {
+  it('writes times in UK summer time', () => {
+    const csv = subjectAccessCsv([
+      {
+        disclosureId: '00000000-0000-4000-8000-000000000001',
+        occurredAt: new Date('2026-07-01T08:30:00Z'),
+        recipientOrganisationId: '00000000-0000-4000-8000-000000000002',
+        recipientName: 'Basildon Trust',
+        agreementId: '00000000-0000-4000-8000-000000000003',
+        agreementReference: 'THR-ISA-2026-001',
+        agreementTitle: 'Hospital discharge',
+        agreementVersion: 1,
+        purpose: 'direct_care',
+        purposeLabel: 'Direct care',
+        datasetTitle: 'Adult social care clients',
+        fields: ['nhs_number', 'care_package'],
+        pseudonymisedFields: ['nhs_number'],
+      },
+    ]);
+    const [, row] = csv.split('\r\n');
+    assert.match(row!, /^1 July 2026 at 9:30am,Basildon Trust,/);
+    assert.match(row!, /,nhs_number \(pseudonymised\); care_package$/);
+  });
+});
