@@ -67,6 +67,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that stops early, as `head` does, closes the pipe, and later writes fail with EPIPE. That is no fault of the
+// command, so it ends quietly, as Unix tools do when SIGPIPE ends them. Any change the command had not committed by
+// then rolls back with its transaction.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 process.exitCode = await main(process.argv.slice(2));
 
 /** Counts the single-character edits that turn `from` into `to` (Levenshtein distance). */
