@@ -243,6 +243,14 @@ for (const engine of testEngines()) {
         assert.match(response.body, /value="One too many"/);
         assert.deepEqual(await councilRows(), before);
         assert.equal(await services.catalogue.findDataset(PLATFORM_SCOPE, 'one-too-many'), undefined);
+
+        // A file with personal data stays private even when open is chosen, and the message gives the reason.
+        await steward.get(NEW_PAGE);
+        const flagged = await steward.addDataset({ title: 'Open but personal', dataset: '', file: fixture('privacy/personal-data.csv'), sheet: '', visibility: 'open' });
+        assert.equal(flagged.status, 409);
+        assert.match(flagged.body, /href="#visibility">The file has personal data or small counts, so the dataset would stay private although open was chosen/);
+        assert.match(flagged.body, /limit of 5 private datasets on the /);
+        assert.deepEqual(await councilRows(), before);
       } finally {
         await services.db.owner.updateTable('organisations').set({ plan: 'partner' }).where('id', '=', council.id).execute();
       }
