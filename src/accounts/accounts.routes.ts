@@ -8,6 +8,7 @@ import { setCurrentUser } from './account-scope.ts';
 import { emailAddressProblem } from './email-address.ts';
 import { registerTokenRoutes } from './api-token.routes.ts';
 import { totpQrCode } from './totp-qr-code.ts';
+import { ROLE_NAMES } from '../tenancy/members.service.ts';
 
 type FormBody = Record<string, string | undefined>;
 
@@ -122,11 +123,32 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
       await setCurrentUser(trx, request.auth!.userId);
       return trx.selectFrom('users').select(['email', 'display_name', 'email_verified_at', 'totp_enabled_at']).where('id', '=', request.auth!.userId).executeTakeFirstOrThrow();
     });
-    const context = { user, notice, csrfToken: csrf.tokenFor(request, reply), ...formPageContext({}, errors) };
+    const organisations = (await signIn.organisationsOf(request.auth!.userId)).map((organisation) => ({
+      ...organisation,
+      roleName: ROLE_NAMES[organisation.role],
+      current: organisation.id === request.auth!.organisationId,
+    }));
+    const context = { user, organisations, notice, csrfToken: csrf.tokenFor(request, reply), ...formPageContext({}, errors) };
     return reply.page('accounts/settings.njk', context, status ?? (errors.length > 0 ? 400 : 200));
   };
 
   app.get('/account', { preHandler: requireSignIn() }, async (request, reply) => settingsPage(request, reply));
+
+  // A person can belong to several organisations, such as two charities they volunteer for. A session acts for one.
+  app.post('/account/organisation', { preHandler: requireSignIn() }, async (request, reply) => {
+    const organisationId = field(request.body, 'organisation');
+    const sessionId = request.auth!.sessionId;
+    if (sessionId === null) {
+      throw new AppError('forbidden', 'session_required', 'Choose an organisation while signed in through the browser, not with an API token.');
+    }
+    const member = (await signIn.organisationsOf(request.auth!.userId)).some((organisation) => organisation.id === organisationId);
+    if (!member) {
+      const message = 'Choose one of your organisations from the list';
+      return settingsPage(request, reply, [{ field: 'organisation', message }]);
+    }
+    await signIn.switchOrganisation(sessionId, request.auth!.userId, organisationId);
+    return reply.redirect('/organisation', 303);
+  });
 
   app.post('/account/confirm-email', { preHandler: requireSignIn() }, async (request, reply) => {
     try {

@@ -183,6 +183,10 @@ export class ApiTokenService {
     const row = await withOrganisation(this.db.app, organisationId, async (trx) => {
       // A scope the member cannot use is rejected before the plan limit, so it never takes one of the plan's tokens.
       const organisation = await this.readOrganisation(trx, organisationId);
+      // Bearer authentication accepts tokens of active organisations only, so a token made now could not be used.
+      if (organisation.status !== 'active') {
+        throw new AppError('conflict', 'organisation_not_active', 'You can make API tokens once the organisation has been approved. A council administrator reviews it first.');
+      }
       const refusals = scopes.map((scope) => scopeRefusal(scope as TokenScope, auth.roles, organisation)).filter((refusal) => refusal !== null);
       if (refusals.length > 0) {
         const message = `${refusals[0]}. Select a scope you can use`;
@@ -307,7 +311,7 @@ export class ApiTokenService {
     if (found.revoked_at !== null) throw new AppError('unauthenticated', 'token_revoked', 'The API token has been revoked. Make a new one at /account/tokens.');
     if (found.expires_at.getTime() <= Date.now()) throw new AppError('unauthenticated', 'token_expired', 'The API token has expired. Make a new one at /account/tokens.');
     if (found.role === null || found.organisation_status !== 'active') {
-      throw new AppError('unauthenticated', 'token_inactive', 'The API token belongs to an organisation or membership that is no longer active.');
+      throw new AppError('unauthenticated', 'token_inactive', 'The API token belongs to an organisation that is not active (waiting for review, or closed) or to a member who has left it.');
     }
     if (requiredScope !== null && !found.scopes.includes(requiredScope)) {
       throw new AppError('forbidden', 'token_scope', `The API token does not have the "${requiredScope}" scope. Create a token with that scope.`);

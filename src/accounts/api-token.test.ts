@@ -134,6 +134,24 @@ for (const engine of testEngines()) {
       await assert.rejects(services.tokens.authenticateBearer(`Bearer ${created.token}`, 'read'), rejectsWith('unauthenticated', 'token_inactive'));
     });
 
+    test('pending organisation cannot make tokens', async () => {
+      const pending = await buildOrganisation(handle.db, { status: 'pending' });
+      const applicant = await buildUser(handle.db, { member: { organisationId: pending.id, role: 'administrator' } });
+      await assert.rejects(
+        services.tokens.create(memberAuth(applicant.id, pending.id, 'administrator'), { name: 'early', scopes: ['read'] }),
+        rejectsWith('conflict', 'organisation_not_active'),
+      );
+
+      const client = await signedInClient(app, services, applicant.id, pending.id);
+      await client.get('/account/tokens');
+      const response = await client.post('/account/tokens', { name: 'early', scopes: 'read' });
+      assert.equal(response.statusCode, 400);
+      assert.match(response.body, /href="#token-form">You can make API tokens once the organisation has been approved/);
+      assert.doesNotMatch(response.body, /civic_[a-z0-9]{8}_/);
+      const stored = await handle.db.owner.selectFrom('api_tokens').select('id').where('organisation_id', '=', pending.id).execute();
+      assert.deepEqual(stored, []);
+    });
+
     test('token of a member who has left is rejected', async () => {
       const team = await buildOrganisation(handle.db);
       const leaver = await buildUser(handle.db, { member: { organisationId: team.id, role: 'analyst' } });

@@ -5,7 +5,7 @@ import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { DB } from '../db/schema.ts';
 import { AppError, validationError } from '../errors.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
-import type { SessionStage } from './accounts.tables.ts';
+import type { OrganisationRole, SessionStage } from './accounts.tables.ts';
 import { findUserIdByEmail, setCurrentUser } from './account-scope.ts';
 import { secondFactorRequired } from './second-factor-policy.ts';
 import { SecretBox } from './secret-box.ts';
@@ -22,6 +22,14 @@ const TOTP_ISSUER = 'Thurrock Data Exchange';
 /** The one message for every failed sign-in, so it never reveals whether an account exists or is locked. */
 export const SIGN_IN_FAILED_MESSAGE =
   'Enter a correct email address and password. After 5 wrong attempts, sign-in is paused for a few minutes.';
+
+/** An organisation the user belongs to, as the account page lists it. */
+export interface UserOrganisation {
+  id: string;
+  name: string;
+  status: string;
+  role: OrganisationRole;
+}
 
 export interface SignInResult {
   started: StartedSession;
@@ -199,6 +207,21 @@ export class SignInService {
       const revoked = await this.sessions.revokeAllForUser(trx, userId);
       await appendAuditEvent(trx, { organisationId: null, actorUserId: userId, actorKind: 'user', action: 'user.signed_out_everywhere', subjectType: 'user', subjectId: userId, requestId, details: { sessions: revoked } });
       return revoked;
+    });
+  }
+
+  /** Lists the active and pending organisations the user belongs to, oldest membership first. */
+  async organisationsOf(userId: string): Promise<UserOrganisation[]> {
+    return this.db.app.transaction().execute(async (trx) => {
+      await setCurrentUser(trx, userId);
+      return trx
+        .selectFrom('memberships')
+        .innerJoin('organisations', 'organisations.id', 'memberships.organisation_id')
+        .select(['organisations.id', 'organisations.name', 'organisations.status', 'memberships.role'])
+        .where('memberships.user_id', '=', userId)
+        .where('organisations.status', 'in', ['active', 'pending'])
+        .orderBy('memberships.created_at')
+        .execute();
     });
   }
 

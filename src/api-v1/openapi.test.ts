@@ -69,6 +69,19 @@ describe('OpenAPI document', () => {
     assert.ok(document.paths['/dataset/{slug}.jsonld'].get.responses['404']);
   });
 
+  test('upload documents its multipart form', async () => {
+    const document = JSON.parse((await app.inject({ method: 'GET', url: '/api/openapi.json' })).body);
+    const upload = document.paths['/api/v1/organisations/{organisation}/datasets/{dataset}/resources'].post;
+    const form = upload.requestBody?.content?.['multipart/form-data']?.schema;
+    assert.ok(form, 'the upload has a multipart/form-data request body');
+    assert.deepEqual(form.required, ['file']);
+    assert.equal(form.properties.file.format, 'binary');
+    assert.deepEqual(form.properties.visibility.anyOf.flatMap((choice: { enum: string[] }) => choice.enum), ['private', 'open']);
+    assert.ok(form.properties.agreement);
+    const declared = new Set(document.tags.map((tag: { name: string }) => tag.name));
+    for (const tag of upload.tags) assert.ok(declared.has(tag), `tag ${tag} is declared`);
+  });
+
   test('documents every /api/v1 route', async () => {
     const document = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
     const apiRoutes = routes.filter((route) => route.method !== 'HEAD');

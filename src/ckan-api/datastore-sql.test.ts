@@ -33,6 +33,12 @@ describe('datastore sql guard', () => {
     [`select * into copy_of from "${SOME_ID}"`, /SELECT INTO/],
     [`select $1`, /A parameter placeholder is not allowed/],
     [`selec 1`, /not valid SQL/],
+    // A CTE name counts only where PostgreSQL resolves it to the CTE. Elsewhere it would read the real table.
+    [`select * from users, (with users as (select 1) select 1) as q`, /Table users is not allowed/],
+    [`select usename from pg_user where exists (with pg_user as (select 1) select 1)`, /Table pg_user is not allowed/],
+    [`with a as (select * from a) select * from a`, /Table a is not allowed/],
+    [`with a as (select * from b), b as (select 1) select * from a`, /Table b is not allowed/],
+    [`(with a as (select 1) select * from a) union select * from a`, /Table a is not allowed/],
   ];
   for (const [query, message] of refused) {
     test(`rejects ${query.slice(0, 50)}`, async () => {
@@ -55,6 +61,19 @@ describe('datastore sql guard', () => {
     );
     assert.equal(checked.references.length, 3);
     assert.ok(checked.references.every((reference) => reference.resourceId === SOME_ID));
+  });
+
+  test('accepts CTEs in scope', async () => {
+    const queries = [
+      `with a as (select 1 as i), b as (select i from a) select * from b where i in (select i from a)`,
+      `with recursive n as (select 1 as i union all select i + 1 from n where i < 3) select * from n`,
+      `with recursive b as (select * from a), a as (select 1) select * from b`,
+      `(with a as (select 1) select * from a) union select * from "${SOME_ID}"`,
+    ];
+    for (const query of queries) {
+      const checked = await checkSelectQuery(query);
+      assert.ok(checked.references.every((reference) => reference.resourceId === SOME_ID), query);
+    }
   });
 });
 
@@ -140,6 +159,16 @@ for (const engine of testEngines()) {
       );
       const own = await runDatastoreSql(handle.db.app, catalogue.council.id, query, limits());
       assert.equal(own.records.length, 2);
+    });
+
+    test('CTE name cannot reach platform tables', async () => {
+      const query = `select email from users, (with users as (select 1) select 1) as q`;
+      await assert.rejects(runDatastoreSql(handle.db.app, null, query, limits()), (error: unknown) => {
+        assert.ok(error instanceof AppError);
+        assert.equal(error.fields[0]?.field, 'sql');
+        assert.match(error.message, /Table users is not allowed/);
+        return true;
+      });
     });
 
     test('unknown resource and column are validation errors', async () => {

@@ -94,36 +94,53 @@ export async function checkSelectQuery(query: string): Promise<CheckedQuery> {
   const kind = Object.keys(statement)[0] ?? 'empty statement';
   if (kind !== 'SelectStmt') throw rejected(`Only SELECT queries are allowed, not ${kind.replace(/Stmt$/, '').toUpperCase()}.`);
 
-  const cteNames = new Set<string>();
   const references: TableReference[] = [];
-  collectCteNames(statement, cteNames);
-  walk(statement, cteNames, references);
+  walk(statement, new Set(), references);
   return { references };
 }
 
-function collectCteNames(value: unknown, into: Set<string>): void {
-  if (Array.isArray(value)) return value.forEach((item) => collectCteNames(item, into));
-  if (value === null || typeof value !== 'object') return;
-  for (const [key, child] of Object.entries(value)) {
-    if (key === 'CommonTableExpr') into.add(String((child as { ctename?: string }).ctename ?? ''));
-    collectCteNames(child, into);
-  }
-}
-
-function walk(value: unknown, cteNames: Set<string>, references: TableReference[]): void {
+/**
+ * Walks the tree with the CTE names in scope at each node. A table name counts as a CTE only where PostgreSQL would
+ * resolve it to one: in the statement that declares the WITH list and in its subqueries. Inside a plain WITH list a
+ * CTE sees only the CTEs before it, and under WITH RECURSIVE it sees every one. Anywhere else the same name would
+ * resolve to a real table on the search path (such as `users` or `pg_user`), so it must not pass as a CTE.
+ */
+function walk(value: unknown, cteScope: ReadonlySet<string>, references: TableReference[]): void {
   if (Array.isArray(value)) {
-    for (const item of value) walk(item, cteNames, references);
+    for (const item of value) walk(item, cteScope, references);
     return;
   }
   if (value === null || typeof value !== 'object') return;
   for (const [key, child] of Object.entries(value as Node)) {
+    if (key === 'SelectStmt') {
+      walkSelect(child as Node, cteScope, references);
+      continue;
+    }
     // Node wrappers are keyed by a capitalised type name; lower-case keys are fields of the node above.
-    if (/^[A-Z]/.test(key)) checkNode(key, child as Node, cteNames, references);
-    walk(child, cteNames, references);
+    if (/^[A-Z]/.test(key)) checkNode(key, child as Node, cteScope, references);
+    walk(child, cteScope, references);
   }
 }
 
-function checkNode(type: string, node: Node, cteNames: Set<string>, references: TableReference[]): void {
+function walkSelect(node: Node, outerScope: ReadonlySet<string>, references: TableReference[]): void {
+  checkNode('SelectStmt', node, outerScope, references);
+  const withClause = node.withClause as { ctes?: unknown[]; recursive?: boolean } | undefined;
+  const ctes = withClause?.ctes ?? [];
+  const cteNames = ctes.map((cte) => String((cte as { CommonTableExpr?: { ctename?: string } }).CommonTableExpr?.ctename ?? ''));
+  const innerScope = new Set([...outerScope, ...cteNames]);
+  ctes.forEach((cte, index) => {
+    const visible = withClause?.recursive ? innerScope : new Set([...outerScope, ...cteNames.slice(0, index)]);
+    walk(cte, visible, references);
+  });
+  for (const [key, child] of Object.entries(node)) {
+    if (key === 'withClause') continue;
+    // The branches of UNION, INTERSECT and EXCEPT are select statements without a node wrapper.
+    if ((key === 'larg' || key === 'rarg') && child !== null && typeof child === 'object') walkSelect(child as Node, innerScope, references);
+    else walk(child, innerScope, references);
+  }
+}
+
+function checkNode(type: string, node: Node, cteScope: ReadonlySet<string>, references: TableReference[]): void {
   if (!ALLOWED_NODES.has(type)) throw rejected(`${describeNode(type)} not allowed in datastore_search_sql.`);
   switch (type) {
     case 'SelectStmt':
@@ -136,7 +153,7 @@ function checkNode(type: string, node: Node, cteNames: Set<string>, references: 
       return;
     }
     case 'RangeVar':
-      return checkTable(node, cteNames, references);
+      return checkTable(node, cteScope, references);
     case 'FuncCall': {
       const parts = names(node.funcname);
       const name = parts[parts.length - 1] ?? '';
@@ -173,12 +190,12 @@ function checkType(typeName: Node | undefined): void {
   }
 }
 
-function checkTable(node: Node, cteNames: Set<string>, references: TableReference[]): void {
+function checkTable(node: Node, cteScope: ReadonlySet<string>, references: TableReference[]): void {
   const relname = String(node.relname ?? '');
   if (node.schemaname || node.catalogname) {
     throw rejected(`Table ${[node.catalogname, node.schemaname, relname].filter(Boolean).join('.')} is not allowed. Refer to datastore tables by resource id, such as "<resource id>".`);
   }
-  if (cteNames.has(relname)) return;
+  if (cteScope.has(relname)) return;
   if (!isUuid(relname)) throw rejected(`Table ${relname} is not allowed. Refer to datastore tables by resource id, such as "<resource id>".`);
   references.push({ resourceId: relname.toLowerCase(), location: Number(node.location), hasAlias: Boolean(node.alias) });
 }

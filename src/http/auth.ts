@@ -192,7 +192,9 @@ export async function checkApplication(request: FastifyRequest, application: App
   const auth = request.auth;
   if (auth === null) throw unauthenticated(request);
   const access = auth.organisationId === null ? null : (auth.access ?? (await request.server.organisationApplications(auth.organisationId)));
-  if (access === null) throw new AppError('forbidden', 'not_a_member', 'You are not a member of an active organisation.');
+  if (access === null && auth.organisationId === null) throw new AppError('forbidden', 'not_a_member', 'You are not a member of an active organisation.');
+  // A session keeps its organisation while that organisation waits for review, so a member can follow the review.
+  if (access === null) throw new AppError('forbidden', 'not_a_member', 'Your organisation is not active, so it cannot use this. Its registration is waiting for review by a council administrator or was declined, or the organisation was closed.');
   const refusal = applicationRefusal(access, application);
   if (refusal !== null) throw new AppError('forbidden', 'application_not_enabled', refusal, { detail: `application ${application}` });
 }

@@ -30,7 +30,9 @@ export async function sendErrorPage(request: FastifyRequest, reply: FastifyReply
   try {
     if (described.status === 404) return await reply.page('errors/404.njk', { message: described.message }, 404);
     if (described.status === 400) {
-      return await reply.page('errors/400.njk', { message: described.message, fields: described.fields, backHref: pathOf(request) }, 400);
+      // A rejected form post has no page at its own address to go back to, so it gets no link and a title of its own.
+      const formPost = request.method !== 'GET' && request.method !== 'HEAD';
+      return await reply.page('errors/400.njk', { message: described.message, fields: described.fields, formPost, backHref: formPost ? null : pathOf(request) }, 400);
     }
     if (described.status >= 500) return await reply.page('errors/500.njk', { requestId: request.id }, described.status);
     const secondFactorPath = SECOND_FACTOR_PATHS[described.code as keyof typeof SECOND_FACTOR_PATHS];

@@ -12,8 +12,11 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   unavailable: 503,
 };
 
-/** The status and public body for any thrown value; unknown errors become a generic 500 with no internals. */
-export function describeError(error: unknown): { status: number; code: string; message: string; fields: AppError['fields'] } {
+/**
+ * The status and public body for any thrown value; unknown errors become a generic 500 with no internals. The
+ * request's `contentType`, when given, is named in the 415 for a body no parser accepts.
+ */
+export function describeError(error: unknown, contentType?: string): { status: number; code: string; message: string; fields: AppError['fields'] } {
   if (error instanceof AppError) {
     return { status: STATUS_BY_KIND[error.kind], code: error.code, message: error.message, fields: error.fields };
   }
@@ -23,6 +26,12 @@ export function describeError(error: unknown): { status: number; code: string; m
     const message = fields.length > 0 ? fields.map((field) => field.message).join('; ') : (fastifyError.message ?? 'bad input');
     return { status: 400, code: 'invalid_request', message: `Invalid request: ${message}.`, fields };
   }
+  if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    // Fastify's own message is only "Unsupported Media Type", which names neither the problem nor the fix.
+    const sent = contentType === undefined || contentType === '' ? 'The request body has no Content-Type' : `Content-Type "${contentType}" is not accepted here`;
+    const message = `${sent}. Send JSON as application/json, or a file upload as multipart/form-data, as /api/openapi.json gives for each operation.`;
+    return { status: 415, code: fastifyError.code, message, fields: [] };
+  }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return { status: fastifyError.statusCode, code: fastifyError.code ?? 'bad_request', message: fastifyError.message ?? 'Bad request', fields: [] };
   }
@@ -31,7 +40,7 @@ export function describeError(error: unknown): { status: number; code: string; m
 
 /** Default JSON error handler; feature plugins with their own envelope (CKAN, HTML pages) set their own. */
 export function jsonErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const described = describeError(error);
+  const described = describeError(error, request.headers['content-type']);
   if (described.status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ code: described.code }, 'request rejected');
   // Returned, so that an async error handler hands Fastify the reply it sent instead of undefined, which Fastify would

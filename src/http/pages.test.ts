@@ -85,6 +85,9 @@ for (const engine of testEngines()) {
       app.get('/test-only/bad-parameter', async () => {
         throw validationError('invalid_parameter', 'The page number is not valid.', [{ field: 'page', message: 'Enter a whole number, such as 2.' }]);
       });
+      app.post('/test-only/bad-form', { config: { access: 'public' } }, async () => {
+        throw validationError('invalid_role', 'The role is not valid.', [{ field: 'role', message: 'Select a role' }]);
+      });
       app.get('/test-only/broken', async () => {
         throw new Error('database password is hunter2');
       });
@@ -118,6 +121,15 @@ for (const engine of testEngines()) {
       assert.equal(response.statusCode, 400);
       assert.match(response.body, /<strong>page<\/strong>: Enter a whole number, such as 2./);
       assert.match(response.body, /href="\/test-only\/bad-parameter"/);
+    });
+
+    test('400 page for a form post', async () => {
+      const response = await app.inject({ method: 'POST', url: '/test-only/bad-form', payload: { role: 'superuser' } });
+      assert.equal(response.statusCode, 400);
+      assert.match(response.body, /<h1 class="govuk-heading-l">There is a problem with the form you sent<\/h1>/);
+      assert.match(response.body, /<strong>role<\/strong>: Select a role/);
+      assert.doesNotMatch(response.body, /web address/);
+      assert.doesNotMatch(response.body, /href="\/test-only\/bad-form"/);
     });
 
     test('500 page hides the cause', async () => {

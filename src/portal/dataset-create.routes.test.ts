@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildUser, memberAuth, startCompleteSession } from '../../test/helpers/accounts.ts';
+import { buildOrganisation, buildUser, memberAuth, startCompleteSession } from '../../test/helpers/accounts.ts';
 import { buildDataset } from '../../test/helpers/catalogue-builders.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { startTestServer, testServices } from '../../test/helpers/services.ts';
@@ -243,9 +243,29 @@ for (const engine of testEngines()) {
         assert.match(response.body, /value="One too many"/);
         assert.deepEqual(await councilRows(), before);
         assert.equal(await services.catalogue.findDataset(PLATFORM_SCOPE, 'one-too-many'), undefined);
+
+        // A file with personal data stays private even when open is chosen, and the message gives the reason.
+        await steward.get(NEW_PAGE);
+        const flagged = await steward.addDataset({ title: 'Open but personal', dataset: '', file: fixture('privacy/personal-data.csv'), sheet: '', visibility: 'open' });
+        assert.equal(flagged.status, 409);
+        assert.match(flagged.body, /href="#visibility">The file has personal data or small counts, so the dataset would stay private although open was chosen/);
+        assert.match(flagged.body, /limit of 5 private datasets on the /);
+        assert.deepEqual(await councilRows(), before);
       } finally {
         await services.db.owner.updateTable('organisations').set({ plan: 'partner' }).where('id', '=', council.id).execute();
       }
+    });
+
+    test('pending organisation offers no Add a dataset', async () => {
+      const pending = await buildOrganisation(services.db, { status: 'pending' });
+      const applicant = await buildUser(services.db, { member: { organisationId: pending.id, role: 'administrator' } });
+      const browser = await session(applicant.id, pending.id);
+      const page = await browser.get(`/organisation/${pending.slug}`);
+      assert.equal(page.status, 200);
+      assert.doesNotMatch(page.body, /Add a dataset/);
+      const form = await browser.get(`/organisation/${pending.slug}/datasets/new`);
+      assert.equal(form.status, 403);
+      assert.match(form.body, /Your organisation is not active, so it cannot use this. Its registration is waiting for review/);
     });
 
     test('guards reject everyone else', async () => {

@@ -12,9 +12,13 @@ import { ACCEPTED_EXTENSIONS, inFormOrder, readVisibility, receiveUploadForm, UP
 /** The import service's codes for a slug that a dataset already has. */
 const SLUG_IN_USE_CODES = new Set(['dataset_slug_taken', 'dataset_exists']);
 
-/** Returns whether the signed-in user may add datasets to the organisation: one of its data stewards or administrators. */
-export function canAddDataset(auth: AuthContext | null, organisationId: string): boolean {
-  return auth !== null && auth.via === 'session' && auth.organisationId === organisationId && hasRole(auth, UPLOADER_ROLES);
+/**
+ * Returns whether the signed-in user may add datasets to the organisation: one of its data stewards or administrators,
+ * once the organisation is approved.
+ */
+export function canAddDataset(auth: AuthContext | null, organisation: { id: string; status: string }): boolean {
+  if (organisation.status !== 'active') return false;
+  return auth !== null && auth.via === 'session' && auth.organisationId === organisation.id && hasRole(auth, UPLOADER_ROLES);
 }
 
 /**

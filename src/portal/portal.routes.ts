@@ -98,7 +98,7 @@ export async function portalPageRoutes(app: FastifyInstance, services: Services 
     const link = (number: number) => `/organisation/${organisation.slug}${queryString({ page: number === 1 ? undefined : number })}`;
     return reply.page('organisation.njk', {
       organisation,
-      canAddDataset: canAddDataset(request.auth, organisation.id),
+      canAddDataset: canAddDataset(request.auth, organisation),
       results,
       pagination: {
         previous: page > 1 ? { href: link(page - 1) } : undefined,

@@ -8,12 +8,21 @@ import { ROLE_NAMES } from './members.service.ts';
 export async function invitationRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const { members } = services.tenancy;
 
-  const expired = (reply: FastifyReply) =>
-    reply.page('accounts/message.njk', { title: 'This invitation has expired', paragraphs: ['Invitation links work once, for 7 days. Ask the administrator of the organisation to invite you again.'] }, 404);
+  // A link stops working when used, withdrawn, replaced by a newer invitation or older than 7 days. Telling these
+  // apart would reveal whether an invitation was ever sent, so the page names every cause.
+  const closed = (reply: FastifyReply) =>
+    reply.page('accounts/message.njk', {
+      title: 'This invitation link no longer works',
+      paragraphs: [
+        'Invitation links work once, for 7 days. A link also stops working when the administrator withdraws the invitation or sends a new one to the same email address, which replaces it.',
+        'If you have just accepted this invitation, sign in. Otherwise ask the administrator of the organisation to invite you again.',
+      ],
+      link: { href: '/sign-in', text: 'Sign in' },
+    }, 404);
 
   const invitationPage = async (request: FastifyRequest<{ Params: { token: string } }>, reply: FastifyReply, values: Record<string, unknown> = {}, errors: { field: string; message: string }[] = []) => {
     const invitation = await members.findInvitation(request.params.token);
-    if (!invitation) return expired(reply);
+    if (!invitation) return closed(reply);
     const signedInEmail = request.auth === null ? null : await signedInUserEmail(services, request.auth.userId);
     return showForm(services, request, reply, 'tenancy/invitation.njk', values, errors, { invitation, roleName: ROLE_NAMES[invitation.role], token: request.params.token, signedInEmail });
   };
@@ -23,6 +32,7 @@ export async function invitationRoutes(app: FastifyInstance, services: Services)
   app.post<{ Params: { token: string } }>('/invitations/:token', { config: { access: 'public' } }, async (request, reply) => {
     services.accounts.csrf.checkAnonymous(request);
     const values = { displayName: formField(request.body, 'displayName') };
+    if ((await members.findInvitation(request.params.token)) === null) return closed(reply);
     return withFormErrors(
       async () => {
         const newAccount = request.auth === null ? { displayName: values.displayName, password: formField(request.body, 'password') } : null;

@@ -93,6 +93,13 @@ for (const engine of testEngines()) {
 
       const reused = await new WebClient(app).get(`/invitations/${token}`);
       assert.equal(reused.statusCode, 404, 'the link works once');
+      assert.match(reused.body, /This invitation link no longer works/);
+      // The same form sent twice, as after a double click, gets the same page rather than "Page not found".
+      const again = await invitee.post(`/invitations/${token}`, { displayName: 'Priya Shah', password: 'maple river lantern' });
+      assert.equal(again.statusCode, 404);
+      assert.match(again.body, /This invitation link no longer works/);
+      assert.match(again.body, /If you have just accepted this invitation, sign in/);
+      assert.doesNotMatch(again.body, /Page not found/);
       const actions = await handle.db.owner.selectFrom('audit_log').select('action').where('organisation_id', '=', organisation.id).orderBy('id').execute();
       assert.deepEqual(actions.map((row) => row.action), ['invitation.created', 'invitation.accepted']);
     });
@@ -169,7 +176,25 @@ for (const engine of testEngines()) {
       });
       const page = await new WebClient(app).get(`/invitations/${token}`);
       assert.equal(page.statusCode, 404);
-      assert.match(page.body, /This invitation has expired/);
+      assert.match(page.body, /This invitation link no longer works/);
+      assert.match(page.body, /Invitation links work once, for 7 days/);
+    });
+
+    test('replaced invitation link is explained', async () => {
+      const organisation = await buildOrganisation(handle.db);
+      const admin = await buildUser(handle.db, { member: { organisationId: organisation.id, role: 'administrator' } });
+      const auth = memberAuth(admin.id, organisation.id, 'administrator');
+      await services.tenancy.members.invite(auth, 'twice@example.org', 'viewer');
+      const first = await invitationLink('twice@example.org');
+      await services.tenancy.members.invite(auth, 'Twice@Example.org', 'analyst');
+      const second = await invitationLink('twice@example.org');
+      assert.notEqual(first, second);
+
+      const page = await new WebClient(app).get(`/invitations/${first}`);
+      assert.equal(page.statusCode, 404);
+      assert.match(page.body, /sends a new one to the same email address, which replaces it/);
+      assert.doesNotMatch(page.body, /has expired/);
+      assert.equal((await new WebClient(app).get(`/invitations/${second}`)).statusCode, 200);
     });
 
     test('role change and last administrator', async () => {

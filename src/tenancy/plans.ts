@@ -98,6 +98,18 @@ export function planLimitError(plan: Plan, limit: LimitName): AppError {
   );
 }
 
+/**
+ * The error for a load that asked for open data but must stay private because the file has personal data or small
+ * counts, when the organisation already has as many private datasets as its plan allows.
+ */
+function flaggedPrivateLimitError(plan: Plan): AppError {
+  return new AppError(
+    'conflict',
+    'plan_limit_reached',
+    `The file has personal data or small counts, so the dataset would stay private although open was chosen, and your organisation has reached the limit of ${plan.limits.privateDatasets} ${LIMIT_WORDS.privateDatasets} on the ${plan.name}. Remove the personal data or small counts from the file and load it again, make one of your private datasets open first, or ask a platform administrator to move your organisation to another plan.`,
+  );
+}
+
 async function planOf(trx: Kysely<DB>, organisationId: string): Promise<Plan> {
   const row = await trx.selectFrom('organisations').select('plan').where('id', '=', organisationId).executeTakeFirst();
   if (!row) throw new AppError('not_found', 'organisation_not_found', 'Organisation not found.');
@@ -135,7 +147,10 @@ export function privateDatasetLimitCheck(): ImportCheck {
       if (alreadyPrivate) return;
       const plan = await planOf(trx, context.organisationId);
       const others = await countPrivateDatasets(trx, context.organisationId, context.datasetId);
-      if (others >= plan.limits.privateDatasets) throw planLimitError(plan, 'privateDatasets');
+      if (others < plan.limits.privateDatasets) return;
+      // The personal-data and small-count check runs first and keeps a flagged file private whatever was requested.
+      const requested = context.options.visibility ?? (versions.length > 0 ? dataset.visibility : 'private');
+      throw requested === 'open' ? flaggedPrivateLimitError(plan) : planLimitError(plan, 'privateDatasets');
     },
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hash } from '@node-rs/argon2';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { setCurrentUser, findUserIdByEmail } from '../accounts/account-scope.ts';
 import type { AccountLinkService } from '../accounts/account-link.service.ts';
 import { emailAddressProblem } from '../accounts/email-address.ts';
@@ -95,7 +95,8 @@ export class RegistrationService {
    * Registers an organisation as pending with the applicant as its administrator, in the platform scope because no
    * tenant exists yet, and audits it. An anonymous applicant gets a new account and an email to confirm the address.
    * When an account already uses the email, nothing is registered and null is returned. That address is emailed how
-   * to sign in and register, so the page the caller shows need not reveal whether the account exists.
+   * to sign in and register, so the page the caller shows need not reveal whether the account exists. A repeat of the
+   * applicant's own pending registration of the same name registers nothing new and sends no email.
    */
   async register(input: RegistrationInput, auth: AuthContext | null, requestId?: string): Promise<RegisteredOrganisation | null> {
     const checked = this.check(input, auth !== null);
@@ -108,9 +109,16 @@ export class RegistrationService {
     return this.db.app.transaction().execute(async (trx) => {
       await setPlatformScope(trx);
       let applicantUserId = auth?.userId ?? null;
+      // The same form sent twice, as after a double click, registers the organisation once.
+      if (applicantUserId !== null) {
+        const repeated = await this.pendingRegistration(trx, applicantUserId, input.name.trim());
+        if (repeated !== undefined) return repeated;
+      }
       if (applicantUserId === null) {
         const existingUserId = await findUserIdByEmail(trx, email);
         if (existingUserId !== null) {
+          // A repeat of the applicant's own registration gets no email saying that nothing was registered.
+          if ((await this.pendingRegistration(trx, existingUserId, input.name.trim())) !== undefined) return null;
           await this.tellExistingAccount(trx, existingUserId, email, input.name.trim(), requestId);
           return null;
         }
@@ -161,6 +169,18 @@ export class RegistrationService {
       );
       return { organisationId: organisation.id, slug, applicantUserId };
     });
+  }
+
+  /** Finds the applicant's registration of an organisation of this name (in any letter case) that waits for review. */
+  private async pendingRegistration(trx: Kysely<DB>, applicantUserId: string, name: string): Promise<RegisteredOrganisation | undefined> {
+    const row = await trx
+      .selectFrom('organisations')
+      .select(['id', 'slug'])
+      .where('applicant_user_id', '=', applicantUserId)
+      .where('status', '=', 'pending')
+      .where(sql<string>`lower(name)`, '=', name.toLowerCase())
+      .executeTakeFirst();
+    return row === undefined ? undefined : { organisationId: row.id, slug: row.slug, applicantUserId };
   }
 
   /** Emails an existing account that someone tried to register an organisation with its address, and audits it. */

@@ -217,6 +217,30 @@ for (const engine of testEngines()) {
       assert.deepEqual(audited, [{ subject_id: existing.id }]);
     });
 
+    test('same form sent twice registers once', async () => {
+      const form = validForm('d');
+      const client = new WebClient(app);
+      await client.get('/register');
+      assert.equal((await client.post('/register', form)).statusCode, 200);
+      const again = await client.post('/register', { ...form, name: 'GRAYS FOOD BANK D' });
+      assert.equal(again.statusCode, 200, again.body);
+      assert.match(again.body, /Check your email/);
+      const subjects = (await outboxFor(form.email)).map((message) => message.subject);
+      assert.deepEqual(subjects.filter((subject) => /Someone tried/.test(subject)), [], 'no email says that nothing was registered');
+      const applicant = await handle.db.owner.selectFrom('users').select('id').where('email', '=', form.email).executeTakeFirstOrThrow();
+
+      const signedIn = await signedInClient(app, services, applicant.id, null);
+      await signedIn.get('/register');
+      const second = { ...validForm('e'), email: '', password: '', displayName: '' };
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        const response = await signedIn.post('/register', second);
+        assert.equal(response.statusCode, 200, response.body);
+        assert.match(response.body, /Registration received/);
+      }
+      const registered = await handle.db.owner.selectFrom('organisations').select('slug').where('applicant_user_id', '=', applicant.id).orderBy('slug').execute();
+      assert.deepEqual(registered.map((row) => row.slug), ['grays-food-bank-d', 'grays-food-bank-e']);
+    });
+
     test('decline emails the reason', async () => {
       const form = validForm('b');
       const client = new WebClient(app);

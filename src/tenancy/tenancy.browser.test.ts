@@ -85,6 +85,20 @@ describe('tenancy pages in Chromium', () => {
     assert.equal(await page.getByRole('img', { name: 'QR code of the set-up link for your authenticator app' }).count(), 1);
   });
 
+  test('account page with two organisations', async () => {
+    const second = await buildOrganisation(services.db, { status: 'pending', slug: 'tilbury-allotments' });
+    const volunteer = await buildUser(services.db, { member: { organisationId, role: 'viewer' } });
+    await services.db.app.transaction().execute(async (trx) => {
+      await setPlatformScope(trx);
+      await trx.insertInto('memberships').values({ organisation_id: second.id, user_id: volunteer.id, role: 'analyst' }).execute();
+    });
+    await signIn(volunteer.id, organisationId);
+    await visitAndCheck(page, `${server.url}/account`, { expectText: 'Your organisations', label: 'account-organisations' });
+    await page.getByRole('button', { name: 'Act for Organisation tilbury-allotments' }).click();
+    await page.waitForURL(`${server.url}/organisation`);
+    assert.match(await mainText(page), /Organisation tilbury-allotments/);
+  });
+
   test('platform pages pass checks', async () => {
     const platformAdmin = await buildUser(services.db, { platformAdmin: true });
     await buildOrganisation(services.db, { status: 'pending', slug: 'grays-allotments' });
