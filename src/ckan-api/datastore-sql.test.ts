@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { buildCatalogue, type Catalogue } from '../../test/helpers/catalogue-builders.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
+import { SQL_READER_ROLE } from '../db/roles.ts';
+import type { DB } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { runDatastoreSql } from './datastore-sql.ts';
 import { checkSelectQuery } from './sql-guard.ts';
@@ -169,6 +171,24 @@ for (const engine of testEngines()) {
         assert.match(error.message, /Table users is not allowed/);
         return true;
       });
+    });
+
+    test('query role reads datastore tables only', async () => {
+      const asReader = <T>(work: (trx: Kysely<DB>) => Promise<T>) =>
+        handle.db.app.transaction().execute(async (trx) => {
+          await sql.raw(`set local role ${SQL_READER_ROLE}`).execute(trx);
+          return work(trx);
+        });
+      // The catalogue's tables were created after the migration, so this also checks the default privileges.
+      const { rows } = await asReader((trx) => sql<{ count: number }>`select count(*)::int as count from ${sql.id('datastore', catalogue.spendingV1.tableName)}`.execute(trx));
+      assert.equal(rows[0]?.count, 10);
+      for (const table of ['users', 'sessions', 'api_tokens', 'organisations', 'resources', 'audit_log']) {
+        await assert.rejects(
+          asReader((trx) => sql`select 1 from ${sql.id(table)} limit 1`.execute(trx)),
+          (error: unknown) => (error as { code?: string }).code === '42501',
+          `the query role must not read ${table}`,
+        );
+      }
     });
 
     test('unknown resource and column are validation errors', async () => {

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { EngineName } from '../db/database.ts';
+import { SQL_READER_ROLE } from '../db/roles.ts';
 import type { DB } from '../db/schema.ts';
 import { setOrganisation } from '../db/tenant.ts';
 import { AppError } from '../errors.ts';
@@ -40,7 +41,7 @@ const CKAN_TYPES: Record<string, string> = {
 /**
  * Runs a read-only SELECT from datastore_search_sql. The query is checked against the allow-list, its resource ids are
  * resolved as the caller (row-level security hides private resources), rewritten to their datastore tables, and run in
- * a read-only transaction with a statement timeout and a row cap.
+ * a read-only transaction with a statement timeout and a row cap, as a role that can read only datastore tables.
  */
 export async function runDatastoreSql(db: Kysely<DB>, organisationId: string | null, query: string, limits: SqlLimits): Promise<DatastoreSqlResult> {
   const checked = await checkSelectQuery(query);
@@ -52,6 +53,8 @@ export async function runDatastoreSql(db: Kysely<DB>, organisationId: string | n
       await sql.raw(`set local statement_timeout = ${Math.trunc(limits.timeoutMs)}`).execute(trx);
       const tableNames = await resolveTables(trx, checked.references.map((reference) => reference.resourceId));
       const rewritten = await rewriteTables(query, checked.references, tableNames);
+      // From here the query runs as a role that can read datastore tables only, whatever the checker let through.
+      await sql.raw(`set local role ${SQL_READER_ROLE}`).execute(trx);
       try {
         const fields = await describeResult(trx, rewritten);
         // The alias list names the result's columns by position, so columns that share a name keep their own values.

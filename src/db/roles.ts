@@ -3,3 +3,6 @@
  * that migrations grant.
  */
 export const APP_ROLE = 'civic_app';
+
+/** The role that datastore_search_sql queries run as. It can read the datastore tables and no other table of ours. */
+export const SQL_READER_ROLE = 'civic_sql_reader';
