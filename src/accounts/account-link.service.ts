@@ -145,21 +145,34 @@ export class AccountLinkService {
    */
   async verifyEmail(secret: string, requestId?: string): Promise<EmailVerificationOutcome> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(secret)) return 'invalid';
-    const id = sha256Hex(secret);
     return this.db.app.transaction().execute(async (trx) => {
-      await presentSecret(trx, id);
-      const link = await trx.selectFrom('account_links').select(['user_id', 'purpose', 'expires_at', 'used_at']).where('id', '=', id).executeTakeFirst();
-      if (!link || link.purpose !== 'email_verification') return 'invalid';
-      await setCurrentUser(trx, link.user_id);
-      const usable = link.used_at === null && link.expires_at.getTime() > Date.now();
-      if (!usable) {
-        const user = await trx.selectFrom('users').select('email_verified_at').where('id', '=', link.user_id).executeTakeFirstOrThrow();
-        return user.email_verified_at === null ? 'expired' : 'already_confirmed';
-      }
+      const link = await readEmailLink(trx, secret);
+      if (link.state !== 'usable') return link.state;
       await trx.updateTable('account_links').set({ used_at: new Date() }).where('user_id', '=', link.user_id).where('purpose', '=', 'email_verification').where('used_at', 'is', null).execute();
       await trx.updateTable('users').set({ email_verified_at: new Date() }).where('id', '=', link.user_id).execute();
       await appendAuditEvent(trx, { organisationId: null, actorUserId: link.user_id, actorKind: 'user', action: 'user.email_verified', subjectType: 'user', subjectId: link.user_id, requestId });
       return 'confirmed';
     });
   }
+
+  /** Returns whether the confirmation link `secret` would confirm an address, or why not, without using it. */
+  async emailLinkState(secret: string): Promise<EmailLinkState> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(secret)) return 'invalid';
+    return this.db.app.transaction().execute(async (trx) => (await readEmailLink(trx, secret)).state);
+  }
+}
+
+/** What following a confirmation link would do: confirm the address (`usable`), or the reason it cannot. */
+export type EmailLinkState = 'usable' | Exclude<EmailVerificationOutcome, 'confirmed'>;
+
+/** Reads the confirmation link `secret` in `trx`, which it leaves acting as the link's user when there is one. */
+async function readEmailLink(trx: Kysely<DB>, secret: string): Promise<{ state: EmailLinkState; user_id: string }> {
+  const id = sha256Hex(secret);
+  await presentSecret(trx, id);
+  const link = await trx.selectFrom('account_links').select(['user_id', 'purpose', 'expires_at', 'used_at']).where('id', '=', id).executeTakeFirst();
+  if (!link || link.purpose !== 'email_verification') return { state: 'invalid', user_id: '' };
+  await setCurrentUser(trx, link.user_id);
+  if (link.used_at === null && link.expires_at.getTime() > Date.now()) return { state: 'usable', user_id: link.user_id };
+  const user = await trx.selectFrom('users').select('email_verified_at').where('id', '=', link.user_id).executeTakeFirstOrThrow();
+  return { state: user.email_verified_at === null ? 'expired' : 'already_confirmed', user_id: link.user_id };
 }

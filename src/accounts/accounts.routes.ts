@@ -4,6 +4,7 @@ import { formPageContext } from '../http/forms.ts';
 import { requireSignIn } from '../http/auth.ts';
 import { RESET_BY_ADDRESS, RESET_BY_EMAIL, SIGN_IN_BY_ADDRESS, SIGN_IN_BY_EMAIL, VERIFICATION_BY_USER } from '../http/rate-limit.ts';
 import type { Services } from '../services.ts';
+import type { EmailVerificationOutcome } from './account-link.service.ts';
 import { setCurrentUser } from './account-scope.ts';
 import { emailAddressProblem } from './email-address.ts';
 import { registerTokenRoutes } from './api-token.routes.ts';
@@ -200,8 +201,8 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
     return reply.page('accounts/message.njk', { title: 'Your password has been set', paragraphs: ['Any session that was signed in to this account has been signed out. Sign in with your new password.'], link: { href: '/sign-in', text: 'Sign in' } });
   });
 
-  app.get<{ Params: { secret: string } }>('/account/verify-email/:secret', async (request, reply) => {
-    const outcome = await links.verifyEmail(request.params.secret, request.id);
+  /** Renders the outcome of a confirmation link: the address confirmed, or the reason it could not be. */
+  const emailLinkPage = async (request: FastifyRequest, reply: FastifyReply, outcome: EmailVerificationOutcome) => {
     const next = request.auth === null ? { href: '/sign-in', text: 'Sign in' } : { href: '/account', text: 'Go to your account' };
     if (outcome === 'confirmed') {
       const review = 'If you registered an organisation, a platform administrator reviews the registration next, and we will email you the decision.';
@@ -217,6 +218,19 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
       ? { title: 'This link has expired', paragraphs: ['Confirmation links work for 7 days, and only the link in the newest confirmation email works.', resend] }
       : { title: 'This link is not valid', paragraphs: ['Check that you opened or copied the whole link from the email.', resend] };
     return reply.page('accounts/message.njk', { ...page, link: next }, 404);
+  };
+
+  // Opening the link only shows a button, and the address is confirmed by the form it posts. Mail filters that open
+  // every link in a message to scan it therefore cannot confirm an address that its owner never saw.
+  app.get<{ Params: { secret: string } }>('/account/verify-email/:secret', async (request, reply) => {
+    const state = await links.emailLinkState(request.params.secret);
+    if (state === 'usable') return show(request, reply, 'accounts/confirm-email.njk', {}, [], { secret: request.params.secret });
+    return emailLinkPage(request, reply, state);
+  });
+
+  app.post<{ Params: { secret: string } }>('/account/verify-email/:secret', async (request, reply) => {
+    csrf.checkAnonymous(request);
+    return emailLinkPage(request, reply, await links.verifyEmail(request.params.secret, request.id));
   });
 
   await registerTokenRoutes(app, services);

@@ -219,13 +219,20 @@ for (const engine of testEngines()) {
       assert.match(replaced.body, /Sign in, then send a new confirmation email from your account page/);
       assert.equal((await userRow(user.id)).email_verified_at, null);
 
-      const confirmed = await anonymous.get(second);
+      const opened = await anonymous.get(second);
+      assert.equal(opened.statusCode, 200);
+      assert.match(opened.body, /<button[^>]*>\s*Confirm email address/);
+      assert.equal((await userRow(user.id)).email_verified_at, null, 'opening the link alone, as a mail scanner does, confirms nothing');
+      const forged = await new WebClient(app).post(second, { _csrf: null });
+      assert.equal(forged.statusCode, 403, 'the confirmation form needs its CSRF token');
+      assert.equal((await userRow(user.id)).email_verified_at, null);
+      const confirmed = await anonymous.post(second, {});
       assert.equal(confirmed.statusCode, 200);
       assert.match(confirmed.body, /Email address confirmed/);
       assert.match(confirmed.body, /a platform administrator reviews the registration next/);
       assert.ok((await userRow(user.id)).email_verified_at instanceof Date);
 
-      const usedAgain = await anonymous.get(second);
+      const usedAgain = await anonymous.post(second, {});
       assert.equal(usedAgain.statusCode, 200);
       assert.match(usedAgain.body, /Your email address is already confirmed/);
       assert.match((await anonymous.get(first!)).body, /Your email address is already confirmed/);

@@ -174,7 +174,9 @@ for (const engine of testEngines()) {
       const confirmation = (await outboxFor(form.email)).find((message) => message.subject === 'Confirm your email address');
       const link = /\/account\/verify-email\/\S+/.exec(confirmation?.text_body ?? '')?.[0];
       assert.ok(link, 'the registration sent a confirmation link');
-      assert.equal((await new WebClient(app).get(link)).statusCode, 200);
+      const browser = new WebClient(app);
+      assert.equal((await browser.get(link)).statusCode, 200);
+      assert.equal((await browser.post(link, {})).statusCode, 200);
 
       const approved = await admin.post(`/admin/organisations/${organisation.id}/review`, approval);
       assert.equal(approved.statusCode, 200, approved.body);
