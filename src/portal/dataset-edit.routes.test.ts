@@ -189,6 +189,31 @@ for (const engine of testEngines()) {
       assert.equal(dataset?.spatial, null);
     });
 
+    test('retention period saves and clears', async () => {
+      await steward.get('/dataset/spending-over-500/edit');
+      const saved = await steward.post('/dataset/spending-over-500/edit', { ...VALID_FORM, retentionMonths: ' 24 ' });
+      assert.equal(saved.statusCode, 303);
+      assert.equal((await services.catalogue.findDataset(PLATFORM_SCOPE, 'spending-over-500'))?.retentionMonths, 24);
+      const page = await steward.get('/dataset/spending-over-500/edit');
+      assert.match(page.body, /name="retentionMonths"[^>]*value="24"|value="24"[^>]*name="retentionMonths"/);
+
+      const cleared = await steward.post('/dataset/spending-over-500/edit', { ...VALID_FORM, retentionMonths: '' });
+      assert.equal(cleared.statusCode, 303);
+      assert.equal((await services.catalogue.findDataset(PLATFORM_SCOPE, 'spending-over-500'))?.retentionMonths, null);
+    });
+
+    test('bad retention period is shown', async () => {
+      await steward.get('/dataset/spending-over-500/edit');
+      await steward.post('/dataset/spending-over-500/edit', { ...VALID_FORM, retentionMonths: '36' });
+      for (const typed of ['0', '1201', '2.5', 'ten', '-3']) {
+        const response = await steward.post('/dataset/spending-over-500/edit', { ...VALID_FORM, retentionMonths: typed });
+        assert.equal(response.statusCode, 400, typed);
+        assert.match(response.body, /href="#retentionMonths">Enter the retention period as a whole number of months from 1 to 1200/, typed);
+        assert.match(response.body, new RegExp(`value="${typed.replace('.', '\\.')}"`), typed);
+      }
+      assert.equal((await services.catalogue.findDataset(PLATFORM_SCOPE, 'spending-over-500'))?.retentionMonths, 36);
+    });
+
     test('guards reject everyone else', async () => {
       const anonymous = await new WebClient(app).get('/dataset/spending-over-500/edit');
       assert.equal(anonymous.statusCode, 401);

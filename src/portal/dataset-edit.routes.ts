@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthContext } from '../accounts/auth-context.ts';
-import { checkDatasetMetadata, LICENCES, UPDATE_FREQUENCIES } from '../catalogue/catalogue.metadata.ts';
+import { checkDatasetMetadata, LICENCES, MAX_RETENTION_MONTHS, UPDATE_FREQUENCIES } from '../catalogue/catalogue.metadata.ts';
 import { organisationScope, type Dataset, type DatasetMetadata } from '../catalogue/catalogue.types.ts';
 import { splitTags } from '../catalogue/metadata-fields.ts';
 import { AppError, forbidden, type FieldError } from '../errors.ts';
@@ -22,6 +22,7 @@ export type DetailsForm = {
   temporalStart: DateParts;
   temporalEnd: DateParts;
   spatial: string;
+  retentionMonths: string;
 };
 
 interface DateParts {
@@ -40,6 +41,7 @@ const FIELD_IDS: Record<string, string> = {
   update_frequency: 'updateFrequency',
   temporal_start: 'temporalStart-day',
   temporal_end: 'temporalEnd-day',
+  retention_months: 'retentionMonths',
 };
 
 function text(body: unknown, name: string): string {
@@ -78,6 +80,7 @@ function formOf(dataset: Dataset): DetailsForm {
     temporalStart: partsOf(dataset.temporalStart),
     temporalEnd: partsOf(dataset.temporalEnd),
     spatial: dataset.spatial ?? '',
+    retentionMonths: dataset.retentionMonths === null ? '' : String(dataset.retentionMonths),
   };
 }
 
@@ -116,7 +119,19 @@ export function metadataFromForm(form: DetailsForm): { metadata: DatasetMetadata
   else metadata.temporalStart = start.value;
   if ('error' in end) errors.push(end.error);
   else metadata.temporalEnd = end.value;
+  const retention = readRetention(form.retentionMonths);
+  if ('error' in retention) errors.push(retention.error);
+  else metadata.retentionMonths = retention.value;
   return { metadata, errors };
+}
+
+/** Reads the retention box: empty keeps every version (null), anything else must be a whole number of months in range. */
+function readRetention(text: string): { value: number | null } | { error: FieldError } {
+  const trimmed = text.trim();
+  if (trimmed === '') return { value: null };
+  const months = /^\d{1,4}$/.test(trimmed) ? Number(trimmed) : NaN;
+  if (Number.isInteger(months) && months >= 1 && months <= MAX_RETENTION_MONTHS) return { value: months };
+  return { error: { field: 'retention_months', message: `Enter the retention period as a whole number of months from 1 to ${MAX_RETENTION_MONTHS}, or leave it empty to keep every version` } };
 }
 
 /** Returns the form's own errors and the catalogue's checks of every other field, in the order of the page. */
@@ -137,7 +152,7 @@ function allErrors(metadata: DatasetMetadata, formErrors: FieldError[]): FieldEr
 }
 
 /** Fields in the order the form shows them, so the error summary follows the page. */
-const FORM_ORDER = ['title', 'description', 'licence', 'tags', 'update_frequency', 'temporal_start', 'temporal_end', 'spatial'];
+const FORM_ORDER = ['title', 'description', 'licence', 'tags', 'update_frequency', 'temporal_start', 'temporal_end', 'spatial', 'retention_months'];
 
 /**
  * The "Edit dataset details" page at /dataset/{slug}/edit: a plain form, without JavaScript, for a data steward or
@@ -197,6 +212,7 @@ export async function datasetEditRoutes(app: FastifyInstance, services: Services
       temporalStart: dateParts(body, 'temporalStart'),
       temporalEnd: dateParts(body, 'temporalEnd'),
       spatial: text(body, 'spatial'),
+      retentionMonths: text(body, 'retentionMonths'),
     };
     const { metadata, errors } = metadataFromForm(form);
     if (errors.length > 0 || metadata.title === '' || metadata.licenceId === '') {
