@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { londonDate } from '../agreements/agreement-dates.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import { withOrganisation } from '../db/tenant.ts';
 import { requireRole } from '../http/auth.ts';
@@ -24,7 +25,7 @@ export async function recordOfProcessingRoutes(app: FastifyInstance, services: S
         details: { agreementCount: rows.length - 1 },
       }),
     );
-    const stem = `record-of-processing-${new Date().toISOString().slice(0, 10)}`;
+    const stem = `record-of-processing-${londonDate(new Date())}`;
     void reply.header('cache-control', 'no-store');
     void reply.header('content-disposition', `attachment; filename="${stem}.${format}"`);
     if (format === 'csv') return reply.type('text/csv; charset=utf-8').send(rowsToCsv(rows));

@@ -2,6 +2,7 @@
 import type {} from '@fastify/swagger';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { londonDate } from '../agreements/agreement-dates.ts';
 import { ErrorResponse } from '../api-v1/api-v1.schemas.ts';
 import type { SubjectIdentifier } from '../audit/subject-index.ts';
 import { AppError } from '../errors.ts';
@@ -58,8 +59,9 @@ async function organisationName(services: Services, organisationId: string): Pro
 }
 
 /** Filename stem of a download: the date only, never the identifier. */
+/** Names the download by the UK calendar day, the date the letter inside it carries. */
 function fileStem(now: Date): string {
-  return `subject-access-response-${now.toISOString().slice(0, 10)}`;
+  return `subject-access-response-${londonDate(now)}`;
 }
 
 async function sendDownload(reply: FastifyReply, format: 'csv' | 'pdf', disclosures: SubjectDisclosure[], subject: SubjectIdentifier, controllerName: string): Promise<FastifyReply> {
