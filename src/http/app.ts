@@ -5,6 +5,7 @@ import { assetsVersion, loadAssets, registerAssets } from './assets.ts';
 import { registerContentSecurityPolicy } from './content-security.ts';
 import { registerErrorPages } from './error-pages.ts';
 import { registerAuthentication } from './auth.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 import { registerFeatureRoutes } from './routes.ts';
 import { registerViews } from './views.ts';
 
@@ -23,12 +24,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     },
   });
 
-  app.addHook('onSend', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
-    void reply.header('x-content-type-options', 'nosniff');
-    void reply.header('referrer-policy', 'strict-origin-when-cross-origin');
-    if (!reply.hasHeader('x-frame-options')) void reply.header('x-frame-options', 'DENY');
-  });
+  registerSecurityHeaders(app, { production: services.config.production });
 
   // One line per request, with allow-listed fields only; health checks are not logged.
   app.addHook('onResponse', async (request, reply) => {
