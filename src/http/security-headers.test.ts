@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { buildOrganisation, buildUser, memberAuth, signedInClient } from '../../test/helpers/accounts.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
+import { WebClient } from '../../test/helpers/web-client.ts';
+import type { Services } from '../services.ts';
 import { buildApp } from './app.ts';
 
 const PATHS = ['/', '/sign-in', '/api/v1/datasets', '/api/3/action/package_list', '/no-such-page', '/api/no-such-route'];
@@ -12,12 +15,16 @@ for (const engine of testEngines()) {
     let drop: () => Promise<void>;
     let production: FastifyInstance;
     let development: FastifyInstance;
+    let services: Services;
+    let organisationId: string;
 
     before(async () => {
       const created = await engine.create();
       drop = created.drop;
       production = await buildApp(testServices(created.db, { production: true, publicUrl: 'https://data.example.gov.uk' }));
-      development = await buildApp(testServices(created.db));
+      services = testServices(created.db);
+      development = await buildApp(services);
+      organisationId = (await buildOrganisation(created.db)).id;
     });
 
     after(async () => {
@@ -49,6 +56,40 @@ for (const engine of testEngines()) {
         assert.match(String(response.headers['content-security-policy']), /frame-ancestors 'none'/, url);
         assert.doesNotMatch(String(response.headers['content-security-policy']), /unsafe-inline/, url);
       }
+    });
+
+    test('signed-in pages are not stored', async () => {
+      const user = await buildUser(services.db, { member: { organisationId, role: 'data_steward' } });
+      const client = await signedInClient(development, services, user.id, organisationId);
+      for (const url of ['/account', '/account/tokens', '/organisation', '/']) {
+        const response = await client.get(url);
+        assert.equal(response.statusCode, 200, url);
+        assert.equal(response.headers['cache-control'], 'no-store', url);
+      }
+    });
+
+    test('TOTP setup page is not stored', async () => {
+      const user = await buildUser(services.db, { member: { organisationId, role: 'data_protection_officer' } });
+      const client = new WebClient(development);
+      await client.get('/sign-in');
+      const signedIn = await client.post('/sign-in', { email: user.email, password: user.password });
+      assert.equal(signedIn.headers.location, '/account/two-factor/setup');
+      const setup = await client.get('/account/two-factor/setup');
+      assert.equal(setup.statusCode, 200);
+      assert.equal(setup.headers['cache-control'], 'no-store');
+    });
+
+    test('token replies are not stored', async () => {
+      const user = await buildUser(services.db, { member: { organisationId, role: 'data_steward' } });
+      const created = await services.tokens.create(memberAuth(user.id, organisationId, 'data_steward'), { name: 'headers', scopes: ['read'] });
+      const response = await development.inject({ url: '/api/v1/datasets', headers: { authorization: `Bearer ${created.token}` } });
+      assert.equal(response.statusCode, 200);
+      assert.equal(response.headers['cache-control'], 'no-store');
+    });
+
+    test('anonymous pages keep caching open', async () => {
+      const response = await development.inject({ url: '/' });
+      assert.equal(response.headers['cache-control'], undefined);
     });
   });
 }

@@ -7,8 +7,8 @@ import type { FastifyInstance } from 'fastify';
 const STRICT_TRANSPORT_SECURITY = 'max-age=31536000; includeSubDomains';
 
 /**
- * Adds the request id and the hardening headers to every response, pages and API alike. The content security policy
- * is set by `registerContentSecurityPolicy`.
+ * Adds the request id and the hardening headers to every response, pages and API alike, and `no-store` to replies
+ * to authenticated requests. The content security policy is set by `registerContentSecurityPolicy`.
  */
 export function registerSecurityHeaders(app: FastifyInstance, options: { production: boolean }): void {
   app.addHook('onSend', async (request, reply) => {
@@ -17,5 +17,9 @@ export function registerSecurityHeaders(app: FastifyInstance, options: { product
     void reply.header('referrer-policy', 'strict-origin-when-cross-origin');
     if (!reply.hasHeader('x-frame-options')) void reply.header('x-frame-options', 'DENY');
     if (options.production) void reply.header('strict-transport-security', STRICT_TRANSPORT_SECURITY);
+    // A reply to a signed-in browser or an API token may hold private data, a new API token or a TOTP secret, so no
+    // cache keeps it unless its route chose a policy (downloads of open datasets do).
+    const authenticated = request.auth !== null || request.session !== null;
+    if (authenticated && !reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
   });
 }
