@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { assetsVersion, loadAssets, registerAssets } from './assets.ts';
+import { BODY_LIMIT_BYTES } from './body-errors.ts';
 import { registerContentSecurityPolicy } from './content-security.ts';
 import { registerErrorPages } from './error-pages.ts';
 import { registerAuthentication } from './auth.ts';
@@ -17,7 +18,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     loggerInstance: services.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: services.config.production,
-    bodyLimit: 2 * 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
     genReqId: (request) => {
       const supplied = request.headers['x-request-id'];
       return typeof supplied === 'string' && REQUEST_ID_PATTERN.test(supplied) ? supplied : randomUUID();

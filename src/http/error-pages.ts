@@ -23,7 +23,7 @@ function pathOf(request: FastifyRequest): string {
 
 /** Sends the GOV.UK style page for an error: 404 "Page not found", 400 naming the parameters, 500 with a reference. */
 export async function sendErrorPage(request: FastifyRequest, reply: FastifyReply, error: unknown): Promise<FastifyReply> {
-  const described = describeError(error);
+  const described = describeError(error, request);
   if (described.status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ code: described.code, status: described.status }, 'request rejected');
 

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorKind } from '../errors.ts';
+import { describeBodyError } from './body-errors.ts';
 
 export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   validation: 400,
@@ -12,12 +13,17 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   unavailable: 503,
 };
 
-/** The status and public body for any thrown value; unknown errors become a generic 500 with no internals. */
-export function describeError(error: unknown): { status: number; code: string; message: string; fields: AppError['fields'] } {
+/**
+ * Returns the status and public body for any thrown value; unknown errors become a generic 500 with no internals.
+ * The request, when given, lets a refused Content-Type be named.
+ */
+export function describeError(error: unknown, request?: Pick<FastifyRequest, 'headers'>): { status: number; code: string; message: string; fields: AppError['fields'] } {
   if (error instanceof AppError) {
     return { status: STATUS_BY_KIND[error.kind], code: error.code, message: error.message, fields: error.fields };
   }
   const fastifyError = error as Partial<FastifyError>;
+  const bodyError = describeBodyError(fastifyError.code, request?.headers['content-type']);
+  if (bodyError !== null) return { ...bodyError, fields: [] };
   if (fastifyError.validation) {
     const fields = describeValidation(fastifyError.validation, fastifyError.validationContext);
     const message = fields.length > 0 ? fields.map((field) => field.message).join('; ') : (fastifyError.message ?? 'bad input');
@@ -31,7 +37,7 @@ export function describeError(error: unknown): { status: number; code: string; m
 
 /** Default JSON error handler; feature plugins with their own envelope (CKAN, HTML pages) set their own. */
 export function jsonErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const described = describeError(error);
+  const described = describeError(error, request);
   if (described.status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ code: described.code }, 'request rejected');
   // Returned, so that an async error handler hands Fastify the reply it sent instead of undefined, which Fastify would
