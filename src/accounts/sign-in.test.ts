@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { generate } from 'otplib';
-import { buildOrganisation, buildUser, signedInClient } from '../../test/helpers/accounts.ts';
+import { buildOrganisation, buildUser, signedInClient, startCompleteSession } from '../../test/helpers/accounts.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
 import { WebClient } from '../../test/helpers/web-client.ts';
@@ -302,6 +302,29 @@ for (const engine of testEngines()) {
       const sessions = await handle.db.owner.selectFrom('sessions').select(['revoked_at']).where('user_id', '=', user.id).orderBy('created_at').execute();
       assert.equal(sessions.length, 2);
       assert.ok(sessions[0]!.revoked_at instanceof Date, 'the earlier session is revoked');
+    });
+
+    test('second factor limited per account', async () => {
+      const officer = await buildUser(handle.db, { member: { organisationId, role: 'data_protection_officer' } });
+      await startCompleteSession(services, officer.id, organisationId);
+      const first = new WebClient(app);
+      await first.get('/sign-in');
+      const signedIn = await first.post('/sign-in', { email: officer.email, password: officer.password });
+      assert.equal(signedIn.headers.location, '/sign-in/two-factor');
+      await first.get('/sign-in/two-factor');
+
+      // Each guess comes from another client address, with the same waiting session.
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 11; attempt += 1) {
+        const guesser = new WebClient(app);
+        for (const [name, value] of first.cookies) guesser.cookies.set(name, value);
+        guesser.csrfToken = first.csrfToken;
+        statuses.push((await guesser.post('/sign-in/two-factor', { code: '000000' })).statusCode);
+      }
+      assert.deepEqual(statuses.slice(0, 10), Array(10).fill(400));
+      assert.equal(statuses[10], 429);
+      const account = await first.get('/account');
+      assert.equal(account.headers.location, '/sign-in/two-factor', 'the session still waits for its second factor');
     });
 
     test('sign-in is rate limited', async () => {

@@ -15,6 +15,11 @@ export interface RateLimitRule {
 /** Sign-in: 10 attempts per client address and 10 per email address in 5 minutes. */
 export const SIGN_IN_BY_ADDRESS: RateLimitRule = { bucket: 'sign_in_address', limit: 10, windowSeconds: 300 };
 export const SIGN_IN_BY_EMAIL: RateLimitRule = { bucket: 'sign_in_email', limit: 10, windowSeconds: 300 };
+/**
+ * Second-factor codes: 10 per account in 5 minutes, whatever the client address, so that a stolen password cannot be
+ * paired with codes guessed from many addresses against one waiting session.
+ */
+export const SECOND_FACTOR_BY_USER: RateLimitRule = { bucket: 'second_factor_user', limit: 10, windowSeconds: 300 };
 /** Organisation registration: 5 per client address per hour. */
 export const REGISTRATION_BY_ADDRESS: RateLimitRule = { bucket: 'registration_address', limit: 5, windowSeconds: 3600 };
 /** Password reset requests: 5 per client address and 3 per email address per hour. */
