@@ -331,11 +331,16 @@ for (const engine of testEngines()) {
       const client = new WebClient(app);
       await client.get('/sign-in');
       const statuses: number[] = [];
+      let last: Awaited<ReturnType<WebClient['post']>> | undefined;
       for (let attempt = 0; attempt < 11; attempt += 1) {
-        statuses.push((await client.post('/sign-in', { email: 'limited@example.org', password: 'wrong password' })).statusCode);
+        last = await client.post('/sign-in', { email: 'limited@example.org', password: 'wrong password' });
+        statuses.push(last.statusCode);
       }
       assert.deepEqual(statuses.slice(0, 10), Array(10).fill(400));
       assert.equal(statuses[10], 429);
+      const retryAfter = Number(last!.headers['retry-after']);
+      assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 300, `Retry-After is ${last!.headers['retry-after']}`);
+      assert.match(last!.body, /Wait \d+ minutes? and try again/);
       const counters = await handle.db.owner.selectFrom('rate_limit_counters').selectAll().where('bucket', '=', 'sign_in_email').execute();
       assert.ok(counters.every((row) => !row.key_hash.includes('limited')));
     });

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.ts';
 import { SECOND_FACTOR_PATHS } from './auth.ts';
 import { describeError, jsonErrorHandler } from './errors.ts';
 
@@ -60,6 +61,8 @@ export function registerErrorPages(app: FastifyInstance): void {
       request.log.error({ err: error }, 'request failed after its reply started');
       return reply;
     }
+    const retryAfter = error instanceof AppError ? error.options.retryAfterSeconds : undefined;
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
     if (isApiRequest(request)) return jsonErrorHandler(error, request, reply);
     return sendErrorPage(request, reply, error);
   });

@@ -46,22 +46,23 @@ export class RateLimiter {
   async hit(rule: RateLimitRule, key: string): Promise<void> {
     const keyHash = createHmac('sha256', this.#key).update(key.toLowerCase(), 'utf8').digest('hex');
     const window = rule.windowSeconds;
-    const hits = await this.db.app.transaction().execute(async (trx) => {
-      const { rows } = await sql<{ hits: number; window_start: Date }>`
+    const { hits, secondsLeft } = await this.db.app.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ hits: number; window_start: Date; seconds_left: number }>`
         insert into rate_limit_counters (bucket, key_hash, window_start, hits)
         values (${rule.bucket}, ${keyHash}, to_timestamp(floor(extract(epoch from now()) / ${window}) * ${window}), 1)
         on conflict (bucket, key_hash, window_start) do update set hits = rate_limit_counters.hits + 1
-        returning hits, window_start`.execute(trx);
+        returning hits, window_start, ceil(extract(epoch from window_start) + ${window} - extract(epoch from now()))::integer as seconds_left`.execute(trx);
       const row = rows[0]!;
       // The first hit of a new window clears this key's older windows, so the table stays small without a sweeper.
       if (row.hits === 1) {
         await trx.deleteFrom('rate_limit_counters').where('bucket', '=', rule.bucket).where('key_hash', '=', keyHash).where('window_start', '<', row.window_start).execute();
       }
-      return row.hits;
+      return { hits: row.hits, secondsLeft: Math.max(1, Number(row.seconds_left)) };
     });
     if (hits > rule.limit) {
-      const minutes = Math.ceil(window / 60);
-      throw new AppError('rate_limited', 'rate_limited', `Too many attempts. Wait ${minutes} minutes and try again.`, { detail: `bucket ${rule.bucket}` });
+      const minutes = Math.ceil(secondsLeft / 60);
+      const wait = minutes === 1 ? '1 minute' : `${minutes} minutes`;
+      throw new AppError('rate_limited', 'rate_limited', `Too many attempts. Wait ${wait} and try again.`, { detail: `bucket ${rule.bucket}`, retryAfterSeconds: secondsLeft });
     }
   }
 }
