@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { assetsVersion, loadAssets, registerAssets } from './assets.ts';
+import { frameworkErrorHandler } from './bad-url.ts';
 import { BODY_LIMIT_BYTES } from './body-errors.ts';
 import { registerContentSecurityPolicy } from './content-security.ts';
 import { registerErrorPages } from './error-pages.ts';
@@ -19,6 +20,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: services.config.production,
     bodyLimit: BODY_LIMIT_BYTES,
+    frameworkErrors: frameworkErrorHandler({ production: services.config.production }),
     genReqId: (request) => {
       const supplied = request.headers['x-request-id'];
       return typeof supplied === 'string' && REQUEST_ID_PATTERN.test(supplied) ? supplied : randomUUID();

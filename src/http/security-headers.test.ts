@@ -87,6 +87,27 @@ for (const engine of testEngines()) {
       assert.equal(response.headers['cache-control'], 'no-store');
     });
 
+    test('malformed address gets headers', async () => {
+      const page = await production.inject({ url: '/account/reset-password/SECRET1234%zz' });
+      assert.equal(page.statusCode, 400);
+      assert.match(String(page.headers['content-type']), /^text\/html/);
+      assert.match(page.body, /a % in it must be followed by two hexadecimal digits/);
+      assert.doesNotMatch(page.body, /SECRET1234/);
+      const api = await production.inject({ url: '/api/v1/datasets/abc%zz' });
+      assert.equal(api.statusCode, 400);
+      assert.equal(api.json().error.code, 'invalid_url');
+      assert.equal(api.json().error.request_id, api.headers['x-request-id']);
+      for (const response of [page, api]) {
+        assert.equal(response.headers['x-content-type-options'], 'nosniff');
+        assert.equal(response.headers['x-frame-options'], 'DENY');
+        assert.equal(response.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains');
+        assert.match(String(response.headers['content-security-policy']), /frame-ancestors 'none'/);
+      }
+      const nonce = /'nonce-([A-Za-z0-9+/=]+)'/.exec(String(page.headers['content-security-policy']))?.[1];
+      assert.ok(nonce);
+      assert.ok(page.body.includes(`nonce="${nonce}"`), 'the page scripts carry the nonce');
+    });
+
     test('anonymous pages keep caching open', async () => {
       const response = await development.inject({ url: '/' });
       assert.equal(response.headers['cache-control'], undefined);
