@@ -17,7 +17,8 @@ export class AppError extends Error {
     readonly kind: ErrorKind,
     readonly code: string,
     message: string,
-    readonly options: { detail?: string; fields?: FieldError[]; cause?: unknown } = {},
+    /** `retryAfterSeconds`, for `rate_limited` errors, becomes the Retry-After header of the reply. */
+    readonly options: { detail?: string; fields?: FieldError[]; cause?: unknown; retryAfterSeconds?: number } = {},
   ) {
     super(message, { cause: options.cause });
   }

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { serializeError } from './log-errors.ts';
 
 /**
  * Paths pino masks in every log line. Request bodies are never logged; these catch secrets and personal data that
@@ -23,6 +24,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     {
       level,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: { err: serializeError },
       base: { service: 'civic-exchange' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

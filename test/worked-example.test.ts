@@ -65,6 +65,7 @@ for (const engine of testEngines()) {
   describe(`worked example on ${engine.name}`, () => {
     let handle: Awaited<ReturnType<typeof engine.create>>;
     let services: Services;
+    let logLines: string[];
     let server: RunningServer;
     let scenario: Scenario;
     let receiver: Receiver;
@@ -76,7 +77,7 @@ for (const engine of testEngines()) {
 
     before(async () => {
       handle = await engine.create();
-      ({ services } = exchangeTestServices(handle.db, clock));
+      ({ services, logLines } = exchangeTestServices(handle.db, clock));
       scenario = await buildScenario(services);
       server = await startTestServer(services);
       receiver = await startReceiver();
@@ -232,6 +233,13 @@ for (const engine of testEngines()) {
       assert.equal(event.data.agreement.reference, AGREEMENT_REFERENCE);
       const attempts = await services.db.owner.selectFrom('webhook_deliveries').select(['attempt', 'status_code']).where('event_id', '=', (JSON.parse(delivered[0]!.body) as { id: string }).id).orderBy('id').execute();
       assert.deepEqual(attempts.map((row) => [row.attempt, row.status_code]), [[1, 500], [2, 204]]);
+      // The failed attempt is logged once, by the job queue, with the subscription and event ids.
+      const eventId = (JSON.parse(delivered[0]!.body) as { id: string }).id;
+      const failures = logLines.map((line) => JSON.parse(line) as { msg: string; err?: { eventId?: string; subscriptionId?: string; statusCode?: number } }).filter((line) => line.err?.eventId === eventId || line.msg === 'webhook delivery failed');
+      assert.equal(failures.length, 1, JSON.stringify(failures));
+      assert.equal(failures[0]!.msg, 'job will be retried');
+      assert.equal(failures[0]!.err!.subscriptionId, subscriptionId);
+      assert.equal(failures[0]!.err!.statusCode, 500);
     });
 
     test('trust lists its deliveries; unknown and other organisations\' subscriptions are not found', async () => {
@@ -266,6 +274,20 @@ for (const engine of testEngines()) {
       const detail = await services.exchange.agreements.getDetail(scenario.council.id, AGREEMENT_REFERENCE);
       assert.equal(detail.status, 'lapsed_review');
       clock.now = new Date(IN_FORCE);
+    });
+
+    test('logs hold no personal data or secrets', () => {
+      const log = logLines.join('');
+      assert.ok(logLines.length > 20, `only ${logLines.length} log lines`);
+      const rows = fs.readFileSync(SOCIAL_CARE_CSV, 'utf8').trim().split('\n').slice(1).map((line) => line.split(','));
+      for (const [, nhsNumber, name] of rows) {
+        assert.equal(log.includes(nhsNumber!), false, nhsNumber);
+        assert.equal(log.includes(nhsNumber!.replaceAll(' ', '')), false, nhsNumber);
+        assert.equal(log.includes(name!), false, name);
+      }
+      assert.equal(log.includes(scenario.trust.token), false, 'exchange token');
+      assert.equal(log.includes(webhookSecret), false, 'webhook secret');
+      for (const line of logLines) assert.equal(typeof (JSON.parse(line) as { time?: string }).time, 'string', line);
     });
   });
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type FieldError } from '../errors.ts';
 import { formPageContext } from '../http/forms.ts';
 import { requireSignIn } from '../http/auth.ts';
-import { RESET_BY_ADDRESS, RESET_BY_EMAIL, SIGN_IN_BY_ADDRESS, SIGN_IN_BY_EMAIL, VERIFICATION_BY_USER } from '../http/rate-limit.ts';
+import { RESET_BY_ADDRESS, RESET_BY_EMAIL, SECOND_FACTOR_BY_USER, SIGN_IN_BY_ADDRESS, SIGN_IN_BY_EMAIL, VERIFICATION_BY_USER } from '../http/rate-limit.ts';
 import type { Services } from '../services.ts';
 import type { EmailVerificationOutcome } from './account-link.service.ts';
 import { setCurrentUser } from './account-scope.ts';
@@ -73,6 +73,7 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
     const session = request.session;
     if (session?.stage !== 'second_factor') return reply.redirect('/sign-in', 303);
     await rateLimiter.hit(SIGN_IN_BY_ADDRESS, request.ip);
+    await rateLimiter.hit(SECOND_FACTOR_BY_USER, session.userId);
     try {
       await signIn.verifySecondFactor(session.id, session.userId, field(request.body, 'code'), request.id);
     } catch (error) {

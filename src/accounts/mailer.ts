@@ -38,9 +38,33 @@ export class Mailer {
     try {
       await this.#transport.sendMail({ from: this.config.mailFrom, to: message.to, subject: message.subject, text: message.text });
     } catch (error) {
-      // The change the message reports has already been made; the log names the subject, never the recipient.
-      this.logger.error({ err: error, subject: message.subject }, 'email sending failed');
-      throw error;
+      // The caller's handler logs the error once. Nodemailer's error names the recipient in its message, its server
+      // response and its lists of rejected addresses, so only the subject and the SMTP step and code go on.
+      throw mailSendError(error, message.subject);
     }
   }
+}
+
+/** A failed SMTP send, described without the recipient's address. */
+export class MailSendError extends Error {
+  override name = 'MailSendError';
+
+  constructor(
+    message: string,
+    /** Nodemailer's error code, such as `EENVELOPE` or `ECONNECTION`. */
+    readonly code: string | null,
+    /** The SMTP reply code, such as 550. */
+    readonly responseCode: number | null,
+  ) {
+    super(message);
+  }
+}
+
+function mailSendError(error: unknown, subject: string): MailSendError {
+  const details = error as { code?: unknown; command?: unknown; responseCode?: unknown };
+  const code = typeof details.code === 'string' ? details.code : null;
+  const responseCode = typeof details.responseCode === 'number' ? details.responseCode : null;
+  const step = typeof details.command === 'string' ? ` at ${details.command}` : '';
+  const reply = responseCode === null ? '' : ` with SMTP reply ${responseCode}`;
+  return new MailSendError(`Email "${subject}" could not be sent${step}${reply} (${code ?? 'no error code'}). Check SMTP_URL and the mail server's log.`, code, responseCode);
 }

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { generate } from 'otplib';
-import { buildOrganisation, buildUser, signedInClient } from '../../test/helpers/accounts.ts';
+import { buildOrganisation, buildUser, signedInClient, startCompleteSession } from '../../test/helpers/accounts.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
 import { WebClient } from '../../test/helpers/web-client.ts';
@@ -311,15 +311,43 @@ for (const engine of testEngines()) {
       assert.ok(sessions[0]!.revoked_at instanceof Date, 'the earlier session is revoked');
     });
 
+    test('second factor limited per account', async () => {
+      const officer = await buildUser(handle.db, { member: { organisationId, role: 'data_protection_officer' } });
+      await startCompleteSession(services, officer.id, organisationId);
+      const first = new WebClient(app);
+      await first.get('/sign-in');
+      const signedIn = await first.post('/sign-in', { email: officer.email, password: officer.password });
+      assert.equal(signedIn.headers.location, '/sign-in/two-factor');
+      await first.get('/sign-in/two-factor');
+
+      // Each guess comes from another client address, with the same waiting session.
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 11; attempt += 1) {
+        const guesser = new WebClient(app);
+        for (const [name, value] of first.cookies) guesser.cookies.set(name, value);
+        guesser.csrfToken = first.csrfToken;
+        statuses.push((await guesser.post('/sign-in/two-factor', { code: '000000' })).statusCode);
+      }
+      assert.deepEqual(statuses.slice(0, 10), Array(10).fill(400));
+      assert.equal(statuses[10], 429);
+      const account = await first.get('/account');
+      assert.equal(account.headers.location, '/sign-in/two-factor', 'the session still waits for its second factor');
+    });
+
     test('sign-in is rate limited', async () => {
       const client = new WebClient(app);
       await client.get('/sign-in');
       const statuses: number[] = [];
+      let last: Awaited<ReturnType<WebClient['post']>> | undefined;
       for (let attempt = 0; attempt < 11; attempt += 1) {
-        statuses.push((await client.post('/sign-in', { email: 'limited@example.org', password: 'wrong password' })).statusCode);
+        last = await client.post('/sign-in', { email: 'limited@example.org', password: 'wrong password' });
+        statuses.push(last.statusCode);
       }
       assert.deepEqual(statuses.slice(0, 10), Array(10).fill(400));
       assert.equal(statuses[10], 429);
+      const retryAfter = Number(last!.headers['retry-after']);
+      assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 300, `Retry-After is ${last!.headers['retry-after']}`);
+      assert.match(last!.body, /Wait \d+ minutes? and try again/);
       const counters = await handle.db.owner.selectFrom('rate_limit_counters').selectAll().where('bucket', '=', 'sign_in_email').execute();
       assert.ok(counters.every((row) => !row.key_hash.includes('limited')));
     });

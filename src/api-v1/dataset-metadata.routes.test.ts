@@ -168,6 +168,8 @@ for (const engine of testEngines()) {
       const withoutToken = await request({});
       assert.equal(withoutToken.statusCode, 403);
       assert.equal(withoutToken.json().error.code, 'csrf_failed');
+      assert.match(withoutToken.json().error.message, /X-CSRF-Token header/);
+      assert.doesNotMatch(withoutToken.json().error.message, /form/i);
       await client.get('/account/tokens');
       assert.ok(client.csrfToken, 'a page gave the CSRF token');
       const withToken = await request({ 'x-csrf-token': client.csrfToken! });

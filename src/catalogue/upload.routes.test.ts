@@ -197,7 +197,7 @@ for (const engine of testEngines()) {
       const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${councilToken}`, 'content-type': 'text/csv' }, body: 'a,b\n1,2\n' });
       assert.equal(response.status, 415);
       const body = (await response.json()) as { error: { code: string; message: string } };
-      assert.equal(body.error.code, 'FST_ERR_CTP_INVALID_MEDIA_TYPE');
+      assert.equal(body.error.code, 'unsupported_media_type');
       assert.match(body.error.message, /Content-Type "text\/csv" is not accepted here/);
       assert.match(body.error.message, /multipart\/form-data/);
       assert.equal(await services.catalogue.findDataset({ kind: 'platform' }, 'bare-csv'), undefined);

@@ -33,6 +33,21 @@ export interface Subscriber {
  * HMAC-SHA-256 under a secret per subscription (`Civic-Webhook-Signature: sha256=<hex>`). The secret is derived from
  * the master key and the subscription id, so it is never stored and is shown once, at subscription.
  */
+/** A failed delivery attempt. The job queue retries it until its attempts run out, and logs it with these ids. */
+export class WebhookDeliveryError extends Error {
+  override name = 'WebhookDeliveryError';
+
+  constructor(
+    message: string,
+    readonly subscriptionId: string,
+    readonly eventId: string,
+    /** The receiver's HTTP status, or null when no response came back. */
+    readonly statusCode: number | null,
+  ) {
+    super(message);
+  }
+}
+
 export class WebhookService {
   /** Resolves receivers' host names, refusing any that lead to a non-public address (see publicLookup). */
   readonly #lookup: ReturnType<typeof publicLookup>;
@@ -185,10 +200,8 @@ export class WebhookService {
         .values({ organisation_id: subscription.organisation_id, subscription_id: subscription.id, event_id: event.id, event_type: event.type, attempt: job.attempt, status_code: statusCode, error, duration_ms: Date.now() - started, attempted_at: this.#now() })
         .execute();
     });
-    if (error !== null) {
-      this.logger.warn({ subscriptionId, eventId: event.id, statusCode, attempt: job.attempt }, 'webhook delivery failed');
-      throw new Error(error);
-    }
+    // The job queue logs the failure once, with the job's attempt and these ids from the error.
+    if (error !== null) throw new WebhookDeliveryError(error, subscriptionId, event.id, statusCode);
   }
 
   /** Organisations that receive data from `datasetId` under an active agreement, with the agreement ids. */

@@ -144,13 +144,14 @@ export async function noticeRoutes(app: FastifyInstance, services: Services, rec
     return reply.redirect('/privacy/notices/received', 303);
   });
 
+  // Recording a correction changes notices and sends them, so a token needs the write scope, as acknowledging does.
   app.post('/api/v1/gdpr/rectifications', {
-    preHandler: dpoOnly,
+    preHandler: requireMember({ roles: ['data_protection_officer'], scope: 'write' }),
     schema: {
       tags: TAGS,
       summary: 'Record a correction or erasure and notify every recipient of the person\'s data',
       description:
-        'For data protection officers, with an API token of any scope. UK GDPR Article 19: each organisation that ' +
+        'For data protection officers. A token needs the write scope. UK GDPR Article 19: each organisation that ' +
         'received the person\'s data from yours gets one notice, also sent to its webhook subscriptions. The ' +
         'description must not contain the identifier.',
       security: SECURITY,

@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { assetsVersion, loadAssets, registerAssets } from './assets.ts';
+import { frameworkErrorHandler } from './bad-url.ts';
+import { BODY_LIMIT_BYTES } from './body-errors.ts';
 import { registerContentSecurityPolicy } from './content-security.ts';
 import { registerErrorPages } from './error-pages.ts';
 import { registerAuthentication } from './auth.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 import { registerFeatureRoutes } from './routes.ts';
 import { registerViews } from './views.ts';
 
@@ -16,19 +19,15 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     loggerInstance: services.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: services.config.production,
-    bodyLimit: 2 * 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
+    frameworkErrors: frameworkErrorHandler({ production: services.config.production }),
     genReqId: (request) => {
       const supplied = request.headers['x-request-id'];
       return typeof supplied === 'string' && REQUEST_ID_PATTERN.test(supplied) ? supplied : randomUUID();
     },
   });
 
-  app.addHook('onSend', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
-    void reply.header('x-content-type-options', 'nosniff');
-    void reply.header('referrer-policy', 'strict-origin-when-cross-origin');
-    if (!reply.hasHeader('x-frame-options')) void reply.header('x-frame-options', 'DENY');
-  });
+  registerSecurityHeaders(app, { production: services.config.production });
 
   // One line per request, with allow-listed fields only; health checks are not logged.
   app.addHook('onResponse', async (request, reply) => {

@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
+import { isApiRequest } from './error-pages.ts';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -17,7 +18,15 @@ function presentedToken(request: FastifyRequest): unknown {
   return (request.query as Record<string, unknown> | undefined)?._csrf;
 }
 
-function rejection(): AppError {
+/** Builds the refusal of a request without its token, worded for a person at a form or, on the API, for a script. */
+function rejection(request: FastifyRequest): AppError {
+  if (isApiRequest(request)) {
+    return new AppError(
+      'forbidden',
+      'csrf_failed',
+      'This request sends a session cookie, so it needs the session\'s CSRF token in the X-CSRF-Token header (the _csrf value of any page of this service). A script should send an API token in the Authorization header instead.',
+    );
+  }
   return new AppError('forbidden', 'csrf_failed', 'The form has expired or was not sent from this service. Go back, reload the page and try again.');
 }
 
@@ -38,7 +47,7 @@ export class CsrfProtection {
     app.addHook('preHandler', async (request) => {
       if (!UNSAFE_METHODS.has(request.method) || request.auth?.via === 'token') return;
       const session = request.session;
-      if (session && !sameToken(session.csrfToken, presentedToken(request))) throw rejection();
+      if (session && !sameToken(session.csrfToken, presentedToken(request))) throw rejection(request);
     });
   }
 
@@ -57,6 +66,6 @@ export class CsrfProtection {
   checkAnonymous(request: FastifyRequest): void {
     if (request.session) return;
     const cookie = request.cookies[this.cookieName];
-    if (!cookie || !sameToken(cookie, presentedToken(request))) throw rejection();
+    if (!cookie || !sameToken(cookie, presentedToken(request))) throw rejection(request);
   }
 }

@@ -38,6 +38,42 @@ describe('API error replies', () => {
     assert.deepEqual(warnings.map((line) => line.msg), [], 'no warning such as "Reply was already sent"');
     assert.equal(lines.filter((line) => line.msg === 'request rejected').length, 1);
   });
+
+  async function postAgreement(contentType: string, body: string): Promise<{ status: number; error: { code: string; message: string } }> {
+    const response = await fetch(`${server.url}/api/v1/agreements`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    return { status: response.status, error: ((await response.json()) as { error: { code: string; message: string } }).error };
+  }
+
+  test('oversized body names the limit', async () => {
+    const reply = await postAgreement('application/json', `{"name":"${'a'.repeat(3 * 1024 * 1024)}"}`);
+    assert.equal(reply.status, 413);
+    assert.equal(reply.error.code, 'body_too_large');
+    assert.match(reply.error.message, /larger than 2 MB/);
+    assert.doesNotMatch(reply.error.code, /FST_/);
+  });
+
+  test('refused content type is named', async () => {
+    const reply = await postAgreement('text/xml', '<agreement/>');
+    assert.equal(reply.status, 415);
+    assert.equal(reply.error.code, 'unsupported_media_type');
+    assert.match(reply.error.message, /Content-Type "text\/xml" is not accepted/);
+    assert.match(reply.error.message, /application\/json/);
+  });
+
+  test('malformed JSON gets a plain code', async () => {
+    const reply = await postAgreement('application/json', '{"name": ');
+    assert.equal(reply.status, 400);
+    assert.equal(reply.error.code, 'invalid_json');
+    assert.match(reply.error.message, /not valid JSON/);
+  });
+
+  test('CKAN oversized body names the limit', async () => {
+    const response = await fetch(`${server.url}/api/3/action/package_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"q":"${'a'.repeat(3 * 1024 * 1024)}"}` });
+    assert.equal(response.status, 413);
+    const body = (await response.json()) as { success: boolean; error: { message: string } };
+    assert.equal(body.success, false);
+    assert.match(body.error.message, /larger than 2 MB/);
+  });
 });
 
 describe('role refusal wording', () => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.ts';
 import { SECOND_FACTOR_PATHS } from './auth.ts';
 import { describeError, jsonErrorHandler } from './errors.ts';
 
@@ -23,7 +24,7 @@ function pathOf(request: FastifyRequest): string {
 
 /** Sends the GOV.UK style page for an error: 404 "Page not found", 400 naming the parameters, 500 with a reference. */
 export async function sendErrorPage(request: FastifyRequest, reply: FastifyReply, error: unknown): Promise<FastifyReply> {
-  const described = describeError(error);
+  const described = describeError(error, request);
   if (described.status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ code: described.code, status: described.status }, 'request rejected');
 
@@ -62,6 +63,8 @@ export function registerErrorPages(app: FastifyInstance): void {
       request.log.error({ err: error }, 'request failed after its reply started');
       return reply;
     }
+    const retryAfter = error instanceof AppError ? error.options.retryAfterSeconds : undefined;
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
     if (isApiRequest(request)) return jsonErrorHandler(error, request, reply);
     return sendErrorPage(request, reply, error);
   });

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorKind } from '../errors.ts';
+import { describeBodyError } from './body-errors.ts';
 
 export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   validation: 400,
@@ -13,24 +14,20 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
 };
 
 /**
- * The status and public body for any thrown value; unknown errors become a generic 500 with no internals. The
- * request's `contentType`, when given, is named in the 415 for a body no parser accepts.
+ * Returns the status and public body for any thrown value; unknown errors become a generic 500 with no internals.
+ * The request, when given, lets a refused Content-Type be named.
  */
-export function describeError(error: unknown, contentType?: string): { status: number; code: string; message: string; fields: AppError['fields'] } {
+export function describeError(error: unknown, request?: Pick<FastifyRequest, 'headers'>): { status: number; code: string; message: string; fields: AppError['fields'] } {
   if (error instanceof AppError) {
     return { status: STATUS_BY_KIND[error.kind], code: error.code, message: error.message, fields: error.fields };
   }
   const fastifyError = error as Partial<FastifyError>;
+  const bodyError = describeBodyError(fastifyError.code, request?.headers['content-type']);
+  if (bodyError !== null) return { ...bodyError, fields: [] };
   if (fastifyError.validation) {
     const fields = describeValidation(fastifyError.validation, fastifyError.validationContext);
     const message = fields.length > 0 ? fields.map((field) => field.message).join('; ') : (fastifyError.message ?? 'bad input');
     return { status: 400, code: 'invalid_request', message: `Invalid request: ${message}.`, fields };
-  }
-  if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    // Fastify's own message is only "Unsupported Media Type", which names neither the problem nor the fix.
-    const sent = contentType === undefined || contentType === '' ? 'The request body has no Content-Type' : `Content-Type "${contentType}" is not accepted here`;
-    const message = `${sent}. Send JSON as application/json, or a file upload as multipart/form-data, as /api/openapi.json gives for each operation.`;
-    return { status: 415, code: fastifyError.code, message, fields: [] };
   }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return { status: fastifyError.statusCode, code: fastifyError.code ?? 'bad_request', message: fastifyError.message ?? 'Bad request', fields: [] };
@@ -40,7 +37,7 @@ export function describeError(error: unknown, contentType?: string): { status: n
 
 /** Default JSON error handler; feature plugins with their own envelope (CKAN, HTML pages) set their own. */
 export function jsonErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const described = describeError(error, request.headers['content-type']);
+  const described = describeError(error, request);
   if (described.status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ code: described.code }, 'request rejected');
   // Returned, so that an async error handler hands Fastify the reply it sent instead of undefined, which Fastify would

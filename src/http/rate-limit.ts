@@ -15,6 +15,11 @@ export interface RateLimitRule {
 /** Sign-in: 10 attempts per client address and 10 per email address in 5 minutes. */
 export const SIGN_IN_BY_ADDRESS: RateLimitRule = { bucket: 'sign_in_address', limit: 10, windowSeconds: 300 };
 export const SIGN_IN_BY_EMAIL: RateLimitRule = { bucket: 'sign_in_email', limit: 10, windowSeconds: 300 };
+/**
+ * Second-factor codes: 10 per account in 5 minutes, whatever the client address, so that a stolen password cannot be
+ * paired with codes guessed from many addresses against one waiting session.
+ */
+export const SECOND_FACTOR_BY_USER: RateLimitRule = { bucket: 'second_factor_user', limit: 10, windowSeconds: 300 };
 /** Organisation registration: 5 per client address per hour. */
 export const REGISTRATION_BY_ADDRESS: RateLimitRule = { bucket: 'registration_address', limit: 5, windowSeconds: 3600 };
 /** Password reset requests: 5 per client address and 3 per email address per hour. */
@@ -41,22 +46,23 @@ export class RateLimiter {
   async hit(rule: RateLimitRule, key: string): Promise<void> {
     const keyHash = createHmac('sha256', this.#key).update(key.toLowerCase(), 'utf8').digest('hex');
     const window = rule.windowSeconds;
-    const hits = await this.db.app.transaction().execute(async (trx) => {
-      const { rows } = await sql<{ hits: number; window_start: Date }>`
+    const { hits, secondsLeft } = await this.db.app.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ hits: number; window_start: Date; seconds_left: number }>`
         insert into rate_limit_counters (bucket, key_hash, window_start, hits)
         values (${rule.bucket}, ${keyHash}, to_timestamp(floor(extract(epoch from now()) / ${window}) * ${window}), 1)
         on conflict (bucket, key_hash, window_start) do update set hits = rate_limit_counters.hits + 1
-        returning hits, window_start`.execute(trx);
+        returning hits, window_start, ceil(extract(epoch from window_start) + ${window} - extract(epoch from now()))::integer as seconds_left`.execute(trx);
       const row = rows[0]!;
       // The first hit of a new window clears this key's older windows, so the table stays small without a sweeper.
       if (row.hits === 1) {
         await trx.deleteFrom('rate_limit_counters').where('bucket', '=', rule.bucket).where('key_hash', '=', keyHash).where('window_start', '<', row.window_start).execute();
       }
-      return row.hits;
+      return { hits: row.hits, secondsLeft: Math.max(1, Number(row.seconds_left)) };
     });
     if (hits > rule.limit) {
-      const minutes = Math.ceil(window / 60);
-      throw new AppError('rate_limited', 'rate_limited', `Too many attempts. Wait ${minutes} minutes and try again.`, { detail: `bucket ${rule.bucket}` });
+      const minutes = Math.ceil(secondsLeft / 60);
+      const wait = minutes === 1 ? '1 minute' : `${minutes} minutes`;
+      throw new AppError('rate_limited', 'rate_limited', `Too many attempts. Wait ${wait} and try again.`, { detail: `bucket ${rule.bucket}`, retryAfterSeconds: secondsLeft });
     }
   }
 }
