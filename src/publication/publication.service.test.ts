@@ -232,6 +232,18 @@ for (const engine of testEngines()) {
       assert.equal(justified.personal_data.length, 1, 'the justified finding stays on record');
     });
 
+    test('rounding also rounds the totals', async () => {
+      const file = path.join(folder, 'bands.csv');
+      fs.writeFileSync(file, 'Ward,Aged 0 to 4,Aged 5 to 9,All ages\nAveley,3,12,15\nGrays,7,20,27\nTilbury,15,19,34\n');
+      await services.imports.importFile({ path: file, filename: 'bands.csv' }, importOptions('children-by-band', { visibility: 'open' }));
+      const result = await services.publication.publish(OPERATOR, 'children-by-band', { fixes: [{ type: 'round_counts', column: 'Aged 0 to 4' }], open: true });
+      assert.equal(result.visibility, 'open');
+      assert.deepEqual(await tableColumn(handle.db, result.resource_id, 'aged_0_to_4'), [0, 10, 20]);
+      assert.deepEqual(await tableColumn(handle.db, result.resource_id, 'aged_5_to_9'), [10, 20, 20]);
+      assert.deepEqual(await tableColumn(handle.db, result.resource_id, 'all_ages'), [20, 30, 30], 'an exact total less the exact band would give back 3, 7 and 15');
+      assert.ok(result.fixes.includes('round 3 cells in "All ages" to the nearest 10 so that totals cannot reveal a rounded count'));
+    });
+
     test('other fixes keep small counts flagged', async () => {
       await importChildrenInCare('children-dropped');
       const result = await services.publication.publish(OPERATOR, 'children-dropped', { fixes: [{ type: 'drop', column: 'Age band' }] });
