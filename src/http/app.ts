@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { assetsVersion, loadAssets, registerAssets } from './assets.ts';
+import { sendFrameworkError } from './bad-url.ts';
 import { registerContentSecurityPolicy } from './content-security.ts';
 import { registerErrorPages } from './error-pages.ts';
 import { registerAuthentication } from './auth.ts';
@@ -17,6 +18,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: services.config.production,
     bodyLimit: 2 * 1024 * 1024,
+    frameworkErrors: (error, request, reply) => sendFrameworkError(services.config.publicUrl, error, request, reply),
     genReqId: (request) => {
       const supplied = request.headers['x-request-id'];
       return typeof supplied === 'string' && REQUEST_ID_PATTERN.test(supplied) ? supplied : randomUUID();
