@@ -214,6 +214,7 @@ export class CountFixer {
     for (let column = 0; column < fixed.length; column += 1) {
       const requested = roundColumns.has(column);
       if (!requested && !this.roundedWithTotals.has(cellKey(rowId, column))) continue;
+      if (this.suppressed.has(cellKey(rowId, column))) continue;
       const value = fixed[column] ?? null;
       if (value === null || !/^-?\d+$/.test(value)) continue;
       const result = roundToBase(value, COUNT_ROUNDING_BASE);
@@ -257,10 +258,10 @@ export class CountFixer {
       lines.push(`suppress counts from 1 to ${SMALL_COUNT_THRESHOLD - 1} in "${fix.column}" (${cells(this.primary.get(column) ?? 0)}${extra > 0 ? `, and ${cells(extra)} more so that totals cannot reveal them` : ''})`);
     }
     for (const [column, count] of this.secondary) {
-      if (this.fixes.some((fix) => fix.column === this.fields[column]!.title)) continue;
+      if (this.fixes.some((fix) => fix.type === 'suppress_small_counts' && fix.column === this.fields[column]!.title)) continue;
       lines.push(`suppress ${cells(count)} in "${this.fields[column]!.title}" so that totals cannot reveal a suppressed count`);
     }
-    for (const [column, count] of this.alsoRounded) {
+    for (const [column, count] of [...this.alsoRounded].sort(([a], [b]) => a - b)) {
       lines.push(`round ${cells(count)} in "${this.fields[column]!.title}" to the nearest ${COUNT_ROUNDING_BASE} so that totals cannot reveal a rounded count`);
     }
     return lines;
