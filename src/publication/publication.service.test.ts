@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
@@ -242,6 +243,36 @@ for (const engine of testEngines()) {
       assert.deepEqual(await tableColumn(handle.db, result.resource_id, 'aged_5_to_9'), [10, 20, 20]);
       assert.deepEqual(await tableColumn(handle.db, result.resource_id, 'all_ages'), [20, 30, 30], 'an exact total less the exact band would give back 3, 7 and 15');
       assert.ok(result.fixes.includes('round 3 cells in "All ages" to the nearest 10 so that totals cannot reveal a rounded count'));
+    });
+
+    test('personal data in another sheet', async () => {
+      const workbook = new ExcelJS.Workbook();
+      workbook.addWorksheet('Summary').addRows([['Ward', 'Households helped'], ['Aveley', 25], ['Grays', 40]]);
+      const raw = workbook.addWorksheet('Raw');
+      raw.addRows([['Name', 'NHS number'], ['Mr John Smith', '943 476 5919'], ['Mrs Jane Brown', '401 023 2137']]);
+      raw.state = 'hidden';
+      const file = path.join(folder, 'households.xlsx');
+      await workbook.xlsx.writeFile(file);
+
+      const report = await services.imports.importFile({ path: file, filename: 'households.xlsx' }, importOptions('households-helped', { visibility: 'open', sheet: 'Summary' }));
+      assert.equal(report.visibility, 'private', 'the original file, which the public could download, contains the hidden sheet');
+      assert.deepEqual(
+        (report.personal_data as PersonalDataFinding[]).map((finding) => `${finding.column}:${finding.kind}`),
+        ['Sheet "Raw": Name:individual_name', 'Sheet "Raw": NHS number:nhs_number'],
+      );
+      const warning = report.warnings.find((entry) => entry.code === 'personal_data_in_other_sheet');
+      assert.match(warning?.message ?? '', /^Sheet "Raw" \(hidden\) of households\.xlsx was not loaded, but its columns "Name", "NHS number" contain personal data/);
+      const refused = await rejection(services.publication.setVisibility(OPERATOR, 'households-helped', 'open'));
+      assert.equal(refused.code, 'personal_data_found');
+
+      const clean = new ExcelJS.Workbook();
+      clean.addWorksheet('Summary').addRows([['Ward', 'Households helped'], ['Aveley', 25], ['Grays', 40]]);
+      clean.addWorksheet('Notes').addRows([['Note'], ['Counts are of households, from the housing register.']]);
+      const cleanFile = path.join(folder, 'households-clean.xlsx');
+      await clean.xlsx.writeFile(cleanFile);
+      const cleanReport = await services.imports.importFile({ path: cleanFile, filename: 'households-clean.xlsx' }, importOptions('households-helped', { visibility: 'open', sheet: 'Summary' }));
+      assert.equal(cleanReport.visibility, 'open', 'a sheet of notes keeps nothing private');
+      assert.deepEqual(cleanReport.personal_data, []);
     });
 
     test('other fixes keep small counts flagged', async () => {
