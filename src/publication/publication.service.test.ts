@@ -275,6 +275,36 @@ for (const engine of testEngines()) {
       assert.deepEqual(cleanReport.personal_data, []);
     });
 
+    test('personal data outside the table', async () => {
+      const file = path.join(folder, 'households-notes.csv');
+      const lines = [
+        'Households helped by ward - prepared for Mr John Smith NHS 943 476 5919',
+        '',
+        'Ward,Households helped',
+        'Aveley,25',
+        'Grays,40',
+        'Tilbury,31',
+        '',
+        'Note: query raised by Mrs Jane Brown (NHS 401 023 2137; RM16 2XY)',
+      ];
+      fs.writeFileSync(file, `${lines.join('\n')}\n`);
+      const report = await services.imports.importFile({ path: file, filename: 'households-notes.csv' }, importOptions('households-notes', { visibility: 'open' }));
+      assert.equal(report.rows, 3);
+      assert.equal(report.visibility, 'private', 'the original file, which the public could download, contains lines 1 and 8');
+      assert.deepEqual(
+        (report.personal_data as PersonalDataFinding[]).map((finding) => `${finding.column}:${finding.kind}:${finding.rows.join(' ')}`),
+        ['Lines not loaded as data:nhs_number:1 8', 'Lines not loaded as data:postcode:8'],
+      );
+      const warning = report.warnings.find((entry) => entry.code === 'personal_data_outside_table');
+      assert.match(warning?.message ?? '', /^Lines 1, 8 of households-notes\.csv, which are not loaded as data, contain personal data \(nhs number, postcode\)/);
+      assert.match(warning?.message ?? '', /give the dataset a title without it/);
+
+      const clean = path.join(folder, 'households-clean.csv');
+      fs.writeFileSync(clean, 'Households helped by ward, April 2025\n\nWard,Households helped\nAveley,25\nGrays,40\nTilbury,31\n\nSource: housing register\n');
+      const cleanReport = await services.imports.importFile({ path: clean, filename: 'households-clean.csv' }, importOptions('households-notes-clean', { visibility: 'open' }));
+      assert.equal(cleanReport.visibility, 'open', 'a title and a source note keep nothing private');
+    });
+
     test('other fixes keep small counts flagged', async () => {
       await importChildrenInCare('children-dropped');
       const result = await services.publication.publish(OPERATOR, 'children-dropped', { fixes: [{ type: 'drop', column: 'Age band' }] });
