@@ -280,8 +280,8 @@ for (const engine of testEngines()) {
       const lines = [
         'Households helped by ward - prepared for Mr John Smith NHS 943 476 5919',
         '',
-        'Ward,Households helped',
-        'Aveley,25',
+        'Ward,Households helped,Contact jane.brown@example.org',
+        'Aveley,25,',
         'Grays,40',
         'Tilbury,31',
         '',
@@ -290,13 +290,13 @@ for (const engine of testEngines()) {
       fs.writeFileSync(file, `${lines.join('\n')}\n`);
       const report = await services.imports.importFile({ path: file, filename: 'households-notes.csv' }, importOptions('households-notes', { visibility: 'open' }));
       assert.equal(report.rows, 3);
-      assert.equal(report.visibility, 'private', 'the original file, which the public could download, contains lines 1 and 8');
+      assert.equal(report.visibility, 'private', 'the original file, which the public could download, contains lines 1, 3 and 8');
       assert.deepEqual(
         (report.personal_data as PersonalDataFinding[]).map((finding) => `${finding.column}:${finding.kind}:${finding.rows.join(' ')}`),
-        ['Lines not loaded as data:nhs_number:1 8', 'Lines not loaded as data:postcode:8'],
+        ['Lines that are not rows of data:nhs_number:1 8', 'Lines that are not rows of data:email_address:3', 'Lines that are not rows of data:postcode:8'],
       );
       const warning = report.warnings.find((entry) => entry.code === 'personal_data_outside_table');
-      assert.match(warning?.message ?? '', /^Lines 1, 8 of households-notes\.csv, which are not loaded as data, contain personal data \(nhs number, postcode\)/);
+      assert.match(warning?.message ?? '', /^Lines 1, 3, 8 of households-notes\.csv, which are not rows of data, contain personal data \(nhs number, email address, postcode\)/);
       assert.match(warning?.message ?? '', /give the dataset a title without it/);
 
       const clean = path.join(folder, 'households-clean.csv');
