@@ -41,6 +41,17 @@ describe('civic import command', () => {
     }
   }
 
+  /** Runs a command line through the shell, for arguments that Node.js cannot pass as raw bytes itself. */
+  async function civicInShell(script: string, extraEnv: Record<string, string>): Promise<CliResult> {
+    try {
+      const { stdout, stderr } = await execFileAsync('/bin/sh', ['-c', `exec "${process.execPath}" ${script}`], { env: { ...env, ...extraEnv } });
+      return { status: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code: number; stdout: string; stderr: string };
+      return { status: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+    }
+  }
+
   /** Opens the data folder after the command has exited, for checks on what it stored. */
   async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
     const db = await Database.open({ engine: 'pglite', dataDir });
@@ -163,6 +174,13 @@ describe('civic import command', () => {
     const missing = await civic(['import', path.join(folder.path, 'nowhere.csv'), '--organisation', 'a-org', '--dataset', 'a-set']);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /^civic import: File .*nowhere\.csv was not found\. Check the path\.\n$/);
+
+    // A Latin-1 name ("£" is byte A3), passed by a shell as the raw bytes a user's terminal would send.
+    fs.writeFileSync(Buffer.concat([Buffer.from(`${folder.path}/spend`), Buffer.from([0xa3]), Buffer.from('500.csv')]), 'Supplier,Amount\nAcme Ltd,600\n');
+    const latin1 = await civicInShell(`"$CIVIC_CLI" import "$(printf '%s/spend\\243500.csv' "$FOLDER")" --organisation a-org --dataset a-set`, { CIVIC_CLI: CLI, FOLDER: folder.path });
+    assert.equal(latin1.status, 1);
+    assert.match(latin1.stderr, /^civic import: File .*spend\uFFFD500\.csv cannot be opened because its name is not valid UTF-8/);
+    assert.match(latin1.stderr, /Rename the file to a name in UTF-8 and try again\.\n$/);
 
     const badJson = path.join(folder.path, 'bad.json');
     // A trailing comma inside an object, as in real CSVW metadata files that councils publish.

@@ -22,7 +22,7 @@ const ERROR_TYPES: Record<string, { status: number; type: string; prefix: string
   unauthenticated: { status: 403, type: 'Authorization Error', prefix: 'Access denied: ' },
 };
 
-function helpUrl(publicUrl: string, name: string): string {
+export function helpUrl(publicUrl: string, name: string): string {
   return `${publicUrl}/api/3/action/help_show?name=${encodeURIComponent(name)}`;
 }
 

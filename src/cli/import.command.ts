@@ -131,6 +131,15 @@ function checkReadableFile(filePath: string, what: string): void {
   try {
     stats = fs.statSync(filePath);
   } catch {
+    // Node.js decodes arguments as UTF-8 and puts U+FFFD in place of other bytes, so a path with a Latin-1 or
+    // Windows-1252 name cannot be opened as given.
+    if (filePath.includes('\uFFFD')) {
+      throw new AppError(
+        'validation',
+        'file_name_not_utf8',
+        `${what} ${filePath} cannot be opened because its name is not valid UTF-8 (each \uFFFD stands for a byte that is not). Rename the file to a name in UTF-8 and try again.`,
+      );
+    }
     throw new AppError('not_found', 'file_not_found', `${what} ${filePath} was not found. Check the path.`);
   }
   if (!stats.isFile()) throw new AppError('validation', 'not_a_file', `${what} ${filePath} is not a file. Give the path of a file.`);

@@ -30,7 +30,8 @@ Options:
   --suppress-small-counts COLUMN  Leave counts from 1 to ${SMALL_COUNT_THRESHOLD - 1} in the whole-number COLUMN empty, and other counts
                                   too where a total row or total column would reveal them. Zeros are kept.
   --round-counts COLUMN           Round every count in the whole-number COLUMN to the nearest ${COUNT_ROUNDING_BASE} (1 to 4 become 0,
-                                  5 to 14 become 10).
+                                  5 to 14 become 10), and the counts that add up with them to a total row or total
+                                  column, with the totals, so that an exact total cannot reveal a rounded count.
   --justify "REASON"              Record why the current version may be published with its findings, such as counts
                                   that are not about people (10 to 2,000 characters). The reason is audited.
   --open                          Make the dataset open. This is refused while a finding is neither fixed nor justified.

@@ -74,6 +74,34 @@ describe('API error replies', () => {
     assert.equal(body.success, false);
     assert.match(body.error.message, /larger than 2 MB/);
   });
+
+  test('address not UTF-8 in each format', async () => {
+    // "%e9" (é in Latin-1) and "%ff" are bytes that are not UTF-8, so Fastify cannot decode the path to match a route.
+    const page = await fetch(`${server.url}/dataset/caf%e9`);
+    assert.equal(page.status, 400);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    const html = await page.text();
+    assert.match(html, /There is a problem with the web address/);
+    assert.match(html, /bytes they encode must be UTF-8/);
+    assert.doesNotMatch(html, /caf%e9/, 'the page does not repeat the address, which may hold a secret');
+    const nonce = /<script type="module" nonce="([^"]+)"/.exec(html)?.[1];
+    assert.ok(nonce, 'the page script has a nonce');
+    assert.match(page.headers.get('content-security-policy') ?? '', new RegExp(`script-src 'self' 'nonce-${nonce.replace(/[+/]/g, '\\$&')}'`));
+    assert.equal(page.headers.get('x-frame-options'), 'DENY');
+
+    const api = await fetch(`${server.url}/api/v1/datasets/caf%e9`);
+    assert.equal(api.status, 400);
+    const apiBody = (await api.json()) as { error: { code: string; message: string } };
+    assert.equal(apiBody.error.code, 'invalid_url');
+    assert.match(apiBody.error.message, /must be UTF-8/);
+
+    const ckan = await fetch(`${server.url}/api/3/action/package_show%ff`);
+    assert.equal(ckan.status, 400);
+    const ckanBody = (await ckan.json()) as { success: boolean; error: { __type: string; message: string } };
+    assert.equal(ckanBody.success, false);
+    assert.equal(ckanBody.error.__type, 'Validation Error');
+    assert.match(ckanBody.error.message, /The web address is not valid/);
+  });
 });
 
 describe('role refusal wording', () => {

@@ -91,7 +91,7 @@ for (const engine of testEngines()) {
       const page = await production.inject({ url: '/account/reset-password/SECRET1234%zz' });
       assert.equal(page.statusCode, 400);
       assert.match(String(page.headers['content-type']), /^text\/html/);
-      assert.match(page.body, /a % in it must be followed by two hexadecimal digits/);
+      assert.match(page.body, /each % in it must be followed by two hexadecimal digits/);
       assert.doesNotMatch(page.body, /SECRET1234/);
       const api = await production.inject({ url: '/api/v1/datasets/abc%zz' });
       assert.equal(api.statusCode, 400);

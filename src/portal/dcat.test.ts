@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import jsonld from 'jsonld';
+import { Parser, Writer, type Quad } from 'n3';
 import { buildApp } from '../http/app.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
@@ -10,6 +11,7 @@ import { PREFIXES, toTurtle } from './rdf.ts';
 
 const DCAT = PREFIXES.dcat;
 const DCT = PREFIXES.dct;
+const RDF_TYPE = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type';
 
 type Expanded = Record<string, unknown> & { '@id'?: string; '@type'?: string[] };
 
@@ -164,6 +166,37 @@ for (const engine of testEngines()) {
       assert.match(response.body, /<http:\/\/localhost:3000\/dataset\/spending-over-500>\n {2}a dcat:Dataset ;\n {2}dct:identifier "[0-9a-f-]{36}"/);
       assert.match(response.body, /dcat:keyword "spending"@en, "transparency"@en/);
       assert.match(response.body, /dcat:startDate "2026-01-01"\^\^xsd:date/);
+    });
+
+    test('Turtle parses to the JSON-LD graph', async () => {
+      const turtle = (await app.inject({ url: '/catalog.ttl' })).body;
+      const quads: Quad[] = new Parser({ baseIRI: 'http://localhost:3000/' }).parse(turtle);
+      const objectsOf = (subject: string, predicate: string) => quads.filter((quad) => quad.subject.value === subject && quad.predicate.value === predicate).map((quad) => quad.object);
+      const dataset = 'http://localhost:3000/dataset/spending-over-500';
+      assert.deepEqual(objectsOf(dataset, RDF_TYPE).map((term) => term.value), [`${DCAT}Dataset`]);
+
+      const [temporal] = objectsOf(dataset, `${DCT}temporal`);
+      assert.equal(temporal?.termType, 'BlankNode');
+      const [start] = quads.filter((quad) => quad.subject.equals(temporal!) && quad.predicate.value === `${DCAT}startDate`).map((quad) => quad.object);
+      assert.equal(start?.termType, 'Literal');
+      assert.equal(start?.value, '2026-01-01');
+      assert.equal(start?.termType === 'Literal' ? start.datatype.value : '', `${PREFIXES.xsd}date`);
+      const [modified] = objectsOf(dataset, `${DCT}modified`);
+      assert.equal(modified?.termType === 'Literal' ? modified.datatype.value : '', `${PREFIXES.xsd}dateTime`);
+      assert.ok(objectsOf(dataset, `${DCT}spatial`).length > 0, 'dct:spatial missing');
+      const [distribution] = objectsOf(dataset, `${DCAT}distribution`);
+      assert.equal(objectsOf(distribution!.value, `${DCAT}accessURL`)[0]?.termType, 'NamedNode');
+
+      // Canonicalising both graphs (URDNA2015) gives their blank nodes the same labels, so the statements compare line
+      // by line. The page links of each format name that format, so they are read as one.
+      const nQuads = new Writer({ format: 'N-Quads' }).quadsToString(quads).replaceAll('/catalog.ttl?', '/catalog.jsonld?');
+      const fromTurtle = await jsonld.canonize(await jsonld.fromRDF(nQuads, { format: 'application/n-quads' }), { algorithm: 'URDNA2015', format: 'application/n-quads' });
+      const document = JSON.parse((await app.inject({ url: '/catalog.jsonld' })).body);
+      const fromJsonLd = await jsonld.canonize(document, { algorithm: 'URDNA2015', format: 'application/n-quads' });
+      const onlyInTurtle = fromTurtle.split('\n').filter((line) => !fromJsonLd.includes(line));
+      const onlyInJsonLd = fromJsonLd.split('\n').filter((line) => !fromTurtle.includes(line));
+      assert.deepEqual(onlyInTurtle, [], 'statements of the Turtle missing from the JSON-LD');
+      assert.deepEqual(onlyInJsonLd, [], 'statements of the JSON-LD missing from the Turtle');
     });
 
     test('dataset JSON-LD and Data Package', async () => {

@@ -103,6 +103,29 @@ function findConstraints(fields: readonly TableSchemaField[], rows: readonly Row
 }
 
 /**
+ * Returns the cells outside the columns to round that must be rounded too: every cell of a constraint that contains a
+ * rounded cell. A cell rounded this way may belong to another constraint, so the spread repeats until no constraint
+ * mixes rounded and exact cells.
+ */
+function roundWithTotals(constraints: readonly string[][], toRound: ReadonlySet<number>): Set<string> {
+  const cells = new Set<string>();
+  const isRounded = (cell: string) => toRound.has(Number(cell.slice(cell.indexOf(':') + 1))) || cells.has(cell);
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const constraint of constraints) {
+      if (!constraint.some(isRounded)) continue;
+      for (const cell of constraint) {
+        if (isRounded(cell)) continue;
+        cells.add(cell);
+        changed = true;
+      }
+    }
+  }
+  return cells;
+}
+
+/**
  * Applies count fixes to rows. Build it with `CountFixer.plan`, which reads every row once to choose the cells to
  * suppress; `fix` then rewrites each row.
  */
@@ -114,6 +137,8 @@ export class CountFixer {
     private readonly primary: Map<number, number>,
     private readonly secondary: Map<number, number>,
     private readonly rounded: Map<number, number>,
+    private readonly roundedWithTotals: Set<string>,
+    private readonly alsoRounded: Map<number, number>,
   ) {}
 
   /** Checks the fixes against the schema: each names a whole-number column, and no column is both suppressed and rounded. */
@@ -135,23 +160,34 @@ export class CountFixer {
   /**
    * Chooses the cells to suppress: counts from 1 to `threshold - 1` in each column to suppress, then secondary
    * suppression wherever a total in the table would give one of them away. Zeros are kept unless secondary
-   * suppression has no other cell to take.
+   * suppression has no other cell to take. Also chooses the cells to round beyond the columns to round: every cell
+   * that adds up with a rounded cell to a total, and the total itself, because an exact total less exact parts would
+   * give the rounded count back.
    */
   static async plan(schema: TableSchema, fixes: readonly CountFix[], readRows: () => AsyncIterable<Row[]>, threshold = SMALL_COUNT_THRESHOLD): Promise<CountFixer> {
     CountFixer.check(schema, fixes);
     const index = (column: string) => schema.fields.findIndex((field) => field.title === column);
     const toSuppress = new Set(fixes.filter((fix) => fix.type === 'suppress_small_counts').map((fix) => index(fix.column)));
+    const toRound = new Set(fixes.filter((fix) => fix.type === 'round_counts').map((fix) => index(fix.column)));
     const suppressed = new Set<string>();
     const primary = new Map<number, number>();
     const secondary = new Map<number, number>();
     const rounded = new Map<number, number>();
-    if (toSuppress.size === 0) return new CountFixer(schema.fields, fixes, suppressed, primary, secondary, rounded);
+    const roundedWithTotals = new Set<string>();
+    const fixer = () => new CountFixer(schema.fields, fixes, suppressed, primary, secondary, rounded, roundedWithTotals, new Map());
+    if (toSuppress.size === 0 && toRound.size === 0) return fixer();
 
     // NOTE: every row is held in memory while the cells are chosen, which suits aggregate tables (thousands of rows).
     const rows: Row[] = [];
     for await (const batch of readRows()) rows.push(...batch);
     // Every whole-number column that is not a dimension may take part in a total, whatever its header.
-    const measures = schema.fields.flatMap((field, column) => ((field.type === 'integer' && !isDimensionField(field)) || toSuppress.has(column) ? [column] : []));
+    const measures = schema.fields.flatMap((field, column) =>
+      (field.type === 'integer' && !isDimensionField(field)) || toSuppress.has(column) || toRound.has(column) ? [column] : [],
+    );
+    const { constraints, totals } = findConstraints(schema.fields, rows, measures);
+    for (const cell of roundWithTotals(constraints, toRound)) roundedWithTotals.add(cell);
+    if (toSuppress.size === 0) return fixer();
+
     const values = new Map<string, number>();
     for (const row of rows) {
       for (const column of measures) {
@@ -163,25 +199,28 @@ export class CountFixer {
         }
       }
     }
-    const { constraints, totals } = findConstraints(schema.fields, rows, measures);
     const added = addSecondarySuppression(constraints, suppressed, { count: (cell) => values.get(cell) ?? 0, isTotal: (cell) => totals.has(cell) });
     for (const cell of added) {
       const column = Number(cell.slice(cell.indexOf(':') + 1));
       secondary.set(column, (secondary.get(column) ?? 0) + 1);
     }
-    return new CountFixer(schema.fields, fixes, suppressed, primary, secondary, rounded);
+    return fixer();
   }
 
   /** Returns the row with its chosen cells suppressed (null) and the counts of rounded columns rounded. */
   fix(rowId: number, values: ReadonlyArray<string | null>): Array<string | null> {
     const fixed = [...values];
-    for (const fix of this.fixes) {
-      if (fix.type !== 'round_counts') continue;
-      const column = this.fields.findIndex((field) => field.title === fix.column);
+    const roundColumns = this.roundColumns();
+    for (let column = 0; column < fixed.length; column += 1) {
+      const requested = roundColumns.has(column);
+      if (!requested && !this.roundedWithTotals.has(cellKey(rowId, column))) continue;
+      if (this.suppressed.has(cellKey(rowId, column))) continue;
       const value = fixed[column] ?? null;
       if (value === null || !/^-?\d+$/.test(value)) continue;
       const result = roundToBase(value, COUNT_ROUNDING_BASE);
-      if (result !== value) this.rounded.set(column, (this.rounded.get(column) ?? 0) + 1);
+      if (result === value) continue;
+      const changed = requested ? this.rounded : this.alsoRounded;
+      changed.set(column, (changed.get(column) ?? 0) + 1);
       fixed[column] = result;
     }
     for (let column = 0; column < fixed.length; column += 1) {
@@ -199,6 +238,7 @@ export class CountFixer {
       }
       if (this.secondary.has(column)) notes.push('Some other counts are left empty so that totals cannot reveal a suppressed count.');
       if (this.fixes.some((fix) => fix.type === 'round_counts' && fix.column === field.title)) notes.push(`Counts are rounded to the nearest ${COUNT_ROUNDING_BASE}.`);
+      else if (this.roundsWithTotals(column)) notes.push(`Some counts are rounded to the nearest ${COUNT_ROUNDING_BASE} so that totals cannot reveal a rounded count.`);
       if (notes.length === 0) return field;
       return { ...field, description: [field.description, ...notes].filter((text) => text !== undefined && text !== '').join(' ') };
     });
@@ -218,9 +258,22 @@ export class CountFixer {
       lines.push(`suppress counts from 1 to ${SMALL_COUNT_THRESHOLD - 1} in "${fix.column}" (${cells(this.primary.get(column) ?? 0)}${extra > 0 ? `, and ${cells(extra)} more so that totals cannot reveal them` : ''})`);
     }
     for (const [column, count] of this.secondary) {
-      if (this.fixes.some((fix) => fix.column === this.fields[column]!.title)) continue;
+      if (this.fixes.some((fix) => fix.type === 'suppress_small_counts' && fix.column === this.fields[column]!.title)) continue;
       lines.push(`suppress ${cells(count)} in "${this.fields[column]!.title}" so that totals cannot reveal a suppressed count`);
     }
+    for (const [column, count] of [...this.alsoRounded].sort(([a], [b]) => a - b)) {
+      lines.push(`round ${cells(count)} in "${this.fields[column]!.title}" to the nearest ${COUNT_ROUNDING_BASE} so that totals cannot reveal a rounded count`);
+    }
     return lines;
+  }
+
+  private roundColumns(): Set<number> {
+    return new Set(this.fixes.filter((fix) => fix.type === 'round_counts').map((fix) => this.fields.findIndex((field) => field.title === fix.column)));
+  }
+
+  private roundsWithTotals(column: number): boolean {
+    const suffix = `:${column}`;
+    for (const cell of this.roundedWithTotals) if (cell.endsWith(suffix)) return true;
+    return false;
   }
 }

@@ -1,7 +1,9 @@
 import type { ImportCheck, ImportOptions } from '../catalogue/import.types.ts';
 import type { Logger } from '../logger.ts';
 import { PersonalDataScanner, type PersonalDataFinding } from '../privacy/scanner.ts';
+import { scanOtherSheets } from './other-sheets.ts';
 import { readRowsAsText } from './publication.repository.ts';
+import { scanUnloadedLines } from './unloaded-lines.ts';
 import { smallCountWarnings } from './publication-findings.ts';
 import { SmallCountScanner, type SmallCountFinding } from './small-counts.ts';
 import { findTransparencySchema } from './schemas/index.ts';
@@ -20,8 +22,9 @@ export interface PublicationReport {
 /**
  * The import check behind the publication gate. In one pass over the uncommitted rows it scans every value for
  * personal data and aggregate tables for small counts, and validates every row against the Transparency Code schema
- * that the import declares, if any. A dataset with findings stays private. The findings and the schema problems go
- * into the load report, and each column with small counts also gets a warning.
+ * that the import declares, if any. It also scans what the original file contains beyond the loaded rows: the lines
+ * outside the table and the other sheets of a workbook. A dataset with findings stays private. The findings and the
+ * schema problems go into the load report, and each column with small counts also gets a warning.
  */
 export function publicationImportCheck(logger: Logger): ImportCheck {
   return {
@@ -42,7 +45,9 @@ export function publicationImportCheck(logger: Logger): ImportCheck {
         }
       }
       const smallCounts = counts.findings();
-      const report: PublicationReport = { personal_data: [...scanner.findings(), ...smallCounts] };
+      const otherSheets = await scanOtherSheets(context.source, context.analysis.sheet);
+      const unloadedLines = await scanUnloadedLines(context.source, context.analysis);
+      const report: PublicationReport = { personal_data: [...scanner.findings(), ...unloadedLines.findings, ...otherSheets.findings, ...smallCounts] };
       if (validator) report.transparency = validator.report();
 
       const flagged = report.personal_data.length > 0;
@@ -56,7 +61,7 @@ export function publicationImportCheck(logger: Logger): ImportCheck {
         },
         'publication check finished',
       );
-      const warnings = smallCountWarnings(smallCounts);
+      const warnings = [...unloadedLines.warnings, ...otherSheets.warnings, ...smallCountWarnings(smallCounts)];
       return { report: { ...report }, ...(warnings.length > 0 ? { warnings } : {}), ...(flagged ? { visibility: 'private' as const } : {}) };
     },
   };

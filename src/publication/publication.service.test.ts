@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
@@ -230,6 +231,78 @@ for (const engine of testEngines()) {
       assert.equal(justified.visibility, 'open');
       assert.equal(justified.justified, true);
       assert.equal(justified.personal_data.length, 1, 'the justified finding stays on record');
+    });
+
+    test('rounding also rounds the totals', async () => {
+      const file = path.join(folder, 'bands.csv');
+      fs.writeFileSync(file, 'Ward,Aged 0 to 4,Aged 5 to 9,All ages\nAveley,3,12,15\nGrays,7,20,27\nTilbury,15,19,34\n');
+      await services.imports.importFile({ path: file, filename: 'bands.csv' }, importOptions('children-by-band', { visibility: 'open' }));
+      const result = await services.publication.publish(OPERATOR, 'children-by-band', { fixes: [{ type: 'round_counts', column: 'Aged 0 to 4' }], open: true });
+      assert.equal(result.visibility, 'open');
+      assert.deepEqual(await tableColumn(handle.db, result.resource_id, 'aged_0_to_4'), [0, 10, 20]);
+      assert.deepEqual(await tableColumn(handle.db, result.resource_id, 'aged_5_to_9'), [10, 20, 20]);
+      assert.deepEqual(await tableColumn(handle.db, result.resource_id, 'all_ages'), [20, 30, 30], 'an exact total less the exact band would give back 3, 7 and 15');
+      assert.ok(result.fixes.includes('round 3 cells in "All ages" to the nearest 10 so that totals cannot reveal a rounded count'));
+    });
+
+    test('personal data in another sheet', async () => {
+      const workbook = new ExcelJS.Workbook();
+      workbook.addWorksheet('Summary').addRows([['Ward', 'Households helped'], ['Aveley', 25], ['Grays', 40]]);
+      const raw = workbook.addWorksheet('Raw');
+      raw.addRows([['Name', 'NHS number'], ['Mr John Smith', '943 476 5919'], ['Mrs Jane Brown', '401 023 2137']]);
+      raw.state = 'hidden';
+      const file = path.join(folder, 'households.xlsx');
+      await workbook.xlsx.writeFile(file);
+
+      const report = await services.imports.importFile({ path: file, filename: 'households.xlsx' }, importOptions('households-helped', { visibility: 'open', sheet: 'Summary' }));
+      assert.equal(report.visibility, 'private', 'the original file, which the public could download, contains the hidden sheet');
+      assert.deepEqual(
+        (report.personal_data as PersonalDataFinding[]).map((finding) => `${finding.column}:${finding.kind}`),
+        ['Sheet "Raw": Name:individual_name', 'Sheet "Raw": NHS number:nhs_number'],
+      );
+      const warning = report.warnings.find((entry) => entry.code === 'personal_data_in_other_sheet');
+      assert.match(warning?.message ?? '', /^Sheet "Raw" \(hidden\) of households\.xlsx was not loaded, but its columns "Name", "NHS number" contain personal data/);
+      const refused = await rejection(services.publication.setVisibility(OPERATOR, 'households-helped', 'open'));
+      assert.equal(refused.code, 'personal_data_found');
+
+      const clean = new ExcelJS.Workbook();
+      clean.addWorksheet('Summary').addRows([['Ward', 'Households helped'], ['Aveley', 25], ['Grays', 40]]);
+      clean.addWorksheet('Notes').addRows([['Note'], ['Counts are of households, from the housing register.']]);
+      const cleanFile = path.join(folder, 'households-clean.xlsx');
+      await clean.xlsx.writeFile(cleanFile);
+      const cleanReport = await services.imports.importFile({ path: cleanFile, filename: 'households-clean.xlsx' }, importOptions('households-helped', { visibility: 'open', sheet: 'Summary' }));
+      assert.equal(cleanReport.visibility, 'open', 'a sheet of notes keeps nothing private');
+      assert.deepEqual(cleanReport.personal_data, []);
+    });
+
+    test('personal data outside the table', async () => {
+      const file = path.join(folder, 'households-notes.csv');
+      const lines = [
+        'Households helped by ward - prepared for Mr John Smith NHS 943 476 5919',
+        '',
+        'Ward,Households helped,Contact jane.brown@example.org',
+        'Aveley,25,',
+        'Grays,40',
+        'Tilbury,31',
+        '',
+        'Note: query raised by Mrs Jane Brown (NHS 401 023 2137; RM16 2XY)',
+      ];
+      fs.writeFileSync(file, `${lines.join('\n')}\n`);
+      const report = await services.imports.importFile({ path: file, filename: 'households-notes.csv' }, importOptions('households-notes', { visibility: 'open' }));
+      assert.equal(report.rows, 3);
+      assert.equal(report.visibility, 'private', 'the original file, which the public could download, contains lines 1, 3 and 8');
+      assert.deepEqual(
+        (report.personal_data as PersonalDataFinding[]).map((finding) => `${finding.column}:${finding.kind}:${finding.rows.join(' ')}`),
+        ['Lines that are not rows of data:nhs_number:1 8', 'Lines that are not rows of data:email_address:3', 'Lines that are not rows of data:postcode:8'],
+      );
+      const warning = report.warnings.find((entry) => entry.code === 'personal_data_outside_table');
+      assert.match(warning?.message ?? '', /^Lines 1, 3, 8 of households-notes\.csv, which are not rows of data, contain personal data \(nhs number, email address, postcode\)/);
+      assert.match(warning?.message ?? '', /give the dataset a title without it/);
+
+      const clean = path.join(folder, 'households-clean.csv');
+      fs.writeFileSync(clean, 'Households helped by ward, April 2025\n\nWard,Households helped\nAveley,25\nGrays,40\nTilbury,31\n\nSource: housing register\n');
+      const cleanReport = await services.imports.importFile({ path: clean, filename: 'households-clean.csv' }, importOptions('households-notes-clean', { visibility: 'open' }));
+      assert.equal(cleanReport.visibility, 'open', 'a title and a source note keep nothing private');
     });
 
     test('other fixes keep small counts flagged', async () => {

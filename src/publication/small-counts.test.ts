@@ -135,6 +135,49 @@ describe('count fixes', () => {
     assert.deepEqual(fixer.descriptions(), ['round counts in "Children in care" to the nearest 10 (6 cells changed)']);
   });
 
+  test('rounding spreads to a total column', async () => {
+    const fields = [field('Ward', 'string'), field('Aged 0 to 4', 'integer'), field('Aged 5 to 9', 'integer'), field('All ages', 'integer')];
+    const rows = [['Aveley', '3', '12', '15'], ['Grays', '7', '20', '27'], ['Tilbury', '15', '19', '34']];
+    const { fixer, fixed } = await plan({ fields }, [{ type: 'round_counts', column: 'Aged 0 to 4' }], rows);
+    assert.deepEqual(fixed, [['Aveley', '0', '10', '20'], ['Grays', '10', '20', '30'], ['Tilbury', '20', '20', '30']], 'an exact total less an exact band would give the rounded band back');
+    assert.deepEqual(fixer.descriptions(), [
+      'round counts in "Aged 0 to 4" to the nearest 10 (3 cells changed)',
+      'round 2 cells in "Aged 5 to 9" to the nearest 10 so that totals cannot reveal a rounded count',
+      'round 3 cells in "All ages" to the nearest 10 so that totals cannot reveal a rounded count',
+    ]);
+    assert.match(fixer.fixedFields()[3]!.description!, /rounded to the nearest 10 so that totals cannot reveal a rounded count/);
+    assert.equal(fixer.fixedFields()[0]!.description, undefined);
+  });
+
+  test('rounding spreads through a total row', async () => {
+    const fields = [field('Ward', 'string'), field('Aged 0 to 4', 'integer'), field('Aged 5 to 9', 'integer'), field('All ages', 'integer')];
+    const rows = [['Aveley', '3', '12', '15'], ['Grays', '17', '20', '37'], ['All wards', '20', '32', '52']];
+    const { fixed } = await plan({ fields }, [{ type: 'round_counts', column: 'Aged 0 to 4' }], rows);
+    assert.deepEqual(fixed, [['Aveley', '0', '10', '20'], ['Grays', '20', '20', '40'], ['All wards', '20', '30', '50']], 'the Grays row and the total row are rounded too');
+  });
+
+  test('suppression and rounding share a total', async () => {
+    const fields = [field('Ward', 'string'), field('Aged 0 to 4', 'integer'), field('Aged 5 to 9', 'integer'), field('Total', 'integer')];
+    const rows = [['Aveley', '3', '12', '15'], ['Grays', '7', '20', '27'], ['Tilbury', '15', '9', '24']];
+    const fixes: CountFix[] = [{ type: 'suppress_small_counts', column: 'Aged 0 to 4' }, { type: 'round_counts', column: 'Aged 5 to 9' }];
+    const { fixer, fixed } = await plan({ fields }, fixes, rows);
+    assert.deepEqual(fixed, [['Aveley', null, null, '20'], ['Grays', null, null, '30'], ['Tilbury', '20', '10', '20']]);
+    assert.deepEqual(fixer.descriptions(), [
+      'suppress counts from 1 to 9 in "Aged 0 to 4" (2 cells)',
+      'round counts in "Aged 5 to 9" to the nearest 10 (1 cell changed)',
+      'suppress 2 cells in "Aged 5 to 9" so that totals cannot reveal a suppressed count',
+      'round 1 cell in "Aged 0 to 4" to the nearest 10 so that totals cannot reveal a rounded count',
+      'round 3 cells in "Total" to the nearest 10 so that totals cannot reveal a rounded count',
+    ], 'suppressed cells are not counted as rounded, and the cells suppressed in a rounded column are named');
+  });
+
+  test('rounding without totals keeps other columns', async () => {
+    const fields = [field('Ward', 'string'), field('Aged 0 to 4', 'integer'), field('Aged 5 to 9', 'integer')];
+    const { fixer, fixed } = await plan({ fields }, [{ type: 'round_counts', column: 'Aged 0 to 4' }], [['Aveley', '3', '12'], ['Grays', '7', '21']]);
+    assert.deepEqual(fixed, [['Aveley', '0', '12'], ['Grays', '10', '21']]);
+    assert.deepEqual(fixer.descriptions(), ['round counts in "Aged 0 to 4" to the nearest 10 (2 cells changed)']);
+  });
+
   test('text column and double fix rejected', () => {
     assert.throws(() => CountFixer.check({ fields: CHILDREN_IN_CARE }, [{ type: 'round_counts', column: 'Ward' }]), /Column "Ward" contains string values, not whole-number counts/);
     assert.throws(
