@@ -4,9 +4,10 @@ import path from 'node:path';
 // Brings the OpenAPI route schema keys (tags, summary, security) into Fastify's schema type.
 import type {} from '@fastify/swagger';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, validationError } from '../errors.ts';
 import { checkApplication, hasRole, requireApplication, requireToken } from '../http/auth.ts';
+import { jsonErrorHandler } from '../http/errors.ts';
 import type { TableSchema } from '../ingest/table-schema.ts';
 import type { Services } from '../services.ts';
 import { checkUploadUnderAgreement } from '../agreements/agreement-upload.ts';
@@ -14,7 +15,7 @@ import { LICENCES, UPDATE_FREQUENCIES } from './catalogue.metadata.ts';
 import type { LoadReport } from './catalogue.types.ts';
 import { METADATA_FIELD_NAMES, metadataFromFields, type MetadataFields } from './metadata-fields.ts';
 import { parseTableSchema } from './schema-input.ts';
-import { checkVisibility, receiveUpload, registerUploadParser, uploadLimitBytes } from './upload-body.ts';
+import { checkVisibility, multipartRequired, receiveUpload, registerUploadParser, uploadLimitBytes } from './upload-body.ts';
 
 const Params = Type.Object({
   organisation: Type.String({ description: 'Organisation slug', pattern: '^[a-z0-9][a-z0-9-]{1,99}$' }),
@@ -76,6 +77,12 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
     '/api/v1/organisations/:organisation/datasets/:dataset/resources',
     {
       preHandler: [requireToken('write'), requireApplication('data_workspace')],
+      // Fastify rejects a body of a type no parser takes (a bare text/csv upload) before the handler runs, with a 415
+      // that names neither the form nor the field, so that case gets the handler's own message.
+      errorHandler(error, request, reply) {
+        const unparsed = (error as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE';
+        return jsonErrorHandler(unparsed ? multipartRequired(request.headers['content-type']) : error, request, reply);
+      },
       schema: {
         tags: ['catalogue'],
         summary: 'Load a file as a new version of a dataset',
@@ -102,9 +109,7 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
       if (!hasRole(auth, ['data_steward'])) {
         throw new AppError('forbidden', 'role_required', 'Loading data needs the data steward or administrator role in the organisation.');
       }
-      if (!request.isMultipart()) {
-        throw validationError('multipart_required', 'Send the file as multipart/form-data with the file in the field "file".', [{ field: 'file', message: 'Send a file' }]);
-      }
+      if (!request.isMultipart()) throw multipartRequired(request.headers['content-type']);
 
       const folder = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'civic-upload-'));
       let report: LoadReport;
