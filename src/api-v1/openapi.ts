@@ -2,6 +2,7 @@ import swagger, { type SwaggerTransform } from '@fastify/swagger';
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
+import { addOperationIds } from './operation-ids.ts';
 
 /** The DCAT metadata routes, which harvesters call as an API although they sit outside /api/. */
 export const DCAT_PATHS: readonly string[] = ['/catalog.jsonld', '/catalog.ttl', '/dataset/:slug.jsonld'];
@@ -72,6 +73,11 @@ export async function registerOpenApi(app: FastifyInstance, services: Services):
     },
     // Only the APIs and the DCAT routes belong in the document; the portal's pages and HTML forms are not an API for clients.
     transform: ({ schema, url }) => ({ schema: isDocumentedPath(url) ? schema : { ...schema, hide: true }, url }),
+    transformObject: (documentObject) => {
+      const document = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
+      addOperationIds((document.paths ?? {}) as Parameters<typeof addOperationIds>[0]);
+      return document;
+    },
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').send(app.swagger()));
 }
