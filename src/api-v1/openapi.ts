@@ -12,6 +12,9 @@ export function isDocumentedPath(url: string): boolean {
   return url.startsWith('/api/') || DCAT_PATHS.includes(url);
 }
 
+/** The security of an operation that serves open data without a token and a token's private data with one. */
+export const OPTIONAL_TOKEN: Array<Record<string, string[]>> = [{}, { bearerAuth: [] }];
+
 /** Request parts that a route lists in the OpenAPI document but checks in its handler or service. */
 export interface DocumentedRequest {
   headers?: TSchema;
@@ -60,6 +63,12 @@ export async function registerOpenApi(app: FastifyInstance, services: Services):
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token, sent as "Authorization: Bearer civic_…".' },
+          ckanApiKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-CKAN-API-Key',
+            description: 'An API token in the header CKAN clients use. The CKAN actions also take the token bare in Authorization.',
+          },
           sessionCookie: {
             type: 'apiKey',
             in: 'cookie',

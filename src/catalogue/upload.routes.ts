@@ -8,6 +8,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, validationError } from '../errors.ts';
 import { checkApplication, hasRole, requireApplication, requireToken } from '../http/auth.ts';
 import { jsonErrorHandler } from '../http/errors.ts';
+import { documentRequest } from '../api-v1/openapi.ts';
 import type { TableSchema } from '../ingest/table-schema.ts';
 import type { Services } from '../services.ts';
 import { checkUploadUnderAgreement } from '../agreements/agreement-upload.ts';
@@ -53,6 +54,25 @@ const ErrorBody = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), fields: Type.Array(Type.Object({ field: Type.String(), message: Type.String() })), request_id: Type.String() }),
 });
 
+const optionalText = (description: string) => Type.Optional(Type.String({ description }));
+
+/** The multipart form, for the OpenAPI document only: receiveUpload reads and checks the parts itself. */
+const UploadForm = Type.Object({
+  file: Type.String({ format: 'binary', description: 'The CSV, TSV, XLSX or ODS file to load.' }),
+  title: optionalText('Title of the dataset. A new dataset without one takes the title in the file, or else the file name.'),
+  description: optionalText('Description of the dataset.'),
+  licence: Type.Optional(Type.Union(LICENCES.map((licence) => Type.Literal(licence.id)), { description: 'Licence id.' })),
+  tags: optionalText('Tags, comma-separated.'),
+  update_frequency: Type.Optional(Type.Union(UPDATE_FREQUENCIES.map((frequency) => Type.Literal(frequency)), { description: 'How often the dataset is updated.' })),
+  temporal_start: optionalText('First day the data covers, as YYYY-MM-DD.'),
+  temporal_end: optionalText('Last day the data covers, as YYYY-MM-DD.'),
+  spatial: optionalText('The area the data covers.'),
+  schema: optionalText('A Frictionless Table Schema as JSON text, to fix column types.'),
+  sheet: optionalText('Sheet of a workbook to load, needed when more than one visible sheet has data.'),
+  visibility: Type.Optional(Type.Union([Type.Literal('private'), Type.Literal('open')], { description: 'Who can see the data; the dataset keeps its visibility when empty.' })),
+  agreement: optionalText('Reference of an active agreement your organisation provides that names this dataset.'),
+});
+
 interface UploadFields extends MetadataFields {
   title?: string;
   schema?: string;
@@ -83,8 +103,9 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
         const unparsed = (error as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE';
         return jsonErrorHandler(unparsed ? multipartRequired(request.headers['content-type']) : error, request, reply);
       },
+      config: { swaggerTransform: documentRequest({ body: UploadForm }) },
       schema: {
-        tags: ['catalogue'],
+        tags: ['Datasets'],
         summary: 'Load a file as a new version of a dataset',
         description:
           'Multipart form: `file` (CSV, XLSX or ODS), and optional `title`, the dataset details `description`, `licence` (' +

@@ -89,10 +89,15 @@ function documentation(name: string, action: CkanAction) {
     properties: { help: { type: 'string' }, success: { type: 'boolean' }, result: {}, error: { type: 'object', additionalProperties: true } },
     additionalProperties: true,
   };
-  const responses = { 200: envelope, 403: envelope, 404: envelope, 409: envelope };
+  // A malformed request (bad JSON, a body that is not an object) gets CKAN's bare JSON string, and a q that cannot be
+  // parsed gets the envelope with a Search Query Error.
+  const badRequest = { anyOf: [envelope, { type: 'string', description: 'CKAN\'s message, such as "Bad request - JSON Error: …".' }] };
+  const responses = { 200: envelope, 400: badRequest, 403: envelope, 404: envelope, 409: envelope };
+  // Open data needs no token; CKAN clients may send one in Authorization (bare or Bearer) or X-CKAN-API-Key.
+  const security: Array<Record<string, string[]>> = [{}, { bearerAuth: [] }, { ckanApiKey: [] }];
   return {
-    get: { tags: ['CKAN Action API'], summary: name, description: action.help, querystring: { type: 'object', properties, required }, response: responses },
-    post: { tags: ['CKAN Action API'], summary: name, description: action.help, body: { type: 'object', properties, required }, response: responses },
+    get: { tags: ['CKAN Action API'], summary: name, description: action.help, security, querystring: { type: 'object', properties, required }, response: responses },
+    post: { tags: ['CKAN Action API'], summary: name, description: action.help, security, body: { type: 'object', properties, required }, response: responses },
   };
 }
 
