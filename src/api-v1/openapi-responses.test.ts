@@ -145,6 +145,29 @@ for (const engine of testEngines()) {
       ]);
     });
 
+    test('typed CKAN body matches', async () => {
+      const body = {
+        resource_id: catalogue.spendingV2.id,
+        filters: { supplier: ['Acme Roads Ltd', 'Tilbury Print'] },
+        q: { supplier: 'acme' },
+        fields: ['supplier', 'amount'],
+        sort: 'amount desc',
+        limit: 2,
+        offset: 0,
+        include_total: true,
+        distinct: false,
+      };
+      const path = pointer('paths', '/api/3/action/datastore_search', 'post', 'requestBody', 'content', 'application/json', 'schema');
+      const validate = ajv.getSchema(`openapi#/${path}`)!;
+      assert.ok(validate(body), `documented body schema: ${ajv.errorsText(validate.errors)}`);
+      await checkAll([{ method: 'POST', url: '/api/3/action/datastore_search', headers: json, body: JSON.stringify(body), status: 200 }]);
+      const listBody = { all_fields: true, limit: 5, offset: 0, organizations: ['thurrock-council'] };
+      const listPath = pointer('paths', '/api/3/action/organization_list', 'post', 'requestBody', 'content', 'application/json', 'schema');
+      const validateList = ajv.getSchema(`openapi#/${listPath}`)!;
+      assert.ok(validateList(listBody), `documented body schema: ${ajv.errorsText(validateList.errors)}`);
+      await checkAll([{ method: 'POST', url: '/api/3/action/organization_list', headers: json, body: JSON.stringify(listBody), status: 200 }]);
+    });
+
     test('upload responses match', async () => {
       const form = (): FormData => {
         const body = new FormData();

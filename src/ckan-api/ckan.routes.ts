@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
 import { describeError, STATUS_BY_KIND } from '../http/errors.ts';
 import type { Services } from '../services.ts';
-import { ACTIONS, type CkanAction } from './ckan.actions.ts';
+import { ACTIONS, type ActionParameter, type CkanAction } from './ckan.actions.ts';
 import { authenticateCkanApiKey, callerOrganisationId } from './caller.ts';
 
 /**
@@ -80,8 +80,29 @@ async function runAction(services: Services, name: string, action: CkanAction, r
   }
 }
 
+/** Returns a parameter's schema in a query string (`query`) and in a JSON body (`body`). */
+function parameterSchemas(parameter: ActionParameter): { query: Record<string, unknown>; body: Record<string, unknown> } {
+  const description = parameter.description;
+  const jsonText = { type: 'string', description: `${description} In a query string, as JSON text.` };
+  switch (parameter.type) {
+    case 'integer':
+    case 'boolean':
+      return { query: { type: parameter.type, description }, body: { type: parameter.type, description } };
+    case 'object':
+      return { query: jsonText, body: { anyOf: [{ type: 'object' }, { type: 'string' }], description } };
+    case 'list':
+      return { query: { type: 'string', description }, body: { anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }], description } };
+    case 'text_or_object':
+      return { query: { type: 'string', description }, body: { anyOf: [{ type: 'string' }, { type: 'object', additionalProperties: { type: 'string' } }], description } };
+    default:
+      return { query: { type: 'string', description }, body: { type: 'string', description } };
+  }
+}
+
 function documentation(name: string, action: CkanAction) {
-  const properties = Object.fromEntries(action.parameters.map((parameter) => [parameter.name, { type: 'string', description: parameter.description }]));
+  const schemas = action.parameters.map((parameter) => [parameter.name, parameterSchemas(parameter)] as const);
+  const queryProperties = Object.fromEntries(schemas.map(([parameterName, schema]) => [parameterName, schema.query]));
+  const bodyProperties = Object.fromEntries(schemas.map(([parameterName, schema]) => [parameterName, schema.body]));
   const required = action.parameters.filter((parameter) => parameter.required).map((parameter) => parameter.name);
   const envelope = {
     type: 'object',
@@ -96,8 +117,8 @@ function documentation(name: string, action: CkanAction) {
   // Open data needs no token; CKAN clients may send one in Authorization (bare or Bearer) or X-CKAN-API-Key.
   const security: Array<Record<string, string[]>> = [{}, { bearerAuth: [] }, { ckanApiKey: [] }];
   return {
-    get: { tags: ['CKAN Action API'], summary: name, description: action.help, security, querystring: { type: 'object', properties, required }, response: responses },
-    post: { tags: ['CKAN Action API'], summary: name, description: action.help, security, body: { type: 'object', properties, required }, response: responses },
+    get: { tags: ['CKAN Action API'], summary: name, description: action.help, security, querystring: { type: 'object', properties: queryProperties, required }, response: responses },
+    post: { tags: ['CKAN Action API'], summary: name, description: action.help, security, body: { type: 'object', properties: bodyProperties, required }, response: responses },
   };
 }
 
