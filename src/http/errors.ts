@@ -12,6 +12,28 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   unavailable: 503,
 };
 
+/**
+ * Fastify's errors for a request body it cannot parse, with codes of our own in place of Fastify's internal ones
+ * (which may change between Fastify versions) and messages that tell the client what to send.
+ */
+const BODY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    status: 400,
+    code: 'invalid_json',
+    message: 'The request body is not valid JSON. Check its syntax, such as double quotes around names and text, and no trailing commas.',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    code: 'empty_json_body',
+    message: 'The request body is empty but its Content-Type is application/json. Send a JSON object, or leave out the Content-Type header.',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'unsupported_media_type',
+    message: 'The request body\'s Content-Type is not accepted here. Send JSON with the header Content-Type: application/json.',
+  },
+};
+
 /** The status and public body for any thrown value; unknown errors become a generic 500 with no internals. */
 export function describeError(error: unknown): { status: number; code: string; message: string; fields: AppError['fields'] } {
   if (error instanceof AppError) {
@@ -23,6 +45,8 @@ export function describeError(error: unknown): { status: number; code: string; m
     const message = fields.length > 0 ? fields.map((field) => field.message).join('; ') : (fastifyError.message ?? 'bad input');
     return { status: 400, code: 'invalid_request', message: `Invalid request: ${message}.`, fields };
   }
+  const bodyError = fastifyError.code === undefined ? undefined : BODY_ERRORS[fastifyError.code];
+  if (bodyError) return { ...bodyError, fields: [] };
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return { status: fastifyError.statusCode, code: fastifyError.code ?? 'bad_request', message: fastifyError.message ?? 'Bad request', fields: [] };
   }
@@ -81,6 +105,8 @@ export function describeValidation(problems: readonly SchemaProblem[], context: 
       const least = Number(group.find((problem) => problem.keyword === 'minProperties')!.params.limit);
       message = `${path === '' ? `The ${context ?? 'request'}` : `${location} ${name}`} is empty: send at least ${least} ${least === 1 ? 'field' : 'fields'}`;
     }
+    // A whole body of the wrong type (such as text sent as text/plain) is named as the body, not as "body field body".
+    else if (path === '' && context === 'body' && group.some((problem) => problem.keyword === 'type')) message = 'The request body must be a JSON object, sent with the header Content-Type: application/json';
     else message = `${location} ${name} ${group[0]!.message ?? 'is not valid'}`;
     fields.push({ field: name, message });
   }
