@@ -4,17 +4,13 @@ import { describeError, STATUS_BY_KIND } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import { ACTIONS, type ActionParameter, type CkanAction } from './ckan.actions.ts';
 import { authenticateCkanApiKey, callerOrganisationId } from './caller.ts';
+import { BadRequest, registerBodyParsers } from './request-body.ts';
 
 /**
  * The CKAN Action API 3 at /api/3/action/NAME (and /api/action/NAME, which CKAN serves as version 3). Actions take
  * GET query parameters or a POST JSON body and respond in CKAN's envelope with CKAN's status codes. Parameters are
  * checked by the actions themselves, so every error comes back in the envelope; the route schemas only document them.
  */
-
-/** A client error that CKAN reports as a bare JSON string such as "Bad request - JSON Error: …", not an envelope. */
-class BadRequest extends Error {
-  override name = 'BadRequest';
-}
 
 const ERROR_TYPES: Record<string, { status: number; type: string; prefix: string }> = {
   not_found: { status: 404, type: 'Not Found Error', prefix: 'Not found: ' },
@@ -128,17 +124,7 @@ export async function ckanRoutes(app: FastifyInstance, services: Services): Prom
 
   app.addHook('onRequest', async (request) => authenticateCkanApiKey(request, services.tokens));
 
-  // Lenient JSON: an empty body is an empty dict; malformed JSON is CKAN's 400 "JSON Error".
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = String(body).trim();
-    if (text === '') return done(null, {});
-    try {
-      done(null, JSON.parse(text));
-    } catch (error) {
-      done(new BadRequest(`Bad request - JSON Error: Error decoding JSON data. Error: ${(error as Error).message}`), undefined);
-    }
-  });
+  registerBodyParsers(app);
 
   app.setErrorHandler(async (error, request, reply) => {
     if (error instanceof BadRequest) {
