@@ -438,7 +438,7 @@ for (const engine of testEngines()) {
     });
 
     test('JSON sent as a form is read', async () => {
-      // curl -d sends its data as application/x-www-form-urlencoded, as in CKAN's own examples.
+      // curl -d sends its data as application/x-www-form-urlencoded, whatever the data is.
       const send = async (action: string, contentType: string, body: string) => {
         const response = await fetch(`${server.url}/api/3/action/${action}`, { method: 'POST', headers: { 'content-type': contentType }, body });
         return { status: response.status, body: (await response.json()) as Envelope };
@@ -466,6 +466,25 @@ for (const engine of testEngines()) {
       const broken = await fetch(`${server.url}/api/3/action/package_show`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '{"id": ' });
       assert.equal(broken.status, 400);
       assert.match((await broken.json()) as string, /^Bad request - JSON Error/);
+    });
+
+    test('POST without a body reads the query', async () => {
+      const response = await fetch(`${server.url}/api/3/action/package_show?id=foodbank-parcels`, { method: 'POST' });
+      const body = (await response.json()) as Envelope;
+      assert.equal(response.status, 200);
+      assert.equal(body.result.name, 'foodbank-parcels');
+
+      const withBody = await post('package_show', { id: 'spending-over-500' });
+      assert.equal(withBody.body.result.name, 'spending-over-500');
+    });
+
+    test('API root gives the version', async () => {
+      const root = await fetch(`${server.url}/api`);
+      assert.equal(root.status, 200);
+      assert.deepEqual(await root.json(), { version: 1 });
+      const three = await fetch(`${server.url}/api/3`);
+      assert.equal(three.status, 200);
+      assert.deepEqual(await three.json(), { version: 3 });
     });
 
     test('unknown action and malformed JSON are 400', async () => {

@@ -40,17 +40,21 @@ export function ckanError(error: unknown): { status: number; error: Record<strin
   return { status: 500, error: { __type: 'Internal Server Error', message: 'Internal Server Error' } };
 }
 
+function queryParameters(request: FastifyRequest): Record<string, unknown> {
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  const params: Record<string, unknown> = {};
+  // CKAN reads a repeated query parameter as a list and a single one as a string.
+  for (const [key, value] of Object.entries(query)) params[key] = Array.isArray(value) && value.length === 1 ? value[0] : value;
+  delete params.callback;
+  return params;
+}
+
 function requestParameters(request: FastifyRequest): Record<string, unknown> {
-  if (request.method === 'GET') {
-    const query = (request.query ?? {}) as Record<string, unknown>;
-    const params: Record<string, unknown> = {};
-    // CKAN reads a repeated query parameter as a list and a single one as a string.
-    for (const [key, value] of Object.entries(query)) params[key] = Array.isArray(value) && value.length === 1 ? value[0] : value;
-    delete params.callback;
-    return params;
-  }
+  if (request.method === 'GET') return queryParameters(request);
   const body = request.body;
-  if (body === undefined || body === null || body === '') return {};
+  // CKAN 2.10 reads a POST without a body from its query string, for the read-only actions that all of these are.
+  const emptyBody = body === undefined || body === null || body === '' || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
+  if (emptyBody) return queryParameters(request);
   if (typeof body !== 'object' || Array.isArray(body)) {
     throw new BadRequest(`Bad request - Bad request data: Request data JSON decoded to ${JSON.stringify(body).slice(0, 100)} but it needs to be a dictionary.`);
   }
@@ -118,6 +122,15 @@ function documentation(name: string, action: CkanAction) {
   };
 }
 
+function apiVersionSchema(path: string, version: number) {
+  return {
+    operationId: version === 3 ? 'getCkanApiVersion' : 'getApiVersion',
+    tags: ['CKAN Action API'],
+    summary: `API version at ${path}, as CKAN serves it`,
+    response: { 200: { type: 'object', properties: { version: { type: 'integer', const: version } }, required: ['version'] } },
+  };
+}
+
 export async function ckanRoutes(app: FastifyInstance, services: Services): Promise<void> {
   // Actions check their own parameters so errors come back in the CKAN envelope; schemas here document them only.
   app.setValidatorCompiler(() => (value) => ({ value }));
@@ -145,6 +158,10 @@ export async function ckanRoutes(app: FastifyInstance, services: Services): Prom
       app.post(`${prefix}/${name}`, { schema: { ...docs.post, hide } }, (request, reply) => runAction(services, name, action, request, reply));
     }
   }
+
+  // CKAN 2.10 returns the API version at its API root (get_api in ckan/views/api.py).
+  app.get('/api', { schema: apiVersionSchema('/api', 1) }, async () => ({ version: 1 }));
+  app.get('/api/3', { schema: apiVersionSchema('/api/3', 3) }, async () => ({ version: 3 }));
 
   const unknownAction = async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
     await reply.status(400).type('application/json; charset=utf-8').send(JSON.stringify(`Bad request - Action name not known: ${request.params.name}`));

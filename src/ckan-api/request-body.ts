@@ -5,7 +5,7 @@ export class BadRequest extends Error {
   override name = 'BadRequest';
 }
 
-/** Parses a JSON body leniently, as CKAN does: an empty body is an empty dict; malformed JSON is CKAN's 400 "JSON Error". */
+/** Parses a JSON body leniently, as CKAN does. An empty body is an empty dict, and malformed JSON is CKAN's 400 "JSON Error". */
 function parseJson(text: string): unknown {
   const trimmed = text.trim();
   if (trimmed === '') return {};
