@@ -102,6 +102,7 @@ for (const engine of testEngines()) {
         { method: 'GET', url: '/api/v1/datasets/spending-over-500', status: 200 },
         { method: 'GET', url: '/api/v1/datasets/no-such-dataset', status: 404 },
         { method: 'GET', url: `/api/v1/resources/${catalogue.spendingV2.id}/records?limit=2`, status: 200 },
+        { method: 'PATCH', url: '/api/v1/datasets/spending-over-500', headers: { 'content-type': 'application/xml', ...bearer() }, body: '<title/>', status: 415 },
       ]);
     });
 
@@ -141,6 +142,7 @@ for (const engine of testEngines()) {
         { method: 'POST', url: '/api/3/action/package_show', headers: json, body: '{not json', status: 400 },
         { method: 'POST', url: '/api/3/action/package_show', headers: json, body: '[1]', status: 400 },
         { method: 'GET', url: '/api/3/action/package_list', headers: { authorization: 'not-a-token' }, status: 403 },
+        { method: 'POST', url: '/api/3/action/package_show', headers: { 'content-type': 'application/xml' }, body: '<id/>', status: 415 },
         { method: 'GET', url: `/api/3/action/datastore_search?resource_id=${catalogue.spendingV2.id}&limit=1`, status: 200 },
       ]);
     });

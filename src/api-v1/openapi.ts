@@ -2,6 +2,7 @@ import swagger, { type SwaggerTransform } from '@fastify/swagger';
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
+import { ErrorResponse } from './api-v1.schemas.ts';
 import { addOperationIds } from './operation-ids.ts';
 
 /** The DCAT metadata routes, which harvesters call as an API although they sit outside /api/. */
@@ -28,6 +29,26 @@ export interface DocumentedRequest {
  */
 export function documentRequest(parts: DocumentedRequest): SwaggerTransform {
   return ({ schema, url }) => ({ schema: isDocumentedPath(url) ? { ...schema, ...parts } : { ...schema, hide: true }, url });
+}
+
+interface JsonBodyOperation {
+  requestBody?: { content?: Record<string, unknown> };
+  responses?: Record<string, unknown>;
+}
+
+/**
+ * Adds the 415 that the JSON error handler sends for a body of a type no parser takes (such as application/xml) to
+ * each native operation with a JSON body. The CKAN actions list their own.
+ */
+function addUnsupportedMediaType(paths: Record<string, Record<string, JsonBodyOperation>>): void {
+  for (const [path, operations] of Object.entries(paths)) {
+    if (path.startsWith('/api/3/action/')) continue;
+    for (const operation of Object.values(operations)) {
+      if (!operation.requestBody?.content?.['application/json'] || operation.responses?.['415']) continue;
+      const unsupported = { description: 'The body was sent with a Content-Type that this operation does not take, such as application/xml.', content: { 'application/json': { schema: ErrorResponse } } };
+      operation.responses = { ...operation.responses, 415: unsupported };
+    }
+  }
 }
 
 /**
@@ -85,6 +106,7 @@ export async function registerOpenApi(app: FastifyInstance, services: Services):
     transformObject: (documentObject) => {
       const document = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
       addOperationIds((document.paths ?? {}) as Parameters<typeof addOperationIds>[0]);
+      addUnsupportedMediaType((document.paths ?? {}) as Record<string, Record<string, JsonBodyOperation>>);
       return document;
     },
   });

@@ -113,7 +113,8 @@ function documentation(name: string, action: CkanAction) {
   // A malformed request (bad JSON, a body that is not an object) gets CKAN's bare JSON string, and a q that cannot be
   // parsed gets the envelope with a Search Query Error.
   const badRequest = { anyOf: [envelope, { type: 'string', description: 'CKAN\'s message, such as "Bad request - JSON Error: …".' }] };
-  const responses = { 200: envelope, 400: badRequest, 403: envelope, 404: envelope, 409: envelope };
+  // A POST body of another type than JSON, a form or text/plain is refused with 415 in the envelope.
+  const responses = { 200: envelope, 400: badRequest, 403: envelope, 404: envelope, 409: envelope, 415: envelope };
   // Open data needs no token; CKAN clients may send one in Authorization (bare or Bearer) or X-CKAN-API-Key.
   const security: Array<Record<string, string[]>> = [{}, { bearerAuth: [] }, { ckanApiKey: [] }];
   return {
