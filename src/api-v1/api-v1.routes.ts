@@ -20,6 +20,7 @@ import {
   VersionList,
 } from './api-v1.schemas.ts';
 import { datasetMetadataRoutes } from './dataset-metadata.routes.ts';
+import { OPTIONAL_TOKEN } from './openapi.ts';
 
 /**
  * The native API under /api/v1: datasets (and changes to their details), their versions, organisations and a
@@ -86,7 +87,7 @@ export async function apiV1Routes(app: FastifyInstance, services: Services): Pro
 
   app.get<{ Querystring: DatasetListQuery }>(
     '/api/v1/datasets',
-    { schema: { tags: ['Datasets'], summary: 'List datasets', description: 'Open datasets, and the caller\'s organisation\'s private ones, newest first.', querystring: DatasetListQuery, response: { 200: DatasetList, ...errorResponses } } },
+    { schema: { security: OPTIONAL_TOKEN, tags: ['Datasets'], summary: 'List datasets', description: 'Open datasets, and the caller\'s organisation\'s private ones, newest first.', querystring: DatasetListQuery, response: { 200: DatasetList, ...errorResponses } } },
     async (request) => {
       const { page, per_page: perPage, q, organisation, tag } = request.query;
       const fq = [organisation ? `organization:"${organisation.replace(/"/g, '')}"` : '', tag ? `tags:"${tag.replace(/"/g, '')}"` : ''].join(' ').trim();
@@ -103,7 +104,7 @@ export async function apiV1Routes(app: FastifyInstance, services: Services): Pro
 
   app.get<{ Params: SlugParams }>(
     '/api/v1/datasets/:slug',
-    { schema: { tags: ['Datasets'], summary: 'Show a dataset', params: SlugParams, response: { 200: Dataset, ...errorResponses } } },
+    { schema: { security: OPTIONAL_TOKEN, tags: ['Datasets'], summary: 'Show a dataset', params: SlugParams, response: { 200: Dataset, ...errorResponses } } },
     async (request) => {
       const { dataset, resources } = await service.showDataset(callerOrganisationId(request), request.params.slug);
       return datasetBody(dataset, resources, publicUrl);
@@ -118,7 +119,7 @@ export async function apiV1Routes(app: FastifyInstance, services: Services): Pro
 
   app.get<{ Params: SlugParams }>(
     '/api/v1/datasets/:slug/versions',
-    { schema: { tags: ['Datasets'], summary: 'List a dataset\'s versions', description: 'Every loaded version (resource), newest first.', params: SlugParams, response: { 200: VersionList, ...errorResponses } } },
+    { schema: { security: OPTIONAL_TOKEN, tags: ['Datasets'], summary: 'List a dataset\'s versions', description: 'Every loaded version (resource), newest first.', params: SlugParams, response: { 200: VersionList, ...errorResponses } } },
     async (request) => {
       const { dataset, resources } = await service.showDataset(callerOrganisationId(request), request.params.slug);
       return { items: resources.map((resource) => resourceBody(resource, dataset.slug, publicUrl)) };
@@ -127,7 +128,7 @@ export async function apiV1Routes(app: FastifyInstance, services: Services): Pro
 
   app.get<{ Params: ResourceParams; Querystring: RecordsQuery }>(
     '/api/v1/resources/:id/records',
-    { schema: { tags: ['Datastore'], summary: 'Read a resource\'s rows', description: 'Filter, search, sort and page the rows of one version, as datastore_search does.', params: ResourceParams, querystring: RecordsQuery, response: { 200: RecordsPage, ...errorResponses } } },
+    { schema: { security: OPTIONAL_TOKEN, tags: ['Datastore'], summary: 'Read a resource\'s rows', description: 'Filter, search, sort and page the rows of one version, as datastore_search does.', params: ResourceParams, querystring: RecordsQuery, response: { 200: RecordsPage, ...errorResponses } } },
     async (request) => {
       const query = readDatastoreQuery({ ...request.query, resource_id: request.params.id, records_format: 'objects' });
       const result = await service.searchDatastore(callerOrganisationId(request), query);
@@ -144,7 +145,7 @@ export async function apiV1Routes(app: FastifyInstance, services: Services): Pro
 
   app.get<{ Querystring: OrganisationListQuery }>(
     '/api/v1/organisations',
-    { schema: { tags: ['Organisations'], summary: 'List organisations', querystring: OrganisationListQuery, response: { 200: OrganisationList, ...errorResponses } } },
+    { schema: { security: OPTIONAL_TOKEN, tags: ['Organisations'], summary: 'List organisations', querystring: OrganisationListQuery, response: { 200: OrganisationList, ...errorResponses } } },
     async (request) => {
       const { page, per_page: perPage } = request.query;
       const result = await service.listOrganisations(callerOrganisationId(request), { sort: 'title', descending: false, limit: perPage, offset: (page - 1) * perPage });
@@ -154,7 +155,7 @@ export async function apiV1Routes(app: FastifyInstance, services: Services): Pro
 
   app.get<{ Params: SlugParams }>(
     '/api/v1/organisations/:slug',
-    { schema: { tags: ['Organisations'], summary: 'Show an organisation', params: SlugParams, response: { 200: Organisation, ...errorResponses } } },
+    { schema: { security: OPTIONAL_TOKEN, tags: ['Organisations'], summary: 'Show an organisation', params: SlugParams, response: { 200: Organisation, ...errorResponses } } },
     async (request) => organisationBody(await service.showOrganisation(callerOrganisationId(request), request.params.slug)),
   );
 }

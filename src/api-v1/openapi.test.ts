@@ -100,6 +100,33 @@ describe('OpenAPI document', () => {
     assert.ok(records.parameters.some((parameter) => parameter.name === 'filters'));
   });
 
+  test('operation ids unique and stable', async () => {
+    const document = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, { operationId?: string }>> };
+    const ids = new Map<string, string>();
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) ids.set(`${method.toUpperCase()} ${path}`, operation.operationId ?? '');
+    }
+    assert.deepEqual([...ids].filter(([, id]) => id === '').map(([name]) => name), [], 'operations without an operationId');
+    const seen = new Map<string, string[]>();
+    for (const [name, id] of ids) seen.set(id, [...(seen.get(id) ?? []), name]);
+    assert.deepEqual([...seen].filter(([, names]) => names.length > 1), [], 'operationIds used twice');
+    // Generated clients name their methods after these ids, so a change here breaks their callers.
+    const pinned: Array<[string, string]> = [
+      ['GET /api/v1/datasets', 'getDatasets'],
+      ['GET /api/v1/datasets/{slug}', 'getDatasetsBySlug'],
+      ['PATCH /api/v1/datasets/{slug}', 'patchDatasetsBySlug'],
+      ['GET /api/v1/resources/{id}/records', 'getResourcesByIdRecords'],
+      ['POST /api/v1/organisations/{organisation}/datasets/{dataset}/resources', 'postOrganisationsByOrganisationDatasetsByDatasetResources'],
+      ['GET /api/3/action/package_search', 'getCkanPackageSearch'],
+      ['POST /api/3/action/package_search', 'postCkanPackageSearch'],
+      ['GET /api/3/action/datastore_search_sql', 'getCkanDatastoreSearchSql'],
+      ['GET /catalog.jsonld', 'getCatalogJsonld'],
+      ['GET /dataset/{slug}.jsonld', 'getDatasetBySlugJsonld'],
+      ['DELETE /api/tokens/{id}', 'deleteTokensById'],
+    ];
+    for (const [name, id] of pinned) assert.equal(ids.get(name), id, name);
+  });
+
   test('leaves out pages and forms', async () => {
     const document = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, unknown> };
     const outside = Object.keys(document.paths).filter((path) => !path.startsWith('/api/'));

@@ -2,6 +2,8 @@ import swagger, { type SwaggerTransform } from '@fastify/swagger';
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
+import { ErrorResponse } from './api-v1.schemas.ts';
+import { addOperationIds } from './operation-ids.ts';
 
 /** The DCAT metadata routes, which harvesters call as an API although they sit outside /api/. */
 export const DCAT_PATHS: readonly string[] = ['/catalog.jsonld', '/catalog.ttl', '/dataset/:slug.jsonld'];
@@ -10,6 +12,9 @@ export const DCAT_PATHS: readonly string[] = ['/catalog.jsonld', '/catalog.ttl',
 export function isDocumentedPath(url: string): boolean {
   return url.startsWith('/api/') || DCAT_PATHS.includes(url);
 }
+
+/** The security of an operation that serves open data without a token and a token's private data with one. */
+export const OPTIONAL_TOKEN: Array<Record<string, string[]>> = [{}, { bearerAuth: [] }];
 
 /** Request parts that a route lists in the OpenAPI document but checks in its handler or service. */
 export interface DocumentedRequest {
@@ -24,6 +29,26 @@ export interface DocumentedRequest {
  */
 export function documentRequest(parts: DocumentedRequest): SwaggerTransform {
   return ({ schema, url }) => ({ schema: isDocumentedPath(url) ? { ...schema, ...parts } : { ...schema, hide: true }, url });
+}
+
+interface JsonBodyOperation {
+  requestBody?: { content?: Record<string, unknown> };
+  responses?: Record<string, unknown>;
+}
+
+/**
+ * Adds the 415 that the JSON error handler sends for a body of a type no parser takes (such as application/xml) to
+ * each native operation with a JSON body. The CKAN actions list their own.
+ */
+function addUnsupportedMediaType(paths: Record<string, Record<string, JsonBodyOperation>>): void {
+  for (const [path, operations] of Object.entries(paths)) {
+    if (path.startsWith('/api/3/action/')) continue;
+    for (const operation of Object.values(operations)) {
+      if (!operation.requestBody?.content?.['application/json'] || operation.responses?.['415']) continue;
+      const unsupported = { description: 'The body was sent with a Content-Type that this operation does not take, such as application/xml.', content: { 'application/json': { schema: ErrorResponse } } };
+      operation.responses = { ...operation.responses, 415: unsupported };
+    }
+  }
 }
 
 /**
@@ -59,6 +84,12 @@ export async function registerOpenApi(app: FastifyInstance, services: Services):
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token, sent as "Authorization: Bearer civic_…".' },
+          ckanApiKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-CKAN-API-Key',
+            description: 'An API token in the header CKAN clients use. The CKAN actions also take the token bare in Authorization.',
+          },
           sessionCookie: {
             type: 'apiKey',
             in: 'cookie',
@@ -72,6 +103,12 @@ export async function registerOpenApi(app: FastifyInstance, services: Services):
     },
     // Only the APIs and the DCAT routes belong in the document; the portal's pages and HTML forms are not an API for clients.
     transform: ({ schema, url }) => ({ schema: isDocumentedPath(url) ? schema : { ...schema, hide: true }, url }),
+    transformObject: (documentObject) => {
+      const document = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
+      addOperationIds((document.paths ?? {}) as Parameters<typeof addOperationIds>[0]);
+      addUnsupportedMediaType((document.paths ?? {}) as Record<string, Record<string, JsonBodyOperation>>);
+      return document;
+    },
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').send(app.swagger()));
 }

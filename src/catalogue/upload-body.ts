@@ -21,13 +21,32 @@ export function uploadLimitBytes(env: NodeJS.ProcessEnv = process.env): number {
   return megabytes * 1024 * 1024;
 }
 
+/** The maximum number of text fields an upload form may carry besides its file, and the maximum size of one, in bytes. */
+const MAX_FIELDS = 16;
+const MAX_FIELD_BYTES = 1024 * 1024;
+
 /**
  * Registers the multipart parser on `app` with the upload limit, unless this plugin scope already has one. A file over
  * the limit is truncated rather than thrown at once, so receiveUpload still reads the fields sent after it.
  */
 export async function registerUploadParser(app: FastifyInstance, maxBytes: number): Promise<void> {
   if (app.hasContentTypeParser('multipart/form-data')) return;
-  await app.register(fastifyMultipart, { throwFileSizeLimit: false, limits: { fileSize: maxBytes, files: 1, fields: 16, fieldSize: 1024 * 1024, parts: 17 } });
+  await app.register(fastifyMultipart, { throwFileSizeLimit: false, limits: { fileSize: maxBytes, files: 1, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: MAX_FIELDS + 1 } });
+}
+
+/**
+ * Turns the multipart plugin's limit errors (413s with messages such as "reach files limit") into 400s that tell the
+ * client what to send instead. Other errors are returned unchanged.
+ */
+function describeFormLimit(error: unknown): unknown {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (code === 'FST_FILES_LIMIT') {
+    return validationError('too_many_files', 'The form has more than one file. Send one file, in the form field "file".', [{ field: 'file', message: 'Send one file' }]);
+  }
+  if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
+    return validationError('too_many_fields', `The form has more than ${MAX_FIELDS} fields besides the file. Send each field at most once.`, []);
+  }
+  return error;
 }
 
 /** The file part of an upload, written to a temporary folder. */
@@ -65,6 +84,20 @@ export async function receiveUpload<Name extends string>(
   fields: Partial<Record<Name, string>>,
   maxBytes: number,
 ): Promise<ReceivedFile | null> {
+  try {
+    return await readParts(request, folder, allowed, fields, maxBytes);
+  } catch (error) {
+    throw describeFormLimit(error);
+  }
+}
+
+async function readParts<Name extends string>(
+  request: FastifyRequest,
+  folder: string,
+  allowed: ReadonlySet<Name>,
+  fields: Partial<Record<Name, string>>,
+  maxBytes: number,
+): Promise<ReceivedFile | null> {
   let stored: ReceivedFile | null = null;
   let truncated = false;
   for await (const part of request.parts()) {
@@ -85,6 +118,10 @@ export async function receiveUpload<Name extends string>(
     if (!allowed.has(name)) {
       throw validationError('unexpected_field', `The form field "${part.fieldname}" is not known. Send only file and ${[...allowed].join(', ')}.`, [{ field: part.fieldname, message: 'Unknown field' }]);
     }
+    // The parser cuts a longer value at the limit without an error, so a cut value would otherwise be stored as sent.
+    if (part.valueTruncated) {
+      throw validationError('field_too_long', `The form field "${part.fieldname}" is longer than ${MAX_FIELD_BYTES / 1_048_576} MB. Shorten it.`, [{ field: part.fieldname, message: 'Shorten this field' }]);
+    }
     fields[name] = String(part.value);
   }
   if (truncated) throw fileTooLarge(maxBytes);
@@ -98,4 +135,13 @@ export function checkVisibility(value: string | undefined): Visibility | undefin
     throw validationError('invalid_visibility', `Visibility "${value}" is not valid. Use private or open.`, [{ field: 'visibility', message: 'Use private or open' }]);
   }
   return value;
+}
+
+/**
+ * Builds the 400 for an upload sent in another form than multipart/form-data, such as a bare CSV body or JSON.
+ * `contentType` is the request's Content-Type header, named in the message when the client sent one.
+ */
+export function multipartRequired(contentType: string | undefined): AppError {
+  const sent = contentType ? ` The request was sent as "${contentType.split(';')[0]!.trim()}".` : '';
+  return validationError('multipart_required', `Send the file as multipart/form-data with the file in the field "file".${sent}`, [{ field: 'file', message: 'Send a file' }]);
 }

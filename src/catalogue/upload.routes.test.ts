@@ -192,17 +192,6 @@ for (const engine of testEngines()) {
       assert.equal(await services.catalogue.findDataset({ kind: 'platform' }, 'read-upload'), undefined);
     });
 
-    test('bare CSV body names the content type', async () => {
-      const url = `${server.url}/api/v1/organisations/thurrock-council/datasets/bare-csv/resources`;
-      const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${councilToken}`, 'content-type': 'text/csv' }, body: 'a,b\n1,2\n' });
-      assert.equal(response.status, 415);
-      const body = (await response.json()) as { error: { code: string; message: string } };
-      assert.equal(body.error.code, 'unsupported_media_type');
-      assert.match(body.error.message, /Content-Type "text\/csv" is not accepted here/);
-      assert.match(body.error.message, /multipart\/form-data/);
-      assert.equal(await services.catalogue.findDataset({ kind: 'platform' }, 'bare-csv'), undefined);
-    });
-
     test('bad form input names the field', async () => {
       const url = `${server.url}/api/v1/organisations/thurrock-council/datasets/bad-input/resources`;
       const noFile = new FormData();

@@ -4,18 +4,19 @@ import path from 'node:path';
 // Brings the OpenAPI route schema keys (tags, summary, security) into Fastify's schema type.
 import type {} from '@fastify/swagger';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, validationError } from '../errors.ts';
 import { checkApplication, hasRole, requireApplication, requireToken } from '../http/auth.ts';
-import type { TableSchema } from '../ingest/table-schema.ts';
+import { jsonErrorHandler } from '../http/errors.ts';
 import { documentRequest } from '../api-v1/openapi.ts';
+import type { TableSchema } from '../ingest/table-schema.ts';
 import type { Services } from '../services.ts';
 import { checkUploadUnderAgreement } from '../agreements/agreement-upload.ts';
 import { LICENCES, UPDATE_FREQUENCIES } from './catalogue.metadata.ts';
 import type { LoadReport } from './catalogue.types.ts';
 import { METADATA_FIELD_NAMES, metadataFromFields, type MetadataFields } from './metadata-fields.ts';
 import { parseTableSchema } from './schema-input.ts';
-import { checkVisibility, receiveUpload, registerUploadParser, uploadLimitBytes } from './upload-body.ts';
+import { checkVisibility, multipartRequired, receiveUpload, registerUploadParser, uploadLimitBytes } from './upload-body.ts';
 
 const Params = Type.Object({
   organisation: Type.String({ description: 'Organisation slug', pattern: '^[a-z0-9][a-z0-9-]{1,99}$' }),
@@ -53,24 +54,23 @@ const ErrorBody = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), fields: Type.Array(Type.Object({ field: Type.String(), message: Type.String() })), request_id: Type.String() }),
 });
 
-/**
- * The multipart form as the OpenAPI document describes it. The handler reads the parts itself, so Fastify never
- * validates against this schema, and the handler's own checks keep their error codes.
- */
+const optionalText = (description: string) => Type.Optional(Type.String({ description }));
+
+/** The multipart form, for the OpenAPI document only: receiveUpload reads and checks the parts itself. */
 const UploadForm = Type.Object({
-  file: Type.String({ format: 'binary', description: 'The CSV, TSV, XLSX or ODS file.' }),
-  title: Type.Optional(Type.String({ description: 'Dataset title. A new dataset without one takes the title in the file, or else the file name.' })),
-  description: Type.Optional(Type.String()),
-  licence: Type.Optional(Type.Union(LICENCES.map((licence) => Type.Literal(licence.id)))),
-  tags: Type.Optional(Type.String({ description: 'Comma-separated tags.' })),
-  update_frequency: Type.Optional(Type.Union(UPDATE_FREQUENCIES.map((frequency) => Type.Literal(frequency)))),
-  temporal_start: Type.Optional(Type.String({ format: 'date' })),
-  temporal_end: Type.Optional(Type.String({ format: 'date' })),
-  spatial: Type.Optional(Type.String({ description: 'The area the data covers, such as Thurrock.' })),
-  schema: Type.Optional(Type.String({ description: 'A Frictionless Table Schema as JSON text, fixing column types.' })),
-  sheet: Type.Optional(Type.String({ description: 'The sheet of a workbook to load.' })),
-  visibility: Type.Optional(Type.Union([Type.Literal('private'), Type.Literal('open')])),
-  agreement: Type.Optional(Type.String({ description: 'Reference of an active agreement your organisation provides that names this dataset.' })),
+  file: Type.String({ format: 'binary', description: 'The CSV, TSV, XLSX or ODS file to load.' }),
+  title: optionalText('Title of the dataset. A new dataset without one takes the title in the file, or else the file name.'),
+  description: optionalText('Description of the dataset.'),
+  licence: Type.Optional(Type.Union(LICENCES.map((licence) => Type.Literal(licence.id)), { description: 'Licence id.' })),
+  tags: optionalText('Tags, comma-separated.'),
+  update_frequency: Type.Optional(Type.Union(UPDATE_FREQUENCIES.map((frequency) => Type.Literal(frequency)), { description: 'How often the dataset is updated.' })),
+  temporal_start: optionalText('First day the data covers, as YYYY-MM-DD.'),
+  temporal_end: optionalText('Last day the data covers, as YYYY-MM-DD.'),
+  spatial: optionalText('The area the data covers.'),
+  schema: optionalText('A Frictionless Table Schema as JSON text, to fix column types.'),
+  sheet: optionalText('Sheet of a workbook to load, needed when more than one visible sheet has data.'),
+  visibility: Type.Optional(Type.Union([Type.Literal('private'), Type.Literal('open')], { description: 'Who can see the data; the dataset keeps its visibility when empty.' })),
+  agreement: optionalText('Reference of an active agreement your organisation provides that names this dataset.'),
 });
 
 interface UploadFields extends MetadataFields {
@@ -97,6 +97,12 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
     '/api/v1/organisations/:organisation/datasets/:dataset/resources',
     {
       preHandler: [requireToken('write'), requireApplication('data_workspace')],
+      // Fastify rejects a body of a type no parser takes (a bare text/csv upload) before the handler runs, with a 415
+      // that names neither the form nor the field, so that case gets the handler's own message.
+      errorHandler(error, request, reply) {
+        const unparsed = (error as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE';
+        return jsonErrorHandler(unparsed ? multipartRequired(request.headers['content-type']) : error, request, reply);
+      },
       config: { swaggerTransform: documentRequest({ body: UploadForm }) },
       schema: {
         tags: ['Datasets'],
@@ -124,9 +130,7 @@ export async function uploadRoutes(app: FastifyInstance, services: Services): Pr
       if (!hasRole(auth, ['data_steward'])) {
         throw new AppError('forbidden', 'role_required', 'Loading data needs the data steward or administrator role in the organisation.');
       }
-      if (!request.isMultipart()) {
-        throw validationError('multipart_required', 'Send the file as multipart/form-data with the file in the field "file".', [{ field: 'file', message: 'Send a file' }]);
-      }
+      if (!request.isMultipart()) throw multipartRequired(request.headers['content-type']);
 
       const folder = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'civic-upload-'));
       let report: LoadReport;

@@ -21,6 +21,11 @@ export interface ActionParameter {
   name: string;
   description: string;
   required?: boolean;
+  /**
+   * The value's type in a JSON body, for the OpenAPI document (text when absent). In a query string every value is
+   * text, which the action parses as the description says (JSON text for an object).
+   */
+  type?: 'integer' | 'boolean' | 'object' | 'list' | 'text_or_object';
 }
 
 export interface CkanAction {
@@ -47,8 +52,8 @@ export const ACTIONS: Record<string, CkanAction> = {
   package_list: {
     help: 'Return the names of the site\'s open datasets, sorted by name. Parameters: limit, offset.',
     parameters: [
-      { name: 'limit', description: 'Maximum number of names to return.' },
-      { name: 'offset', description: 'Number of names to skip, when limit is given.' },
+      { name: 'limit', description: 'Maximum number of names to return.', type: 'integer' },
+      { name: 'offset', description: 'Number of names to skip, when limit is given.', type: 'integer' },
     ],
     async run({ service, organisationId, params }) {
       const limit = params.limit === undefined ? null : readInteger(params, 'limit', 1000, 0, 1_000_000);
@@ -68,12 +73,12 @@ export const ACTIONS: Record<string, CkanAction> = {
       { name: 'q', description: 'Free text (words match by prefix), or field terms such as tags:finance title:"public toilets" name:spend*.' },
       { name: 'fq', description: 'Filters such as organization:thurrock-council -tags:finance res_format:CSV license_id:OGL-UK-3.0.' },
       { name: 'fl', description: 'Fields to return instead of whole package dicts, separated by commas or spaces, such as "name,title".' },
-      { name: 'rows', description: 'Datasets per page, 0 to 1000 (default 10).' },
-      { name: 'start', description: 'Datasets to skip.' },
+      { name: 'rows', description: 'Datasets per page, 0 to 1000 (default 10).', type: 'integer' },
+      { name: 'start', description: 'Datasets to skip.', type: 'integer' },
       { name: 'sort', description: 'Such as "metadata_modified desc" or "title_string asc" (default "score desc, metadata_modified desc").' },
-      { name: 'facet.field', description: 'JSON list of organization, tags, res_format, license_id.' },
-      { name: 'facet.limit', description: 'Items per facet (default 50, -1 for all).' },
-      { name: 'include_private', description: 'Include private datasets of the caller\'s organisation.' },
+      { name: 'facet.field', description: 'JSON list of organization, tags, res_format, license_id.', type: 'list' },
+      { name: 'facet.limit', description: 'Items per facet (default 50, -1 for all).', type: 'integer' },
+      { name: 'include_private', description: 'Include private datasets of the caller\'s organisation.', type: 'boolean' },
     ],
     async run({ service, organisationId, params, publicUrl }) {
       const query = readPackageSearchQuery(params);
@@ -122,7 +127,7 @@ export const ACTIONS: Record<string, CkanAction> = {
     help: 'Return an organisation by name or id; include_datasets=true adds its datasets (up to 1000) as packages.',
     parameters: [
       { name: 'id', description: 'Organisation name (slug) or id.', required: true },
-      { name: 'include_datasets', description: 'Include the organisation\'s datasets.' },
+      { name: 'include_datasets', description: 'Include the organisation\'s datasets.', type: 'boolean' },
     ],
     async run({ service, organisationId, params, publicUrl }) {
       const organisation = await service.showOrganisation(organisationId, requireString(params, 'id'));
@@ -143,15 +148,15 @@ export const ACTIONS: Record<string, CkanAction> = {
       'include_total, records_format (objects, lists, csv, tsv), distinct. Rows carry _id in source order from 1.',
     parameters: [
       { name: 'resource_id', description: 'Resource id.', required: true },
-      { name: 'filters', description: 'JSON object of column to value or list of values.' },
-      { name: 'q', description: 'Full-text search over the text columns, or a JSON object of column to text.' },
-      { name: 'fields', description: 'Columns to return, comma-separated or a JSON list.' },
+      { name: 'filters', description: 'JSON object of column to value or list of values.', type: 'object' },
+      { name: 'q', description: 'Full-text search over the text columns, or a JSON object of column to text.', type: 'text_or_object' },
+      { name: 'fields', description: 'Columns to return, comma-separated or a JSON list.', type: 'list' },
       { name: 'sort', description: 'Such as "amount desc, _id asc".' },
-      { name: 'limit', description: 'Rows per page, 0 to 32000 (default 100).' },
-      { name: 'offset', description: 'Rows to skip.' },
-      { name: 'include_total', description: 'Whether to count matching rows (default true).' },
+      { name: 'limit', description: 'Rows per page, 0 to 32000 (default 100).', type: 'integer' },
+      { name: 'offset', description: 'Rows to skip.', type: 'integer' },
+      { name: 'include_total', description: 'Whether to count matching rows (default true).', type: 'boolean' },
       { name: 'records_format', description: 'objects, lists, csv or tsv.' },
-      { name: 'distinct', description: 'Return distinct rows of the chosen fields.' },
+      { name: 'distinct', description: 'Return distinct rows of the chosen fields.', type: 'boolean' },
       { name: 'cursor', description: 'Continuation token from _links.next; pages deep results by _id.' },
     ],
     async run({ service, organisationId, params }) {

@@ -437,6 +437,56 @@ for (const engine of testEngines()) {
       assert.equal(fq.body.error?.__type, 'Search Query Error');
     });
 
+    test('JSON sent as a form is read', async () => {
+      // curl -d sends its data as application/x-www-form-urlencoded, whatever the data is.
+      const send = async (action: string, contentType: string, body: string) => {
+        const response = await fetch(`${server.url}/api/3/action/${action}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+        return { status: response.status, body: (await response.json()) as Envelope };
+      };
+      const shown = await send('package_show', 'application/x-www-form-urlencoded', '{"id": "spending-over-500"}');
+      assert.equal(shown.status, 200);
+      assert.equal(shown.body.result.name, 'spending-over-500');
+
+      const searched = await send('package_search', 'application/x-www-form-urlencoded', '{"q": "foodbank", "rows": 5}');
+      assert.equal(searched.status, 200);
+      assert.deepEqual(searched.body.result.results.map((dataset: { name: string }) => dataset.name), ['foodbank-parcels']);
+
+      const form = await send('package_show', 'application/x-www-form-urlencoded', 'id=spending-over-500');
+      assert.equal(form.status, 200);
+      assert.equal(form.body.result.name, 'spending-over-500');
+
+      const repeated = await send('organization_list', 'application/x-www-form-urlencoded', 'organizations=grays-foodbank&organizations=thurrock-council');
+      assert.equal(repeated.status, 200);
+      assert.deepEqual([...repeated.body.result].sort(), ['grays-foodbank', 'thurrock-council']);
+
+      const plainText = await send('package_show', 'text/plain', '{"id": "foodbank-parcels"}');
+      assert.equal(plainText.status, 200);
+      assert.equal(plainText.body.result.name, 'foodbank-parcels');
+
+      const broken = await fetch(`${server.url}/api/3/action/package_show`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '{"id": ' });
+      assert.equal(broken.status, 400);
+      assert.match((await broken.json()) as string, /^Bad request - JSON Error/);
+    });
+
+    test('POST without a body reads the query', async () => {
+      const response = await fetch(`${server.url}/api/3/action/package_show?id=foodbank-parcels`, { method: 'POST' });
+      const body = (await response.json()) as Envelope;
+      assert.equal(response.status, 200);
+      assert.equal(body.result.name, 'foodbank-parcels');
+
+      const withBody = await post('package_show', { id: 'spending-over-500' });
+      assert.equal(withBody.body.result.name, 'spending-over-500');
+    });
+
+    test('API root gives the version', async () => {
+      const root = await fetch(`${server.url}/api`);
+      assert.equal(root.status, 200);
+      assert.deepEqual(await root.json(), { version: 1 });
+      const three = await fetch(`${server.url}/api/3`);
+      assert.equal(three.status, 200);
+      assert.deepEqual(await three.json(), { version: 3 });
+    });
+
     test('unknown action and malformed JSON are 400', async () => {
       const unknown = await fetch(`${server.url}/api/3/action/package_delete_everything`);
       assert.equal(unknown.status, 400);

@@ -80,12 +80,12 @@ export const LIST_ACTIONS: Record<string, CkanAction> = {
       'package_count, with asc or desc; default "title asc"), limit (at most 25 with all_fields, else 1000), offset, ' +
       'q (text in the name, title or description), organizations (names to keep).',
     parameters: [
-      { name: 'all_fields', description: 'Return dicts instead of names.' },
+      { name: 'all_fields', description: 'Return dicts instead of names.', type: 'boolean' },
       { name: 'sort', description: 'name, title or package_count, with asc or desc (default "title asc"; package_count alone sorts largest first).' },
-      { name: 'limit', description: 'Maximum organisations: at most 25 with all_fields, else 1000; a larger limit is capped.' },
-      { name: 'offset', description: 'Organisations to skip.' },
+      { name: 'limit', description: 'Maximum organisations: at most 25 with all_fields, else 1000; a larger limit is capped.', type: 'integer' },
+      { name: 'offset', description: 'Organisations to skip.', type: 'integer' },
       { name: 'q', description: 'Text that the name, title or description contains, ignoring case.' },
-      { name: 'organizations', description: 'JSON list of organisation names to return.' },
+      { name: 'organizations', description: 'JSON list of organisation names to return.', type: 'list' },
     ],
     async run({ service, organisationId, params }) {
       const allFields = readBoolean(params, 'all_fields', false);
@@ -105,10 +105,10 @@ export const LIST_ACTIONS: Record<string, CkanAction> = {
   group_list: {
     help: 'Return the site\'s groups. This site has organisations but no groups, so the list is always empty, as on a CKAN site without groups.',
     parameters: [
-      { name: 'all_fields', description: 'Return dicts instead of names.' },
+      { name: 'all_fields', description: 'Return dicts instead of names.', type: 'boolean' },
       { name: 'sort', description: 'name, title or package_count, with asc or desc.' },
-      { name: 'limit', description: 'Maximum groups.' },
-      { name: 'offset', description: 'Groups to skip.' },
+      { name: 'limit', description: 'Maximum groups.', type: 'integer' },
+      { name: 'offset', description: 'Groups to skip.', type: 'integer' },
     ],
     async run({ params }) {
       // The parameters are still checked, so a client's mistake shows here as it would on a site with groups.
@@ -127,7 +127,7 @@ export const LIST_ACTIONS: Record<string, CkanAction> = {
       'query keeps the tags that contain the text, ignoring case. There are no tag vocabularies.',
     parameters: [
       { name: 'query', description: 'Text that each returned tag contains, ignoring case (q is read the same way).' },
-      { name: 'all_fields', description: 'Return dicts with id, name, display_name and vocabulary_id instead of names.' },
+      { name: 'all_fields', description: 'Return dicts with id, name, display_name and vocabulary_id instead of names.', type: 'boolean' },
       { name: 'vocabulary_id', description: 'A tag vocabulary; this site has none, so any value is not found.' },
     ],
     async run({ service, organisationId, params }) {

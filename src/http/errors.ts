@@ -87,6 +87,8 @@ export function describeValidation(problems: readonly SchemaProblem[], context: 
       const least = Number(group.find((problem) => problem.keyword === 'minProperties')!.params.limit);
       message = `${path === '' ? `The ${context ?? 'request'}` : `${location} ${name}`} is empty: send at least ${least} ${least === 1 ? 'field' : 'fields'}`;
     }
+    // A whole body of the wrong type (such as text sent as text/plain) is named as the body, not as "body field body".
+    else if (path === '' && context === 'body' && group.some((problem) => problem.keyword === 'type')) message = 'The request body must be a JSON object, sent with the header Content-Type: application/json';
     else message = `${location} ${name} ${group[0]!.message ?? 'is not valid'}`;
     fields.push({ field: name, message });
   }

@@ -28,6 +28,8 @@ export const DATE_FORMATS = [
   // typing it as a timestamp would move each day to 23:00 UTC the day before for half of the year.
   '%Y-%m-%d 00:00:00',
   '%Y-%m-%dT00:00:00',
+  '%Y-%m-%d 00:00',
+  '%Y-%m-%dT00:00',
   '%d/%m/%Y 00:00:00',
   '%d/%m/%Y 00:00',
   '%m/%d/%Y',

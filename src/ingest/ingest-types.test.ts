@@ -104,12 +104,16 @@ describe('type inference', () => {
       excel: 'date %d/%m/%Y 00:00',
       excel_seconds: 'date %d/%m/%Y 00:00:00',
       one_time: 'datetime %d/%m/%Y %H:%M:%S',
+      iso_minutes: 'date %Y-%m-%d 00:00',
+      iso_t_minutes: 'date %Y-%m-%dT00:00',
     });
     assert.deepEqual(column(loaded, 'iso'), ['2025-04-05', '2025-12-31']);
     assert.deepEqual(column(loaded, 'iso_t'), ['2025-04-05', '2025-12-31']);
     assert.deepEqual(column(loaded, 'excel'), ['2025-04-05', '2025-12-31']);
     assert.deepEqual(column(loaded, 'excel_seconds'), ['2025-04-05', '2025-12-31']);
     assert.deepEqual(column(loaded, 'one_time'), ['2025-04-05T00:00:00+01:00', '2025-12-31T09:30:00+00:00']);
+    assert.deepEqual(column(loaded, 'iso_minutes'), ['2025-04-05', '2025-12-31']);
+    assert.deepEqual(column(loaded, 'iso_t_minutes'), ['2025-04-05', '2025-12-31']);
   });
 
   it('reads percentages as numbers', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
 import { describeError, jsonErrorHandler } from '../http/errors.ts';
+import { ErrorResponse } from '../api-v1/api-v1.schemas.ts';
 import { findLicence } from '../catalogue/catalogue.metadata.ts';
 import type { DatasetDetail } from '../catalogue/catalogue.types.ts';
 import { withOrganisation } from '../db/tenant.ts';
@@ -77,10 +78,14 @@ function machineRoute(format: 'json' | 'text'): Pick<RouteShorthandOptions, 'err
   };
 }
 
-const ERROR_RESPONSES = {
-  400: { description: 'A query parameter is not valid; the error names it.' },
-  404: { description: 'No such page of the catalogue, or no open dataset of that name.' },
-};
+/** Builds the error responses of a DCAT route: the native API's JSON error for JSON-LD, plain text for Turtle. */
+function errorResponses(mediaType: string) {
+  const content = mediaType === 'text/turtle' ? { 'text/plain': { schema: { type: 'string' } } } : { 'application/json': { schema: ErrorResponse } };
+  return {
+    400: { description: 'A query parameter is not valid; the error names it.', content },
+    404: { description: 'No such page of the catalogue, or no open dataset of that name.', content },
+  };
+}
 
 function catalogueSchema(syntax: string, mediaType: string) {
   return {
@@ -96,7 +101,10 @@ function catalogueSchema(syntax: string, mediaType: string) {
         modified_since: { type: 'string', description: 'Only datasets changed at or after this ISO 8601 date or date and time, such as 2026-01-31.' },
       },
     },
-    response: { 200: { description: `The catalogue page in ${syntax}.`, content: { [mediaType]: { schema: { type: 'string' } } } }, ...ERROR_RESPONSES },
+    response: {
+      200: { description: `The catalogue page in ${syntax}.`, content: { [mediaType]: { schema: { type: mediaType === 'text/turtle' ? 'string' : 'object' } } } },
+      ...errorResponses(mediaType),
+    },
   };
 }
 
@@ -105,7 +113,7 @@ const DATASET_SCHEMA = {
   summary: 'One open dataset as DCAT 3 in JSON-LD',
   description: 'The dcat:Dataset of an open dataset, with its publisher and distributions. Errors are JSON.',
   params: { type: 'object', properties: { slug: { type: 'string', description: 'Dataset name (slug).' } }, required: ['slug'] },
-  response: { 200: { description: 'The dataset in JSON-LD.', content: { 'application/ld+json': { schema: { type: 'object' } } } }, 404: ERROR_RESPONSES[404] },
+  response: { 200: { description: 'The dataset in JSON-LD.', content: { 'application/ld+json': { schema: { type: 'object' } } } }, 404: errorResponses('application/ld+json')[404] },
 };
 
 export async function metadataRoutes(app: FastifyInstance, services: Services & { portal: PortalService }): Promise<void> {

@@ -2,6 +2,8 @@
 import type {} from '@fastify/swagger';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { ErrorResponse } from '../api-v1/api-v1.schemas.ts';
+import { OPTIONAL_TOKEN } from '../api-v1/openapi.ts';
 import { AppError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { AggregateService } from './aggregate.service.ts';
@@ -16,6 +18,32 @@ const AggregateQuerystring = Type.Object({
 });
 type AggregateQuerystring = Static<typeof AggregateQuerystring>;
 
+const PublishedValue = Type.Object({
+  value: Type.Union([Type.Number(), Type.Null()], { description: 'The count or sum, rounded; null when suppressed.' }),
+  suppressed: Type.Boolean(),
+  reason: Type.Optional(Type.Union([Type.Literal('primary'), Type.Literal('secondary')], { description: 'primary for a small number, secondary for a figure that would reveal one.' })),
+});
+const AggregateCell = Type.Intersect([Type.Object({ group: Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()])) }), PublishedValue]);
+
+const AggregateResult = Type.Object({
+  dataset: Type.String(),
+  resource_id: Type.String({ format: 'uuid' }),
+  version: Type.Integer({ minimum: 1 }),
+  group_by: Type.Array(Type.String()),
+  measure: Type.String(),
+  rule: Type.String(),
+  cells: Type.Array(AggregateCell),
+  row_totals: Type.Union([Type.Array(AggregateCell), Type.Null()], { description: 'Totals per value of the first group-by column, for two columns.' }),
+  column_totals: Type.Union([Type.Array(AggregateCell), Type.Null()], { description: 'Totals per value of the second group-by column, for two columns.' }),
+  total: PublishedValue,
+});
+
+const VisibilityResult = Type.Object({
+  dataset: Type.String(),
+  visibility: Type.Union([Type.Literal('open'), Type.Literal('private')]),
+  notice: Type.Optional(Type.String({ description: 'Set when the organisation now has more private datasets than its plan allows.' })),
+});
+
 const VisibilityBody = Type.Object({ visibility: Type.Union([Type.Literal('open'), Type.Literal('private')]) }, { additionalProperties: false });
 type VisibilityBody = Static<typeof VisibilityBody>;
 
@@ -27,10 +55,13 @@ export async function publicationRoutes(app: FastifyInstance, services: Services
     '/api/v1/datasets/:slug/aggregate',
     {
       schema: {
-        tags: ['publication'],
+        tags: ['Datastore'],
         summary: 'Counts or sums over a dataset, grouped by up to two columns, with small numbers suppressed',
+        // Anonymous callers aggregate open datasets; a token with the read scope adds its organisation's private ones.
+        security: OPTIONAL_TOKEN,
         params: Params,
         querystring: AggregateQuerystring,
+        response: { 200: AggregateResult, 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
       },
     },
     async (request) => {
@@ -43,12 +74,13 @@ export async function publicationRoutes(app: FastifyInstance, services: Services
     '/api/v1/datasets/:slug/visibility',
     {
       schema: {
-        tags: ['publication'],
+        tags: ['Datasets'],
         summary: 'Make a dataset open or private; opening is refused with 409 while personal data is found',
         // The handler, not a guard, turns away anonymous callers, so the document states it here.
         security: [{ bearerAuth: [] }],
         params: Params,
         body: VisibilityBody,
+        response: { 200: VisibilityResult, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
       },
     },
     async (request) => {
