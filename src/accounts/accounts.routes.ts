@@ -7,6 +7,7 @@ import type { Services } from '../services.ts';
 import type { EmailVerificationOutcome } from './account-link.service.ts';
 import { setCurrentUser } from './account-scope.ts';
 import { emailAddressProblem } from './email-address.ts';
+import { MailSendError } from './mailer.ts';
 import { registerTokenRoutes } from './api-token.routes.ts';
 import { totpQrCode } from './totp-qr-code.ts';
 import { ROLE_NAMES } from '../tenancy/members.service.ts';
@@ -176,7 +177,14 @@ export async function accountRoutes(app: FastifyInstance, services: Services): P
     if (emailProblem !== null) return show(request, reply, 'accounts/reset-request.njk', { email }, [{ field: 'email', message: emailProblem }]);
     await rateLimiter.hit(RESET_BY_ADDRESS, request.ip);
     await rateLimiter.hit(RESET_BY_EMAIL, email);
-    await links.requestPasswordReset(email, request.id);
+    try {
+      await links.requestPasswordReset(email, request.id);
+    } catch (error) {
+      // The reply must not differ for an address with an account, or it would tell who has one. The operator finds
+      // the failure in the log, and the person can ask again once mail works.
+      if (!(error instanceof MailSendError)) throw error;
+      request.log.error({ err: error }, 'password reset email not sent');
+    }
     return reply.page('accounts/message.njk', {
       title: 'Check your email',
       paragraphs: ['If an account uses that email address, we have sent it a link to reset the password. The link works for 1 hour.'],
