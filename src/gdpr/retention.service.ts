@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { londonDate } from '../agreements/agreement-dates.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { DisclosureLog } from '../audit/disclosure.repository.ts';
 import type { Database } from '../db/database.ts';
@@ -188,7 +189,7 @@ export class RetentionService {
   async schedule(runAt: Date = this.#clock()): Promise<void> {
     await this.db.app.transaction().execute(async (trx) => {
       await setPlatformScope(trx);
-      await enqueueJob(trx, { kind: RETENTION_JOB, runAt, uniqueKey: `${RETENTION_JOB}:${runAt.toISOString().slice(0, 10)}` });
+      await enqueueJob(trx, { kind: RETENTION_JOB, runAt, uniqueKey: `${RETENTION_JOB}:${londonDate(runAt)}` });
     });
   }
 }

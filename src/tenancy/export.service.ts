@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
 import yazl from 'yazl';
+import { londonDate } from '../agreements/agreement-dates.ts';
 import { auditActor, type AuthContext } from '../accounts/auth-context.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import { qualifiedTableName, quoteIdentifier } from '../catalogue/datastore-table.ts';
@@ -73,7 +74,7 @@ export class ExportService {
     zip.addReadStream(Readable.from(this.invitations(organisationId)), 'invitations.csv');
     zip.addReadStream(Readable.from(this.auditRows(organisationId)), 'audit-log.csv');
     zip.end();
-    const date = new Date().toISOString().slice(0, 10);
+    const date = londonDate(new Date());
     return { filename: `${organisation.slug}-export-${date}.zip`, stream: zip.outputStream as Readable };
   }
 
