@@ -48,10 +48,13 @@ for (const engine of testEngines()) {
     /** Phases of the last import that used the early load service. */
     let phases: Record<string, number> = {};
     const folder = temporaryFolder('civic-early-load-');
+    /** Every log line of the early load service, to check what it leaves out. */
+    const logged: string[] = [];
 
     before(async () => {
       handle = await engine.create();
       const log = { write: (line: string) => {
+        logged.push(line);
         const entry = JSON.parse(line) as { msg?: string; reason?: string; format?: string; phases_ms?: Record<string, number> };
         if (entry.msg === 'import copy started') copyFormats.push(entry.format ?? '');
         if (entry.msg?.startsWith('import early load discarded')) discarded.push(entry.reason ?? '');
@@ -63,6 +66,15 @@ for (const engine of testEngines()) {
     after(async () => {
       await handle.drop();
       folder.remove();
+    });
+
+    test('log lines leave out the file name', async () => {
+      const file = path.join(folder.path, 'Jane Smith referral.csv');
+      fs.writeFileSync(file, 'Ward,Count\r\nAveley,12\r\nBelhus,15\r\n');
+      logged.length = 0;
+      await early.importFile(source(file), options('named-file'));
+      assert.ok(logged.some((line) => line.includes('"import analysed"')), 'the import logged its analysis');
+      for (const line of logged) assert.doesNotMatch(line, /Jane Smith/);
     });
 
     test('stores the rows two passes store', async () => {

@@ -135,7 +135,8 @@ export class ImportService {
         const startCopy: StartCopy = (schema, rows, format) => this.startEarlyCopy(raw, staged, target, schema, rows, format);
         early = afterRows > 0 ? new EarlyCopy(startCopy, afterRows, this.binaryCopyAllowed) : null;
         const analysis = await timer.time('analyse', () => this.ingest.analyseFile(source, { ...ingestOptions('analyse'), earlyLoad: early ?? undefined }));
-        this.logger.info({ file: source.filename, rows: analysis.rows, columns: analysis.schema.fields.length, format: analysis.format }, 'import analysed');
+        // The file's name stays out of the log, because council files are often named after the person they concern.
+        this.logger.info({ dataset: options.dataset, resource_id: resourceId, rows: analysis.rows, columns: analysis.schema.fields.length, format: analysis.format }, 'import analysed');
         const file = await timer.time('wait_original', () => staging!);
         const outcome = await this.load(raw, kysely, { source, file, analysis, options, organisation, resourceId, timer, early }, ingestOptions('load'));
         await timer.time('commit', () => raw.query('commit'));
