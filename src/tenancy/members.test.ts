@@ -205,10 +205,13 @@ for (const engine of testEngines()) {
       await client.get('/organisation/members');
 
       const demoteSelf = await client.post(`/organisation/members/${admin.id}/role`, { role: 'viewer' });
-      assert.equal(demoteSelf.statusCode, 409);
-      assert.match(demoteSelf.body, /last administrator/);
+      assert.equal(demoteSelf.statusCode, 400, 'the members page comes back with the error');
+      assert.match(demoteSelf.body, new RegExp(`href="#role-${admin.id}">You cannot [^<]*last administrator`));
+      assert.match(demoteSelf.body, new RegExp(`id="role-${admin.id}-error"`));
       const removeSelf = await client.post(`/organisation/members/${admin.id}/remove`, {});
-      assert.equal(removeSelf.statusCode, 409);
+      assert.equal(removeSelf.statusCode, 400);
+      assert.match(removeSelf.body, new RegExp(`href="#remove-${admin.id}">You cannot [^<]*last administrator`));
+      assert.match(removeSelf.body, new RegExp(`id="remove-${admin.id}"`));
       assert.equal((await membership(organisation.id, admin.id))?.role, 'administrator');
 
       assert.equal((await client.post(`/organisation/members/${steward.id}/role`, { role: 'administrator' })).statusCode, 303);

@@ -69,10 +69,23 @@ export async function organisationRoutes(app: FastifyInstance, services: Service
     return reply.redirect('/organisation/members', 303);
   });
 
+  /**
+   * Runs a change to one member and returns to the members page. A change that would leave the organisation without
+   * an administrator shows the page again with the error against the control that asked for it.
+   */
+  const changeMember = async (request: FastifyRequest<{ Params: { userId: string } }>, reply: FastifyReply, control: 'role' | 'remove', change: () => Promise<unknown>) => {
+    try {
+      await change();
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'last_administrator') throw error;
+      return membersPage(request, reply, {}, [{ field: `${control}-${request.params.userId}`, message: error.message }]);
+    }
+    return reply.redirect('/organisation/members', 303);
+  };
+
   app.post<{ Params: { userId: string } }>('/organisation/members/:userId/role', { preHandler: administrator }, async (request, reply) => {
     checkUuid(request.params.userId, 'member');
-    await members.changeRole(request.auth!, request.params.userId, formField(request.body, 'role'), request.id);
-    return reply.redirect('/organisation/members', 303);
+    return changeMember(request, reply, 'role', () => members.changeRole(request.auth!, request.params.userId, formField(request.body, 'role'), request.id));
   });
 
   app.post<{ Params: { userId: string } }>('/organisation/members/:userId/reset-two-factor', { preHandler: administrator }, async (request, reply) => {
@@ -90,8 +103,7 @@ export async function organisationRoutes(app: FastifyInstance, services: Service
 
   app.post<{ Params: { userId: string } }>('/organisation/members/:userId/remove', { preHandler: administrator }, async (request, reply) => {
     checkUuid(request.params.userId, 'member');
-    await members.remove(request.auth!, request.params.userId, request.id);
-    return reply.redirect('/organisation/members', 303);
+    return changeMember(request, reply, 'remove', () => members.remove(request.auth!, request.params.userId, request.id));
   });
 
   const settingsPage = async (request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown> = {}, errors: FieldError[] = [], notice?: string) => {
