@@ -21,6 +21,8 @@ const PUBLIC_ROUTES: RegExp[] = [
   /^\/catalog\.(jsonld|ttl)$/,
   /^\/agreements(\/:reference)?$/,
   /^\/api(\/3)?\/action\//,
+  // The CKAN API roots, which give only the API version.
+  /^\/api(\/3)?$/,
   /^\/api\/openapi\.json$/,
   /^\/api\/v1\/(datasets|organisations)(\/:slug)?(\/(versions|aggregate))?$/,
   /^\/api\/v1\/resources\/:id\/records$/,
