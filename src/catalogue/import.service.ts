@@ -22,7 +22,7 @@ import { chooseFilterColumns, queueFilterIndexes } from './filter-indexes.ts';
 import type { ImportCheck, ImportCheckResult, ImportOptions, IngestFunctions } from './import.types.ts';
 import { baseFilename, mediaTypeOf, saveStagedOriginalFile, stageOriginalFile, type FileFacts } from './original-file.ts';
 import { PhaseTimer } from './phase-timer.ts';
-import { columnChangeWarning, noLongerPublicWarning } from './version-changes.ts';
+import { columnChangeWarning, noLongerPublicWarning, sameFileWarning } from './version-changes.ts';
 
 /** Largest original file the catalogue stores: PostgreSQL keeps at most 1 GB in one field. */
 export const MAX_ORIGINAL_FILE_BYTES = 1024 * 1024 * 1024 - 1024;
@@ -203,7 +203,7 @@ export class ImportService {
       extraWarnings.push(...(result?.warnings ?? []));
     }
     timer.record('checks', checksStarted);
-    extraWarnings.push(...(await this.versionWarnings(kysely, dataset, created, version, analysis.schema)));
+    extraWarnings.push(...(await this.versionWarnings(kysely, dataset, created, version, analysis.schema, file.sha256)));
     if (!created && dataset.visibility === 'open' && loweredBy !== null) {
       extraWarnings.push(noLongerPublicWarning(options.dataset, version, loweredBy));
       extraReport.previous_visibility = 'open';
@@ -260,11 +260,15 @@ export class ImportService {
     return outcome;
   }
 
-  /** Warns when the new version's columns differ from those of the version the dataset serves now. */
-  private async versionWarnings(kysely: Kysely<DB>, dataset: repository.DatasetRow, created: boolean, version: number, schema: TableSchema): Promise<LoadReport['warnings']> {
+  /**
+   * Warns when the new version's file is the one the dataset serves now, byte for byte, or when its columns differ
+   * from that version's.
+   */
+  private async versionWarnings(kysely: Kysely<DB>, dataset: repository.DatasetRow, created: boolean, version: number, schema: TableSchema, sha256: string): Promise<LoadReport['warnings']> {
     if (created || dataset.current_resource_id === null) return [];
     const previous = await repository.findResourceById(kysely, dataset.current_resource_id);
     if (!previous) return [];
+    if (previous.sha256 === sha256) return [sameFileWarning(previous.version, version)];
     const warning = columnChangeWarning({ version: previous.version, schema: previous.table_schema as TableSchema }, { version, schema });
     return warning === null ? [] : [warning];
   }

@@ -91,6 +91,18 @@ for (const engine of testEngines()) {
       assert.ok(stored?.loadReport.warnings.some((candidate) => candidate.code === 'columns_changed'), 'the stored report keeps the warning');
     });
 
+    test('same file again is warned about', async () => {
+      const text = 'Supplier,Amount\nAcme,10.50\nBolt,20\n';
+      const first = await load('repeated', csv('april.csv', text));
+      assert.equal(first.warnings.some((candidate) => candidate.code === 'same_file_as_current_version'), false);
+      const again = await load('repeated', csv('april-again.csv', text));
+      const warning = again.warnings.find((candidate) => candidate.code === 'same_file_as_current_version');
+      assert.ok(warning, JSON.stringify(again.warnings));
+      assert.match(warning.message, /^Version 2 is the same file as version 1, byte for byte/);
+      const changed = await load('repeated', csv('may.csv', `${text}Cog,30\n`));
+      assert.equal(changed.warnings.some((candidate) => candidate.code === 'same_file_as_current_version'), false);
+    });
+
     test('open dataset made private is reported', async () => {
       await load('referrals', csv('open.csv', 'Ward,Count\nGrays,4\n'), 'open');
       const report = await load('referrals', csv('secret.csv', 'Secret,Count\nname,4\n'));

@@ -46,6 +46,19 @@ export function columnChangeWarning(previous: { version: number; schema: TableSc
 }
 
 /**
+ * Returns the warning for a version whose file has the same SHA-256 as the version the dataset served before. That
+ * can mean that last month's file was chosen again in place of this month's.
+ */
+export function sameFileWarning(previousVersion: number, version: number): IngestWarning {
+  return {
+    code: 'same_file_as_current_version',
+    message:
+      `Version ${version} is the same file as version ${previousVersion}, byte for byte, so the dataset's data has not changed. ` +
+      'If you meant to load a newer file, load it as another version. The dataset now serves this version.',
+  };
+}
+
+/**
  * Returns the warning for an open dataset that a check has made private, which hides every version from the public,
  * with how to fix the new version and open the dataset again.
  */
