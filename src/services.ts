@@ -51,7 +51,7 @@ export interface ServiceInputs {
 export function createServices(inputs: ServiceInputs): Services {
   const { config, logger, db, keys } = inputs;
   const tokens = new ApiTokenService(db, keys, checkApiTokenLimit);
-  const accounts = createAccountServices(config, logger, db, keys);
+  const accounts = createAccountServices(config, db, keys);
   const imports = new ImportService(db, ingestFunctions, logger);
   imports.addCheck(publicationImportCheck(logger));
   imports.addCheck(privateDatasetLimitCheck());

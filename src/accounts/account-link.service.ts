@@ -162,7 +162,7 @@ export class AccountLinkService {
   }
 }
 
-/** What following a confirmation link would do: confirm the address (`usable`), or the reason it cannot. */
+/** The outcome a confirmation link would have: `usable` when it would confirm the address, or the reason it cannot. */
 export type EmailLinkState = 'usable' | Exclude<EmailVerificationOutcome, 'confirmed'>;
 
 /** Reads the confirmation link `secret` in `trx`, which it leaves acting as the link's user when there is one. */

@@ -3,7 +3,6 @@ import type { Database } from '../db/database.ts';
 import { CsrfProtection } from '../http/csrf.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
-import type { Logger } from '../logger.ts';
 import { AccountLinkService } from './account-link.service.ts';
 import { Mailer } from './mailer.ts';
 import { SessionService } from './session.service.ts';
@@ -19,9 +18,9 @@ export interface AccountServices {
   csrf: CsrfProtection;
 }
 
-export function createAccountServices(config: Config, logger: Logger, db: Database, keys: KeyRing): AccountServices {
+export function createAccountServices(config: Config, db: Database, keys: KeyRing): AccountServices {
   const sessions = new SessionService(db, config);
-  const mailer = new Mailer(db, config, logger);
+  const mailer = new Mailer(db, config);
   return {
     sessions,
     signIn: new SignInService(db, keys, sessions),

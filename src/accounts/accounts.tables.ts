@@ -69,8 +69,8 @@ export interface SessionsTable {
   csrf_token: string;
   via: ColumnType<'password' | 'single_sign_on', 'password' | 'single_sign_on' | undefined, never>;
   /**
-   * When this session gave its second factor (a TOTP code, a newly set-up authenticator app, or a single sign-on whose
-   * provider reported several factors); null if never.
+   * When this session gave its second factor, or null if it never did. The factor is a TOTP code, a newly set-up
+   * authenticator app, or a single sign-on whose provider reported several factors.
    */
   second_factor_at: NullableTimestamp;
   created_at: CreatedAt;

@@ -12,7 +12,7 @@ import { KeyRing } from '../keys/key-ring.ts';
 import { createLogger } from '../logger.ts';
 import { createServices } from '../services.ts';
 
-/** An SMTP server on a loopback port that rejects every recipient, naming the address as real servers do. */
+/** Starts an SMTP server on a loopback port that rejects every recipient, naming the address as real servers do. */
 function startRejectingSmtpServer(): Promise<{ port: number; close(): Promise<void> }> {
   const server = net.createServer((socket) => {
     socket.write('220 localhost ESMTP test\r\n');

@@ -2,7 +2,6 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { DB } from '../db/schema.ts';
-import type { Logger } from '../logger.ts';
 
 export interface MailMessage {
   to: string;
@@ -21,7 +20,6 @@ export class Mailer {
   constructor(
     private readonly db: { app: Kysely<DB> },
     private readonly config: Pick<Config, 'smtpUrl' | 'mailFrom'>,
-    private readonly logger: Logger,
   ) {
     this.#transport = config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : null;
   }

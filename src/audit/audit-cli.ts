@@ -77,9 +77,9 @@ export async function exportLog(db: Database, file: string, range: { fromId: num
   }
   if (count === 0) {
     fs.rmSync(file);
-    const asked = range.toId === undefined ? `from entry ${range.fromId}` : `from entry ${range.fromId} to ${range.toId}`;
+    const requested = range.toId === undefined ? `from entry ${range.fromId}` : `from entry ${range.fromId} to ${range.toId}`;
     const end = headSize === 0 ? 'The audit log is empty.' : `The log ends at entry ${headSize}; give --from and --to between 1 and ${headSize}.`;
-    throw validationError('export_range_empty', `The audit log has no entries ${asked}, so ${file} was not written. ${end}`);
+    throw validationError('export_range_empty', `The audit log has no entries ${requested}, so ${file} was not written. ${end}`);
   }
   return count;
 }

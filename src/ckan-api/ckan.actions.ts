@@ -23,7 +23,7 @@ export interface ActionParameter {
   required?: boolean;
   /**
    * The value's type in a JSON body, for the OpenAPI document (text when absent). In a query string every value is
-   * text, which the action parses as the description says (JSON text for an object).
+   * text, which the action parses as its description gives (JSON text for an object).
    */
   type?: 'integer' | 'boolean' | 'object' | 'list' | 'text_or_object';
 }

@@ -102,7 +102,7 @@ export async function checkSelectQuery(query: string): Promise<CheckedQuery> {
 /**
  * Walks the tree with the CTE names in scope at each node. A table name counts as a CTE only where PostgreSQL would
  * resolve it to one: in the statement that declares the WITH list and in its subqueries. Inside a plain WITH list a
- * CTE sees only the CTEs before it, and under WITH RECURSIVE it sees every one. Anywhere else the same name would
+ * CTE can refer only to the CTEs before it, and under WITH RECURSIVE to every one. Anywhere else the same name would
  * resolve to a real table on the search path (such as `users` or `pg_user`), so it must not pass as a CTE.
  */
 function walk(value: unknown, cteScope: ReadonlySet<string>, references: TableReference[]): void {

@@ -61,7 +61,7 @@ export function createExchangeServices(inputs: ExchangeInputs): ExchangeServices
   const signer = new ExchangeSigner(keys);
   const disclosures = inputs.disclosures ?? new DisclosureLog(keys);
   const releases = new ReleaseService(db, keys, disclosures, clock, inputs.inlineSubjectLimit === undefined ? {} : { inlineSubjectLimit: inputs.inlineSubjectLimit });
-  const webhooks = new WebhookService(db, keys, logger, { allowLoopbackHttp: !config.production, clock });
+  const webhooks = new WebhookService(db, keys, { allowLoopbackHttp: !config.production, clock });
   const worker = new JobWorker(db, logger, { clock });
 
   worker.register(WEBHOOK_DELIVER_JOB, (job) => webhooks.deliver(job));

@@ -8,7 +8,6 @@ import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
 import { AppError } from '../errors.ts';
 import type { ClaimedJob } from '../jobs/job-queue.ts';
-import { createLogger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import type { Resolver } from './webhook-address.ts';
 import { SIGNATURE_HEADER, WEBHOOK_DELIVER_JOB, WebhookService } from './webhook.service.ts';
@@ -80,7 +79,7 @@ for (const engine of testEngines()) {
 
     test('host names resolving privately get nothing', async () => {
       for (const [address, allowLoopbackHttp] of [['10.1.2.3', true], ['169.254.169.254', true], ['127.0.0.1', false]] as const) {
-        const webhooks = new WebhookService(handle.db, services.keys, createLogger('silent'), { allowLoopbackHttp, resolve: resolverOf({ 'hooks.example.test': address }) });
+        const webhooks = new WebhookService(handle.db, services.keys, { allowLoopbackHttp, resolve: resolverOf({ 'hooks.example.test': address }) });
         const { id } = await webhooks.subscribe(subscriber, { url: 'https://hooks.example.test/civic' });
         await assert.rejects(webhooks.deliver(deliveryJob(id)), new RegExp(`resolves to ${address.replaceAll('.', '\\.')}`));
         const delivery = await lastDelivery(id);
@@ -103,7 +102,7 @@ for (const engine of testEngines()) {
       try {
         const port = (receiver.address() as { port: number }).port;
         // Outside production a loopback receiver is allowed, as in development; the name still goes through the lookup.
-        const webhooks = new WebhookService(handle.db, services.keys, createLogger('silent'), { allowLoopbackHttp: true, resolve: resolverOf({ localhost: '127.0.0.1' }) });
+        const webhooks = new WebhookService(handle.db, services.keys, { allowLoopbackHttp: true, resolve: resolverOf({ localhost: '127.0.0.1' }) });
         const { id, secret } = await webhooks.subscribe(subscriber, { url: `http://localhost:${port}/civic` });
         await webhooks.deliver(deliveryJob(id));
         assert.equal(bodies.length, 1);

@@ -7,7 +7,6 @@ import { setPlatformScope, withOrganisation } from '../db/tenant.ts';
 import { notFound, validationError } from '../errors.ts';
 import { enqueueJob, PermanentJobError, type ClaimedJob, type Clock } from '../jobs/job-queue.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
-import type { Logger } from '../logger.ts';
 import { isLoopbackAddress, isNonPublicAddress, postJson, publicLookup, type Resolver } from './webhook-address.ts';
 
 export const WEBHOOK_DELIVER_JOB = 'webhook.deliver';
@@ -55,7 +54,6 @@ export class WebhookService {
   constructor(
     private readonly db: Database,
     private readonly keys: KeyRing,
-    private readonly logger: Logger,
     private readonly options: { allowLoopbackHttp: boolean; clock?: Clock; resolve?: Resolver },
   ) {
     this.#lookup = publicLookup(options.allowLoopbackHttp, options.resolve);
