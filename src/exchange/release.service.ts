@@ -8,7 +8,7 @@ import type { KeyRing } from '../keys/key-ring.ts';
 import { CursorCodec } from './cursor.ts';
 import { Pseudonymisers } from './pseudonym.ts';
 import { authoriseRelease, loadNextResource, loadResource, type ReleasePlan, type ReleaseRequest, type ReleaseResource } from './release-policy.ts';
-import { describeFields, releasedRows, RowReader, type ReleasedRows } from './release-rows.ts';
+import { describeFields, RowReader, type ReleasedRows } from './release-rows.ts';
 
 /** The organisation, token and request behind a release. */
 export interface Caller {
@@ -73,12 +73,14 @@ export class ReleaseService {
 
   /**
    * Releases one page of records and returns `encode(page)`. The disclosure record's statement is sent as soon as the
-   * rows are read, and the page is shaped and encoded while the database writes it. The result waits for the record,
-   * so a response is never ready before it, and an error in either rolls the release back.
+   * rows are read, and the page is shaped (pseudonyms included) while the database writes it. An error in either rolls
+   * the release back. The commit is sent as soon as the record is written, and the page is encoded while the database
+   * makes the commit durable. The result waits for the commit, so a response is never ready before its record is.
    */
   async encodedRecords<T>(caller: Caller, request: ReleaseRequest, options: { cursor?: string; limit?: number }, encode: (page: RecordsPage) => T): Promise<T> {
     const limit = pageSize(options.limit);
-    return this.db.app.transaction().execute(async (trx) => {
+    let encoding: Promise<T> | undefined;
+    await this.db.app.transaction().execute(async (trx) => {
       const plan = await authoriseRelease(trx, toRequest(caller, request), this.clock());
       const scope = `${plan.agreement.id}:${plan.datasetId}:records`;
       let position = { version: 0, lastId: 0 };
@@ -95,14 +97,16 @@ export class ReleaseService {
       // `_id` numbers a version's rows 1..row_count, so a page that ends at the last row is the last page, and the
       // client need not ask for an empty one.
       const more = rows.length === limit && released.lastId !== null && released.lastId < resource.rowCount;
-      return whileRecording(this.disclose(trx, caller, plan, resource, released, position.lastId), () =>
-        encode({
-          ...describePage(plan, resource),
-          records: reader.shape(rows).records,
-          next_cursor: more ? this.cursors.encode(scope, { version: resource.version, lastId: released.lastId! }) : null,
-        }),
-      );
+      const page = await whileRecording(this.disclose(trx, caller, plan, resource, released, position.lastId), () => ({
+        ...describePage(plan, resource),
+        records: reader.shape(rows),
+        next_cursor: more ? this.cursors.encode(scope, { version: resource.version, lastId: released.lastId! }) : null,
+      }));
+      encoding = nextTurn().then(() => encode(page));
+      // Awaited below once the transaction has ended. If the transaction fails, the encoded page is dropped.
+      encoding.catch(() => undefined);
     });
+    return encoding!;
   }
 
   /**
@@ -135,7 +139,7 @@ export class ReleaseService {
         }
       }
       const page = await this.rowReader(plan, resource).readPage(trx, afterId, limit);
-      if (page.records.length > 0) await this.disclose(trx, caller, plan, resource, releasedRows(page), afterId);
+      if (page.records.length > 0) await this.disclose(trx, caller, plan, resource, page.released, afterId);
       const lastId = page.lastId ?? Math.max(afterId, resource.rowCount);
       // A full page that ends at the version's last row has read the version, as above.
       const hasMore = (page.records.length === limit && lastId < resource.rowCount) || (await loadNextResource(trx, plan, resource.version)) !== null;
@@ -203,7 +207,7 @@ export function describePage(plan: ReleasePlan, resource: ReleaseResource): Omit
 async function whileRecording<T>(recording: Promise<void>, work: () => T): Promise<T> {
   recording.catch(() => undefined);
   // Let the statement reach the database before the work takes this thread.
-  await new Promise((resolve) => setImmediate(resolve));
+  await nextTurn();
   let result: T;
   try {
     result = work();
@@ -213,6 +217,14 @@ async function whileRecording<T>(recording: Promise<void>, work: () => T): Promi
   }
   await recording;
   return result;
+}
+
+/**
+ * Resolves after the event loop has handled waiting I/O, such as a statement's reply. Work that awaits it first lets
+ * the next statement go out, so the database works while this thread does.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function pageSize(limit: number | undefined): number {

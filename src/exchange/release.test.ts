@@ -188,6 +188,29 @@ for (const engine of testEngines()) {
       assert.deepEqual(rows[0]!.fields, ['person_id', 'nhs_number', 'date_of_birth', 'postcode', 'locality', 'care_package', 'start_date', 'weekly_cost']);
     });
 
+    test('failed commit sends no records', async () => {
+      clock.now = new Date(IN_FORCE);
+      // A deferred constraint trigger fails the release's commit, after its record is written and while the page is
+      // encoded, so the response must be the error and not the page.
+      await sql`create function civic_test_refuse_commit() returns trigger language plpgsql as $$
+        begin raise exception 'commit refused by the test'; end $$`.execute(services.db.owner);
+      await sql`create constraint trigger civic_test_refuse_commit after insert on disclosures deferrable initially deferred
+        for each row execute function civic_test_refuse_commit()`.execute(services.db.owner);
+      try {
+        const response = await fetch(`${server.url}${recordsPath}?limit=5`, { headers: { authorization: `Bearer ${scenario.trust.token}`, 'civic-purpose': 'direct_care', 'x-request-id': 'refused-commit-0001' } });
+        const text = await response.text();
+        assert.equal(response.status, 500);
+        assert.doesNotMatch(text, /records|[0-9a-f]{64}/);
+        const rows = await services.db.owner.selectFrom('disclosures').select('id').where('request_id', '=', 'refused-commit-0001').execute();
+        assert.equal(rows.length, 0);
+      } finally {
+        await sql`drop trigger civic_test_refuse_commit on disclosures`.execute(services.db.owner);
+        await sql`drop function civic_test_refuse_commit()`.execute(services.db.owner);
+      }
+      const after = await get(`${recordsPath}?limit=5`, scenario.trust.token);
+      assert.equal(after.status, 200);
+    });
+
     test('row filter applies in SQL', async () => {
       clock.now = new Date(IN_FORCE);
       const filter = { and: [{ field: 'locality', op: 'in', value: ['Grays', 'Tilbury'] }, { not: { field: 'weekly_cost', op: 'lt', value: 200 } }] };

@@ -46,7 +46,7 @@ export function makeColumnNames(headers: string[]): string[] {
 
 /** Returns true when `name` is a column id that makeColumnNames could have made. */
 export function isValidColumnName(name: string): boolean {
-  return /^[a-z_][a-z0-9_]*$/.test(name) && name.length <= MAX_IDENTIFIER_BYTES && name !== ROW_ID_COLUMN;
+  return /^[a-z][a-z0-9_]*$/.test(name) && name.length <= MAX_IDENTIFIER_BYTES;
 }
 
 const SQL_TYPES: Record<FieldType, string> = {

@@ -68,6 +68,18 @@ describe('user-supplied Table Schema', () => {
     const schema: TableSchema = { fields: [{ name: 'Paid On', title: 'Paid on', type: 'date' }] };
     await assert.rejects(analyseFile(source, { schema }), { code: 'schema_invalid' });
   });
+
+  it('rejects names not starting with letters', async () => {
+    // A `__proto__` field would set the prototype of the objects that carry each row, and `_id` is the row id.
+    for (const name of ['__proto__', '_id', '_paid_on', '1st_paid']) {
+      const schema: TableSchema = { fields: [{ name, title: 'Paid on', type: 'date' }] };
+      await assert.rejects(analyseFile(source, { schema }), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'schema_invalid');
+        assert.match(error.message, new RegExp(`"${name}", which is not a valid column id\\. Use lower case letters, digits and underscores, starting with a letter`));
+        return true;
+      });
+    }
+  });
 });
 
 describe('analysis hooks', () => {
