@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { findLicence } from '../catalogue/catalogue.metadata.ts';
 import type { DatasetRecord, OrganisationRecord, ResourceRecord } from './catalogue-read.repository.ts';
 
@@ -10,6 +11,25 @@ export type CkanDict = Record<string, unknown>;
 
 export function ckanTimestamp(date: Date): string {
   return date.toISOString().replace(/Z$/, '');
+}
+
+/** The namespace UUID of tag ids, chosen at random once and never changed, since changing it changes every id. */
+const TAG_NAMESPACE = Buffer.from('5b0f6c1e3d8a4f2b9c7e1a2d4b6f8e03', 'hex');
+
+/**
+ * Returns the id of a tag, a name-based UUID (version 5 of RFC 9562) of its name. A tag has the same id on every
+ * dataset and in every response, as a CKAN tag does.
+ */
+export function tagId(name: string): string {
+  const bytes = createHash('sha1').update(TAG_NAMESPACE).update(name, 'utf8').digest().subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x50;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function tagDict(name: string): CkanDict {
+  return { id: tagId(name), name, display_name: name, state: 'active', vocabulary_id: null };
 }
 
 export function organizationDict(organisation: Pick<OrganisationRecord, 'id' | 'slug' | 'name' | 'description' | 'created_at'>): CkanDict {
@@ -104,7 +124,7 @@ export function packageDict(dataset: DatasetRecord, resources: ResourceRecord[],
     version: null,
     metadata_created: ckanTimestamp(dataset.created_at),
     metadata_modified: ckanTimestamp(dataset.modified_at),
-    tags: dataset.tags.map((tag) => ({ name: tag, display_name: tag, state: 'active', vocabulary_id: null })),
+    tags: dataset.tags.map(tagDict),
     num_tags: dataset.tags.length,
     resources: resources.map((resource, position) => resourceDict(resource, dataset, position, publicUrl)),
     num_resources: resources.length,

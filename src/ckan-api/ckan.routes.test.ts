@@ -62,6 +62,10 @@ for (const engine of testEngines()) {
       assert.equal(pkg.organization.title, 'Thurrock Council');
       assert.deepEqual(pkg.tags.map((tag: { name: string }) => tag.name), ['finance', 'transparency']);
       assert.equal(pkg.num_tags, 2);
+      // Tag ids are name-based UUIDs, so the same tag has one id everywhere (the value was computed independently).
+      assert.equal(pkg.tags[0].id, '0adcf148-229d-5b8d-84a2-7704e4d363dd');
+      assert.match(pkg.tags[1].id, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.notEqual(pkg.tags[0].id, pkg.tags[1].id);
       assert.equal(pkg.num_resources, 2);
       assert.equal(pkg.metadata_modified, '2026-02-01T10:00:00.000');
       assert.deepEqual(pkg.extras, [
@@ -359,7 +363,7 @@ for (const engine of testEngines()) {
       const query = await get('tag_list', { query: 'FIN' });
       assert.deepEqual(query.body.result, ['finance']);
       const full = await get('tag_list', { query: 'foo', all_fields: 'true' });
-      assert.deepEqual(full.body.result, [{ id: 'food', name: 'food', display_name: 'food', vocabulary_id: null }]);
+      assert.deepEqual(full.body.result, [{ id: 'e45b5611-79d0-5cbd-a653-7ce66d61e3c7', name: 'food', display_name: 'food', vocabulary_id: null }]);
       const vocabulary = await get('tag_list', { vocabulary_id: 'genre' });
       assert.equal(vocabulary.status, 404);
       assert.equal(vocabulary.body.error?.__type, 'Not Found Error');

@@ -2,7 +2,7 @@ import { LICENCES, type Licence } from '../catalogue/catalogue.metadata.ts';
 import { notFound } from '../errors.ts';
 import type { OrganisationSort } from './catalogue-read.repository.ts';
 import type { CkanAction } from './ckan.actions.ts';
-import { organizationDetailDict, type CkanDict } from './ckan.dicts.ts';
+import { organizationDetailDict, tagId, type CkanDict } from './ckan.dicts.ts';
 import { invalidParameter, readBoolean, readInteger, readJson, readString } from './datastore-params.ts';
 
 /**
@@ -138,7 +138,7 @@ export const LIST_ACTIONS: Record<string, CkanAction> = {
       const tags = await service.listTags(organisationId, terms);
       if (!readBoolean(params, 'all_fields', false)) return tags;
       // Tags are stored as names on each dataset and have no id of their own, so the name serves as the id.
-      return tags.map((tag) => ({ id: tag, name: tag, display_name: tag, vocabulary_id: null }));
+      return tags.map((tag) => ({ id: tagId(tag), name: tag, display_name: tag, vocabulary_id: null }));
     },
   },
 
