@@ -27,12 +27,13 @@ export class Pseudonymiser {
     const messages: string[] = [];
     const positions: number[] = [];
     for (let index = 0; index < values.length; index++) {
-      const normalised = normaliseIdentifier(values[index], normalisation);
-      if (normalised === null) continue;
-      messages.push(normalised);
+      // NHS numbers keep their digits only, and the hash skips the other characters itself.
+      const message = normalisation === 'nhs_number' ? identifierText(values[index]) : normaliseIdentifier(values[index], normalisation);
+      if (message === null) continue;
+      messages.push(message);
       positions.push(index);
     }
-    const hashes = this.#hash.hexMany(messages);
+    const hashes = normalisation === 'nhs_number' ? this.#hash.hexManyDigits(messages) : this.#hash.hexMany(messages);
     for (let index = 0; index < positions.length; index++) pseudonyms[positions[index]!] = hashes[index]!;
     return pseudonyms;
   }
@@ -79,8 +80,8 @@ export class Pseudonymisers {
  * runs of white space collapsed.
  */
 export function normaliseIdentifier(value: unknown, normalisation: Normalisation): string | null {
-  if (value === null || value === undefined) return null;
-  const text = value instanceof Date ? value.toISOString() : String(value);
+  const text = identifierText(value);
+  if (text === null) return null;
   let normalised: string;
   switch (normalisation) {
     case 'nhs_number':
@@ -94,4 +95,10 @@ export function normaliseIdentifier(value: unknown, normalisation: Normalisation
       break;
   }
   return normalised === '' ? null : normalised;
+}
+
+/** Returns a stored value as the text that identifiers are normalised from, or null for no value. */
+function identifierText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value.toISOString() : String(value);
 }

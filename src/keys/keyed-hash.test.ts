@@ -83,3 +83,34 @@ test('hexMany leaves no key state or identifier in lane memory', () => {
   assert.ok(hasher, 'Node.js 20 on a little-endian machine has WebAssembly SIMD');
   assert.equal(hasher.words.some((word) => word !== 0), false);
 });
+
+test('hexManyDigits hashes the digits only', () => {
+  const key = randomBytes(32);
+  const keyed = new KeyedHash(key);
+  const digitsOf = (text: string) => text.replace(/\D/g, '');
+  const texts = [
+    '943 476 5919',
+    '9434765919',
+    '943-476-5919',
+    ' 943\t476\n5919 ',
+    'NHS: 943 476 5919 (verified)',
+    'é9٣4😀3',
+    'no digits here',
+    '',
+    '1',
+    '1'.repeat(55),
+    '1'.repeat(56),
+    `${'2 '.repeat(55)}3`,
+  ];
+  for (let index = 0; index < 300; index++) texts.push(`${900 + (index % 100)} ${String(index).padStart(3, '0')} ${4000 + index}`);
+  for (const size of [0, 1, 5, 256, 257, texts.length]) {
+    const batch = texts.slice(0, size);
+    const hashes = keyed.hexManyDigits(batch);
+    assert.equal(hashes.length, size);
+    batch.forEach((text, index) => {
+      const digits = digitsOf(text);
+      const expected = digits === '' ? null : createHmac('sha256', key).update(digits, 'utf8').digest('hex');
+      assert.equal(hashes[index], expected, `text ${JSON.stringify(text)} of a batch of ${size}`);
+    });
+  }
+});

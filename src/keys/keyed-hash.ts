@@ -69,10 +69,23 @@ export class KeyedHash {
    * such as NHS numbers, are hashed four at a time in WebAssembly SIMD lanes. Other messages are hashed one at a time.
    */
   hexMany(messages: readonly string[]): string[] {
-    const hashes = new Array<string>(messages.length);
+    return this.#hashMany(messages, false) as string[];
+  }
+
+  /**
+   * Computes the HMACs of the digits 0 to 9 of many texts, skipping every other character. For each text the result
+   * equals `hex(text.replace(/\D/g, ''))`, or null when the text has no digits. NHS numbers are hashed this way, so
+   * "943 476 5919" and "9434765919" get one HMAC, without a string made for the digits.
+   */
+  hexManyDigits(texts: readonly string[]): Array<string | null> {
+    return this.#hashMany(texts, true);
+  }
+
+  #hashMany(messages: readonly string[], digitsOnly: boolean): Array<string | null> {
+    const hashes = new Array<string | null>(messages.length);
     const hasher = laneHasher();
     if (hasher === null) {
-      for (let index = 0; index < messages.length; index++) hashes[index] = this.hex(messages[index]!);
+      for (let index = 0; index < messages.length; index++) hashes[index] = this.#hexOne(messages[index]!, digitsOnly);
       return hashes;
     }
 
@@ -84,29 +97,16 @@ export class KeyedHash {
       }
     }
 
-    const block = this.#scratch;
     const perCall = MAX_GROUPS * 4;
     const single: number[] = [];
     for (let start = 0; start < messages.length; start += perCall) {
       const count = Math.min(perCall, messages.length - start);
       single.length = 0;
       for (let index = 0; index < count; index++) {
-        const length = asciiInto(messages[start + index]!, block);
-        if (length < 0 || length > MAX_LANE_MESSAGE_BYTES) {
-          // The lane still runs on whatever it holds, and its digest is not read.
-          single.push(start + index);
-          continue;
-        }
-        block[length] = 0x80;
-        block.fill(0, length + 1, BLOCK_BYTES - 2);
-        const bits = (BLOCK_BYTES + length) * 8;
-        block[BLOCK_BYTES - 2] = bits >>> 8;
-        block[BLOCK_BYTES - 1] = bits;
         const base = LANE_LAYOUT.input + (index >> 2) * 64 + (index & 3);
-        for (let t = 0; t < 16; t++) {
-          const at = t * 4;
-          words[base + t * 4] = (block[at]! << 24) | (block[at + 1]! << 16) | (block[at + 2]! << 8) | block[at + 3]!;
-        }
+        // A message that does not fit a lane still leaves the lane running on whatever it holds, and that digest is
+        // not read.
+        if (!packLane(messages[start + index]!, words, base, digitsOnly)) single.push(start + index);
       }
 
       hasher.hash((count + 3) >> 2);
@@ -114,12 +114,19 @@ export class KeyedHash {
       // per digest.
       const text = this.#lanesHex(words, count);
       for (let index = 0; index < count; index++) hashes[start + index] = text.slice(index * 64, index * 64 + 64);
-      for (const index of single) hashes[index] = this.hex(messages[index]!);
+      for (const index of single) hashes[index] = this.#hexOne(messages[index]!, digitsOnly);
     }
 
     // The module's memory is shared and outlives the call, so the key states and identifiers are not left in it.
     words.fill(0, LANE_LAYOUT.inner, LANE_LAYOUT.end);
     return hashes;
+  }
+
+  /** Computes one HMAC as hexMany or hexManyDigits does, outside the lanes. */
+  #hexOne(message: string, digitsOnly: boolean): string | null {
+    if (!digitsOnly) return this.hex(message);
+    const digits = message.replace(NOT_DIGITS, '');
+    return digits === '' ? null : this.hex(digits);
   }
 
   /** Formats the digests of the first `count` lanes of the lane hasher's output as one string of hex digits. */
@@ -188,6 +195,44 @@ export class KeyedHash {
   toJSON(): string {
     return '[KeyedHash]';
   }
+}
+
+const NOT_DIGITS = /\D/g;
+
+/**
+ * Writes a message into one lane of the lane hasher's input as a padded block that follows the key block, and returns
+ * true. With `digitsOnly`, only the characters 0 to 9 are written. Returns false when the message does not fit one
+ * block as ASCII, and, with `digitsOnly`, when it has no digits.
+ */
+function packLane(message: string, words: Int32Array, base: number, digitsOnly: boolean): boolean {
+  let word = 0;
+  let length = 0;
+  for (let index = 0; index < message.length; index++) {
+    const code = message.charCodeAt(index);
+    if (digitsOnly ? code < 0x30 || code > 0x39 : code >= 0x80) {
+      if (digitsOnly) continue;
+      return false;
+    }
+    if (length === MAX_LANE_MESSAGE_BYTES) return false;
+    word = (word << 8) | code;
+    length += 1;
+    if ((length & 3) === 0) {
+      words[base + ((length >> 2) - 1) * 4] = word;
+      word = 0;
+    }
+  }
+  if (digitsOnly && length === 0) return false;
+
+  // The 0x80 byte that ends the message, then zero bytes, then the length in bits in the last two words.
+  const used = length & 3;
+  word = (word << 8) | 0x80;
+  if (used < 3) word <<= 8 * (3 - used);
+  let t = length >> 2;
+  words[base + t * 4] = word;
+  for (t += 1; t < 14; t++) words[base + t * 4] = 0;
+  words[base + 14 * 4] = 0;
+  words[base + 15 * 4] = (BLOCK_BYTES + length) * 8;
+  return true;
 }
 
 /** Copies an ASCII message of up to MESSAGE_ROOM characters into `bytes` and returns its length, or -1 otherwise. */
