@@ -76,6 +76,8 @@ export class ReleaseService {
    * rows are read, and the page is shaped (pseudonyms included) while the database writes it. An error in either rolls
    * the release back. The commit is sent as soon as the record is written, and the page is encoded while the database
    * makes the commit durable. The result waits for the commit, so a response is never ready before its record is.
+   * Should the encoding fail after the commit, the log keeps the record of a page that was never sent, which overstates
+   * a release and never hides one.
    */
   async encodedRecords<T>(caller: Caller, request: ReleaseRequest, options: { cursor?: string; limit?: number }, encode: (page: RecordsPage) => T): Promise<T> {
     const limit = pageSize(options.limit);
