@@ -32,7 +32,35 @@ function checkField(sourceName: string, value: unknown, position: number): Table
   if (field.description !== undefined) checked.description = field.description as string;
   if (field.constraints !== undefined) checked.constraints = field.constraints as TableSchemaField['constraints'];
   if (field.bareNumber === false) checked.bareNumber = false;
+  readValueOptions(sourceName, field, where, checked);
   return checked;
+}
+
+function isTextList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+/**
+ * Checks a field's missingValues, trueValues, falseValues and decimalChar and copies them onto `checked`. The load report's own
+ * schema writes these, so a schema saved from one load must read the same values in the next.
+ */
+function readValueOptions(sourceName: string, field: Record<string, unknown>, where: string, checked: TableSchemaField): void {
+  const name = String(field.name);
+  if (field.missingValues !== undefined) {
+    if (!isTextList(field.missingValues)) invalid(sourceName, `${where}.missingValues of field "${name}" must be a list of text values`);
+    checked.missingValues = field.missingValues;
+  }
+  for (const key of ['trueValues', 'falseValues'] as const) {
+    if (field[key] === undefined) continue;
+    if (!isTextList(field[key]) || field.type !== 'boolean') invalid(sourceName, `${where}.${key} of field "${name}" must be a list of text values, on a boolean field`);
+    checked[key] = field[key];
+  }
+  if (field.decimalChar !== undefined) {
+    if ((field.decimalChar !== '.' && field.decimalChar !== ',') || (field.type !== 'number' && field.type !== 'integer')) {
+      invalid(sourceName, `${where}.decimalChar of field "${name}" must be "." or ",", on a number or integer field`);
+    }
+    checked.decimalChar = field.decimalChar;
+  }
 }
 
 /**

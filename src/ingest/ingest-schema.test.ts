@@ -27,6 +27,33 @@ describe('user-supplied Table Schema', () => {
     }
   });
 
+  it('reads the load report schema back', async () => {
+    const first = await load(fixture('ingest', 'sentinels.csv'));
+    const saved = parseTableSchema(JSON.stringify(first.analysis.schema), 'schema.json');
+    assert.deepEqual(saved.fields[1]!.missingValues, first.analysis.schema.fields[1]!.missingValues);
+
+    const second = await load(fixture('ingest', 'sentinels.csv'), { schema: saved });
+    assert.deepEqual(column(second, 'count'), column(first, 'count'));
+  });
+
+  it('reads trueValues, falseValues and decimalChar', async () => {
+    const booleans = parseTableSchema(JSON.stringify({ fields: [{ name: 'bit', type: 'boolean', trueValues: ['1'], falseValues: ['0'] }] }), 'schema.json');
+    assert.deepEqual(column(await load(fixture('ingest', 'booleans.csv'), { schema: booleans }), 'bit'), ['t', 'f', 't']);
+
+    const decimals = parseTableSchema(JSON.stringify({ fields: [{ name: 'rate', type: 'number', decimalChar: ',' }] }), 'schema.json');
+    assert.deepEqual(column(await load(fixture('ingest', 'quoted-decimal-comma.csv'), { schema: decimals }), 'rate'), ['1.5', '2.25']);
+  });
+
+  it('rejects invalid value options', () => {
+    const cases: Array<[object, RegExp]> = [
+      [{ name: 'bit', type: 'boolean', trueValues: 'yes' }, /fields\[0\]\.trueValues of field "bit" must be a list of text values, on a boolean field/],
+      [{ name: 'rate', type: 'string', falseValues: ['no'] }, /fields\[0\]\.falseValues of field "rate" must be a list of text values, on a boolean field/],
+      [{ name: 'rate', type: 'number', decimalChar: ';' }, /fields\[0\]\.decimalChar of field "rate" must be "\." or ",", on a number or integer field/],
+      [{ name: 'rate', type: 'number', missingValues: [0] }, /fields\[0\]\.missingValues of field "rate" must be a list of text values/],
+    ];
+    for (const [field, message] of cases) assert.throws(() => parseTableSchema(JSON.stringify({ fields: [field] }), 'schema.json'), message);
+  });
+
   it('matches a field by its title', async () => {
     const schema: TableSchema = { fields: [{ name: 'paid', title: 'Date', type: 'date', format: '%d/%m/%Y' }] };
     const loaded = await load(fixture('ingest', 'preamble.csv'), { schema });
