@@ -1,4 +1,5 @@
 import { validationError } from '../errors.ts';
+import { compileDateFormat, compileDatetimeFormat } from '../ingest/dates.ts';
 import type { FieldType, TableSchema, TableSchemaField } from '../ingest/table-schema.ts';
 
 const FIELD_TYPES: readonly FieldType[] = ['string', 'integer', 'number', 'boolean', 'date', 'datetime'];
@@ -20,6 +21,7 @@ function checkField(sourceName: string, value: unknown, position: number): Table
   }
   if (field.title !== undefined && typeof field.title !== 'string') invalid(sourceName, `${where}.title of field "${field.name}" must be text`);
   if (field.format !== undefined && typeof field.format !== 'string') invalid(sourceName, `${where}.format of field "${field.name}" must be text`);
+  if (typeof field.format === 'string') checkDateFormat(sourceName, where, field.name, field.type, field.format);
   if (field.description !== undefined && typeof field.description !== 'string') invalid(sourceName, `${where}.description of field "${field.name}" must be text`);
   if (field.constraints !== undefined && (typeof field.constraints !== 'object' || field.constraints === null || Array.isArray(field.constraints))) {
     invalid(sourceName, `${where}.constraints of field "${field.name}" must be an object`);
@@ -34,6 +36,23 @@ function checkField(sourceName: string, value: unknown, position: number): Table
   if (field.bareNumber === false) checked.bareNumber = false;
   readValueOptions(sourceName, field, where, checked);
   return checked;
+}
+
+/** Rejects a date or datetime format that ingest cannot read, before any file is read. */
+function checkDateFormat(sourceName: string, where: string, name: string, type: string, format: string): void {
+  if (format === 'default' || format === 'any') return;
+  if (type === 'date') {
+    const hasEveryPart = /%[Yy]/.test(format) && /%[mbB]/.test(format) && format.includes('%d');
+    if (compileDateFormat(format) !== null && hasEveryPart) return;
+    invalid(
+      sourceName,
+      `${where}.format ${JSON.stringify(format)} of field "${name}" is not a date format that can be read. Use default (YYYY-MM-DD), any, ` +
+        'or a pattern with %d for the day, %m, %b or %B for the month and %Y or %y for the year, such as %d/%m/%Y',
+    );
+  }
+  if (type === 'datetime' && compileDatetimeFormat(format) === null) {
+    invalid(sourceName, `${where}.format ${JSON.stringify(format)} of field "${name}" is not a datetime format that can be read. Use default (ISO 8601), any, %d/%m/%Y %H:%M:%S or %d/%m/%Y %H:%M`);
+  }
 }
 
 function isTextList(value: unknown): value is string[] {

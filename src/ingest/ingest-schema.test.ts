@@ -54,6 +54,20 @@ describe('user-supplied Table Schema', () => {
     for (const [field, message] of cases) assert.throws(() => parseTableSchema(JSON.stringify({ fields: [field] }), 'schema.json'), message);
   });
 
+  it('rejects date formats it cannot read', () => {
+    const cases: Array<[object, RegExp]> = [
+      [{ name: 'paid', type: 'date', format: 'DD/MM/YYYY' }, /fields\[0\]\.format "DD\/MM\/YYYY" of field "paid" is not a date format that can be read\. Use default/],
+      [{ name: 'paid', type: 'date', format: '%d/%m/%Q' }, /fields\[0\]\.format "%d\/%m\/%Q" of field "paid" is not a date format/],
+      [{ name: 'paid', type: 'datetime', format: '%Y-%m-%d %H:%M' }, /fields\[0\]\.format "%Y-%m-%d %H:%M" of field "paid" is not a datetime format that can be read/],
+    ];
+    for (const [field, message] of cases) assert.throws(() => parseTableSchema(JSON.stringify({ fields: [field] }), 'schema.json'), message);
+
+    for (const [type, format] of [['date', '%d %B %Y'], ['date', 'any'], ['datetime', '%d/%m/%Y %H:%M'], ['datetime', 'default']]) {
+      const schema = parseTableSchema(JSON.stringify({ fields: [{ name: 'paid', type, format }] }), 'schema.json');
+      assert.equal(schema.fields[0]!.format, format);
+    }
+  });
+
   it('matches a field by its title', async () => {
     const schema: TableSchema = { fields: [{ name: 'paid', title: 'Date', type: 'date', format: '%d/%m/%Y' }] };
     const loaded = await load(fixture('ingest', 'preamble.csv'), { schema });
