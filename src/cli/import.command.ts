@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import type { LoadReport, Visibility } from '../catalogue/catalogue.types.ts';
 import { buildQueuedFilterIndexes } from '../catalogue/filter-indexes.ts';
 import { parseTableSchema } from '../catalogue/schema-input.ts';
-import { checkDatasetMetadata, LICENCES, UPDATE_FREQUENCIES } from '../catalogue/catalogue.metadata.ts';
+import { checkDatasetMetadata, checkDatasetSlug, checkOrganisationSlug, LICENCES, UPDATE_FREQUENCIES } from '../catalogue/catalogue.metadata.ts';
 import { metadataFromFields, type MetadataFields } from '../catalogue/metadata-fields.ts';
 import { uploadFile } from '../catalogue/upload.client.ts';
 import { AppError } from '../errors.ts';
@@ -66,6 +66,8 @@ function parseImportArguments(argv: string[]): ImportArguments {
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'Give the FILE to import.' : `Give one FILE to import, not ${positionals.length}.`);
   if (!values.organisation) throw new UsageError('--organisation SLUG is required.');
   if (!values.dataset) throw new UsageError('--dataset SLUG is required.');
+  checkSlugOption('--organisation', () => checkOrganisationSlug(values.organisation!));
+  checkSlugOption('--dataset', () => checkDatasetSlug(values.dataset!));
   if (values.visibility !== undefined && values.visibility !== 'private' && values.visibility !== 'open') {
     throw new UsageError(`--visibility is "${values.visibility}". Use private or open.`);
   }
@@ -114,6 +116,16 @@ const METADATA_OPTIONS: Record<string, string> = {
   temporal_end: '--temporal-end',
   spatial: '--spatial',
 };
+
+/** Runs a slug check before any file is read or sent, so an invalid slug is a usage error that names its option. */
+function checkSlugOption(option: string, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    throw new UsageError(`${option}: ${error.message}`);
+  }
+}
 
 /** Checks the metadata options before any file is read or sent, naming each invalid option as a usage error. */
 function checkMetadataOptions(fields: MetadataFields): void {
