@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { progressReporter } from './import-progress.ts';
+import { announceUpload, progressReporter } from './import-progress.ts';
 
 const MEGABYTE = 1_048_576;
 
@@ -35,5 +35,16 @@ describe('import progress bars', () => {
     assert.equal(reporter.onProgress, undefined);
     reporter.stop();
     assert.equal(terminal.text(), '');
+  });
+
+  it('announces an upload on a terminal', () => {
+    const terminal = fakeTerminal();
+    announceUpload('spend.csv', 3 * MEGABYTE, 'http://127.0.0.1:3000', terminal.stream);
+    assert.equal(terminal.text(), 'Sending spend.csv (3.0 MB) to http://127.0.0.1:3000. The server replies once it has loaded the file...\n');
+
+    const pipe = fakeTerminal();
+    Object.assign(pipe.stream, { isTTY: false });
+    announceUpload('spend.csv', 3 * MEGABYTE, 'http://127.0.0.1:3000', pipe.stream);
+    assert.equal(pipe.text(), '');
   });
 });

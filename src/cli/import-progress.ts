@@ -1,4 +1,4 @@
-/** The progress bars of `civic import`, drawn on standard error only when it is a terminal. */
+/** The progress output of `civic import`, written on standard error only when it is a terminal. */
 import cliProgress from 'cli-progress';
 import type { ImportProgress } from '../catalogue/import.types.ts';
 
@@ -43,4 +43,13 @@ export function progressReporter(totalBytes: number, stream: NodeJS.WriteStream 
     },
     stop: () => bar.stop(),
   };
+}
+
+/**
+ * Writes one line saying that the file is being sent, because the upload API replies only once the server has loaded
+ * the file, which takes a while for a large one. Like the bars, it is written only to a terminal.
+ */
+export function announceUpload(filename: string, totalBytes: number, server: string, stream: NodeJS.WriteStream = process.stderr): void {
+  if (!stream.isTTY) return;
+  stream.write(`Sending ${filename} (${megabytes(totalBytes)} MB) to ${server}. The server replies once it has loaded the file...\n`);
 }

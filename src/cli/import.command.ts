@@ -14,7 +14,7 @@ import { publicationOutcome } from '../publication/import-outcome.ts';
 import { countOf } from '../text.ts';
 import type { PublicationImportOptions } from '../publication/publication.check.ts';
 import { UsageError, type Command } from './command.ts';
-import { progressReporter } from './import-progress.ts';
+import { announceUpload, progressReporter } from './import-progress.ts';
 import { openServices } from './runtime.ts';
 
 const USAGE =
@@ -249,6 +249,7 @@ export const importCommand: Command = {
       schemaText = fs.readFileSync(args.schemaPath, 'utf8');
       schema = parseTableSchema(schemaText, `Schema file ${args.schemaPath}`);
     }
+    if (args.server !== undefined) announceUpload(path.basename(args.file), fs.statSync(args.file).size, args.server);
     const report =
       args.server !== undefined
         ? await uploadFile({
