@@ -1,6 +1,6 @@
 import { validationError } from '../errors.ts';
 import { compileDateFormat, compileDatetimeFormat } from '../ingest/dates.ts';
-import type { FieldType, TableSchema, TableSchemaField } from '../ingest/table-schema.ts';
+import type { FieldConstraints, FieldType, TableSchema, TableSchemaField } from '../ingest/table-schema.ts';
 
 const FIELD_TYPES: readonly FieldType[] = ['string', 'integer', 'number', 'boolean', 'date', 'datetime'];
 const COLUMN_NAME = /^[a-z_][a-z0-9_]*$/;
@@ -32,10 +32,39 @@ function checkField(sourceName: string, value: unknown, position: number): Table
   const checked: TableSchemaField = { name: field.name, title: (field.title as string | undefined) ?? field.name, type: field.type as FieldType };
   if (field.format !== undefined) checked.format = field.format as string;
   if (field.description !== undefined) checked.description = field.description as string;
-  if (field.constraints !== undefined) checked.constraints = field.constraints as TableSchemaField['constraints'];
+  if (field.constraints !== undefined) checked.constraints = checkConstraints(sourceName, `${where}.constraints`, field.name, field.constraints as Record<string, unknown>);
   if (field.bareNumber === false) checked.bareNumber = false;
   readValueOptions(sourceName, field, where, checked);
   return checked;
+}
+
+/** Checks the value of each constraint, so a mistake in the schema is reported before loading instead of failing the load. */
+function checkConstraints(sourceName: string, where: string, name: string, constraints: Record<string, unknown>): FieldConstraints {
+  const rejectConstraint = (key: string, expected: string): never => invalid(sourceName, `${where}.${key} of field "${name}" must be ${expected}`);
+  for (const key of ['required', 'unique'] as const) {
+    if (constraints[key] !== undefined && typeof constraints[key] !== 'boolean') rejectConstraint(key, 'true or false');
+  }
+  for (const key of ['minimum', 'maximum'] as const) {
+    if (constraints[key] !== undefined && typeof constraints[key] !== 'number' && typeof constraints[key] !== 'string') rejectConstraint(key, 'a number or text');
+  }
+  for (const key of ['minLength', 'maxLength'] as const) {
+    const value = constraints[key];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) rejectConstraint(key, 'a whole number of 0 or more');
+  }
+  const { pattern, enum: allowed } = constraints;
+  if (pattern !== undefined) {
+    if (typeof pattern !== 'string') rejectConstraint('pattern', 'a regular expression as text');
+    try {
+      // The same expression as the loader compiles, which anchors the pattern to the whole value.
+      new RegExp(`^(?:${pattern as string})$`, 'u');
+    } catch (error) {
+      rejectConstraint('pattern', `a valid regular expression (${(error as Error).message})`);
+    }
+  }
+  if (allowed !== undefined && (!Array.isArray(allowed) || allowed.length === 0 || allowed.some((value) => typeof value !== 'string' && typeof value !== 'number'))) {
+    rejectConstraint('enum', 'a list of at least one text or number value');
+  }
+  return constraints as FieldConstraints;
 }
 
 /** Rejects a date or datetime format that ingest cannot read, before any file is read. */

@@ -54,6 +54,25 @@ describe('user-supplied Table Schema', () => {
     for (const [field, message] of cases) assert.throws(() => parseTableSchema(JSON.stringify({ fields: [field] }), 'schema.json'), message);
   });
 
+  it('rejects invalid constraints', () => {
+    const cases: Array<[object, RegExp]> = [
+      [{ pattern: '[a-' }, /fields\[0\]\.constraints\.pattern of field "ref" must be a valid regular expression \(Invalid regular expression/],
+      [{ pattern: 5 }, /fields\[0\]\.constraints\.pattern of field "ref" must be a regular expression as text/],
+      [{ enum: 'open' }, /fields\[0\]\.constraints\.enum of field "ref" must be a list of at least one text or number value/],
+      [{ enum: [] }, /fields\[0\]\.constraints\.enum of field "ref" must be a list of at least one text or number value/],
+      [{ unique: 'yes' }, /fields\[0\]\.constraints\.unique of field "ref" must be true or false/],
+      [{ minLength: 'x' }, /fields\[0\]\.constraints\.minLength of field "ref" must be a whole number of 0 or more/],
+      [{ minimum: [1] }, /fields\[0\]\.constraints\.minimum of field "ref" must be a number or text/],
+    ];
+    for (const [constraints, message] of cases) {
+      assert.throws(() => parseTableSchema(JSON.stringify({ fields: [{ name: 'ref', type: 'string', constraints }] }), 'schema.json'), message);
+    }
+
+    const valid = { required: true, unique: false, minLength: 1, maxLength: 8, pattern: '[A-Z]+', enum: ['AB', 12] };
+    const schema = parseTableSchema(JSON.stringify({ fields: [{ name: 'ref', type: 'string', constraints: valid }] }), 'schema.json');
+    assert.deepEqual(schema.fields[0]!.constraints, valid);
+  });
+
   it('rejects date formats it cannot read', () => {
     const cases: Array<[object, RegExp]> = [
       [{ name: 'paid', type: 'date', format: 'DD/MM/YYYY' }, /fields\[0\]\.format "DD\/MM\/YYYY" of field "paid" is not a date format that can be read\. Use default/],
