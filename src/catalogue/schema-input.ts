@@ -145,6 +145,20 @@ export function parseTableSchema(text: string, sourceName: string): TableSchema 
     const keys = typeof schema.primaryKey === 'string' ? [schema.primaryKey] : schema.primaryKey;
     if (!Array.isArray(keys) || keys.some((key) => typeof key !== 'string' || !seen.has(key))) invalid(sourceName, '"primaryKey" must name fields of the schema');
     result.primaryKey = schema.primaryKey as string | string[];
+    applyPrimaryKey(fields, keys as string[]);
   }
   return result;
+}
+
+/**
+ * Makes every field of the primary key required, and the field of a one-field key unique, because Table Schema
+ * requires a primary key to be present and unique in every row.
+ * NOTE: repeats of a key of several fields, as a combination, are not checked. Only each field's presence is.
+ */
+function applyPrimaryKey(fields: TableSchemaField[], keys: string[]): void {
+  for (const field of fields) {
+    if (!keys.includes(field.name)) continue;
+    field.constraints = { ...field.constraints, required: true };
+    if (keys.length === 1) field.constraints.unique = true;
+  }
 }

@@ -73,6 +73,29 @@ describe('user-supplied Table Schema', () => {
     assert.deepEqual(schema.fields[0]!.constraints, valid);
   });
 
+  it('checks a primary key', async () => {
+    const single = parseTableSchema(JSON.stringify({ fields: [{ name: 'ref', type: 'string' }], primaryKey: 'ref' }), 'schema.json');
+    assert.deepEqual(single.fields[0]!.constraints, { required: true, unique: true });
+    const error = await analyseFile(source, { schema: single }).then(
+      () => assert.fail('the file was accepted'),
+      (caught: unknown) => caught,
+    );
+    assert.ok(error instanceof IngestError);
+    assert.equal(error.code, 'schema_violation');
+    assert.match(error.message, /column "Ref" on line 4 is missing but the field is required/);
+
+    const duplicate = await analyseFile(fixture('ingest', 'duplicate-keys.csv'), { schema: single }).then(
+      () => assert.fail('the file was accepted'),
+      (caught: unknown) => caught,
+    );
+    assert.ok(duplicate instanceof IngestError);
+    assert.match(duplicate.message, /column "Ref" on line 4 \(value "A1"\) repeats a value that must be unique/);
+
+    const composite = { fields: [{ name: 'ref', type: 'string' }, { name: 'status', type: 'string' }], primaryKey: ['ref', 'status'] };
+    const parsed = parseTableSchema(JSON.stringify(composite), 'schema.json');
+    assert.deepEqual(parsed.fields.map((field) => field.constraints), [{ required: true }, { required: true }]);
+  });
+
   it('rejects date formats it cannot read', () => {
     const cases: Array<[object, RegExp]> = [
       [{ name: 'paid', type: 'date', format: 'DD/MM/YYYY' }, /fields\[0\]\.format "DD\/MM\/YYYY" of field "paid" is not a date format that can be read\. Use default/],
