@@ -161,6 +161,8 @@ describe('civic import command', () => {
       [['import', 'x.csv', '--organisation', 'a-org', '--dataset', 'a-set', '--update-frequency', 'fortnightly'], /--update-frequency: Update frequency "fortnightly" is not known/],
       [['import', 'x.csv', '--organisation', 'a-org', '--dataset', 'a-set', '--temporal-start', '2026-02-01', '--temporal-end', '2026-01-01'], /--temporal-end: The end of the period must be/],
       [['import', 'x.csv', '--organisation', 'a-org', '--dataset', 'a-set', '--tags', 'ok,#bad'], /--tags: Tag "#bad" is invalid/],
+      [['import', 'x.csv', '--organisation', 'A Org', '--dataset', 'a-set'], /--organisation: Organisation "A Org" is not a valid slug\. Use 2 to 100 lowercase letters/],
+      [['import', 'x.csv', '--organisation', 'a-org', '--dataset', 'A Set'], /--dataset: Dataset "A Set" is not a valid slug\. Use 2 to 100 lowercase letters/],
     ];
     for (const [args, message] of cases) {
       const result = await civic(args, { CIVIC_TOKEN: '' });

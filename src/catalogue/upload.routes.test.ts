@@ -207,6 +207,14 @@ for (const engine of testEngines()) {
       assert.equal(invalidSchema.status, 400);
       assert.match(invalidSchema.body.error.message, /The schema field is not a valid Table Schema: fields\[0\]\.type "money"/);
 
+      const badPattern = new FormData();
+      badPattern.append('schema', '{"fields": [{"name": "code", "type": "string", "constraints": {"pattern": "[a-"}}]}');
+      badPattern.append('file', new Blob(['code\n1\n']), 'codes.csv');
+      const invalidPattern = await postForm(url, councilToken, badPattern);
+      assert.equal(invalidPattern.status, 400);
+      assert.equal(invalidPattern.body.error.code, 'invalid_table_schema');
+      assert.match(invalidPattern.body.error.message, /fields\[0\]\.constraints\.pattern of field "code" must be a valid regular expression/);
+
       const badVisibility = new FormData();
       badVisibility.append('visibility', 'public');
       badVisibility.append('file', new Blob(['code\n1\n']), 'codes.csv');

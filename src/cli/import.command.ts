@@ -2,12 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import cliProgress from 'cli-progress';
 import type { LoadReport, Visibility } from '../catalogue/catalogue.types.ts';
 import { buildQueuedFilterIndexes } from '../catalogue/filter-indexes.ts';
-import type { ImportProgress } from '../catalogue/import.types.ts';
 import { parseTableSchema } from '../catalogue/schema-input.ts';
-import { checkDatasetMetadata, LICENCES, UPDATE_FREQUENCIES } from '../catalogue/catalogue.metadata.ts';
+import { checkDatasetMetadata, checkDatasetSlug, checkOrganisationSlug, LICENCES, UPDATE_FREQUENCIES } from '../catalogue/catalogue.metadata.ts';
 import { metadataFromFields, type MetadataFields } from '../catalogue/metadata-fields.ts';
 import { uploadFile } from '../catalogue/upload.client.ts';
 import { AppError } from '../errors.ts';
@@ -16,6 +14,7 @@ import { publicationOutcome } from '../publication/import-outcome.ts';
 import { countOf } from '../text.ts';
 import type { PublicationImportOptions } from '../publication/publication.check.ts';
 import { UsageError, type Command } from './command.ts';
+import { announceUpload, progressReporter } from './import-progress.ts';
 import { openServices } from './runtime.ts';
 
 const USAGE =
@@ -67,6 +66,8 @@ function parseImportArguments(argv: string[]): ImportArguments {
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'Give the FILE to import.' : `Give one FILE to import, not ${positionals.length}.`);
   if (!values.organisation) throw new UsageError('--organisation SLUG is required.');
   if (!values.dataset) throw new UsageError('--dataset SLUG is required.');
+  checkSlugOption('--organisation', () => checkOrganisationSlug(values.organisation!));
+  checkSlugOption('--dataset', () => checkDatasetSlug(values.dataset!));
   if (values.visibility !== undefined && values.visibility !== 'private' && values.visibility !== 'open') {
     throw new UsageError(`--visibility is "${values.visibility}". Use private or open.`);
   }
@@ -116,6 +117,16 @@ const METADATA_OPTIONS: Record<string, string> = {
   spatial: '--spatial',
 };
 
+/** Runs a slug check before any file is read or sent, so an invalid slug is a usage error that names its option. */
+function checkSlugOption(option: string, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    throw new UsageError(`${option}: ${error.message}`);
+  }
+}
+
 /** Checks the metadata options before any file is read or sent, naming each invalid option as a usage error. */
 function checkMetadataOptions(fields: MetadataFields): void {
   try {
@@ -143,25 +154,6 @@ function checkReadableFile(filePath: string, what: string): void {
     throw new AppError('not_found', 'file_not_found', `${what} ${filePath} was not found. Check the path.`);
   }
   if (!stats.isFile()) throw new AppError('validation', 'not_a_file', `${what} ${filePath} is not a file. Give the path of a file.`);
-}
-
-/** A progress bar over both reads of the file, drawn on standard error only when it is a terminal. */
-function progressReporter(totalBytes: number): { onProgress?: (progress: ImportProgress) => void; stop(): void } {
-  if (!process.stderr.isTTY || totalBytes === 0) return { stop() {} };
-  const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: '{phase} [{bar}] {percentage}% | {megabytes} of {totalMegabytes} MB read | {eta_formatted} left', hideCursor: true },
-    cliProgress.Presets.shades_classic,
-  );
-  const megabytes = (bytes: number) => (bytes / 1_048_576).toFixed(1);
-  const total = totalBytes * 2;
-  bar.start(total, 0, { phase: 'Analysing', megabytes: '0.0', totalMegabytes: megabytes(total) });
-  return {
-    onProgress(progress) {
-      const done = progress.phase === 'analyse' ? progress.bytesRead : totalBytes + progress.bytesRead;
-      bar.update(Math.min(done, total), { phase: progress.phase === 'analyse' ? 'Analysing' : 'Loading  ', megabytes: megabytes(done) });
-    },
-    stop: () => bar.stop(),
-  };
 }
 
 /** The warning that an open dataset became private; printed last, and on standard error with --json, so it is seen. */
@@ -257,6 +249,7 @@ export const importCommand: Command = {
       schemaText = fs.readFileSync(args.schemaPath, 'utf8');
       schema = parseTableSchema(schemaText, `Schema file ${args.schemaPath}`);
     }
+    if (args.server !== undefined) announceUpload(path.basename(args.file), fs.statSync(args.file).size, args.server);
     const report =
       args.server !== undefined
         ? await uploadFile({

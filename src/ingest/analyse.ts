@@ -7,7 +7,7 @@ import { makeColumnNames } from './column-names.ts';
 import { makeConverter, type Converter } from './converters.ts';
 import type { SourceRecord } from './csv-tokenizer.ts';
 import { EarlyLoad } from './early-load.ts';
-import { detectEncoding } from './encoding.ts';
+import { detectEncoding, mixedEncodingWarning } from './encoding.ts';
 import { ColumnProfile, type StrayValues } from './inference.ts';
 import { IngestError, type FileAnalysis, type IngestOptions, type IngestSource, type IngestWarning } from './ingest.types.ts';
 import { effectiveWidth, findHeaderEnd, findHeaderIndex, findTitle, stackHeaders, isBlankRecord, isBlankText, splitTail, type TailExclusion } from './layout.ts';
@@ -179,6 +179,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
 
   let encoding = 'UTF-8';
   let delimiter: string | null = null;
+  const encodingWarnings: IngestWarning[] = [];
   let sheet: string | null = null;
   let batches: AsyncGenerator<SourceRecord[]>;
   if (format === 'csv') {
@@ -189,6 +190,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     }
     const detected = await detectEncoding(source.path, source.filename);
     encoding = detected.encoding;
+    if (detected.mixedUtf8) encodingWarnings.push(mixedEncodingWarning(source.filename, detected.encoding, detected.mixedUtf8));
     const opened = await openCsv(source, detected.encoding, null, report);
     delimiter = opened.delimiter;
     batches = opened.batches;
@@ -353,7 +355,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
   checkColumnCount(width, source, headerRecord.line, sheet);
   while (headers.length > width) headers.pop();
   columnIds = makeColumnNames(headers);
-  const warnings: IngestWarning[] = [];
+  const warnings: IngestWarning[] = [...encodingWarnings];
   const fields: TableSchemaField[] = [];
   for (let c = 0; c < width; c++) {
     const field = finishField(columns[c]!, headers[c]!, columnIds[c]!);

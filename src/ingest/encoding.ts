@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
-import { IngestError } from './ingest.types.ts';
+import { IngestError, type IngestWarning } from './ingest.types.ts';
 
 export type TextEncoding = 'UTF-8' | 'UTF-16LE' | 'UTF-16BE' | 'windows-1252' | 'ISO-8859-1';
 
@@ -91,10 +91,20 @@ function checkTextSignature(head: Buffer, filename: string): void {
   if (control > Math.max(4, head.length * 0.01)) rejectBinary(filename, 'it contains control bytes');
 }
 
+/** Lines of a file read as a single-byte encoding that show it was saved partly as UTF-8. */
+export interface MixedUtf8 {
+  /** The first line with a valid UTF-8 character outside ASCII. */
+  utf8Line: number;
+  /** The first line with a byte outside ASCII that is not part of a UTF-8 character. */
+  otherLine: number;
+}
+
 export interface DetectedEncoding {
   encoding: TextEncoding;
   /** Whether the file starts with a byte-order mark, which decoding drops. */
   bom: boolean;
+  /** Set when a file that is not UTF-8 throughout still has UTF-8 characters, which decode garbled. */
+  mixedUtf8?: MixedUtf8;
 }
 
 /** Decides the encoding of a text file from its byte-order mark, its NUL pattern or every byte of it. */
@@ -108,7 +118,21 @@ export async function detectEncoding(path: string, filename: string): Promise<De
   checkTextSignature(head, filename);
 
   if (await isWholeFileUtf8(path)) return { encoding: 'UTF-8', bom: false };
-  return { encoding: (await hasPrintableWindows1252Bytes(path)) ? 'windows-1252' : 'ISO-8859-1', bom: false };
+  const scan = await scanSingleByteFile(path);
+  const encoding = scan.printable > 0 && scan.undefinedInWindows === 0 ? 'windows-1252' : 'ISO-8859-1';
+  if (scan.utf8Line === null || scan.otherLine === null) return { encoding, bom: false };
+  return { encoding, bom: false, mixedUtf8: { utf8Line: scan.utf8Line, otherLine: scan.otherLine } };
+}
+
+/** Warns that a file saved partly as UTF-8 was read as a single-byte encoding, naming the first line of each kind. */
+export function mixedEncodingWarning(filename: string, encoding: TextEncoding, mixed: MixedUtf8): IngestWarning {
+  return {
+    code: 'mixed_encoding',
+    message:
+      `Line ${mixed.otherLine} of ${filename} has bytes that are not UTF-8, so the file was read as ${encoding}, but line ${mixed.utf8Line} has ` +
+      'characters saved as UTF-8, and those load garbled (such as "Ã©" for "é"). Save the whole file as UTF-8 (CSV UTF-8 in Excel) and import it again.',
+    line: mixed.utf8Line,
+  };
 }
 
 async function isWholeFileUtf8(path: string): Promise<boolean> {
@@ -122,19 +146,69 @@ async function isWholeFileUtf8(path: string): Promise<boolean> {
   return carry === null;
 }
 
-async function hasPrintableWindows1252Bytes(path: string): Promise<boolean> {
-  let printable = 0;
-  let undefinedInWindows = 0;
-  for await (const piece of fs.createReadStream(path, { highWaterMark: READ_CHUNK_BYTES })) {
-    const chunk = piece as Buffer;
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i]!;
-      if (byte < 0x80 || byte > 0x9f) continue;
-      if (WINDOWS_1252_UNDEFINED.has(byte)) undefinedInWindows++;
-      else printable++;
+interface SingleByteScan {
+  /** Bytes in 0x80–0x9F with a printable Windows-1252 character. */
+  printable: number;
+  /** Bytes in 0x80–0x9F with no Windows-1252 character. */
+  undefinedInWindows: number;
+  utf8Line: number | null;
+  otherLine: number | null;
+}
+
+/** Returns the length of the valid UTF-8 character of two to four bytes that starts at `index`, or 0. */
+function utf8CharacterLength(chunk: Buffer, index: number): number {
+  const lead = chunk[index]!;
+  let length = 0;
+  if (lead >= 0xc2 && lead <= 0xdf) length = 2;
+  else if (lead >= 0xe0 && lead <= 0xef) length = 3;
+  else if (lead >= 0xf0 && lead <= 0xf4) length = 4;
+  if (length === 0 || index + length > chunk.length) return 0;
+  return isUtf8(chunk.subarray(index, index + length)) ? length : 0;
+}
+
+/**
+ * Counts the bytes that choose between Windows-1252 and ISO-8859-1, and finds the first line with a UTF-8 character
+ * and the first with a byte outside one. Every byte in 0x80–0x9F counts, inside UTF-8 characters too.
+ */
+async function scanSingleByteFile(path: string): Promise<SingleByteScan> {
+  const scan: SingleByteScan = { printable: 0, undefinedInWindows: 0, utf8Line: null, otherLine: null };
+  const countControlByte = (byte: number): void => {
+    if (byte < 0x80 || byte > 0x9f) return;
+    if (WINDOWS_1252_UNDEFINED.has(byte)) scan.undefinedInWindows++;
+    else scan.printable++;
+  };
+  let line = 1;
+  let carry: Buffer | null = null;
+  const visit = (chunk: Buffer, end: number): number => {
+    let index = 0;
+    while (index < end) {
+      const byte = chunk[index]!;
+      if (byte === 0x0a) line++;
+      if (byte < 0x80) {
+        index++;
+        continue;
+      }
+      const length = utf8CharacterLength(chunk, index);
+      if (length === 0) {
+        countControlByte(byte);
+        scan.otherLine ??= line;
+        index++;
+        continue;
+      }
+      for (let k = index; k < index + length; k++) countControlByte(chunk[k]!);
+      scan.utf8Line ??= line;
+      index += length;
     }
+    return index;
+  };
+  for await (const piece of fs.createReadStream(path, { highWaterMark: READ_CHUNK_BYTES })) {
+    const chunk: Buffer = carry ? Buffer.concat([carry, piece as Buffer]) : (piece as Buffer);
+    // The last three bytes wait for the next chunk, because a UTF-8 character of up to four bytes may continue there.
+    const stopped = visit(chunk, chunk.length - 3);
+    carry = Buffer.from(chunk.subarray(stopped));
   }
-  return printable > 0 && undefinedInWindows === 0;
+  if (carry) visit(carry, carry.length);
+  return scan;
 }
 
 /** A streaming decoder. `write` keeps a character split across chunks for the next call. */

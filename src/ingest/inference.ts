@@ -11,6 +11,12 @@ import type { FieldType } from './table-schema.ts';
 /** Placeholders that real files put in numeric columns for a missing figure. */
 const SENTINELS = new Set(['-', '–', '—', '.', '..', 'n/a', 'na', 'x', ':']);
 
+/**
+ * Codes such as `12E4`, which would read as numbers in exponent notation. Excel and LibreOffice write an exponent with
+ * a sign (`1.2E+11`), so digits, an E and digits with no sign are taken as a code, and keep their column as text.
+ */
+const EXPONENT_CODE = /^\d+[eE]\d+$/;
+
 export function isSentinel(trimmed: string): boolean {
   if (trimmed.length > 3 && trimmed.charCodeAt(0) === 42 && /^\*+$/.test(trimmed)) return true;
   return trimmed.length <= 3 && (SENTINELS.has(trimmed.toLowerCase()) || trimmed === '*');
@@ -142,7 +148,7 @@ export class ColumnProfile {
     const numberBefore = this.number;
 
     if (this.number) {
-      const decimal = parseDecimal(trimmed, this.decimal);
+      const decimal = EXPONENT_CODE.test(trimmed) ? null : parseDecimal(trimmed, this.decimal);
       this.lastDecimal = decimal;
       if (decimal === null) {
         this.integer = false;

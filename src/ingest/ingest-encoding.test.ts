@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
+import { detectEncoding } from './encoding.ts';
 import { column, fixture, load } from './ingest.test-support.ts';
 
 const ingest = (name: string) => load(fixture('ingest', name));
@@ -37,6 +41,36 @@ describe('encoding detection', () => {
     assert.equal(loaded.analysis.encoding, 'ISO-8859-1');
     assert.deepEqual(column(loaded, 'name'), ['José', 'Zoë']);
     assert.deepEqual(column(loaded, 'town'), ['Añover', 'Grays']);
+  });
+
+  it('warns of UTF-8 lines in a Latin-1 file', async () => {
+    const loaded = await ingest('mixed-utf8-latin1.csv');
+    assert.equal(loaded.analysis.encoding, 'ISO-8859-1');
+    assert.deepEqual(column(loaded, 'name'), ['Zo\u00c3\u00ab', 'Café']);
+    const warning = loaded.analysis.warnings.find((candidate) => candidate.code === 'mixed_encoding');
+    assert.ok(warning, JSON.stringify(loaded.analysis.warnings));
+    assert.equal(warning.line, 2);
+    assert.match(warning.message, /^Line 3 of mixed-utf8-latin1\.csv has bytes that are not UTF-8, so the file was read as ISO-8859-1, but line 2 has characters saved as UTF-8/);
+  });
+
+  it('gives single-byte files no mixed warning', async () => {
+    for (const file of ['latin1-accents.csv', 'windows-1252-late.csv', 'latin1-late.csv']) {
+      const loaded = await ingest(file);
+      assert.deepEqual(loaded.analysis.warnings.filter((warning) => warning.code === 'mixed_encoding'), [], file);
+    }
+  });
+
+  it('finds a UTF-8 character across read chunks', async (context) => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'civic-encoding-'));
+    context.after(() => fs.rmSync(folder, { recursive: true, force: true }));
+    const file = path.join(folder, 'mixed.csv');
+    // The 1 MiB reads of the scan split the two bytes of "é" on line 2 and leave the Latin-1 "é" on line 3.
+    const padding = Buffer.alloc((1 << 20) - 'Name\n'.length - 1, 'a');
+    fs.writeFileSync(file, Buffer.concat([Buffer.from('Name\n'), padding, Buffer.from('\u00e9\n', 'utf8'), Buffer.from('\xe9\n', 'latin1')]));
+
+    const detected = await detectEncoding(file, 'mixed.csv');
+    assert.equal(detected.encoding, 'ISO-8859-1');
+    assert.deepEqual(detected.mixedUtf8, { utf8Line: 2, otherLine: 3 });
   });
 
   for (const [file, encoding] of [

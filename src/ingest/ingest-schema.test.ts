@@ -27,6 +27,89 @@ describe('user-supplied Table Schema', () => {
     }
   });
 
+  it('reads the load report schema back', async () => {
+    const first = await load(fixture('ingest', 'sentinels.csv'));
+    const saved = parseTableSchema(JSON.stringify(first.analysis.schema), 'schema.json');
+    assert.deepEqual(saved.fields[1]!.missingValues, first.analysis.schema.fields[1]!.missingValues);
+
+    const second = await load(fixture('ingest', 'sentinels.csv'), { schema: saved });
+    assert.deepEqual(column(second, 'count'), column(first, 'count'));
+  });
+
+  it('reads trueValues, falseValues and decimalChar', async () => {
+    const booleans = parseTableSchema(JSON.stringify({ fields: [{ name: 'bit', type: 'boolean', trueValues: ['1'], falseValues: ['0'] }] }), 'schema.json');
+    assert.deepEqual(column(await load(fixture('ingest', 'booleans.csv'), { schema: booleans }), 'bit'), ['t', 'f', 't']);
+
+    const decimals = parseTableSchema(JSON.stringify({ fields: [{ name: 'rate', type: 'number', decimalChar: ',' }] }), 'schema.json');
+    assert.deepEqual(column(await load(fixture('ingest', 'quoted-decimal-comma.csv'), { schema: decimals }), 'rate'), ['1.5', '2.25']);
+  });
+
+  it('rejects invalid value options', () => {
+    const cases: Array<[object, RegExp]> = [
+      [{ name: 'bit', type: 'boolean', trueValues: 'yes' }, /fields\[0\]\.trueValues of field "bit" must be a list of text values, on a boolean field/],
+      [{ name: 'rate', type: 'string', falseValues: ['no'] }, /fields\[0\]\.falseValues of field "rate" must be a list of text values, on a boolean field/],
+      [{ name: 'rate', type: 'number', decimalChar: ';' }, /fields\[0\]\.decimalChar of field "rate" must be "\." or ",", on a number or integer field/],
+      [{ name: 'rate', type: 'number', missingValues: [0] }, /fields\[0\]\.missingValues of field "rate" must be a list of text values/],
+    ];
+    for (const [field, message] of cases) assert.throws(() => parseTableSchema(JSON.stringify({ fields: [field] }), 'schema.json'), message);
+  });
+
+  it('rejects invalid constraints', () => {
+    const cases: Array<[object, RegExp]> = [
+      [{ pattern: '[a-' }, /fields\[0\]\.constraints\.pattern of field "ref" must be a valid regular expression \(Invalid regular expression/],
+      [{ pattern: 5 }, /fields\[0\]\.constraints\.pattern of field "ref" must be a regular expression as text/],
+      [{ enum: 'open' }, /fields\[0\]\.constraints\.enum of field "ref" must be a list of at least one text or number value/],
+      [{ enum: [] }, /fields\[0\]\.constraints\.enum of field "ref" must be a list of at least one text or number value/],
+      [{ unique: 'yes' }, /fields\[0\]\.constraints\.unique of field "ref" must be true or false/],
+      [{ minLength: 'x' }, /fields\[0\]\.constraints\.minLength of field "ref" must be a whole number of 0 or more/],
+      [{ minimum: [1] }, /fields\[0\]\.constraints\.minimum of field "ref" must be a number or text/],
+    ];
+    for (const [constraints, message] of cases) {
+      assert.throws(() => parseTableSchema(JSON.stringify({ fields: [{ name: 'ref', type: 'string', constraints }] }), 'schema.json'), message);
+    }
+
+    const valid = { required: true, unique: false, minLength: 1, maxLength: 8, pattern: '[A-Z]+', enum: ['AB', 12] };
+    const schema = parseTableSchema(JSON.stringify({ fields: [{ name: 'ref', type: 'string', constraints: valid }] }), 'schema.json');
+    assert.deepEqual(schema.fields[0]!.constraints, valid);
+  });
+
+  it('checks a primary key', async () => {
+    const single = parseTableSchema(JSON.stringify({ fields: [{ name: 'ref', type: 'string' }], primaryKey: 'ref' }), 'schema.json');
+    assert.deepEqual(single.fields[0]!.constraints, { required: true, unique: true });
+    const error = await analyseFile(source, { schema: single }).then(
+      () => assert.fail('the file was accepted'),
+      (caught: unknown) => caught,
+    );
+    assert.ok(error instanceof IngestError);
+    assert.equal(error.code, 'schema_violation');
+    assert.match(error.message, /column "Ref" on line 4 is missing but the field is required/);
+
+    const duplicate = await analyseFile(fixture('ingest', 'duplicate-keys.csv'), { schema: single }).then(
+      () => assert.fail('the file was accepted'),
+      (caught: unknown) => caught,
+    );
+    assert.ok(duplicate instanceof IngestError);
+    assert.match(duplicate.message, /column "Ref" on line 4 \(value "A1"\) repeats a value that must be unique/);
+
+    const composite = { fields: [{ name: 'ref', type: 'string' }, { name: 'status', type: 'string' }], primaryKey: ['ref', 'status'] };
+    const parsed = parseTableSchema(JSON.stringify(composite), 'schema.json');
+    assert.deepEqual(parsed.fields.map((field) => field.constraints), [{ required: true }, { required: true }]);
+  });
+
+  it('rejects date formats it cannot read', () => {
+    const cases: Array<[object, RegExp]> = [
+      [{ name: 'paid', type: 'date', format: 'DD/MM/YYYY' }, /fields\[0\]\.format "DD\/MM\/YYYY" of field "paid" is not a date format that can be read\. Use default/],
+      [{ name: 'paid', type: 'date', format: '%d/%m/%Q' }, /fields\[0\]\.format "%d\/%m\/%Q" of field "paid" is not a date format/],
+      [{ name: 'paid', type: 'datetime', format: '%Y-%m-%d %H:%M' }, /fields\[0\]\.format "%Y-%m-%d %H:%M" of field "paid" is not a datetime format that can be read/],
+    ];
+    for (const [field, message] of cases) assert.throws(() => parseTableSchema(JSON.stringify({ fields: [field] }), 'schema.json'), message);
+
+    for (const [type, format] of [['date', '%d %B %Y'], ['date', 'any'], ['datetime', '%d/%m/%Y %H:%M'], ['datetime', 'default']]) {
+      const schema = parseTableSchema(JSON.stringify({ fields: [{ name: 'paid', type, format }] }), 'schema.json');
+      assert.equal(schema.fields[0]!.format, format);
+    }
+  });
+
   it('matches a field by its title', async () => {
     const schema: TableSchema = { fields: [{ name: 'paid', title: 'Date', type: 'date', format: '%d/%m/%Y' }] };
     const loaded = await load(fixture('ingest', 'preamble.csv'), { schema });

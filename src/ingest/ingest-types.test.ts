@@ -146,6 +146,13 @@ describe('type inference', () => {
     assert.deepEqual(column(loaded, 'code'), ['01234', '00007', '12345']);
   });
 
+  it('keeps exponent-like codes as text', async () => {
+    const loaded = await ingest('exponent-codes.csv');
+    assert.deepEqual(fieldTypes(loaded.analysis), { cost_centre: 'string', amount: 'number' });
+    assert.deepEqual(column(loaded, 'cost_centre'), ['12E4', '3E10', '45E2']);
+    assert.deepEqual(column(loaded, 'amount'), ['1.5e+3', '7', '2e-2']);
+  });
+
   it('falls back to text for one late non-number', async () => {
     const loaded = await ingest('late-text.csv');
     assert.equal(fieldTypes(loaded.analysis).value, 'string');
