@@ -148,7 +148,9 @@ export class ColumnProfile {
     const numberBefore = this.number;
 
     if (this.number) {
-      const decimal = EXPONENT_CODE.test(trimmed) ? null : parseDecimal(trimmed, this.decimal);
+      let decimal = parseDecimal(trimmed, this.decimal);
+      // Only numbers written with an exponent take the code test, which keeps it off the common path.
+      if (decimal !== null && decimal.includes('e') && EXPONENT_CODE.test(trimmed)) decimal = null;
       this.lastDecimal = decimal;
       if (decimal === null) {
         this.integer = false;
