@@ -84,8 +84,14 @@ function releaseRequest(request: FastifyRequest, params: Static<typeof ReleasePa
     agreementReference: params.agreement,
     dataset: params.dataset,
     purpose: Array.isArray(purpose) ? purpose[0] : purpose,
-    fields: fields === undefined || fields.trim() === '' ? undefined : fields.split(',').map((field) => field.trim()).filter((field) => field !== ''),
+    fields: requestedFields(fields),
   };
+}
+
+/** Splits `?fields=` into names. A value naming no field (empty, or only commas) means all agreed fields, as absence does. */
+function requestedFields(fields: string | undefined): string[] | undefined {
+  const names = (fields ?? '').split(',').map((field) => field.trim()).filter((field) => field !== '');
+  return names.length === 0 ? undefined : names;
 }
 
 /**

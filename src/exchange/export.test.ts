@@ -81,6 +81,16 @@ for (const engine of testEngines()) {
       assert.equal(police.status, 404);
     });
 
+    test('export with fields naming nothing', async () => {
+      clock.now = new Date(IN_FORCE);
+      clock.stepMs = 0;
+      const response = await getWithTrailers(`${server.url}${base}/export?format=csv&fields=,`, headers());
+      seen.push(response.body.toString('utf8'));
+      assert.equal(response.status, 200);
+      assert.equal(response.trailers['civic-export-status'], 'completed; rows=60');
+      assert.equal(response.body.toString('utf8').split('\r\n')[0], 'person_id,nhs_number,date_of_birth,postcode,locality,care_package,start_date,weekly_cost');
+    });
+
     test('unknown export format lists the formats', async () => {
       const response = await fetch(`${server.url}${base}/export?format=xlsx`, { headers: headers() });
       assert.equal(response.status, 400);
