@@ -129,10 +129,18 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
   // Releases, exports and subscriptions are the Secure data exchange application; the signing keys above stay public.
   const guarded = { preHandler: [requireToken('exchange'), requireApplication('exchange')] };
 
+  // Every GET of records, changes or an export is a release written to the disclosure log. Fastify would handle HEAD
+  // by running the GET handler and dropping the body, which logs a release that sent nothing, so HEAD gets 405.
+  const releasePaths = ['records', 'changes', 'export'].map((operation) => `/api/v1/exchange/agreements/:agreement/datasets/:dataset/${operation}`);
+  for (const path of releasePaths) {
+    app.head(path, { schema: { hide: true } }, async (_request, reply) => reply.status(405).header('allow', 'GET').send());
+  }
+  const released = { ...guarded, exposeHeadRoutes: false };
+
   app.get<{ Params: Static<typeof ReleaseParams>; Querystring: Static<typeof RecordsQuery> }>(
     '/api/v1/exchange/agreements/:agreement/datasets/:dataset/records',
     {
-      ...guarded,
+      ...released,
       schema: {
         tags: TAGS,
         summary: 'Release one page of a dataset\'s records under an agreement',
@@ -157,7 +165,7 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
   app.get<{ Params: Static<typeof ReleaseParams>; Querystring: Static<typeof ChangesQuery> }>(
     '/api/v1/exchange/agreements/:agreement/datasets/:dataset/changes',
     {
-      ...guarded,
+      ...released,
       schema: {
         tags: TAGS,
         summary: 'Release the records after a cursor, moving on through newer dataset versions',
@@ -181,7 +189,7 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
   app.get<{ Params: Static<typeof ReleaseParams>; Querystring: Static<typeof ExportQuery> }>(
     '/api/v1/exchange/agreements/:agreement/datasets/:dataset/export',
     {
-      ...guarded,
+      ...released,
       schema: {
         tags: TAGS,
         summary: 'Stream every record of the current dataset version as CSV or JSON Lines',

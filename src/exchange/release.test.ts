@@ -200,6 +200,23 @@ for (const engine of testEngines()) {
       assert.deepEqual(rows[0]!.fields, ['person_id', 'nhs_number', 'date_of_birth', 'postcode', 'locality', 'care_package', 'start_date', 'weekly_cost']);
     });
 
+    test('HEAD releases nothing', async () => {
+      clock.now = new Date(IN_FORCE);
+      for (const operation of ['records', 'changes', 'export']) {
+        const requestId = `head-check-${operation}`;
+        const response = await fetch(`${server.url}/api/v1/exchange/agreements/${AGREEMENT_REFERENCE}/datasets/${DATASET_SLUG}/${operation}`, {
+          method: 'HEAD',
+          headers: { authorization: `Bearer ${scenario.trust.token}`, 'civic-purpose': 'direct_care', 'x-request-id': requestId },
+        });
+        assert.equal(response.status, 405, operation);
+        assert.equal(response.headers.get('allow'), 'GET', operation);
+        const disclosures = await services.db.owner.selectFrom('disclosures').select('id').where('request_id', '=', requestId).execute();
+        assert.deepEqual(disclosures, [], operation);
+        const exports = await services.db.owner.selectFrom('exchange_exports').select('id').where('request_id', '=', requestId).execute();
+        assert.deepEqual(exports, [], operation);
+      }
+    });
+
     test('failed commit sends no records', async () => {
       clock.now = new Date(IN_FORCE);
       // A deferred constraint trigger fails the release's commit, after its record is written and while the page is
