@@ -262,7 +262,7 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
     schema: {
       tags: TAGS,
       summary: 'Subscribe a URL to your organisation\'s exchange events',
-      description: `${TOKEN_NOTE} Events are agreement changes (agreement.version_in_force, agreement.status_changed, agreement.review_due) and rectification notices (subject.rectified, subject.erased), which carry the person\'s pseudonym but never a clear identifier. Each delivery is a JSON POST signed with the secret in Civic-Webhook-Signature.`,
+      description: `${TOKEN_NOTE} Events are new versions of a shared dataset (dataset.version_created), agreement changes (agreement.version_in_force, agreement.status_changed, agreement.review_due) and rectification notices (subject.rectified, subject.erased), which carry the person\'s pseudonym but never a clear identifier. Each delivery is a JSON POST signed with the secret in Civic-Webhook-Signature.`,
       security: SECURITY,
       body: SubscriptionBody,
       response: { 201: CreatedSubscription, 400: InvalidRequest, ...GUARD_ERRORS, 404: NotFound },
