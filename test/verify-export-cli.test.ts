@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { contentDigest, ExchangeSigner } from '../src/exchange/signing.ts';
@@ -76,6 +78,28 @@ describe('civic verify-export offline', () => {
     assert.equal(result.status, 2);
     assert.match(result.stderr, /The public key could not be read/);
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  test('server without the keys is explained', async () => {
+    // A web server that is not the exchange: 404 for the keys path, and an HTML page under /page.
+    const server = http.createServer((request, response) => {
+      if (request.url?.startsWith('/page/')) response.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>');
+      else response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const missing = await civic([exportFile, '--signature', signature, '--server', `${base}/nothing`]);
+      assert.equal(missing.status, 1);
+      assert.match(missing.stderr, /failed with status 404/);
+      assert.doesNotMatch(missing.stderr, /\n\s+at /, 'no stack trace');
+      const html = await civic([exportFile, '--signature', signature, '--server', `${base}/page`]);
+      assert.equal(html.status, 1);
+      assert.match(html.stderr, /did not return the signing keys as JSON/);
+      assert.doesNotMatch(html.stderr, /\n\s+at /, 'no stack trace');
+    } finally {
+      server.close();
+    }
   });
 
   test('help explains the key forms', async () => {

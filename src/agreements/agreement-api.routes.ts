@@ -56,11 +56,14 @@ function bodyField(field: string): string {
   return field === 'reference' || field === 'terms' ? field : `terms.${field}`;
 }
 
-/** Throws one 400 with every problem, keeping the first message per field; terms fields are named under `terms.`. */
-function rejectProblems(termsErrors: FieldError[], otherErrors: FieldError[]): void {
+/**
+ * Throws one 400 with every problem, keeping one message per field. The terms checks come first because their messages
+ * name what to enter, while a schema message names only the failed pattern. Terms fields are named under `terms.`.
+ */
+function rejectProblems(termsErrors: FieldError[], schemaProblems: FieldError[]): void {
   const named = termsErrors.map((error) => ({ ...error, field: bodyField(error.field) }));
   const all: FieldError[] = [];
-  for (const error of [...otherErrors, ...named]) if (!all.some((seen) => seen.field === error.field)) all.push(error);
+  for (const error of [...named, ...schemaProblems]) if (!all.some((seen) => seen.field === error.field)) all.push(error);
   if (all.length > 0) throw validationError('agreement_invalid', 'The agreement has problems. Correct them and try again.', all);
 }
 

@@ -155,6 +155,19 @@ for (const engine of testEngines()) {
       assert.equal(await handle.db.owner.selectFrom('agreements').select('id').where('reference', '=', 'bad ref').executeTakeFirst(), undefined);
     });
 
+    test('bad reference says what to enter', async () => {
+      const cases: Array<[string, Record<string, unknown>]> = [
+        ['lower case', { reference: 'thr-isa-1', terms: clientTerms(scenario) }],
+        ['missing', { terms: clientTerms(scenario) }],
+      ];
+      for (const [name, body] of cases) {
+        const response = await call('POST', '/api/v1/agreements', 'steward', body);
+        assert.equal(response.status, 400, name);
+        const reference = (response.body.error.fields as Array<{ field: string; message: string }>).find((field) => field.field === 'reference');
+        assert.equal(reference?.message, 'Enter a reference of 3 to 60 capital letters, digits and hyphens, such as THR-ISA-2026-014', name);
+      }
+    });
+
     test('approver list names other parties', async () => {
       const response = await call('GET', '/api/v1/agreement-approvers', 'steward');
       assert.equal(response.status, 200);

@@ -31,6 +31,7 @@ for (const engine of testEngines()) {
     let app: FastifyInstance;
     let scenario: Scenario;
     let steward: WebClient;
+    let logLines: string[];
     const clock = new TestClock('2026-12-04T12:00:00Z');
 
     const client = (who: Member) => signedInClient(app, services, who.userId, who.actor.organisationId);
@@ -49,7 +50,7 @@ for (const engine of testEngines()) {
     before(async () => {
       handle = await engine.create();
       clock.stepMs = 1000;
-      ({ services } = exchangeTestServices(handle.db, clock));
+      ({ services, logLines } = exchangeTestServices(handle.db, clock));
       scenario = await buildScenario(services);
       await activeAgreement(services, scenario);
       app = await buildApp(services);
@@ -135,6 +136,16 @@ for (const engine of testEngines()) {
         `/agreements/${AGREEMENT_REFERENCE}/suspend`,
         `/agreements/${AGREEMENT_REFERENCE}/terminate`,
       ]);
+    });
+
+    test('refused discard page sent once', async () => {
+      const dpo = await client(scenario.council.dpo);
+      const linesBefore = logLines.length;
+      const refused = await dpo.get(`/agreements/${AGREEMENT_REFERENCE}/discard`);
+      assert.equal(refused.statusCode, 409);
+      // The handler must not render the confirmation page after the conflict page has been sent.
+      const sentTwice = logLines.slice(linesBefore).filter((line) => line.includes('FST_ERR_REP_ALREADY_SENT'));
+      assert.deepEqual(sentTwice, []);
     });
 
     test('discard needs provider drafter', async () => {

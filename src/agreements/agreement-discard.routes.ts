@@ -20,12 +20,14 @@ export async function agreementDiscardRoutes(app: FastifyInstance, services: Ser
   const { agreements } = services.exchange;
   const drafter = [requireRole('data_steward', 'data_protection_officer'), requireApplication('exchange')];
 
-  /** Loads the agreement for its provider and returns the conflict page when its current version is not a draft. */
-  const load = async (request: ReferenceRequest, reply: FastifyReply): Promise<{ view: PartyView; blocked: FastifyReply | null }> => {
+  /** Loads the agreement for its provider, and sends the conflict page (`blocked`) when its current version is not a draft. */
+  const load = async (request: ReferenceRequest, reply: FastifyReply): Promise<{ view: PartyView; blocked: boolean }> => {
     const view = await loadPartyView(agreements, request.auth!.organisationId!, request.params.reference);
     requireProvider(view, 'discard');
     const refusal = discardRefusal(view.detail, view.detail.latest);
-    return { view, blocked: refusal === null ? null : await conflictPage(request, reply, view, refusal) };
+    if (refusal === null) return { view, blocked: false };
+    await conflictPage(request, reply, view, refusal);
+    return { view, blocked: true };
   };
 
   const confirmPage = (request: ReferenceRequest, reply: FastifyReply, view: PartyView, reason: string, errors: FieldError[]) =>
@@ -45,22 +47,23 @@ export async function agreementDiscardRoutes(app: FastifyInstance, services: Ser
 
   app.get<{ Params: { reference: string } }>('/agreements/:reference/discard', { preHandler: drafter }, async (request, reply) => {
     const { view, blocked } = await load(request, reply);
-    return blocked ?? confirmPage(request, reply, view, '', []);
+    if (blocked) return reply;
+    return confirmPage(request, reply, view, '', []);
   });
 
   app.post<{ Params: { reference: string } }>('/agreements/:reference/discard', { preHandler: drafter }, async (request, reply) => {
     const { view, blocked } = await load(request, reply);
-    if (blocked !== null) return blocked;
+    if (blocked) return reply;
     const submitted = (request.body as Record<string, unknown> | undefined)?.reason;
     const reason = typeof submitted === 'string' ? submitted : '';
     if (reason.length > MAX_REASON_LENGTH) {
       return confirmPage(request, reply, view, reason, [{ field: 'reason', message: 'Reason must be 2,000 characters or fewer' }]);
     }
     let status = view.detail.status;
-    const conflict = await stepOrConflictPage(request, reply, view, async () => {
+    const conflictSent = await stepOrConflictPage(request, reply, view, async () => {
       status = await agreements.discardDraft(actorFrom(request), view.detail.reference, reason);
     });
-    if (conflict !== null) return conflict;
+    if (conflictSent) return reply;
     // A discarded first draft takes the whole agreement off the list, so the list is where the member lands.
     if (status === 'discarded') return reply.redirect('/agreements/manage?done=discarded', 303);
     return reply.redirect(`/agreements/${view.detail.reference}/manage?done=discarded`, 303);

@@ -132,12 +132,12 @@ export async function agreementManageRoutes(app: FastifyInstance, services: Serv
       const actor = actorFrom(request);
       const reference = view.detail.reference;
       try {
-        const conflictPage = await stepOrConflictPage(request, reply, view, async () => {
+        const conflictSent = await stepOrConflictPage(request, reply, view, async () => {
           if (action === 'submit') await workflow.submit(actor, reference);
           else if (action === 'withdraw') await workflow.withdraw(actor, reference, '');
           else await agreements.amend(actor, reference);
         });
-        if (conflictPage !== null) return conflictPage;
+        if (conflictSent) return reply;
       } catch (error) {
         // The submit button has no fields of its own, so the problems with the draft are listed with a link to edit it.
         if (!(error instanceof AppError) || error.kind !== 'validation' || error.fields.length === 0) throw error;
@@ -195,10 +195,10 @@ export async function agreementManageRoutes(app: FastifyInstance, services: Serv
     if (values.decision === 'declined' && values.comment.trim() === '') errors.push({ field: 'comment', message: 'Enter the reason for declining' });
     if (errors.length > 0) return reviewPage(request, reply, view, values, errors);
     try {
-      const conflictPage = await stepOrConflictPage(request, reply, view, () =>
+      const conflictSent = await stepOrConflictPage(request, reply, view, () =>
         workflow.decide(actorFrom(request), view.detail.reference, values.role as ApproverRole, values.decision as 'approved' | 'declined', values.comment),
       );
-      if (conflictPage !== null) return conflictPage;
+      if (conflictSent) return reply;
     } catch (error) {
       if (error instanceof AppError && error.kind === 'validation' && error.fields.length > 0) return reviewPage(request, reply, view, values, error.fields);
       throw error;
@@ -220,8 +220,8 @@ export async function agreementManageRoutes(app: FastifyInstance, services: Serv
       const view = await partyView(request);
       const reason = text(request.body, 'reason');
       try {
-        const conflictPage = await stepOrConflictPage(request, reply, view, () => workflow[action](actorFrom(request), view.detail.reference, reason));
-        if (conflictPage !== null) return conflictPage;
+        const conflictSent = await stepOrConflictPage(request, reply, view, () => workflow[action](actorFrom(request), view.detail.reference, reason));
+        if (conflictSent) return reply;
       } catch (error) {
         if (error instanceof AppError && error.kind === 'validation' && error.fields.length > 0) return statusPage(request, reply, view, reason, error.fields);
         throw error;

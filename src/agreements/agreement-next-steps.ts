@@ -80,21 +80,25 @@ export function stateInWords(view: PartyView): string {
 /**
  * Runs a workflow step for a web page. A conflict with the agreement's state is shown as a page that explains, in words
  * and with links, what the member can do instead. The API keeps its own wording (see withStateOnConflict).
- * Returns the conflict page's reply, or null when the step ran.
+ * Returns true when it sent the conflict page, and false when the step ran.
  */
-export async function stepOrConflictPage(request: FastifyRequest, reply: FastifyReply, view: PartyView, work: () => Promise<unknown>): Promise<FastifyReply | null> {
+export async function stepOrConflictPage(request: FastifyRequest, reply: FastifyReply, view: PartyView, work: () => Promise<unknown>): Promise<boolean> {
   try {
     await work();
-    return null;
+    return false;
   } catch (error) {
     if (!(error instanceof AppError) || error.kind !== 'conflict' || error.fields.length > 0) throw error;
-    return conflictPage(request, reply, view, error);
+    await conflictPage(request, reply, view, error);
+    return true;
   }
 }
 
-/** Sends the 409 page for a step the agreement's state does not allow, with the steps the member can take instead. */
-export async function conflictPage(request: FastifyRequest, reply: FastifyReply, view: PartyView, error: AppError): Promise<FastifyReply> {
+/**
+ * Sends the 409 page for a step the agreement's state does not allow, with the steps the member can take instead.
+ * It resolves to nothing, because awaiting a sent Fastify reply (a thenable) yields undefined, not the reply.
+ */
+export async function conflictPage(request: FastifyRequest, reply: FastifyReply, view: PartyView, error: AppError): Promise<void> {
   request.log.info({ code: error.code, reference: view.detail.reference }, 'agreement step rejected by its state');
   const steps = nextSteps(view, pageAbilities(request, view));
-  return reply.page('agreements/conflict.njk', { reference: view.detail.reference, message: error.message, state: stateInWords(view), steps }, 409);
+  await reply.page('agreements/conflict.njk', { reference: view.detail.reference, message: error.message, state: stateInWords(view), steps }, 409);
 }

@@ -150,6 +150,8 @@ for (const engine of testEngines()) {
     test('form without CSRF token rejected', async () => {
       const response = await steward.post('/agreements/manage/new', { ...draftForm(scenario), _csrf: null });
       assert.equal(response.statusCode, 403);
+      assert.match(response.body, /<h1[^>]*>\s*This form has expired\s*</);
+      assert.doesNotMatch(response.body, /You do not have permission/);
     });
 
     test('valid form saves a draft', async () => {

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { startTestServer, testServices } from '../../test/helpers/services.ts';
+import { NOTICE_EVENT_TYPES } from '../gdpr/rectification.service.ts';
 import { buildApp } from '../http/app.ts';
 import type { GuardAccess } from '../http/auth.ts';
 import type { RunningServer } from '../main.ts';
@@ -67,6 +68,13 @@ describe('OpenAPI document', () => {
     assert.ok(turtle.responses['200'].content['text/turtle']);
     assert.deepEqual(turtle.parameters.map((parameter: { name: string }) => parameter.name).sort(), ['modified_since', 'page']);
     assert.ok(document.paths['/dataset/{slug}.jsonld'].get.responses['404']);
+  });
+
+  test('subscription names every event type', async () => {
+    const document = JSON.parse((await app.inject({ method: 'GET', url: '/api/openapi.json' })).body);
+    const description: string = document.paths['/api/v1/exchange/subscriptions'].post.description;
+    const eventTypes = ['dataset.version_created', 'agreement.version_in_force', 'agreement.status_changed', 'agreement.review_due', ...Object.values(NOTICE_EVENT_TYPES)];
+    for (const eventType of eventTypes) assert.ok(description.includes(eventType), eventType);
   });
 
   test('upload documents its multipart form', async () => {

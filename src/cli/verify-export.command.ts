@@ -44,22 +44,9 @@ export const verifyExportCommand: Command = {
       keyFile = fs.existsSync(given) ? given : null;
       keyText = keyFile === null ? given : fs.readFileSync(keyFile, 'utf8');
     } else {
-      const url = `${values.server!.replace(/\/+$/, '')}/api/v1/exchange/signing-keys`;
-      let response: Response;
-      try {
-        response = await fetch(url, { signal: AbortSignal.timeout(15_000) });
-      } catch (error) {
-        process.stderr.write(`civic verify-export: fetching the signing keys from ${url} failed (${(error as Error).message}). Check the URL, or pass the key with --public-key.\n`);
-        return 1;
-      }
-      if (!response.ok) throw new Error(`Fetching the signing keys from ${url} failed with status ${response.status}.`);
-      const published = (await response.json()) as { keys?: Array<{ kid?: string }> };
-      const key = published.keys?.find((candidate) => candidate.kid === signature.keyId);
-      if (!key) {
-        process.stderr.write(`civic verify-export: ${url} publishes no key with the id ${signature.keyId}.\n`);
-        return 1;
-      }
-      keyText = JSON.stringify(key);
+      const published = await fetchPublishedKey(values.server!, signature.keyId);
+      if (published === null) return 1;
+      keyText = published;
     }
 
     const hash = createHash('sha256');
@@ -89,3 +76,32 @@ export const verifyExportCommand: Command = {
   },
 };
 
+/** Fetches the published key whose id is `keyId` as JWK text, or writes the reason to stderr and returns null. */
+async function fetchPublishedKey(server: string, keyId: string): Promise<string | null> {
+  const url = `${server.replace(/\/+$/, '')}/api/v1/exchange/signing-keys`;
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(15_000) });
+  } catch (error) {
+    process.stderr.write(`civic verify-export: fetching the signing keys from ${url} failed (${(error as Error).message}). Check the URL, or pass the key with --public-key.\n`);
+    return null;
+  }
+  if (!response.ok) {
+    process.stderr.write(`civic verify-export: fetching the signing keys from ${url} failed with status ${response.status}. Check that --server is the exchange's base URL, or pass the key with --public-key.\n`);
+    return null;
+  }
+  let published: { keys?: unknown } | null;
+  try {
+    published = (await response.json()) as typeof published;
+  } catch {
+    process.stderr.write(`civic verify-export: ${url} did not return the signing keys as JSON. Check that --server is the exchange's base URL, or pass the key with --public-key.\n`);
+    return null;
+  }
+  const keys = Array.isArray(published?.keys) ? (published.keys as Array<{ kid?: string }>) : [];
+  const key = keys.find((candidate) => candidate?.kid === keyId);
+  if (!key) {
+    process.stderr.write(`civic verify-export: ${url} publishes no key with the id ${keyId}.\n`);
+    return null;
+  }
+  return JSON.stringify(key);
+}

@@ -84,8 +84,14 @@ function releaseRequest(request: FastifyRequest, params: Static<typeof ReleasePa
     agreementReference: params.agreement,
     dataset: params.dataset,
     purpose: Array.isArray(purpose) ? purpose[0] : purpose,
-    fields: fields === undefined || fields.trim() === '' ? undefined : fields.split(',').map((field) => field.trim()).filter((field) => field !== ''),
+    fields: requestedFields(fields),
   };
+}
+
+/** Splits `?fields=` into names. A value naming no field (empty, or only commas) means all agreed fields, as absence does. */
+function requestedFields(fields: string | undefined): string[] | undefined {
+  const names = (fields ?? '').split(',').map((field) => field.trim()).filter((field) => field !== '');
+  return names.length === 0 ? undefined : names;
 }
 
 /**
@@ -123,10 +129,18 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
   // Releases, exports and subscriptions are the Secure data exchange application; the signing keys above stay public.
   const guarded = { preHandler: [requireToken('exchange'), requireApplication('exchange')] };
 
+  // Every GET of records, changes or an export is a release written to the disclosure log. Fastify would handle HEAD
+  // by running the GET handler and dropping the body, which logs a release that sent nothing, so HEAD gets 405.
+  const releasePaths = ['records', 'changes', 'export'].map((operation) => `/api/v1/exchange/agreements/:agreement/datasets/:dataset/${operation}`);
+  for (const path of releasePaths) {
+    app.head(path, { schema: { hide: true } }, async (_request, reply) => reply.status(405).header('allow', 'GET').send());
+  }
+  const released = { ...guarded, exposeHeadRoutes: false };
+
   app.get<{ Params: Static<typeof ReleaseParams>; Querystring: Static<typeof RecordsQuery> }>(
     '/api/v1/exchange/agreements/:agreement/datasets/:dataset/records',
     {
-      ...guarded,
+      ...released,
       schema: {
         tags: TAGS,
         summary: 'Release one page of a dataset\'s records under an agreement',
@@ -151,7 +165,7 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
   app.get<{ Params: Static<typeof ReleaseParams>; Querystring: Static<typeof ChangesQuery> }>(
     '/api/v1/exchange/agreements/:agreement/datasets/:dataset/changes',
     {
-      ...guarded,
+      ...released,
       schema: {
         tags: TAGS,
         summary: 'Release the records after a cursor, moving on through newer dataset versions',
@@ -175,7 +189,7 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
   app.get<{ Params: Static<typeof ReleaseParams>; Querystring: Static<typeof ExportQuery> }>(
     '/api/v1/exchange/agreements/:agreement/datasets/:dataset/export',
     {
-      ...guarded,
+      ...released,
       schema: {
         tags: TAGS,
         summary: 'Stream every record of the current dataset version as CSV or JSON Lines',
@@ -248,7 +262,7 @@ export async function exchangeRoutes(app: FastifyInstance, services: Services): 
     schema: {
       tags: TAGS,
       summary: 'Subscribe a URL to your organisation\'s exchange events',
-      description: `${TOKEN_NOTE} Events are agreement changes (agreement.version_in_force, agreement.status_changed, agreement.review_due) and rectification notices (subject.rectified, subject.erased), which carry the person\'s pseudonym but never a clear identifier. Each delivery is a JSON POST signed with the secret in Civic-Webhook-Signature.`,
+      description: `${TOKEN_NOTE} Events are new versions of a shared dataset (dataset.version_created), agreement changes (agreement.version_in_force, agreement.status_changed, agreement.review_due) and rectification notices (subject.rectified, subject.erased), which carry the person\'s pseudonym but never a clear identifier. Each delivery is a JSON POST signed with the secret in Civic-Webhook-Signature.`,
       security: SECURITY,
       body: SubscriptionBody,
       response: { 201: CreatedSubscription, 400: InvalidRequest, ...GUARD_ERRORS, 404: NotFound },

@@ -11,7 +11,7 @@ export const ReleaseParams = Type.Object({
   agreement: Type.String({ minLength: 3, maxLength: 60, description: 'Agreement reference, such as THR-ISA-2026-014' }),
   dataset: Type.String({ minLength: 1, maxLength: 100, description: 'Dataset slug or id' }),
 });
-const FieldsQuery = Type.Optional(Type.String({ maxLength: 4000, description: 'Comma-separated fields to release, each of them agreed. All agreed fields when absent.' }));
+const FieldsQuery = Type.Optional(Type.String({ maxLength: 4000, description: 'Comma-separated fields to release, each of them agreed. All agreed fields when absent or when the value names no field.' }));
 const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, description: `Records per page, ${DEFAULT_PAGE_SIZE} when absent.` }));
 export const RecordsQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 500, description: 'The next_cursor of the previous page. The first page when absent.' })),

@@ -9,6 +9,9 @@ import { formatDigest, type ExchangeSigner } from './signing.ts';
 
 export type ExportFormat = 'csv' | 'jsonl';
 
+/** An export id as the database stores it; anything else would fail the uuid cast. */
+const EXPORT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Rows per chunk by default; the terms are checked again before each chunk. */
 export const EXPORT_CHUNK_ROWS = 5000;
 
@@ -152,7 +155,7 @@ export class ExportService {
 
   /** Returns the record of an export to its recipient or provider. */
   async find(organisationId: string, exportId: string) {
-    if (!/^[0-9a-f-]{36}$/i.test(exportId)) throw notFound('export_not_found', `No export has the id ${exportId}.`);
+    if (!EXPORT_ID_PATTERN.test(exportId)) throw notFound('export_not_found', `No export has the id ${exportId}.`);
     return this.releases.db.app.transaction().execute(async (trx) => {
       await setOrganisation(trx, organisationId);
       const row = await trx

@@ -81,6 +81,26 @@ for (const engine of testEngines()) {
       assert.equal(police.status, 404);
     });
 
+    test('export with fields naming nothing', async () => {
+      clock.now = new Date(IN_FORCE);
+      clock.stepMs = 0;
+      const response = await getWithTrailers(`${server.url}${base}/export?format=csv&fields=,`, headers());
+      seen.push(response.body.toString('utf8'));
+      assert.equal(response.status, 200);
+      assert.equal(response.trailers['civic-export-status'], 'completed; rows=60');
+      assert.equal(response.body.toString('utf8').split('\r\n')[0], 'person_id,nhs_number,date_of_birth,postcode,locality,care_package,start_date,weekly_cost');
+    });
+
+    test('malformed export id is not found', async () => {
+      for (const id of ['-'.repeat(36), 'a'.repeat(36), `${'0'.repeat(34)}--`]) {
+        const response = await fetch(`${server.url}/api/v1/exchange/exports/${id}`, { headers: headers() });
+        assert.equal(response.status, 404, id);
+        const body = (await response.json()) as { error: { code: string; message: string } };
+        assert.equal(body.error.code, 'export_not_found', id);
+        assert.equal(body.error.message, `No export has the id ${id}.`, id);
+      }
+    });
+
     test('unknown export format lists the formats', async () => {
       const response = await fetch(`${server.url}${base}/export?format=xlsx`, { headers: headers() });
       assert.equal(response.status, 400);

@@ -123,6 +123,18 @@ for (const engine of testEngines()) {
       assert.deepEqual(Object.keys(subset.records[0]!), ['person_id', 'care_package']);
     });
 
+    test('fields naming nothing release all', async () => {
+      clock.now = new Date(IN_FORCE);
+      for (const fields of [',', ' , ,']) {
+        const response = await get(`${recordsPath}?limit=1&fields=${encodeURIComponent(fields)}`, scenario.trust.token);
+        assert.equal(response.status, 200, `fields=${fields}`);
+        const body = (await response.json()) as { records: Array<Record<string, unknown>> };
+        assert.deepEqual(Object.keys(body.records[0]!), ['person_id', 'nhs_number', 'date_of_birth', 'postcode', 'locality', 'care_package', 'start_date', 'weekly_cost']);
+      }
+      const changes = await get(`/api/v1/exchange/agreements/${AGREEMENT_REFERENCE}/datasets/${DATASET_SLUG}/changes?limit=1&fields=,`, scenario.trust.token);
+      assert.equal(changes.status, 200);
+    });
+
     test('refuses before the start date', async () => {
       clock.now = new Date('2025-12-31T23:30:00Z');
       const result = await refusal(recordsPath, scenario.trust.token);
@@ -186,6 +198,23 @@ for (const engine of testEngines()) {
       assert.equal(rows[0]!.purpose, 'direct_care');
       assert.equal(rows[0]!.agreement_version, 1);
       assert.deepEqual(rows[0]!.fields, ['person_id', 'nhs_number', 'date_of_birth', 'postcode', 'locality', 'care_package', 'start_date', 'weekly_cost']);
+    });
+
+    test('HEAD releases nothing', async () => {
+      clock.now = new Date(IN_FORCE);
+      for (const operation of ['records', 'changes', 'export']) {
+        const requestId = `head-check-${operation}`;
+        const response = await fetch(`${server.url}/api/v1/exchange/agreements/${AGREEMENT_REFERENCE}/datasets/${DATASET_SLUG}/${operation}`, {
+          method: 'HEAD',
+          headers: { authorization: `Bearer ${scenario.trust.token}`, 'civic-purpose': 'direct_care', 'x-request-id': requestId },
+        });
+        assert.equal(response.status, 405, operation);
+        assert.equal(response.headers.get('allow'), 'GET', operation);
+        const disclosures = await services.db.owner.selectFrom('disclosures').select('id').where('request_id', '=', requestId).execute();
+        assert.deepEqual(disclosures, [], operation);
+        const exports = await services.db.owner.selectFrom('exchange_exports').select('id').where('request_id', '=', requestId).execute();
+        assert.deepEqual(exports, [], operation);
+      }
     });
 
     test('failed commit sends no records', async () => {

@@ -5,14 +5,18 @@ import net from 'node:net';
 
 /**
  * Address ranges a webhook may not reach, so a subscription cannot make the server post to its own network: private
- * (RFC 1918, RFC 4193), shared (RFC 6598), link-local with cloud metadata services, unspecified and multicast.
- * Loopback is allowed only outside production, for development and tests.
+ * (RFC 1918, RFC 4193), shared (RFC 6598), link-local with cloud metadata services, unspecified, multicast, IETF
+ * protocol assignments (192.0.0.0/24), benchmarking (198.18.0.0/15, which some networks use internally) and the IPv6
+ * discard prefix (RFC 6666). Loopback is allowed only outside production, for development and tests.
  */
 const NON_PUBLIC_ADDRESSES = new net.BlockList();
-for (const [network, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) {
-  NON_PUBLIC_ADDRESSES.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [['::', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) NON_PUBLIC_ADDRESSES.addSubnet(network, prefix, 'ipv6');
+const NON_PUBLIC_IPV4 = [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24],
+  ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const;
+for (const [network, prefix] of NON_PUBLIC_IPV4) NON_PUBLIC_ADDRESSES.addSubnet(network, prefix, 'ipv4');
+const NON_PUBLIC_IPV6 = [['::', 128], ['100::', 64], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const;
+for (const [network, prefix] of NON_PUBLIC_IPV6) NON_PUBLIC_ADDRESSES.addSubnet(network, prefix, 'ipv6');
 
 const LOOPBACK_ADDRESSES = new net.BlockList();
 LOOPBACK_ADDRESSES.addSubnet('127.0.0.0', 8, 'ipv4');

@@ -23,6 +23,10 @@ const NON_PUBLIC_URLS = [
   'https://[fd00::1]/hooks',
   'https://[fe80::1]/hooks',
   'https://[::ffff:10.0.0.1]/hooks',
+  'https://192.0.0.8/hooks',
+  'https://198.18.0.1/hooks',
+  'https://198.19.255.254/hooks',
+  'https://[100::1]/hooks',
   // WHATWG URL parsing reads a bare number as an IPv4 address, here 10.0.0.1.
   'https://167772161/hooks',
 ];

@@ -17,6 +17,11 @@ const TITLES: Record<number, string> = {
   503: 'Sorry, the service is unavailable',
 };
 
+/** Titles for errors whose status title would mislead, such as a 403 for a form whose CSRF token has expired. */
+const CODE_TITLES: Record<string, string> = {
+  csrf_failed: 'This form has expired',
+};
+
 /** The web address without its query string, offered on the 400 page as a way back. */
 function pathOf(request: FastifyRequest): string {
   return request.url.split('?')[0] ?? '/';
@@ -43,7 +48,7 @@ export async function sendErrorPage(request: FastifyRequest, reply: FastifyReply
       const link = { href: secondFactorPath, text: described.code === 'second_factor_required' ? 'Enter your code' : 'Set up two-factor authentication' };
       return await reply.page('errors/error.njk', { title: 'Two-factor authentication needed', message: described.message, link }, described.status);
     }
-    const title = TITLES[described.status] ?? 'There is a problem';
+    const title = CODE_TITLES[described.code] ?? TITLES[described.status] ?? 'There is a problem';
     return await reply.page('errors/error.njk', { title, message: described.message }, described.status);
   } catch (renderError) {
     // A broken template must not hide the original error behind a blank response.
