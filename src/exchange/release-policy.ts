@@ -7,7 +7,7 @@ import type { AgreementSummary, AgreementVersion } from '../agreements/agreement
 import type { AgreementStatus, VersionStatus } from '../agreements/agreements.tables.ts';
 import { executePrepared } from '../db/prepared.ts';
 import type { DB } from '../db/schema.ts';
-import { AppError, notFound, validationError } from '../errors.ts';
+import { AppError, notFound, validationError, type FieldError } from '../errors.ts';
 import type { TableSchema, TableSchemaField } from '../ingest/table-schema.ts';
 
 /**
@@ -26,8 +26,8 @@ export type RefusalCode =
   | 'dataset_not_agreed'
   | 'field_not_agreed';
 
-export function refusal(code: RefusalCode, message: string): AppError {
-  return new AppError('forbidden', code, message);
+export function refusal(code: RefusalCode, message: string, fields?: FieldError[]): AppError {
+  return new AppError('forbidden', code, message, fields === undefined ? {} : { fields });
 }
 
 export interface ReleaseRequest {
@@ -135,7 +135,9 @@ export async function authoriseRelease(trx: Kysely<DB>, request: ReleaseRequest,
   const requested = request.fields ?? dataset.fields;
   for (const field of requested) {
     if (!dataset.fields.includes(field)) {
-      throw refusal('field_not_agreed', `The field "${field}" is not released under agreement ${agreement.reference}. The agreed fields are: ${dataset.fields.join(', ')}.`);
+      throw refusal('field_not_agreed', `The field "${field}" is not released under agreement ${agreement.reference}. The agreed fields are: ${dataset.fields.join(', ')}.`, [
+        { field: 'fields', message: `${field} is not an agreed field` },
+      ]);
     }
   }
   const ordered = dataset.fields.filter((field) => requested.includes(field));

@@ -119,6 +119,8 @@ for (const engine of testEngines()) {
       assert.equal(result.status, 403);
       assert.equal(result.code, 'field_not_agreed');
       assert.match(result.message, /"social_worker_notes"/);
+      const body = (await (await get(`${recordsPath}?fields=person_id,social_worker_notes`, scenario.trust.token)).json()) as { error: { fields: unknown } };
+      assert.deepEqual(body.error.fields, [{ field: 'fields', message: 'social_worker_notes is not an agreed field' }]);
       const subset = (await (await get(`${recordsPath}?fields=care_package,person_id&limit=2`, scenario.trust.token)).json()) as { records: Array<Record<string, unknown>> };
       assert.deepEqual(Object.keys(subset.records[0]!), ['person_id', 'care_package']);
     });
