@@ -55,6 +55,8 @@ for (const engine of testEngines()) {
           assert.equal(error.code, 'invalid_webhook_url', url);
           assert.match(error.message, /private, link-local or reserved address/, url);
           assert.deepEqual(error.fields.map((field) => field.field), ['url'], url);
+          assert.match(error.message, /\.$/, url);
+          assert.doesNotMatch(error.fields[0]!.message, /\.$/, url);
           return true;
         });
       }

@@ -73,7 +73,7 @@ export class WebhookService {
     }
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const loopback = host === 'localhost' || (net.isIP(host) !== 0 && isLoopbackAddress(host));
-    if (url.username || url.password) throw urlError('The webhook URL must not contain a user name or password');
+    if (url.username || url.password) throw urlError('The webhook URL must not contain a user name or password. Remove them, and have your receiver check the Civic-Webhook-Signature header of each delivery instead');
     if (!loopback && net.isIP(host) !== 0 && isNonPublicAddress(host)) {
       throw urlError(`The webhook URL names ${host}, a private, link-local or reserved address. Use the public host name of your receiver`);
     }
@@ -222,8 +222,9 @@ export class WebhookService {
   }
 }
 
+/** Builds a webhook URL error. Its message ends with a full stop, and its field message has none, as GOV.UK forms write it. */
 function urlError(message: string) {
-  return validationError('invalid_webhook_url', message, [{ field: 'url', message }]);
+  return validationError('invalid_webhook_url', `${message}.`, [{ field: 'url', message }]);
 }
 
 /** Checks a delivery's signature; receivers can copy this logic. */
