@@ -81,7 +81,8 @@ function releaseRequest(request: FastifyRequest, params: Static<typeof ReleasePa
   const purpose = request.headers[PURPOSE_HEADER];
   return {
     recipientOrganisationId: request.auth!.organisationId!,
-    agreementReference: params.agreement,
+    // References are upper case, and the agreement pages accept them in any case, so the API does as well.
+    agreementReference: params.agreement.toUpperCase(),
     dataset: params.dataset,
     purpose: Array.isArray(purpose) ? purpose[0] : purpose,
     fields: requestedFields(fields),

@@ -95,6 +95,15 @@ for (const engine of testEngines()) {
       assert.equal(unknown.rows[0]!.d_id, null);
     });
 
+    test('accepts a lower-case reference', async () => {
+      clock.now = new Date(IN_FORCE);
+      const response = await get(`/api/v1/exchange/agreements/${AGREEMENT_REFERENCE.toLowerCase()}/datasets/${DATASET_SLUG}/records?limit=2`, scenario.trust.token);
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { agreement: { reference: string }; records: unknown[] };
+      assert.equal(body.agreement.reference, AGREEMENT_REFERENCE);
+      assert.equal(body.records.length, 2);
+    });
+
     test('refuses a caller that is not a recipient', async () => {
       clock.now = new Date(IN_FORCE);
       const result = await refusal(recordsPath, scenario.police.token);
