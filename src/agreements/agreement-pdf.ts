@@ -1,10 +1,12 @@
 import PDFDocument from 'pdfkit';
 import type { AgreementDocument } from './agreement-document.ts';
+import { PDF_FONT, registerPdfFonts } from '../pdf-fonts.ts';
 
 /**
- * Renders the agreement document as a tagged PDF with real (selectable, searchable) text in the standard Helvetica
- * fonts. The structure tree marks the title, and each section with its heading, paragraphs and lists, so that screen
- * readers can move by heading and read lists as lists. pdfkit puts each bullet in its item's label (Lbl).
+ * Renders the agreement document as a tagged PDF with real (selectable, searchable) text in embedded Unicode fonts
+ * (see pdf-fonts.ts). The structure tree marks the title, and each section with its heading, paragraphs and lists,
+ * so that screen readers can move by heading and read lists as lists. pdfkit puts each bullet in its item's label
+ * (Lbl).
  * NOTE: not checked against PDF/UA, which asks for more than this structure (such as artifacts for page furniture).
  */
 export function renderAgreementPdf(document: AgreementDocument, publisher: string): Promise<Buffer> {
@@ -18,6 +20,7 @@ export function renderAgreementPdf(document: AgreementDocument, publisher: strin
       displayTitle: true,
       info: { Title: `${document.reference}: ${document.title}`, Author: publisher, Subject: 'Information sharing agreement' },
     });
+    registerPdfFonts(pdf);
     const chunks: Buffer[] = [];
     pdf.on('data', (chunk: Buffer) => chunks.push(chunk));
     pdf.on('end', () => resolve(Buffer.concat(chunks)));
@@ -25,18 +28,18 @@ export function renderAgreementPdf(document: AgreementDocument, publisher: strin
 
     const root = pdf.struct('Document');
     pdf.addStructure(root);
-    pdf.font('Helvetica-Bold').fontSize(18).text(document.title, { structParent: root, structType: 'H1' });
+    pdf.font(PDF_FONT.bold).fontSize(18).text(document.title, { structParent: root, structType: 'H1' });
     pdf.moveDown(0.3);
     const status = document.status.replace('_', ' ');
-    pdf.font('Helvetica').fontSize(11).text(`Information sharing agreement ${document.reference}, version ${document.version} (${status})`, { structParent: root, structType: 'P' });
+    pdf.font(PDF_FONT.regular).fontSize(11).text(`Information sharing agreement ${document.reference}, version ${document.version} (${status})`, { structParent: root, structType: 'P' });
 
     for (const section of document.sections) {
       const part = pdf.struct('Sect');
       root.add(part);
       pdf.moveDown(1);
-      pdf.font('Helvetica-Bold').fontSize(13).text(section.heading, { structParent: part, structType: 'H2' });
+      pdf.font(PDF_FONT.bold).fontSize(13).text(section.heading, { structParent: part, structType: 'H2' });
       pdf.moveDown(0.3);
-      pdf.font('Helvetica').fontSize(11);
+      pdf.font(PDF_FONT.regular).fontSize(11);
       for (const paragraph of section.paragraphs) pdf.text(paragraph, { structParent: part, structType: 'P' }).moveDown(0.3);
       if (section.items.length > 0) {
         const list = pdf.struct('L');
@@ -48,7 +51,7 @@ export function renderAgreementPdf(document: AgreementDocument, publisher: strin
     }
 
     pdf.moveDown(1);
-    pdf.font('Helvetica').fontSize(9).text(`Published by ${publisher}.`, { structParent: root, structType: 'P' });
+    pdf.font(PDF_FONT.regular).fontSize(9).text(`Published by ${publisher}.`, { structParent: root, structType: 'P' });
     root.end();
     pdf.end();
   });

@@ -1,29 +1,13 @@
 import assert from 'node:assert/strict';
-import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { activeAgreement, AGREEMENT_REFERENCE, buildScenario, type Scenario } from '../../test/fixtures/social-care/scenario.ts';
 import { launchBrowser, visitAndCheck, type BrowserHarness } from '../../test/helpers/browser.ts';
+import { pdfText } from '../../test/helpers/pdf-text.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { startTestServer } from '../../test/helpers/services.ts';
 import { exchangeTestServices, TestClock } from '../exchange/exchange.test-support.ts';
 import type { RunningServer } from '../main.ts';
 import type { Services } from '../services.ts';
-
-/** Extracts the text drawn in a PDF: inflates every Flate stream, then decodes the hex strings pdfkit writes for standard fonts. */
-function pdfText(pdf: Buffer): string {
-  const raw = pdf.toString('latin1');
-  let text = '';
-  for (const match of raw.matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
-    try {
-      const content = zlib.inflateSync(Buffer.from(match[1]!, 'latin1')).toString('latin1');
-      for (const hex of content.matchAll(/<([0-9a-fA-F]+)>/g)) text += Buffer.from(hex[1]!, 'hex').toString('latin1');
-      text += '\n';
-    } catch {
-      // Not a Flate stream (such as an embedded image), so it contains no text.
-    }
-  }
-  return text;
-}
 
 for (const engine of testEngines()) {
   describe(`agreements register on ${engine.name}`, () => {

@@ -2,6 +2,7 @@ import PDFDocument from 'pdfkit';
 import { formatUkDate, formatUkDateTime } from '../http/views.ts';
 import type { SubjectIdentifier } from '../audit/subject-index.ts';
 import { IDENTIFIER_LABELS, type SubjectDisclosure } from './subject-access.service.ts';
+import { PDF_FONT, registerPdfFonts } from '../pdf-fonts.ts';
 
 const CSV_HEADER = ['Date and time (UK time)', 'Recipient', 'Agreement reference', 'Agreement title', 'Agreement version', 'Purpose', 'Dataset', 'Information shared'];
 
@@ -63,6 +64,7 @@ export interface LetterDetails {
  */
 export function subjectAccessPdf(disclosures: readonly SubjectDisclosure[], details: LetterDetails): Promise<Buffer> {
   const document = new PDFDocument({ size: 'A4', margin: 56, info: { Title: 'Subject access response: disclosures of your personal data', Author: details.controllerName } });
+  registerPdfFonts(document);
   const chunks: Buffer[] = [];
   const finished = new Promise<Buffer>((resolve, reject) => {
     document.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -70,10 +72,10 @@ export function subjectAccessPdf(disclosures: readonly SubjectDisclosure[], deta
     document.on('error', reject);
   });
 
-  document.font('Helvetica-Bold').fontSize(16).text(details.controllerName);
-  document.font('Helvetica').fontSize(10).text(formatUkDate(details.generatedAt)).moveDown(1.5);
-  document.font('Helvetica-Bold').fontSize(14).text('Subject access response: who we shared your information with').moveDown(0.5);
-  document.font('Helvetica').fontSize(11);
+  document.font(PDF_FONT.bold).fontSize(16).text(details.controllerName);
+  document.font(PDF_FONT.regular).fontSize(10).text(formatUkDate(details.generatedAt)).moveDown(1.5);
+  document.font(PDF_FONT.bold).fontSize(14).text('Subject access response: who we shared your information with').moveDown(0.5);
+  document.font(PDF_FONT.regular).fontSize(11);
   document.text(`Reference: ${maskIdentifier(details.subject)}`).moveDown();
   document.text('Dear resident,').moveDown(0.5);
   document.text(
@@ -88,8 +90,8 @@ export function subjectAccessPdf(disclosures: readonly SubjectDisclosure[], deta
     const recipients = [...new Set(disclosures.map((disclosure) => disclosure.recipientName))];
     document.text(`We shared your information ${disclosures.length === 1 ? 'once' : `${disclosures.length} times`}, with ${recipients.length === 1 ? recipients[0] : `${recipients.length} organisations: ${recipients.join(', ')}`}.`).moveDown();
     disclosures.forEach((disclosure, index) => {
-      document.font('Helvetica-Bold').text(`${index + 1}. ${formatUkDateTime(disclosure.occurredAt)}: ${disclosure.recipientName}`);
-      document.font('Helvetica');
+      document.font(PDF_FONT.bold).text(`${index + 1}. ${formatUkDateTime(disclosure.occurredAt)}: ${disclosure.recipientName}`);
+      document.font(PDF_FONT.regular);
       const agreement = disclosure.agreementReference ? `${disclosure.agreementReference}${disclosure.agreementTitle ? ` (${disclosure.agreementTitle})` : ''}` : 'an information sharing agreement';
       document.text(`Agreement: ${agreement}, version ${disclosure.agreementVersion}`, { indent: 14 });
       document.text(`Purpose: ${disclosure.purposeLabel}`, { indent: 14 });
