@@ -5,6 +5,7 @@ import type { Database } from '../db/database.ts';
 import { setPlatformScope, withOrganisation } from '../db/tenant.ts';
 import { buildOrganisation, buildUser, memberAuth } from '../../test/helpers/accounts.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
+import { pdfText } from '../../test/helpers/pdf-text.ts';
 import { testServices } from '../../test/helpers/services.ts';
 import { WebClient } from '../../test/helpers/web-client.ts';
 import { buildApp } from '../http/app.ts';
@@ -221,6 +222,10 @@ for (const engine of testEngines()) {
         const pdf = await client.post('/privacy/subject-access/download', { kind: 'nhs_number', identifier: ALICE, format: 'pdf' });
         assert.equal(pdf.statusCode, 200);
         assert.equal(pdf.rawPayload.subarray(0, 5).toString('latin1'), '%PDF-');
+        const letter = pdfText(pdf.rawPayload);
+        assert.match(letter, /Subject access response: who we shared your information\s+with/);
+        assert.match(letter, /Dear resident,/);
+        assert.ok(!letter.includes(ALICE), 'the letter shows only the end of the identifier');
       } finally {
         await app.close();
       }
