@@ -17,7 +17,14 @@ const SENTINELS = new Set(['-', '–', '—', '.', '..', 'n/a', 'na', 'x', ':'])
  */
 const EXPONENT_CODE = /^\d+[eE]\d+$/;
 
+/** Formula errors as Excel and LibreOffice show them. A spreadsheet saved as CSV keeps them as text. */
+const FORMULA_ERRORS = new Set(['#N/A', '#DIV/0!', '#VALUE!', '#REF!', '#NAME?', '#NUM!', '#NULL!', '#SPILL!', '#CALC!']);
+
 export function isSentinel(trimmed: string): boolean {
+  const first = trimmed.charCodeAt(0);
+  if (first === 35) return FORMULA_ERRORS.has(trimmed);
+  // LibreOffice shows other errors as Err: and a three-digit code, such as Err:502.
+  if (first === 69 && trimmed.length === 7 && /^Err:\d{3}$/.test(trimmed)) return true;
   if (trimmed.length > 3 && trimmed.charCodeAt(0) === 42 && /^\*+$/.test(trimmed)) return true;
   return trimmed.length <= 3 && (SENTINELS.has(trimmed.toLowerCase()) || trimmed === '*');
 }

@@ -106,3 +106,27 @@ describe('ODS workbooks', () => {
     assert.deepEqual(column(loaded, 'amount'), ['1500.5', '200', '200']);
   });
 });
+
+describe('formula errors', () => {
+  const cases = [
+    { file: 'error-cells.xlsx', spent: ['3.5', null, '2.25'] },
+    // The #DIV/0! cell is empty, not the 0 that LibreOffice stores beside its text.
+    { file: 'error-cells.ods', spent: ['3.5', null, null, '2.25'] },
+  ];
+  for (const { file, spent } of cases) {
+    it(`loads errors as missing values from ${file}`, async () => {
+      const loaded = await load(fixture('ingest', file));
+      assert.equal(loaded.analysis.schema.fields.find((field) => field.name === 'spent_per_head')!.type, 'number');
+      assert.deepEqual(column(loaded, 'spent_per_head'), spent);
+      const warning = loaded.analysis.warnings.find((candidate) => candidate.code === 'missing_value_markers' && candidate.column === 'Spent per head');
+      assert.ok(warning, JSON.stringify(loaded.analysis.warnings));
+      assert.match(warning.message, /"#DIV\/0!"/);
+    });
+  }
+
+  it('keeps #N/A out of a numeric column', async () => {
+    const loaded = await load(fixture('ingest', 'error-cells.xlsx'));
+    assert.equal(loaded.analysis.schema.fields.find((field) => field.name === 'budget')!.type, 'integer');
+    assert.deepEqual(column(loaded, 'budget'), ['1200', '800', null]);
+  });
+});

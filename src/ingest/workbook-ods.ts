@@ -83,7 +83,9 @@ function createOdsParser(events: SheetEvents): sax.SAXParser {
       case 'table:table-cell':
       case 'table:covered-table-cell': {
         cellRepeat = Number(attributes['table:number-columns-repeated'] ?? 1);
-        const type = attributes['office:value-type'];
+        // LibreOffice can save a formula error with a numeric type and a value of 0 beside its text (#DIV/0!), so the
+        // text is read instead.
+        const type = attributes['calcext:value-type'] === 'error' ? 'error' : attributes['office:value-type'];
         cellValue =
           type === 'date' ? attributes['office:date-value'] ?? null
           : type === 'boolean' ? attributes['office:boolean-value'] ?? null

@@ -67,7 +67,10 @@ function dateText(date: Date): string {
   return `${day}T${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`;
 }
 
-/** Turns a cell value into the text ingest infers types from; Excel error values such as #N/A become blank. */
+/**
+ * Turns a cell value into the text ingest infers types from. Error values such as #N/A keep their text, which
+ * inference reads as a missing value in a numeric column and reports.
+ */
 export function cellText(value: ExcelJS.CellValue): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
@@ -75,7 +78,7 @@ export function cellText(value: ExcelJS.CellValue): string {
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? '' : dateText(value);
   if ('richText' in value) return value.richText.map((run) => run.text).join('');
-  if ('error' in value) return '';
+  if ('error' in value) return String((value as ExcelJS.CellErrorValue).error);
   if ('result' in value) return cellText((value as ExcelJS.CellFormulaValue).result as ExcelJS.CellValue);
   if ('text' in value) return String((value as ExcelJS.CellHyperlinkValue).text);
   if ('formula' in value || 'sharedFormula' in value) return '';
