@@ -10,7 +10,7 @@ let files: { regular: Buffer; bold: Buffer } | null = null;
 /**
  * Registers DejaVu Sans (the dejavu-fonts-ttf package, under the Bitstream Vera licence) on a pdfkit document. The
  * standard PDF fonts such as Helvetica encode Windows-1252 only, so names such as Llŷr or Łukasz printed wrongly, and
- * PDF/UA asks for every font to be embedded. pdfkit embeds only the glyphs a document uses, with a ToUnicode map, so
+ * PDF/UA requires every font to be embedded. pdfkit embeds only the glyphs a document uses, with a ToUnicode map, so
  * the text stays selectable and searchable.
  */
 export function registerPdfFonts(document: PDFKit.PDFDocument): void {

@@ -100,7 +100,7 @@ async function fetchPublishedKey(server: string, keyId: string): Promise<string 
   const keys = Array.isArray(published?.keys) ? (published.keys as Array<{ kid?: string }>) : [];
   const key = keys.find((candidate) => candidate?.kid === keyId);
   if (!key) {
-    process.stderr.write(`civic verify-export: ${url} publishes no key with the id ${keyId}.\n`);
+    process.stderr.write(`civic verify-export: ${url} publishes no key with the id ${keyId}. Check that the signature came from this server, or pass the key with --public-key.\n`);
     return null;
   }
   return JSON.stringify(key);
