@@ -6,8 +6,10 @@ import { generate } from 'otplib';
 import { buildOrganisation, buildUser, signedInClient, startCompleteSession } from '../../test/helpers/accounts.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
+import { awaitFreshWindow } from '../../test/helpers/rate-limit-window.ts';
 import { WebClient } from '../../test/helpers/web-client.ts';
 import { buildApp } from '../http/app.ts';
+import { SECOND_FACTOR_BY_USER, SIGN_IN_BY_EMAIL, VERIFICATION_BY_USER } from '../http/rate-limit.ts';
 import type { Services } from '../services.ts';
 import { SIGN_IN_FAILED_MESSAGE } from './sign-in.service.ts';
 import { totpQrCode } from './totp-qr-code.ts';
@@ -253,6 +255,7 @@ for (const engine of testEngines()) {
       await handle.db.owner.updateTable('users').set({ email_verified_at: null }).where('id', '=', user.id).execute();
       const client = await signedInClient(app, services, user.id, organisationId);
       await client.get('/account');
+      await awaitFreshWindow(VERIFICATION_BY_USER);
       const statuses: number[] = [];
       for (let attempt = 0; attempt < 3; attempt += 1) statuses.push((await client.post('/account/confirm-email', {})).statusCode);
       assert.deepEqual(statuses, [200, 200, 200]);
@@ -321,6 +324,7 @@ for (const engine of testEngines()) {
       await first.get('/sign-in/two-factor');
 
       // Each guess comes from another client address, with the same waiting session.
+      await awaitFreshWindow(SECOND_FACTOR_BY_USER);
       const statuses: number[] = [];
       for (let attempt = 0; attempt < 11; attempt += 1) {
         const guesser = new WebClient(app);
@@ -337,6 +341,7 @@ for (const engine of testEngines()) {
     test('sign-in is rate limited', async () => {
       const client = new WebClient(app);
       await client.get('/sign-in');
+      await awaitFreshWindow(SIGN_IN_BY_EMAIL);
       const statuses: number[] = [];
       let last: Awaited<ReturnType<WebClient['post']>> | undefined;
       for (let attempt = 0; attempt < 11; attempt += 1) {

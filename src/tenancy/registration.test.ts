@@ -4,8 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { buildOrganisation, buildUser, signedInClient } from '../../test/helpers/accounts.ts';
 import { testEngines } from '../../test/helpers/engines.ts';
 import { testServices } from '../../test/helpers/services.ts';
+import { awaitFreshWindow } from '../../test/helpers/rate-limit-window.ts';
 import { WebClient } from '../../test/helpers/web-client.ts';
 import { buildApp } from '../http/app.ts';
+import { REGISTRATION_BY_ADDRESS } from '../http/rate-limit.ts';
 import type { Services } from '../services.ts';
 import { checkRegistrationNumbers } from './registration-numbers.ts';
 
@@ -274,6 +276,7 @@ for (const engine of testEngines()) {
     test('registration is rate limited per address', async () => {
       const client = new WebClient(app);
       await client.get('/register');
+      await awaitFreshWindow(REGISTRATION_BY_ADDRESS);
       const statuses: number[] = [];
       for (let attempt = 0; attempt < 7; attempt += 1) {
         const response = await client.post('/register', { ...validForm(`r${attempt}`), email: `taken${attempt}@graysfoodr${attempt}.org.uk` });
