@@ -172,7 +172,7 @@ function printPair(engine: EngineName, raw: Measurement, typed: Measurement, row
   console.log(
     `${' '.repeat(9)}filter indexes after the commit ${typed.indexSeconds!.toFixed(1)} s | indexes ready at ${ready.toFixed(1)} s | ratio ${(ready / raw.seconds).toFixed(2)}`,
   );
-  // The phases run in order, except stage_original, which runs during analyse on the same connection.
+  // The phases run in order, except stage_original, which runs during analyse (on another connection on PostgreSQL).
   const phases = Object.entries(typed.phasesMs ?? {}).map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)}`);
   console.log(`${' '.repeat(9)}typed phases (s): ${phases.join(', ')}`);
 }

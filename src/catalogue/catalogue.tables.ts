@@ -70,9 +70,18 @@ export interface ResourceFilesTable {
   content: Buffer;
 }
 
+/** An original file uploaded on its own connection during an import, until the import attaches it (original-file.ts). */
+export interface FileUploadsTable {
+  id: string;
+  organisation_id: string;
+  content: Buffer;
+  created_at: CreatedAt;
+}
+
 export interface CatalogueTables {
   organisations: OrganisationsTable;
   datasets: DatasetsTable;
   resources: ResourcesTable;
   resource_files: ResourceFilesTable;
+  file_uploads: FileUploadsTable;
 }

@@ -20,7 +20,7 @@ import { EarlyCopy, type StartCopy } from './early-copy.ts';
 import { addPrimaryKeySql, createLoadTableSql, datastoreTableName, qualifiedTableName, quoteIdentifier } from './datastore-table.ts';
 import { chooseFilterColumns, queueFilterIndexes } from './filter-indexes.ts';
 import type { ImportCheck, ImportCheckResult, ImportOptions, IngestFunctions } from './import.types.ts';
-import { baseFilename, mediaTypeOf, saveStagedOriginalFile, stageOriginalFile, type FileFacts } from './original-file.ts';
+import { baseFilename, mediaTypeOf, storeOriginalFile, type FileFacts, type OriginalFile } from './original-file.ts';
 import { PhaseTimer } from './phase-timer.ts';
 import { columnChangeWarning, noLongerPublicWarning, sameFileWarning } from './version-changes.ts';
 
@@ -43,6 +43,8 @@ interface LoadOutcome {
 interface LoadInput {
   source: IngestSource;
   file: FileFacts;
+  /** The stored original, moved into `resource_files` once the resource row exists. */
+  original: OriginalFile;
   analysis: FileAnalysis;
   options: ImportOptions;
   organisation: repository.OrganisationRow;
@@ -119,33 +121,34 @@ export class ImportService {
 
     const { analysis, outcome } = await this.db.withConnection('app', async (raw, kysely) => {
       await raw.query('begin');
-      let staging: Promise<FileFacts> | null = null;
+      let original: OriginalFile | null = null;
       let early: EarlyCopy | null = null;
       try {
         await setActorScope(raw, options.actor);
         const organisation = await this.findOrCreateOrganisation(kysely, options);
-        // The original file streams into a staging table while the analysis reads it. The two overlap, because the
-        // server compresses and writes the bytes while this process tokenizes.
-        const stagingStarted = performance.now();
-        staging = stageOriginalFile(this.db.engine, raw, { resourceId, organisationId: organisation.id, filePath: source.path, byteSize });
-        staging.then(() => timer.record('stage_original', stagingStarted), () => undefined);
+        // The original file is stored while the analysis reads it, so the server compresses and writes its bytes
+        // while this process tokenizes, and on PostgreSQL on a connection of its own (original-file.ts).
+        const storingStarted = performance.now();
+        original = storeOriginalFile(this.db, raw, { resourceId, organisationId: organisation.id, filePath: source.path, byteSize }, (other) => setActorScope(other, options.actor));
+        original.stored.then(() => timer.record('stage_original', storingStarted), () => undefined);
         const afterRows = this.settings.earlyLoadAfterRows ?? EARLY_LOAD_AFTER_ROWS;
-        const staged = staging;
+        const connectionFree = original.connectionFree;
         const target = { dataset: options.dataset, resourceId };
-        const startCopy: StartCopy = (schema, rows, format) => this.startEarlyCopy(raw, staged, target, schema, rows, format);
+        const startCopy: StartCopy = (schema, rows, format) => this.startEarlyCopy(raw, connectionFree, target, schema, rows, format);
         early = afterRows > 0 ? new EarlyCopy(startCopy, afterRows, this.binaryCopyAllowed) : null;
         const analysis = await timer.time('analyse', () => this.ingest.analyseFile(source, { ...ingestOptions('analyse'), earlyLoad: early ?? undefined }));
         // The file's name stays out of the log, because council files are often named after the person they concern.
         this.logger.info({ dataset: options.dataset, resource_id: resourceId, rows: analysis.rows, columns: analysis.schema.fields.length, format: analysis.format }, 'import analysed');
-        const file = await timer.time('wait_original', () => staging!);
-        const outcome = await this.load(raw, kysely, { source, file, analysis, options, organisation, resourceId, timer, early }, ingestOptions('load'));
+        const file = await timer.time('wait_original', () => original!.stored);
+        const outcome = await this.load(raw, kysely, { source, file, original, analysis, options, organisation, resourceId, timer, early }, ingestOptions('load'));
         await timer.time('commit', () => raw.query('commit'));
         return { analysis, outcome };
       } catch (error) {
         // COPYs of the rows and the original may still be running on this connection, so the rollback waits for them.
         await early?.abort(error);
-        await staging?.catch(() => undefined);
+        await original?.stored.catch(() => undefined);
         await raw.query('rollback').catch((rollbackError: unknown) => this.logger.error({ err: rollbackError }, 'import rollback failed'));
+        await original?.discard().catch((discardError: unknown) => this.logger.error({ err: discardError, resource_id: resourceId }, 'import could not remove its uploaded original file'));
         throw error;
       }
     });
@@ -157,7 +160,7 @@ export class ImportService {
   }
 
   private async load(raw: RawConnection, kysely: Kysely<DB>, input: LoadInput, ingestOptions: IngestOptions): Promise<LoadOutcome> {
-    const { source, file, analysis, options, organisation, resourceId, timer } = input;
+    const { source, file, original, analysis, options, organisation, resourceId, timer } = input;
     const actor = options.actor;
     // Settled first, because discarding the early rows rolls back to a savepoint taken during the analysis.
     const earlyRows = await this.keepEarlyCopy(raw, input);
@@ -230,7 +233,7 @@ export class ImportService {
       load_report: JSON.stringify(report),
       title_metadata: analysis.title,
     });
-    await timer.time('save_original', () => saveStagedOriginalFile(raw));
+    await timer.time('save_original', () => original.attach(raw, resourceId));
     const metadataSet = metadataColumns({ ...options.metadata, ...(options.title !== undefined ? { title } : {}) });
     await repository.updateDataset(kysely, dataset.id, {
       ...(created ? {} : metadataSet),
@@ -285,18 +288,18 @@ export class ImportService {
 
   /**
    * Creates the table of an early load from the schema the analysis guessed and copies the rows it converts. A
-   * savepoint lets the import discard the table and rows if the guess proves wrong. The COPY waits for the staging of
-   * the original, which runs on the same connection.
+   * savepoint lets the import discard the table and rows if the guess proves wrong. The COPY waits until the
+   * connection is free, when the original file is staged on it.
    */
   private async startEarlyCopy(
     raw: RawConnection,
-    staging: Promise<FileFacts>,
+    connectionFree: Promise<unknown>,
     target: { dataset: string; resourceId: string },
     schema: TableSchema,
     rows: AsyncIterable<string | Buffer>,
     format: CopyFormat,
   ): Promise<number> {
-    await staging;
+    await connectionFree;
     const tableName = datastoreTableName(target.resourceId);
     await raw.query('savepoint early_load');
     await raw.query(createLoadTableSql(tableName, schema, this.ingest.columnSqlType));

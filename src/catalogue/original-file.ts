@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RawConnection } from '../db/connection.ts';
-import type { EngineName } from '../db/database.ts';
+import type { Database, EngineName } from '../db/database.ts';
 import { copyIntoTable } from './copy-into.ts';
 
 /** Size in bytes and SHA-256 (hex) of a stored original file. */
@@ -80,7 +80,7 @@ async function* oneChunk(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> 
  * compressing it again. COPY cannot write to `resource_files` itself, because row-level security forbids COPY FROM on
  * such tables.
  */
-export async function stageOriginalFile(
+async function stageOriginalFile(
   engine: EngineName,
   raw: RawConnection,
   values: { resourceId: string; organisationId: string; filePath: string; byteSize: number },
@@ -98,7 +98,75 @@ export async function stageOriginalFile(
 }
 
 /** Moves the file staged by `stageOriginalFile` into `resource_files`. The resource row must exist by then. */
-export async function saveStagedOriginalFile(raw: RawConnection): Promise<void> {
+async function saveStagedOriginalFile(raw: RawConnection): Promise<void> {
   await raw.query('insert into resource_files (resource_id, organisation_id, content) select resource_id, organisation_id, content from civic_original_file');
   await raw.query('drop table civic_original_file');
+}
+
+/**
+ * The original file of an import, stored while the analysis reads it: either uploaded on a connection of its own
+ * (PostgreSQL) or staged in a temporary table on the import's connection (PGlite, or a pool of one connection).
+ */
+export interface OriginalFile {
+  /** Resolves with the file's size and SHA-256 once it is stored. */
+  readonly stored: Promise<FileFacts>;
+  /** Resolves when the import's connection is free for other statements. */
+  readonly connectionFree: Promise<unknown>;
+  /** Moves the file into `resource_files`, inside the import's transaction, once the resource row exists. */
+  attach(raw: RawConnection, resourceId: string): Promise<void>;
+  /** Removes an uploaded file after the import failed; the rollback removes a staged one. */
+  discard(): Promise<void>;
+}
+
+interface OriginalFileValues {
+  resourceId: string;
+  organisationId: string;
+  filePath: string;
+  byteSize: number;
+}
+
+/**
+ * Starts storing the original file. On PostgreSQL with a pool of two or more connections it goes into `file_uploads`
+ * on another connection, which commits on its own, so the server compresses and writes the file while the import's
+ * connection takes the rows. `scope` sets the tenant on a connection, for discarding the upload after a failure.
+ */
+export function storeOriginalFile(db: Database, raw: RawConnection, values: OriginalFileValues, scope: (raw: RawConnection) => Promise<void>): OriginalFile {
+  if (db.engine === 'pglite' || db.connectionLimit < 2) {
+    const stored = stageOriginalFile(db.engine, raw, values);
+    return { stored, connectionFree: stored, attach: saveStagedOriginalFile, discard: async () => {} };
+  }
+  const uploadId = randomUUID();
+  const stored = db.withConnection('app', async (upload) => {
+    await upload.query('begin');
+    try {
+      const facts: FileFacts = { byteSize: 0, sha256: '' };
+      const tuple = binaryCopyOfFile(uploadId, values.organisationId, values.filePath, values.byteSize, facts);
+      await upload.copyFrom('copy file_uploads (id, organisation_id, content) from stdin with (format binary)', tuple);
+      await upload.query('commit');
+      return facts;
+    } catch (error) {
+      await upload.query('rollback').catch(() => undefined);
+      throw error;
+    }
+  });
+  return {
+    stored,
+    connectionFree: Promise.resolve(),
+    attach: async (importRaw, resourceId) => {
+      await importRaw.query('select civic_attach_upload($1, $2)', [uploadId, resourceId]);
+    },
+    discard: async () => {
+      const uploaded = await stored.then(
+        () => true,
+        () => false,
+      );
+      if (!uploaded) return;
+      await db.withConnection('app', async (cleanup) => {
+        await cleanup.query('begin');
+        await scope(cleanup);
+        await cleanup.query('select civic_discard_upload($1)', [uploadId]);
+        await cleanup.query('commit');
+      });
+    },
+  };
 }

@@ -29,6 +29,8 @@ export class Database {
     readonly engine: EngineName,
     private readonly source: ConnectionSource,
     private readonly unlock: () => void,
+    /** Connections that can be held at once: the pool's size on PostgreSQL, one on PGlite. */
+    readonly connectionLimit = 1,
   ) {
     this.app = new Kysely<DB>({ dialect: pooledDialect(source, 'app') });
     this.owner = new Kysely<DB>({ dialect: pooledDialect(source, 'owner') });
@@ -46,7 +48,8 @@ export class Database {
         throw error;
       }
     }
-    return new Database('postgres', PostgresSource.open(options.url, options.poolSize ?? 10), () => {});
+    const poolSize = options.poolSize ?? 10;
+    return new Database('postgres', PostgresSource.open(options.url, poolSize), () => {}, poolSize);
   }
 
   /** Applies every pending migration; throws MigrationError naming the migration that failed. */

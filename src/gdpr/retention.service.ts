@@ -10,6 +10,8 @@ import type { Logger } from '../logger.ts';
 
 /** Job kind of the daily retention run; each run queues the next day's. */
 export const RETENTION_JOB = 'gdpr.retention';
+/** Age after which an original file uploaded for an import that never attached it is removed. */
+const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
 
 export interface RemovedVersion {
   datasetId: string;
@@ -108,8 +110,22 @@ export class RetentionService {
         report.failed.push({ datasetId: dataset.id, datasetSlug: dataset.slug, message: error instanceof Error ? error.message : String(error) });
       }
     }
-    this.logger.info({ removed: report.removed.length, kept, withdrawn: report.withdrawn.length, failed: report.failed.length }, 'retention run finished');
+    const uploads = await this.#discardStaleUploads(now);
+    this.logger.info({ removed: report.removed.length, kept, withdrawn: report.withdrawn.length, failed: report.failed.length, stale_uploads: uploads }, 'retention run finished');
     return report;
+  }
+
+  /**
+   * Removes original files uploaded more than a day ago for an import that neither attached nor discarded them,
+   * because its process stopped. An import attaches its upload before it commits, so none is still in use.
+   */
+  async #discardStaleUploads(now: Date): Promise<number> {
+    const cutoff = new Date(now.getTime() - STALE_UPLOAD_MS);
+    return this.db.app.transaction().execute(async (trx) => {
+      await setPlatformScope(trx);
+      const { rows } = await sql<{ removed: string }>`select civic_discard_stale_uploads(${cutoff}) as removed`.execute(trx);
+      return Number(rows[0]?.removed ?? 0);
+    });
   }
 
   async #applyTo(trx: Kysely<DB>, dataset: DatasetRow, now: Date): Promise<{ removed: RemovedVersion[]; kept: RemovedVersion[]; withdrawn: boolean }> {

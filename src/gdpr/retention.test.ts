@@ -114,6 +114,17 @@ for (const engine of testEngines()) {
       assert.deepEqual(await retention.run(), { removed: [], withdrawn: [], failed: [] });
     });
 
+    it('removes uploads no import attached', async () => {
+      const upload = (id: string, createdAt: string) =>
+        sql`insert into file_uploads (id, organisation_id, content, created_at) values (${id}, ${council}, ${Buffer.from('code,amount\n')}, ${createdAt})`.execute(handle.db.owner);
+      await upload('00000000-0000-4000-8000-000000000001', '2026-12-02T09:00:00Z');
+      await upload('00000000-0000-4000-8000-000000000002', '2026-12-04T09:30:00Z');
+      await new RetentionService(handle.db, services.logger, () => new Date('2026-12-04T12:00:00Z')).run();
+      const left = await handle.db.owner.selectFrom('file_uploads').select('id').execute();
+      assert.deepEqual(left, [{ id: '00000000-0000-4000-8000-000000000002' }], 'an upload of the last day may still be attached');
+      await sql`delete from file_uploads`.execute(handle.db.owner);
+    });
+
     it('runs from the job queue', async () => {
       await services.gdpr.retention.schedule(new Date('2026-01-01T00:00:00Z'));
       // Loading a version also queues a notification job per version, so more than one job runs.

@@ -159,9 +159,10 @@ export async function datastoreTables(db: Database): Promise<string[]> {
 }
 
 /** Counts of catalogue rows across every organisation, read as the owner (a superuser on the test engines, so row-level security does not apply). */
-export async function catalogueCounts(db: Database): Promise<{ organisations: number; datasets: number; resources: number; files: number }> {
-  const { rows } = await sql<{ organisations: number; datasets: number; resources: number; files: number }>`
+export async function catalogueCounts(db: Database): Promise<{ organisations: number; datasets: number; resources: number; files: number; uploads: number }> {
+  const { rows } = await sql<{ organisations: number; datasets: number; resources: number; files: number; uploads: number }>`
     select (select count(*)::int from organisations) as organisations, (select count(*)::int from datasets) as datasets,
-           (select count(*)::int from resources) as resources, (select count(*)::int from resource_files) as files`.execute(db.owner);
+           (select count(*)::int from resources) as resources, (select count(*)::int from resource_files) as files,
+           (select count(*)::int from file_uploads) as uploads`.execute(db.owner);
   return rows[0]!;
 }

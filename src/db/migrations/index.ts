@@ -25,6 +25,7 @@ import * as sessionSecondFactor from './2026-12-06-10-session-second-factor.ts';
 import * as emailLength from './2026-12-06-20-email-length.ts';
 import * as discardedDrafts from './2026-12-06-30-discarded-drafts.ts';
 import * as sqlReader from './2026-12-06-40-sql-reader.ts';
+import * as fileUploads from './2026-12-06-50-file-uploads.ts';
 
 /**
  * Every migration, keyed by its dated name; Kysely applies them in name order. A new migration gets a new dated name
@@ -57,6 +58,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-06-20-email-length': emailLength,
   '2026-12-06-30-discarded-drafts': discardedDrafts,
   '2026-12-06-40-sql-reader': sqlReader,
+  '2026-12-06-50-file-uploads': fileUploads,
 };
 
 export const migrationProvider: MigrationProvider = {
