@@ -126,9 +126,8 @@ interface OriginalFileValues {
 }
 
 /**
- * Starts storing the original file. On PostgreSQL with a pool of two or more connections it goes into `file_uploads`
- * on another connection, which commits on its own, so the server compresses and writes the file while the import's
- * connection takes the rows. `scope` sets the tenant on a connection, for discarding the upload after a failure.
+ * Starts storing the original file: into `file_uploads` on another pooled connection when PostgreSQL has one to spare,
+ * otherwise staged on the import's own connection. `scope` sets the tenant when a failed import discards the upload.
  */
 export function storeOriginalFile(db: Database, raw: RawConnection, values: OriginalFileValues, scope: (raw: RawConnection) => Promise<void>): OriginalFile {
   if (db.engine === 'pglite' || db.connectionLimit < 2) {
