@@ -74,7 +74,8 @@ function makeConnection(client: pg.PoolClient): RawConnection {
     },
     async copyFrom(copySql, chunks) {
       const stream = client.query(copyStreams.from(copySql));
-      await pipeline(Readable.from(chunks), stream);
+      // One chunk read ahead, where Readable.from would buffer 16, so large chunks do not pile up in memory.
+      await pipeline(Readable.from(chunks, { highWaterMark: 1 }), stream);
       return stream.rowCount ?? 0;
     },
     async *copyTo(copySql) {

@@ -7,11 +7,13 @@ import { makeColumnNames } from './column-names.ts';
 import { makeConverter, type Converter } from './converters.ts';
 import type { SourceRecord } from './csv-tokenizer.ts';
 import { EarlyLoad } from './early-load.ts';
-import { detectEncoding, mixedEncodingWarning } from './encoding.ts';
+import { detectEncoding, isWholeFileUtf8, mixedEncodingWarning } from './encoding.ts';
 import { ColumnProfile, type StrayValues } from './inference.ts';
 import { IngestError, type FileAnalysis, type IngestOptions, type IngestSource, type IngestWarning } from './ingest.types.ts';
 import { effectiveWidth, findHeaderEnd, findHeaderIndex, findTitle, stackHeaders, isBlankRecord, isBlankText, splitTail, type TailExclusion } from './layout.ts';
 import type { DecimalMark } from './numbers.ts';
+import { LaneReader, type LaneHooks } from './lane-reader.ts';
+import { LaneKind, laneStats, nativeLane, type LaneColumn, type LaneRun } from './native-lane.ts';
 import { fileSize, formatOf, openCsv, openSheet } from './records.ts';
 import { compileConstraints, matchSchemaFields, type ConstraintCheck } from './schema-fields.ts';
 import type { TableSchema, TableSchemaField } from './table-schema.ts';
@@ -179,6 +181,13 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
 
   let encoding = 'UTF-8';
   let delimiter: string | null = null;
+  // The analysis takes part in the native lane once its columns exist; until then the lane has no plan.
+  const laneHooks: LaneHooks & { ready: LaneHooks | null } = {
+    holdBack: TAIL_RECORDS,
+    ready: null,
+    plan: () => laneHooks.ready?.plan() ?? null,
+    apply: (run) => laneHooks.ready?.apply(run),
+  };
   const encodingWarnings: IngestWarning[] = [];
   let sheet: string | null = null;
   let batches: AsyncGenerator<SourceRecord[]>;
@@ -191,9 +200,18 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     const detected = await detectEncoding(source.path, source.filename);
     encoding = detected.encoding;
     if (detected.mixedUtf8) encodingWarnings.push(mixedEncodingWarning(source.filename, detected.encoding, detected.mixedUtf8));
-    const opened = await openCsv(source, detected.encoding, null, report);
-    delimiter = opened.delimiter;
-    batches = opened.batches;
+    const lane = nativeLane();
+    // The lane copies text cells as bytes, so the whole file must be valid UTF-8, which a byte-order mark alone does not show.
+    const laneFits = lane !== null && options.earlyLoad !== undefined && options.schema === undefined && options.onValue === undefined && options.nativeLane !== false;
+    if (laneFits && detected.encoding === 'UTF-8' && (!detected.bom || (await isWholeFileUtf8(source.path)))) {
+      const opened = await LaneReader.open(source.path, source.filename, lane, null, report);
+      delimiter = opened.delimiter;
+      batches = opened.reader.batches(laneHooks);
+    } else {
+      const opened = await openCsv(source, detected.encoding, null, report);
+      delimiter = opened.delimiter;
+      batches = opened.batches;
+    }
   } else {
     report(0);
     sheet = await chooseSheet(source, format, options.sheet);
@@ -244,6 +262,8 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     if (raw.length > known) longest[c] = Math.max(known, codePointLength(raw));
   };
   let rows = 0;
+  /** Cells of the last row processed, the row length the native lane expects. */
+  let lastLength = 0;
   /** Loaded rows by their number of cells, with the first line of each, to count short rows once the width is known. */
   const rowLengths = new Map<number, { count: number; firstLine: number }>();
   const location = (line: number) => `${sheet ? `row ${line} of sheet ${sheet}` : `line ${line}`} of ${source.filename}`;
@@ -286,6 +306,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     }
     if (width > usedWidth) usedWidth = width;
     while (columns.length < width) addColumn();
+    lastLength = cells.length;
     const lengthSeen = rowLengths.get(cells.length);
     if (lengthSeen) lengthSeen.count++;
     else rowLengths.set(cells.length, { count: 1, firstLine: record.line });
@@ -331,6 +352,58 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
       for (let i = 0; i < TAIL_RECORDS; i++) processRow(tail[i]!);
       tail = tail.slice(TAIL_RECORDS);
     }
+  };
+
+  /** Describes each cell of a row to the native lane, or returns null while some column has not settled. */
+  const laneColumns = (): LaneColumn[] | null => {
+    const schema = early?.binarySchema;
+    const width = Math.max(namedWidth, usedWidth);
+    if (!schema || decimal !== '.' || schema.fields.length !== width || lastLength < width) return null;
+    const described: LaneColumn[] = [];
+    for (let c = 0; c < lastLength; c++) {
+      if (c >= width) {
+        described.push({ kind: LaneKind.blank });
+        continue;
+      }
+      const field = schema.fields[c]!;
+      const settled = columns[c]!.profile?.settledType();
+      if (settled === 'text' && field.type === 'string') described.push({ kind: LaneKind.text });
+      else if (field.decimalChar !== undefined || field.bareNumber === false) return null;
+      else if (settled === 'integer' && field.type === 'integer') described.push({ kind: LaneKind.integer });
+      else if (settled === 'number' && field.type === 'number') described.push({ kind: LaneKind.number });
+      else if (settled === 'date' && field.type === 'date' && field.format !== undefined && columns[c]!.profile!.dateFormats.includes(field.format)) {
+        described.push({ kind: LaneKind.date, formats: [field.format, ...columns[c]!.profile!.dateFormats] });
+      } else return null;
+    }
+    return described;
+  };
+  let laneLength = 0;
+  let laneCounts = { lengths: new Float64Array(0), values: new Float64Array(0) };
+  laneHooks.ready = {
+    holdBack: TAIL_RECORDS,
+    plan: () => {
+      if (laneColumns() === null) return null;
+      // The lane reads on after the records held here, so they are processed first; the lane holds back its own.
+      for (const record of tail) processRow(record);
+      tail = [];
+      const described = laneColumns();
+      if (described === null) return null;
+      laneLength = lastLength;
+      laneCounts = { lengths: Float64Array.from(described, (_, c) => longest[c] ?? -1), values: new Float64Array(described.length) };
+      const plan = { delimiter: delimiter!.charCodeAt(0), rowLength: lastLength, width: Math.max(namedWidth, usedWidth), holdBack: TAIL_RECORDS, columns: described };
+      return { plan, firstId: early!.nextId, ...laneCounts };
+    },
+    apply: (run: LaneRun) => {
+      if (run.rows === 0) return;
+      rows += run.rows;
+      rowLengths.get(laneLength)!.count += run.rows;
+      for (let c = 0; c < laneCounts.lengths.length; c++) {
+        if (laneCounts.lengths[c]! >= 0) longest[c] = laneCounts.lengths[c]!;
+        columns[c]!.profile?.addSettledValues(laneCounts.values[c]!);
+      }
+      early!.addEncoded(run.output.subarray(0, run.outputLength), run.rows);
+      laneStats.rows += run.rows;
+    },
   };
   for (let i = headerEnd + 1; i < prefix.length; i++) hold(prefix[i]!);
   for await (const batch of batches) {

@@ -251,6 +251,8 @@ export class CopyBinaryWriter {
   private readonly fields: RowValues;
   private readonly writers: ValueWriter[];
   private readonly sink = new ByteSink();
+  /** Chunks of tuples taken from the sink or from the native lane, in order, before the sink's own. */
+  private encoded: Buffer[] = [];
   private id = 0;
   private pending = 0;
 
@@ -299,9 +301,24 @@ export class CopyBinaryWriter {
     return true;
   }
 
+  /**
+   * Appends tuples encoded elsewhere (the native lane), numbered from `rows + 1` on, and counts their rows. The buffer
+   * is kept as it is, not copied, so the caller must not change it.
+   */
+  appendEncoded(tuples: Buffer, rows: number): void {
+    if (this.sink.length > 0) this.encoded.push(this.sink.take());
+    this.encoded.push(tuples);
+    this.id += rows;
+    this.pending += rows;
+  }
+
   /** Returns the tuples written since the last call as one chunk. */
   take(): Buffer {
     this.pending = 0;
-    return this.sink.take();
+    if (this.encoded.length === 0) return this.sink.take();
+    if (this.sink.length > 0) this.encoded.push(this.sink.take());
+    const chunk = this.encoded.length === 1 ? this.encoded[0]! : Buffer.concat(this.encoded);
+    this.encoded = [];
+    return chunk;
   }
 }

@@ -58,6 +58,26 @@ export class CsvTokenizer {
     this.parse(this.pending.length > 0 ? this.pending + text : text, false, out);
   }
 
+  /** The text of the record still open after the last push. */
+  get openRecord(): string {
+    return this.pending;
+  }
+
+  /**
+   * Returns the text of the record still open after the last push, and forgets it, so that another reader can take
+   * the input from that record's start. The line count stays at that record's first line.
+   */
+  takeOpenRecord(): string {
+    const open = this.pending;
+    this.pending = '';
+    return open;
+  }
+
+  /** Counts `count` line breaks read by another reader since takeOpenRecord. */
+  skipLines(count: number): void {
+    this.line += count;
+  }
+
   /** Finishes the last record at the end of the file. */
   end(out: SourceRecord[]): void {
     if (this.pending.length > 0) this.parse(this.pending, true, out);

@@ -4,6 +4,7 @@
  * keeps the early rows only when the analysis of every value ends with the same schema, and loads the file again
  * otherwise.
  */
+import { CopyBinaryWriter } from './copy-binary-writer.ts';
 import { createCopyWriter, type CopyFormat, type CopyRowWriter } from './copy-writer.ts';
 import type { DecimalMark } from './numbers.ts';
 import type { TableSchema } from './table-schema.ts';
@@ -34,6 +35,7 @@ export class EarlyLoad {
   private firstRows: string[][] = [];
   private writer: CopyRowWriter | null = null;
   private abandoned = false;
+  private guessed: TableSchema | null = null;
 
   constructor(
     private readonly target: EarlyLoadTarget,
@@ -55,6 +57,23 @@ export class EarlyLoad {
     if (!this.writer.write(cells, parsedNumbers)) this.abandon();
   }
 
+  /** The guessed schema while rows are converted to binary COPY, which the native lane can write too; otherwise null. */
+  get binarySchema(): TableSchema | null {
+    return !this.abandoned && this.writer instanceof CopyBinaryWriter ? this.guessed : null;
+  }
+
+  /** The `_id` of the next row. */
+  get nextId(): number {
+    return (this.writer?.rows ?? 0) + 1;
+  }
+
+  /** Takes binary COPY tuples the native lane wrote for the next `rows` rows (see binarySchema). */
+  addEncoded(tuples: Buffer, rows: number): void {
+    if (this.abandoned) return;
+    if (!(this.writer instanceof CopyBinaryWriter)) throw new Error('Encoded rows need an early load in the binary format.');
+    this.writer.appendEncoded(tuples, rows);
+  }
+
   /** Sends the rows converted so far once there are enough of them; the analysis awaits this between batches. */
   async flush(): Promise<void> {
     if (this.writer !== null && !this.abandoned && this.writer.pendingRows >= MIN_CHUNK_ROWS) await this.target.write(this.writer.take());
@@ -69,6 +88,7 @@ export class EarlyLoad {
 
   private start(): void {
     const schema = this.guessSchema();
+    this.guessed = schema;
     const format = this.target.begin(schema);
     this.writer = createCopyWriter(schema, this.decimal, format);
     const firstRows = this.firstRows;

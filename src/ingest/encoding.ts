@@ -135,7 +135,8 @@ export function mixedEncodingWarning(filename: string, encoding: TextEncoding, m
   };
 }
 
-async function isWholeFileUtf8(path: string): Promise<boolean> {
+/** Returns true when every byte of the file belongs to a valid UTF-8 sequence. */
+export async function isWholeFileUtf8(path: string): Promise<boolean> {
   let carry: Buffer | null = null;
   for await (const piece of fs.createReadStream(path, { highWaterMark: READ_CHUNK_BYTES })) {
     const chunk: Buffer = carry ? Buffer.concat([carry, piece as Buffer]) : (piece as Buffer);

@@ -133,6 +133,38 @@ export class ColumnProfile {
    */
   lastDecimal: string | null = null;
 
+  /**
+   * The type this column has settled on, or null while a value could still change more than the counts: then a value
+   * of that type changes nothing but the counts that addSettledValues raises. A text column has settled once observe
+   * ignores values; `integer`, `number` and `date` columns once no other type and no stray tracking remain open.
+   */
+  settledType(): 'text' | 'integer' | 'number' | 'date' | null {
+    if (this.isTextOnly) return 'text';
+    if (this.onlyString || this.boolean || this.datetimes.length > 0) return null;
+    if (this.number) {
+      if (this.dates.length > 0 || this.dateStrays.alive) return null;
+      return this.integer ? 'integer' : 'number';
+    }
+    if (this.percent || this.dates.length === 0 || this.numberStrays.alive) return null;
+    return 'date';
+  }
+
+  /** The date formats every value so far fits, in order of preference. */
+  get dateFormats(): string[] {
+    return this.dates.map((candidate) => candidate.format);
+  }
+
+  /**
+   * Counts `count` values of the settled type (see settledType) that were checked elsewhere: what observe would do
+   * for each of them.
+   */
+  addSettledValues(count: number): void {
+    this.lastDecimal = null;
+    if (this.isTextOnly || count === 0) return;
+    this.values += count;
+    this.observed += count;
+  }
+
   /** Records one trimmed, non-blank cell found on `line` of the file (or row of the sheet). */
   observe(trimmed: string, line = 0): void {
     this.lastDecimal = null;

@@ -33,6 +33,8 @@ export interface IngestOptions {
    * trimmed cell text.
    */
   onValue?: (value: string, position: ValuePosition) => void;
+  /** False keeps the native lane out of the analysis (native-lane.ts), so tests can compare the two paths. */
+  nativeLane?: boolean;
   /**
    * Makes analyseFile also convert the rows with a schema guessed from the first rows and send them to this target,
    * so the rows load while the file is analysed. The caller keeps them only when the analysis ends with that schema.

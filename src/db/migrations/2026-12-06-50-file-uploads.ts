@@ -5,7 +5,9 @@ import { APP_ROLE } from '../roles.ts';
  * Original files uploaded on a connection of their own while the import's transaction analyses and loads the rows.
  * Storing a large file took the server about a second (160 MB), and on the import's own connection it came before the
  * rows' COPY could start. The upload commits on its own; the import moves it into `resource_files` inside its
- * transaction with civic_attach_upload, so a failed import still stores nothing.
+ * transaction with civic_attach_upload, so a failed import still stores nothing. The table is unlogged, which
+ * spares the server writing each upload to its write-ahead log twice: a crash empties it, and with it only uploads of
+ * imports that the crash stopped anyway.
  *
  * The application role may only insert uploads and call the two functions, so one tenant cannot read another's
  * upload: there is no row-level security here because COPY FROM refuses tables that have it. The functions check the
@@ -17,7 +19,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql
     .raw(
       `
-create table file_uploads (
+create unlogged table file_uploads (
   id uuid primary key,
   organisation_id uuid not null,
   content bytea not null,
