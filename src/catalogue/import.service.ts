@@ -17,7 +17,7 @@ import { metadataColumns, newDatasetValues } from './catalogue.service.ts';
 import type { LoadReport, Visibility } from './catalogue.types.ts';
 import { copyIntoTable } from './copy-into.ts';
 import { EarlyCopy, type StartCopy } from './early-copy.ts';
-import { addPrimaryKeySql, createLoadTableSql, createTableSql, datastoreTableName, qualifiedTableName, quoteIdentifier } from './datastore-table.ts';
+import { addPrimaryKeySql, createLoadTableSql, datastoreTableName, qualifiedTableName, quoteIdentifier } from './datastore-table.ts';
 import { chooseFilterColumns, queueFilterIndexes } from './filter-indexes.ts';
 import type { ImportCheck, ImportCheckResult, ImportOptions, IngestFunctions } from './import.types.ts';
 import { baseFilename, mediaTypeOf, storeOriginalFile, type FileFacts, type OriginalFile } from './original-file.ts';
@@ -184,8 +184,7 @@ export class ImportService {
     if (copied !== analysis.rows) {
       throw new Error(`Copied ${copied} rows of ${source.filename} but the analysis counted ${analysis.rows}; the load was rolled back.`);
     }
-    // The early load's table has its primary key from the start (see startEarlyCopy).
-    if (earlyRows === null) await timer.time('primary_key', () => raw.query(addPrimaryKeySql(tableName)));
+    await timer.time('primary_key', () => raw.query(addPrimaryKeySql(tableName)));
     const indexColumns = await chooseFilterColumns(raw, tableName, analysis);
     await queueFilterIndexes(kysely, organisation.id, { resourceId, tableName, columns: indexColumns });
 
@@ -303,9 +302,7 @@ export class ImportService {
     await connectionFree;
     const tableName = datastoreTableName(target.resourceId);
     await raw.query('savepoint early_load');
-    // The table gets its primary key before the rows, unlike a second pass's. Rows arrive in `_id` order, so each
-    // goes to the index's rightmost page, and the index is built while the analysis still reads, not after it.
-    await raw.query(createTableSql(tableName, schema, this.ingest.columnSqlType));
+    await raw.query(createLoadTableSql(tableName, schema, this.ingest.columnSqlType));
     this.logger.info({ dataset: target.dataset, resource_id: target.resourceId, early: true, format }, 'import copy started');
     return copyIntoTable(this.db.engine, raw, this.copySql(tableName, schema, format), rows);
   }
