@@ -40,7 +40,7 @@ export class EarlyCopy implements EarlyLoadTarget {
   constructor(
     private readonly startCopy: StartCopy,
     readonly afterRows: number = EARLY_LOAD_AFTER_ROWS,
-    private readonly binaryAllowed = false,
+    readonly binaryAllowed = false,
   ) {}
 
   begin(schema: TableSchema): CopyFormat {

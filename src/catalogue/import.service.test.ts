@@ -17,6 +17,9 @@ import {
 } from '../../test/helpers/import-fixtures.ts';
 import { AppError } from '../errors.ts';
 import { IngestError } from '../ingest/ingest.types.ts';
+import { spendingFile } from '../ingest/lane.test-support.ts';
+import { laneStats, nativeLane } from '../ingest/native-lane.ts';
+import { parseDecimal } from '../ingest/numbers.ts';
 import { createLogger } from '../logger.ts';
 import { CatalogueService } from './catalogue.service.ts';
 import { organisationScope, PLATFORM_SCOPE, PUBLIC_SCOPE } from './catalogue.types.ts';
@@ -141,6 +144,32 @@ for (const engine of testEngines()) {
       await assert.rejects(failing.importFile(source(spendingFixture('ESCC-payment-data-Q2281011.csv')), options('index-job-failed')), /refused after loading/);
       const jobsAfter = await handle.db.owner.selectFrom('jobs').select(sql<string>`count(*)`.as('n')).where('kind', '=', FILTER_INDEX_JOB).executeTakeFirstOrThrow();
       assert.equal(Number(jobsAfter.n), Number(jobsBefore.n));
+    });
+
+    test('stores rows the native lane wrote', async () => {
+      // The early load, which the lane writes for, starts after 10,000 rows.
+      let row20000: string[] = [];
+      const file = spendingFile(folder.path, 'lane-spending.csv', { rows: 30_000, change: (row, cells) => (row === 20_000 ? (row20000 = cells) : undefined) });
+      const before = laneStats.rows;
+      const report = await imports.importFile(source(file), options('lane-spending'));
+      assert.equal(report.rows, 30_000);
+      // The lane writes binary COPY, which only PostgreSQL takes.
+      if (engine.name === 'postgres' && nativeLane() !== null) assert.ok(laneStats.rows - before > 15_000, 'the lane wrote the middle of the file');
+      const { rows } = await sql<Record<string, string>>`
+        select supplier, amount::text as amount, count::text as count, cost_centre, paid::text as paid, period::text as period, notes
+        from ${sql.table(`datastore.${(await catalogue.currentResource(PLATFORM_SCOPE, 'lane-spending'))!.tableName}`)} where _id = 20000`.execute(handle.db.owner);
+      const [day, month, year] = row20000[4]!.split('/');
+      const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+      const [periodDay, periodMonth] = row20000[5]!.split('-');
+      assert.deepEqual(rows[0], {
+        supplier: row20000[0],
+        amount: parseDecimal(row20000[1]!, '.'),
+        count: row20000[2],
+        cost_centre: row20000[3],
+        paid: `${year}-${month}-${day}`,
+        period: `2025-${String(months.indexOf(periodMonth!) + 1).padStart(2, '0')}-${periodDay}`,
+        notes: row20000[6] === '' ? null : row20000[6],
+      });
     });
 
     test('original file stored byte for byte', async () => {

@@ -202,7 +202,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     if (detected.mixedUtf8) encodingWarnings.push(mixedEncodingWarning(source.filename, detected.encoding, detected.mixedUtf8));
     const lane = nativeLane();
     // The lane copies text cells as bytes, so the whole file must be valid UTF-8, which a byte-order mark alone does not show.
-    const laneFits = lane !== null && options.earlyLoad !== undefined && options.schema === undefined && options.onValue === undefined && options.nativeLane !== false;
+    const laneFits = lane !== null && options.earlyLoad?.binaryAllowed === true && options.schema === undefined && options.onValue === undefined && options.nativeLane !== false;
     if (laneFits && detected.encoding === 'UTF-8' && (!detected.bom || (await isWholeFileUtf8(source.path)))) {
       const opened = await LaneReader.open(source.path, source.filename, lane, null, report);
       delimiter = opened.delimiter;

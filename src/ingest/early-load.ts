@@ -16,6 +16,8 @@ export const EARLY_LOAD_AFTER_ROWS = 10_000;
 export interface EarlyLoadTarget {
   /** Rows analysed before the schema is guessed; a file with fewer rows gets no early load. */
   afterRows: number;
+  /** True when `begin` may choose binary COPY, the only format the native lane writes. */
+  readonly binaryAllowed?: boolean;
   /** Receives the guessed schema and returns the COPY format to send. All rows written afterwards fit the schema. */
   begin(schema: TableSchema): CopyFormat;
   /** Sends a chunk of COPY rows and resolves when the target can take more. */

@@ -16,6 +16,8 @@ class BinaryTarget implements EarlyLoadTarget {
   chunks: Buffer[] = [];
   complete: boolean | null = null;
 
+  readonly binaryAllowed = true;
+
   constructor(readonly afterRows: number) {}
 
   begin(schema: TableSchema): 'binary' {
