@@ -152,8 +152,8 @@ export function parseTableSchema(text: string, sourceName: string): TableSchema 
 
 /**
  * Makes every field of the primary key required, and the field of a one-field key unique, because Table Schema
- * requires a primary key to be present and unique in every row.
- * NOTE: repeats of a key of several fields, as a combination, are not checked. Only each field's presence is.
+ * requires a primary key to be present and unique in every row. The analysis checks a key of several fields as a
+ * combination.
  */
 function applyPrimaryKey(fields: TableSchemaField[], keys: string[]): void {
   for (const field of fields) {

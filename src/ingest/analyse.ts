@@ -13,8 +13,10 @@ import { IngestError, type FileAnalysis, type IngestOptions, type IngestSource, 
 import { effectiveWidth, findHeaderEnd, findHeaderIndex, findTitle, stackHeaders, isBlankRecord, isBlankText, splitTail, type TailExclusion } from './layout.ts';
 import type { DecimalMark } from './numbers.ts';
 import { LaneReader, type LaneHooks } from './lane-reader.ts';
-import { LaneKind, laneStats, nativeLane, type LaneColumn, type LaneRun } from './native-lane.ts';
+import { describeLaneColumns } from './lane-plan.ts';
+import { laneStats, nativeLane, type LaneColumn, type LaneRun } from './native-lane.ts';
 import { fileSize, formatOf, openCsv, openSheet } from './records.ts';
+import { compositeKeyCheck } from './composite-key.ts';
 import { compileConstraints, matchSchemaFields, type ConstraintCheck } from './schema-fields.ts';
 import type { TableSchema, TableSchemaField } from './table-schema.ts';
 import { chooseSheet } from './workbook.ts';
@@ -246,6 +248,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
   let columnIds = makeColumnNames(headers);
   const userFields = options.schema ? matchSchemaFields(options.schema, headers, columnIds, source.filename) : [];
   const userMissing = new Set(options.schema?.missingValues ?? []);
+  const compositeKey = compositeKeyCheck(options.schema, userFields, headers);
   const columns: ColumnState[] = headers.map((_, c) => columnState(userFields[c], decimal));
   const addColumn = (): void => {
     headers.push('');
@@ -273,7 +276,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     const more = violations.length >= MAX_REPORTED_VIOLATIONS ? ` The first ${MAX_REPORTED_VIOLATIONS} are listed; there may be more.` : '';
     throw new IngestError(
       'schema_violation',
-      `${violations.length === 1 ? 'A value' : `${violations.length} values`} in ${source.filename} do not fit the Table Schema: ${listed}.${more} Correct the file or the schema and import again; nothing was loaded.`,
+      `${violations.length === 1 ? 'A value' : `${violations.length} values`} in ${source.filename} ${violations.length === 1 ? 'does' : 'do'} not fit the Table Schema: ${listed}.${more} Correct the file or the schema and import again; nothing was loaded.`,
       { file: source.filename, line: violations[0]!.line, column: violations[0]!.column, sheet: sheet ?? undefined },
     );
   };
@@ -336,11 +339,14 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
       if (userMissing.has(trimmed) || state.userField?.missingValues?.includes(trimmed)) continue;
       measure(c, raw);
       const converted = state.convert!(trimmed);
+      if (compositeKey) compositeKey.values[c] = converted;
       const problem = converted === null ? `"${clip(trimmed)}" is not a valid ${describeType(state.userField!)}` : state.constraints?.(converted, raw) ?? null;
       if (problem !== null) {
         violations.push({ line: record.line, column: headers[c]!, problem: converted === null ? problem : `(value "${clip(trimmed)}") ${problem}` });
       }
     }
+    const repeated = compositeKey?.check(record.line);
+    if (repeated) violations.push(repeated);
     if (violations.length >= MAX_REPORTED_VIOLATIONS) fail();
     early?.add(cells, parsedNumbers);
   };
@@ -354,29 +360,8 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     }
   };
 
-  /** Describes each cell of a row to the native lane, or returns null while some column has not settled. */
-  const laneColumns = (): LaneColumn[] | null => {
-    const schema = early?.binarySchema;
-    const width = Math.max(namedWidth, usedWidth);
-    if (!schema || decimal !== '.' || schema.fields.length !== width || lastLength < width) return null;
-    const described: LaneColumn[] = [];
-    for (let c = 0; c < lastLength; c++) {
-      if (c >= width) {
-        described.push({ kind: LaneKind.blank });
-        continue;
-      }
-      const field = schema.fields[c]!;
-      const settled = columns[c]!.profile?.settledType();
-      if (settled === 'text' && field.type === 'string') described.push({ kind: LaneKind.text });
-      else if (field.decimalChar !== undefined || field.bareNumber === false) return null;
-      else if (settled === 'integer' && field.type === 'integer') described.push({ kind: LaneKind.integer });
-      else if (settled === 'number' && field.type === 'number') described.push({ kind: LaneKind.number });
-      else if (settled === 'date' && field.type === 'date' && field.format !== undefined && columns[c]!.profile!.dateFormats.includes(field.format)) {
-        described.push({ kind: LaneKind.date, formats: [field.format, ...columns[c]!.profile!.dateFormats] });
-      } else return null;
-    }
-    return described;
-  };
+  const laneColumns = (): LaneColumn[] | null =>
+    describeLaneColumns({ schema: early?.binarySchema ?? null, width: Math.max(namedWidth, usedWidth), rowLength: lastLength, decimal, profiles: columns.map((column) => column.profile) });
   let laneLength = 0;
   let laneCounts = { lengths: new Float64Array(0), values: new Float64Array(0) };
   laneHooks.ready = {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseTableSchema } from '../catalogue/schema-input.ts';
 import { analyseFile } from './analyse.ts';
@@ -94,6 +97,29 @@ describe('user-supplied Table Schema', () => {
     const composite = { fields: [{ name: 'ref', type: 'string' }, { name: 'status', type: 'string' }], primaryKey: ['ref', 'status'] };
     const parsed = parseTableSchema(JSON.stringify(composite), 'schema.json');
     assert.deepEqual(parsed.fields.map((field) => field.constraints), [{ required: true }, { required: true }]);
+  });
+
+  it('checks a primary key of two fields', async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'civic-key-'));
+    try {
+      const file = path.join(folder, 'cases.csv');
+      const schema = parseTableSchema(JSON.stringify({ fields: [{ name: 'ref', type: 'string' }, { name: 'year', type: 'integer' }], primaryKey: ['ref', 'year'] }), 'schema.json');
+      fs.writeFileSync(file, 'Ref,Year,Amount\nA1,2024,1\nA1,2025,2\nA2,2024,3\n');
+      const accepted = await analyseFile({ path: file, filename: 'cases.csv' }, { schema });
+      assert.equal(accepted.rows, 3);
+
+      // "2,024" converts to the same integer, so the pair repeats line 2.
+      fs.writeFileSync(file, 'Ref,Year,Amount\nA1,2024,1\nA1,2025,2\nA1,"2,024",3\n');
+      const error = await analyseFile({ path: file, filename: 'cases.csv' }, { schema }).then(
+        () => assert.fail('the file was accepted'),
+        (caught: unknown) => caught,
+      );
+      assert.ok(error instanceof IngestError);
+      assert.equal(error.location.line, 4);
+      assert.match(error.message, /^A value in cases\.csv does not fit the Table Schema: column "Ref" on line 4 repeats the primary key \(ref, year\) of line 2: "A1", "2024"\./);
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('rejects date formats it cannot read', () => {
