@@ -127,7 +127,7 @@ interface OriginalFileValues {
 
 /**
  * Starts storing the original file: into `file_uploads` on another pooled connection when PostgreSQL has one to spare,
- * otherwise staged on the import's own connection. `scope` sets the tenant when a failed import discards the upload.
+ * otherwise staged on the import's own connection. `scope` sets the tenant on the upload's connection.
  */
 export function storeOriginalFile(db: Database, raw: RawConnection, values: OriginalFileValues, scope: (raw: RawConnection) => Promise<void>): OriginalFile {
   if (db.engine === 'pglite' || db.connectionLimit < 2) {
@@ -138,6 +138,7 @@ export function storeOriginalFile(db: Database, raw: RawConnection, values: Orig
   const stored = db.withConnection('app', async (upload) => {
     await upload.query('begin');
     try {
+      await scope(upload);
       const facts: FileFacts = { byteSize: 0, sha256: '' };
       const tuple = binaryCopyOfFile(uploadId, values.organisationId, values.filePath, values.byteSize, facts);
       await upload.copyFrom('copy file_uploads (id, organisation_id, content) from stdin with (format binary)', tuple);

@@ -9,9 +9,9 @@ import { APP_ROLE } from '../roles.ts';
  * spares the server writing each upload to its write-ahead log twice: a crash empties it, and with it only uploads of
  * imports that the crash stopped anyway.
  *
- * The application role may only insert uploads and call the two functions, so one tenant cannot read another's
- * upload: there is no row-level security here because COPY FROM refuses tables that have it. The functions check the
- * organisation against the transaction's tenant setting. There is no foreign key to the organisation either, because an
+ * The application role may only insert uploads and call the functions, so one tenant cannot read another's upload.
+ * There is no row-level security here, because COPY FROM refuses tables that have it: a trigger checks each new row's
+ * organisation as a policy would, and the functions check it against the transaction's tenant setting. There is no foreign key to the organisation either, because an
  * operator's import may create the organisation in its transaction, which the upload's connection cannot see. The daily retention run removes uploads left by an import
  * that stopped without cleaning up (the process was killed, say).
  */
@@ -30,6 +30,21 @@ do $$ begin
 exception when feature_not_supported then null;
 end $$;
 grant insert on file_uploads to ${APP_ROLE};
+
+-- What row-level security's WITH CHECK would do: an upload belongs to the organisation of the transaction.
+create or replace function civic_check_upload_organisation() returns trigger
+  language plpgsql
+  as $$
+  begin
+    if not (new.organisation_id = civic_current_organisation() or civic_is_platform()) then
+      raise exception 'permission denied: an upload must belong to the organisation of the transaction'
+        using errcode = 'insufficient_privilege';
+    end if;
+    return new;
+  end
+  $$;
+create trigger file_uploads_organisation before insert on file_uploads
+  for each row execute function civic_check_upload_organisation();
 
 create or replace function civic_attach_upload(upload uuid, resource uuid) returns bigint
   language plpgsql volatile security definer set search_path = public, pg_temp
@@ -77,6 +92,7 @@ drop function if exists civic_discard_stale_uploads(timestamptz);
 drop function if exists civic_discard_upload(uuid);
 drop function if exists civic_attach_upload(uuid, uuid);
 drop table if exists file_uploads;
+drop function if exists civic_check_upload_organisation();
 `,
     )
     .execute(db);
