@@ -86,6 +86,14 @@ describe('native lane of the analysis', { skip: nativeLane() === null && !proces
     assert.deepEqual(types, { supplier: 'string', amount: 'number', count: 'integer', cost_centre: 'string', paid: 'date', period: 'date', notes: 'string' });
   });
 
+  it('reads a small file as the TypeScript path does', async () => {
+    // About 100 KB: more characters than the delimiter sniffing reads, and less than its first piece of the file.
+    const outcome = await compare(spendingFile(folder, 'small.csv', { rows: 1500, bom: true }), 50);
+    assert.equal(outcome.laneRows, 0);
+    assert.equal(outcome.analysis!.rows, 1500);
+    assert.equal(outcome.analysis!.delimiter, ',');
+  });
+
   it('matches with CRLF, a byte-order mark and blank rows', async () => {
     const file = spendingFile(folder, 'crlf-bom.csv', { rows: 12_000, lineEnd: '\r\n', bom: true, change: (row) => (row % 700 === 0 ? null : undefined) });
     const outcome = await compare(file);

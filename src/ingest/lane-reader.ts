@@ -74,14 +74,17 @@ export class LaneReader {
       const reader = new LaneReader(handle, lane, onBytes);
       await reader.fill();
       if (reader.window[0] === 0xef && reader.window[1] === 0xbb && reader.window[2] === 0xbf) reader.position = 3;
+      // The sample ends where openCsv's would: at the end of the first 256 KB piece of the file that brings it to
+      // SNIFF_CHARS characters. It is complete only when the whole file has fewer characters.
       let sample = '';
       let sampleEnd = reader.position;
       while (sample.length < SNIFF_CHARS && sampleEnd < reader.filled) {
-        const stop = reader.cutAt(Math.min(sampleEnd + DECODE_BYTES, reader.filled), sampleEnd);
+        const pieceEnd = (Math.floor(sampleEnd / DECODE_BYTES) + 1) * DECODE_BYTES;
+        const stop = reader.cutAt(Math.min(pieceEnd, reader.filled), sampleEnd);
         sample += reader.window.toString('utf8', sampleEnd, stop);
         sampleEnd = stop;
       }
-      const chosen = delimiter ?? sniffDelimiter(sample, reader.endOfFile && sampleEnd >= reader.filled);
+      const chosen = delimiter ?? sniffDelimiter(sample, sample.length < SNIFF_CHARS);
       reader.tokenizer = new CsvTokenizer(chosen, filename);
       reader.delimiterCode = chosen.charCodeAt(0);
       return { reader, delimiter: chosen };
