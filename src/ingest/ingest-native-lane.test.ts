@@ -131,6 +131,25 @@ describe('native lane of the analysis', { skip: nativeLane() === null && !proces
     assert.equal(outcome.analysis!.schema.fields[1]!.type, 'string');
   });
 
+  it('reads a long file whose columns never settle', async () => {
+    // One text value early in the amounts keeps counting them as strays, so the lane never gets a plan, and the
+    // reader's window moves on many times under the tokenizer's open records.
+    const file = spendingFile(folder, 'unsettled.csv', { rows: 40_000, change: (row, cells) => (row === 5 ? [cells[0]!, 'see note', ...cells.slice(2)] : undefined) });
+    const outcome = await compare(file);
+    assert.equal(outcome.laneRows, 0);
+    assert.equal(outcome.analysis!.rows, 40_000);
+    assert.equal(outcome.analysis!.warnings.find((warning) => warning.code === 'stray_values')?.line, 6);
+  });
+
+  it('matches with a cell longer than a read', async () => {
+    const long = `${'Long note, '.repeat(40_000)}end`;
+    // In the count column the lane leaves the record to the tokenizer, which reads it over several steps.
+    const file = spendingFile(folder, 'long-cell.csv', { rows: 30_000, change: (row, cells) => (row === 20_000 ? [cells[0]!, cells[1]!, long, ...cells.slice(3)] : undefined) });
+    const outcome = await compare(file);
+    assert.ok(outcome.laneRows > 0);
+    assert.equal(outcome.analysis!.text_lengths?.[2], long.length);
+  });
+
   it('matches with a late missing-value marker', async () => {
     const file = spendingFile(folder, 'late-marker.csv', { rows: 12_000, change: (row, cells) => (row === 9000 ? [cells[0]!, 'n/a', ...cells.slice(2)] : undefined) });
     const outcome = await compare(file);

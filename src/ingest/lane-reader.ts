@@ -56,6 +56,8 @@ export class LaneReader {
   private position = 0;
   private endOfFile = false;
   private tokenizer: CsvTokenizer | null = null;
+  /** File offset of the last record the lane left to the tokenizer, which must read past it before the lane runs again. */
+  private leftAt = -1;
   private delimiterCode = 0;
 
   private constructor(
@@ -115,7 +117,8 @@ export class LaneReader {
 
   /** Decodes and tokenizes the next stretch of bytes. Returns false at the end of the file. */
   private async decodeStep(records: SourceRecord[]): Promise<boolean> {
-    if (this.filled - this.position < DECODE_BYTES && !this.endOfFile) await this.fill();
+    // The window keeps the tokenizer's open record, which the lane may be handed next.
+    if (this.filled - this.position < DECODE_BYTES && !this.endOfFile) await this.fill(this.openRecordStart());
     if (this.position >= this.filled && this.endOfFile) return false;
     const stop = this.cutAt(Math.min(this.position + DECODE_BYTES, this.filled), this.position);
     this.tokenizer!.push(this.window.toString('utf8', this.position, stop), records);
@@ -130,7 +133,9 @@ export class LaneReader {
    */
   private async laneStep(hooks: LaneHooks): Promise<boolean> {
     const tokenizer = this.tokenizer!;
-    let start = this.position - Buffer.byteLength(tokenizer.openRecord, 'utf8');
+    let start = this.openRecordStart();
+    // The lane left the record at this offset to the tokenizer, which has not finished it yet.
+    if (this.windowStart + start <= this.leftAt) return false;
     if (this.filled - start < LANE_WINDOW_BYTES / 2 && !this.endOfFile) start -= await this.fill(start);
     const complete = this.lane.countRecords(this.window, start, this.filled, this.delimiterCode, hooks.holdBack + 1);
     if (complete <= hooks.holdBack) return false;
@@ -138,11 +143,18 @@ export class LaneReader {
     if (planned === null) return false;
     tokenizer.takeOpenRecord();
     const run = this.lane.encode(this.window, start, this.filled, planned.plan, planned.firstId, planned.lengths, planned.values);
+    if (run.stop === LaneStop.unhandled) this.leftAt = this.windowStart + start + run.consumed;
     this.position = start + run.consumed;
     tokenizer.skipLines(run.lines);
     hooks.apply(run);
     this.onBytes?.(this.windowStart + this.position);
     return run.rows > 0 && run.stop !== LaneStop.unhandled;
+  }
+
+  /** Window position where the tokenizer's open record starts, or the read position when it has none. */
+  private openRecordStart(): number {
+    const open = this.tokenizer!.openRecord;
+    return open.length === 0 ? this.position : this.position - Buffer.byteLength(open, 'utf8');
   }
 
   /**
