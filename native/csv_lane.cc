@@ -329,6 +329,8 @@ void set_delimiter(Plan& plan, uint8_t delimiter) {
   plan.special[static_cast<uint8_t>('\n')] = true;
   plan.special[static_cast<uint8_t>('\r')] = true;
   plan.special[static_cast<uint8_t>('"')] = true;
+  // A NUL byte ends a cell's scan too, so that split_cells can leave its record to the TypeScript path, which rejects it.
+  plan.special[0] = true;
 }
 
 struct Run {
@@ -425,6 +427,7 @@ bool split_cells(const uint8_t* s, size_t pos, size_t record_stop, const Plan& p
         i = at + 1;
         break;
       }
+      if (std::memchr(s + cell.start, 0, cell.end - cell.start) != nullptr) return false;
       if (i < record_stop && s[i] != delimiter && s[i] != '\n' && s[i] != '\r') return false;
     } else {
       // A quote inside an unquoted cell is ordinary text.
@@ -437,6 +440,7 @@ bool split_cells(const uint8_t* s, size_t pos, size_t record_stop, const Plan& p
         }
         break;
       }
+      if (j < record_stop && s[j] == 0) return false;
       cell.end = j;
       i = j;
     }

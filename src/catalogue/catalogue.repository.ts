@@ -46,6 +46,16 @@ export function insertOrganisation(db: Kysely<DB>, values: { slug: string; name:
   return db.insertInto('organisations').values(values).returningAll().executeTakeFirstOrThrow();
 }
 
+/** Inserts an organisation, or returns undefined when one with the slug exists, waiting for a concurrent insert of it. */
+export function insertOrganisationUnlessTaken(db: Kysely<DB>, values: { slug: string; name: string }): Promise<OrganisationRow | undefined> {
+  return db
+    .insertInto('organisations')
+    .values(values)
+    .onConflict((conflict) => conflict.column('slug').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
 function datasetQuery(db: Kysely<DB>) {
   return db
     .selectFrom('datasets')

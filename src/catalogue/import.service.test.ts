@@ -172,6 +172,20 @@ for (const engine of testEngines()) {
       });
     });
 
+    test('concurrent imports create one organisation', async () => {
+      const file = path.join(folder.path, 'two-at-once.csv');
+      fs.writeFileSync(file, 'code,amount\n001,1.50\n002,2.50\n');
+      const organisation = { organisation: 'created-twice-at-once' };
+      const [first, second] = await Promise.all([
+        imports.importFile(source(file), { ...options('first-at-once'), ...organisation }),
+        imports.importFile(source(file), { ...options('second-at-once'), ...organisation }),
+      ]);
+      assert.equal(first.organisation, 'created-twice-at-once');
+      assert.equal(second.organisation, 'created-twice-at-once');
+      const { rows } = await sql<{ count: number }>`select count(*)::int as count from organisations where slug = 'created-twice-at-once'`.execute(handle.db.owner);
+      assert.equal(rows[0]!.count, 1);
+    });
+
     test('original file stored byte for byte', async () => {
       const resource = await catalogue.currentResource(PLATFORM_SCOPE, 'escc-payment-data-q2281011');
       const original = await catalogue.getResourceFile(PLATFORM_SCOPE, resource!.id);

@@ -138,7 +138,7 @@ export class ImportService {
         early = afterRows > 0 ? new EarlyCopy(startCopy, afterRows, this.binaryCopyAllowed) : null;
         const analysis = await timer.time('analyse', () => this.ingest.analyseFile(source, { ...ingestOptions('analyse'), earlyLoad: early ?? undefined }));
         // The file's name stays out of the log, because council files are often named after the person they concern.
-        this.logger.info({ dataset: options.dataset, resource_id: resourceId, rows: analysis.rows, columns: analysis.schema.fields.length, format: analysis.format }, 'import analysed');
+        this.logger.info({ dataset: options.dataset, resource_id: resourceId, rows: analysis.rows, columns: analysis.schema.fields.length, format: analysis.format, native_lane_rows: analysis.lane_rows ?? 0 }, 'import analysed');
         const file = await timer.time('wait_original', () => original!.stored);
         const outcome = await this.load(raw, kysely, { source, file, original, analysis, options, organisation, resourceId, timer, early }, ingestOptions('load'));
         await timer.time('commit', () => raw.query('commit'));
@@ -334,7 +334,11 @@ export class ImportService {
     }
     if (existing) return existing;
     this.logger.info({ organisation: options.organisation, actor: actor.name }, 'import creating organisation');
-    return repository.insertOrganisation(kysely, { slug: options.organisation, name: options.organisationName?.trim() || nameFromSlug(options.organisation) });
+    const created = await repository.insertOrganisationUnlessTaken(kysely, { slug: options.organisation, name: options.organisationName?.trim() || nameFromSlug(options.organisation) });
+    // Another import created the organisation first: the insert waited for its commit, and now reads its row.
+    const organisation = created ?? (await repository.findOrganisationBySlug(kysely, options.organisation));
+    if (!organisation) throw new Error(`Organisation "${options.organisation}" could be neither created nor found; run the import again.`);
+    return organisation;
   }
 
   private async findOrCreateDataset(

@@ -323,6 +323,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
         if (state.required) violations.push({ line: record.line, column: headers[c]!, problem: 'is missing but the field is required' });
         continue;
       }
+      if (raw.includes('\u0000')) throw nulCharacter(source.filename, location(record.line), headers[c]!.trim() || columnIds[c]!, record.line, sheet);
       const profile = state.profile;
       if (lengthOnlyForText && profile !== null && profile.isTextOnly) {
         measure(c, raw);
@@ -363,6 +364,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
   const laneColumns = (): LaneColumn[] | null =>
     describeLaneColumns({ schema: early?.binarySchema ?? null, width: Math.max(namedWidth, usedWidth), rowLength: lastLength, decimal, profiles: columns.map((column) => column.profile) });
   let laneLength = 0;
+  let laneRows = 0;
   let laneCounts = { lengths: new Float64Array(0), values: new Float64Array(0) };
   laneHooks.ready = {
     holdBack: TAIL_RECORDS,
@@ -388,6 +390,7 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
       }
       early!.addEncoded(run.output.subarray(0, run.outputLength), run.rows);
       laneStats.rows += run.rows;
+      laneRows += run.rows;
     },
   };
   for (let i = headerEnd + 1; i < prefix.length; i++) hold(prefix[i]!);
@@ -456,7 +459,17 @@ export async function analyseFile(source: IngestSource, options: IngestOptions =
     decimal_mark: decimal,
     excluded_lines: excluded.map((exclusion) => exclusion.line),
     text_lengths: fields.map((_, c) => ((longest[c] ?? -1) >= 0 ? longest[c]! : null)),
+    ...(laneRows > 0 ? { lane_rows: laneRows } : {}),
   };
+}
+
+/** Rejects a cell holding a NUL character (byte 0), which PostgreSQL text cannot store. */
+function nulCharacter(filename: string, where: string, column: string, line: number, sheet: string | null): IngestError {
+  return new IngestError(
+    'nul_character',
+    `The value in column "${column}" on ${where} contains a NUL character (byte 0), which a database text value cannot hold. Such bytes usually come from a damaged export or a file saved in another encoding: remove them, save the file as UTF-8 and import it again; nothing was loaded.`,
+    { file: filename, line, column, sheet: sheet ?? undefined },
+  );
 }
 
 /** Counts code points, so a character outside the Basic Multilingual Plane (two UTF-16 units) counts once. */

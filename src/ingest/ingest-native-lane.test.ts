@@ -48,8 +48,9 @@ async function analyse(file: string, lane: boolean, afterRows = 100): Promise<Ou
   const before = laneStats.rows;
   const source = { path: file, filename: path.basename(file) };
   try {
-    const analysis = await analyseFile(source, { earlyLoad: target, nativeLane: lane });
-    return { analysis, schema: target.schema, complete: target.complete, bytes: Buffer.concat(target.chunks), laneRows: laneStats.rows - before };
+    const { lane_rows: reported = 0, ...analysis } = await analyseFile(source, { earlyLoad: target, nativeLane: lane });
+    assert.equal(reported, laneStats.rows - before, 'the analysis reports the rows the lane wrote');
+    return { analysis, schema: target.schema, complete: target.complete, bytes: Buffer.concat(target.chunks), laneRows: reported };
   } catch (error) {
     if (!(error instanceof IngestError)) throw error;
     return { error: error.message, schema: target.schema, complete: target.complete, bytes: Buffer.concat(target.chunks), laneRows: laneStats.rows - before };
@@ -148,6 +149,22 @@ describe('native lane of the analysis', { skip: nativeLane() === null && !proces
     const outcome = await compare(file);
     assert.ok(outcome.laneRows > 0);
     assert.equal(outcome.analysis!.text_lengths?.[2], long.length);
+  });
+
+  it('matches with a cell longer than the lane reads', async () => {
+    // A text cell of 3.6 MB: longer than the 2 MB the lane reads per call, so the reader's window grows around it.
+    const long = `${'para "x", '.repeat(300_000)}${'ł'.repeat(50)}`;
+    const file = spendingFile(folder, 'giant-cell.csv', { rows: 40_000, change: (row, cells) => (row === 20_000 ? [...cells.slice(0, 6), long] : undefined) });
+    const outcome = await compare(file);
+    assert.ok(outcome.laneRows > 20_000);
+    assert.equal(outcome.analysis!.text_lengths?.[6], long.length);
+  });
+
+  it('rejects a NUL character on both paths', async () => {
+    const file = spendingFile(folder, 'nul.csv', { rows: 20_000, change: (row, cells) => (row === 15_000 ? [`Nul\u0000Supplier`, ...cells.slice(1)] : undefined) });
+    const line = fs.readFileSync(file, 'utf8').split('\n').findIndex((text) => text.includes('\u0000')) + 1;
+    const outcome = await compare(file);
+    assert.match(outcome.error ?? '', new RegExp(`^The value in column "Supplier" on line ${line} of nul\\.csv contains a NUL character \\(byte 0\\)`));
   });
 
   it('matches with a late missing-value marker', async () => {

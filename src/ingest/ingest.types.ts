@@ -86,6 +86,8 @@ export interface FileAnalysis {
    * the load writes as text, or null when the field gets no value. Absent from analyses made before it was measured.
    */
   text_lengths?: Array<number | null>;
+  /** Rows the native lane wrote for the early load (native-lane.ts); not part of the load report. */
+  lane_rows?: number;
 }
 
 /** Where a rejected value or line sits in the user's file. */
