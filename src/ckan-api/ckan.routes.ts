@@ -23,7 +23,7 @@ export function helpUrl(publicUrl: string, name: string): string {
 }
 
 /** Maps a thrown value to CKAN's error body and status. Internal details of unexpected errors are not sent. */
-export function ckanError(error: unknown): { status: number; error: Record<string, unknown> } {
+export function ckanError(error: unknown, request?: Pick<FastifyRequest, 'headers' | 'query'>): { status: number; error: Record<string, unknown> } {
   if (error instanceof AppError) {
     if (error.code === 'search_query_error') return { status: 400, error: { __type: 'Search Query Error', message: error.message } };
     if (error.kind === 'validation') {
@@ -35,7 +35,7 @@ export function ckanError(error: unknown): { status: number; error: Record<strin
     if (mapped) return { status: mapped.status, error: { __type: mapped.type, message: mapped.prefix + error.message } };
     return { status: STATUS_BY_KIND[error.kind], error: { __type: 'Error', message: error.message } };
   }
-  const described = describeError(error);
+  const described = describeError(error, request);
   if (described.status < 500) return { status: described.status, error: { __type: 'Error', message: described.message } };
   return { status: 500, error: { __type: 'Internal Server Error', message: 'Internal Server Error' } };
 }
@@ -144,7 +144,7 @@ export async function ckanRoutes(app: FastifyInstance, services: Services): Prom
     if (error instanceof BadRequest) {
       return reply.status(400).type('application/json; charset=utf-8').send(JSON.stringify(error.message));
     }
-    const { status, error: body } = ckanError(error);
+    const { status, error: body } = ckanError(error, request);
     if (status >= 500) request.log.error({ err: error }, 'CKAN request failed');
     const action = request.routeOptions.url?.split('/').pop();
     const helpFor = action !== undefined && Object.hasOwn(ACTIONS, action) ? action : 'help_show';

@@ -41,6 +41,14 @@ describe('API error replies', () => {
     assert.equal(lines.filter((line) => line.msg === 'request rejected').length, 1);
   });
 
+  test('repeated query parameter is named', async () => {
+    const response = await fetch(`${server.url}/api/v1/organisations?page=1&page=2`);
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { error: { code: string; message: string; fields: Array<{ field: string; message: string }> } };
+    assert.equal(body.error.code, 'invalid_request');
+    assert.deepEqual(body.error.fields, [{ field: 'page', message: 'query parameter page was given 2 times; give it once' }]);
+  });
+
   async function postAgreement(contentType: string, body: string): Promise<{ status: number; error: { code: string; message: string } }> {
     const response = await fetch(`${server.url}/api/v1/agreements`, { method: 'POST', headers: { 'content-type': contentType }, body });
     return { status: response.status, error: ((await response.json()) as { error: { code: string; message: string } }).error };

@@ -17,7 +17,7 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
  * Returns the status and public body for any thrown value; unknown errors become a generic 500 with no internals.
  * The request, when given, lets a refused Content-Type be named.
  */
-export function describeError(error: unknown, request?: Pick<FastifyRequest, 'headers'>): { status: number; code: string; message: string; fields: AppError['fields'] } {
+export function describeError(error: unknown, request?: Pick<FastifyRequest, 'headers' | 'query'>): { status: number; code: string; message: string; fields: AppError['fields'] } {
   if (error instanceof AppError) {
     return { status: STATUS_BY_KIND[error.kind], code: error.code, message: error.message, fields: error.fields };
   }
@@ -25,7 +25,7 @@ export function describeError(error: unknown, request?: Pick<FastifyRequest, 'he
   const bodyError = describeBodyError(fastifyError.code, request?.headers['content-type']);
   if (bodyError !== null) return { ...bodyError, fields: [] };
   if (fastifyError.validation) {
-    const fields = describeValidation(fastifyError.validation, fastifyError.validationContext);
+    const fields = describeValidation(fastifyError.validation, fastifyError.validationContext, request?.query);
     const message = fields.length > 0 ? fields.map((field) => field.message).join('; ') : (fastifyError.message ?? 'bad input');
     return { status: 400, code: 'invalid_request', message: `Invalid request: ${message}.`, fields };
   }
@@ -61,8 +61,9 @@ interface SchemaProblem {
  * values (a union of constants, or an enum) lists the values allowed, where the validator reports one failure per
  * constant. A missing or unknown property is named as such.
  */
-export function describeValidation(problems: readonly SchemaProblem[], context: string | undefined): AppError['fields'] {
+export function describeValidation(problems: readonly SchemaProblem[], context: string | undefined, query?: unknown): AppError['fields'] {
   const location = LOCATIONS[context ?? ''] ?? 'value';
+  const given = context === 'querystring' && typeof query === 'object' && query !== null ? (query as Record<string, unknown>) : {};
   const byPath = new Map<string, SchemaProblem[]>();
   for (const problem of problems) {
     let missing: string | undefined;
@@ -80,7 +81,9 @@ export function describeValidation(problems: readonly SchemaProblem[], context: 
       return [];
     });
     let message: string;
-    if (group.some((problem) => problem.keyword === 'required')) message = `${location} ${name} is missing`;
+    const repeated = Object.hasOwn(given, name) && Array.isArray(given[name]) ? (given[name] as unknown[]).length : 0;
+    if (repeated > 1) message = `${location} ${name} was given ${repeated} times; give it once`;
+    else if (group.some((problem) => problem.keyword === 'required')) message = `${location} ${name} is missing`;
     else if (group.some((problem) => problem.keyword === 'additionalProperties')) message = `${location} ${name} is not recognised`;
     else if (allowed.length > 0) message = `${location} ${name} must be one of: ${[...new Set(allowed)].join(', ')}`;
     else if (group.some((problem) => problem.keyword === 'minProperties')) {
