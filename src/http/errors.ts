@@ -15,7 +15,7 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
 
 /**
  * Returns the status and public body for any thrown value; unknown errors become a generic 500 with no internals.
- * The request, when given, lets a refused Content-Type be named.
+ * The request, when given, lets a refused Content-Type and a repeated query parameter be named.
  */
 export function describeError(error: unknown, request?: Pick<FastifyRequest, 'headers' | 'query'>): { status: number; code: string; message: string; fields: AppError['fields'] } {
   if (error instanceof AppError) {
@@ -63,7 +63,7 @@ interface SchemaProblem {
  */
 export function describeValidation(problems: readonly SchemaProblem[], context: string | undefined, query?: unknown): AppError['fields'] {
   const location = LOCATIONS[context ?? ''] ?? 'value';
-  const given = context === 'querystring' && typeof query === 'object' && query !== null ? (query as Record<string, unknown>) : {};
+  const queryValues = context === 'querystring' && typeof query === 'object' && query !== null ? (query as Record<string, unknown>) : {};
   const byPath = new Map<string, SchemaProblem[]>();
   for (const problem of problems) {
     let missing: string | undefined;
@@ -81,7 +81,7 @@ export function describeValidation(problems: readonly SchemaProblem[], context: 
       return [];
     });
     let message: string;
-    const repeated = Object.hasOwn(given, name) && Array.isArray(given[name]) ? (given[name] as unknown[]).length : 0;
+    const repeated = Object.hasOwn(queryValues, name) && Array.isArray(queryValues[name]) ? (queryValues[name] as unknown[]).length : 0;
     if (repeated > 1) message = `${location} ${name} was given ${repeated} times; give it once`;
     else if (group.some((problem) => problem.keyword === 'required')) message = `${location} ${name} is missing`;
     else if (group.some((problem) => problem.keyword === 'additionalProperties')) message = `${location} ${name} is not recognised`;
