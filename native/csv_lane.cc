@@ -500,7 +500,7 @@ Outcome encode_record(const uint8_t* s, const std::vector<Cell>& cells, const Pl
     }
     if (static_cast<int32_t>(c) >= plan.width) return reject();
     const Column& column = plan.columns[c];
-    // The stored length counts the cell as the TypeScript path holds it, with doubled quotes made single. It is at
+    // The stored length counts the cell as the TypeScript path reads it, with doubled quotes made single. It is at
     // most the byte count, so only a cell longer in bytes than the longest so far needs counting.
     int64_t length = -1;
     if (static_cast<int64_t>(n) > lengths[c]) length = code_points(text, n);
@@ -565,7 +565,7 @@ Run run_lane(const uint8_t* s, size_t start, size_t end, const Plan& plan, int64
              std::vector<int64_t>& values, Allocate allocate) {
   Run run;
   // The last `hold_back` complete records stay for the TypeScript path, which may read the file's last records as
-  // totals or notes; so the lane first finds how many records are complete.
+  // totals or notes. So the lane first finds how many records are complete.
   std::vector<size_t> ends;
   std::vector<int64_t> line_counts;
   size_t pos = start;
@@ -644,6 +644,29 @@ bool get_float64_array(napi_env env, napi_value value, double*& data, size_t& le
   return true;
 }
 
+// Reads the input buffer and the `start` and `end` positions from the first three arguments of a call, checking that
+// they lie inside the buffer. Returns false when an exception is pending.
+bool read_input(napi_env env, napi_value* argv, const char* call, const uint8_t*& input, size_t& start, size_t& end) {
+  void* data = nullptr;
+  size_t size = 0;
+  int64_t first = 0;
+  int64_t last = 0;
+  if (napi_get_buffer_info(env, argv[0], &data, &size) != napi_ok || napi_get_value_int64(env, argv[1], &first) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &last) != napi_ok) {
+    throw_error(env);
+    return false;
+  }
+  if (first < 0 || last < first || static_cast<size_t>(last) > size) {
+    std::string message = std::string(call) + ": start and end must lie inside the input";
+    napi_throw_error(env, nullptr, message.c_str());
+    return false;
+  }
+  input = static_cast<const uint8_t*>(data);
+  start = static_cast<size_t>(first);
+  end = static_cast<size_t>(last);
+  return true;
+}
+
 // encode(input: Buffer, start: number, end: number, plan: object, firstId: number, lengths: Float64Array,
 //        values: Float64Array) => { consumed, rows, lines, stop, output: Buffer, outputLength }
 napi_value Encode(napi_env env, napi_callback_info info) {
@@ -651,16 +674,12 @@ napi_value Encode(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   if (argc != 7) return throw_error(env, "encode takes 7 arguments");
-  void* data = nullptr;
-  size_t size = 0;
-  CHECK(napi_get_buffer_info(env, argv[0], &data, &size));
-  int64_t start = 0;
-  int64_t end = 0;
+  const uint8_t* input = nullptr;
+  size_t start = 0;
+  size_t end = 0;
+  if (!read_input(env, argv, "encode", input, start, end)) return nullptr;
   int64_t first_id = 0;
-  CHECK(napi_get_value_int64(env, argv[1], &start));
-  CHECK(napi_get_value_int64(env, argv[2], &end));
   CHECK(napi_get_value_int64(env, argv[4], &first_id));
-  if (start < 0 || end < start || static_cast<size_t>(end) > size) return throw_error(env, "encode: start and end must lie inside the input");
 
   Plan plan;
   int64_t delimiter = 0, row_length = 0, width = 0, hold_back = 0;
@@ -726,8 +745,7 @@ napi_value Encode(napi_env env, napi_callback_info info) {
     if (napi_create_buffer(env, bytes, &memory, &output) != napi_ok) return nullptr;
     return static_cast<uint8_t*>(memory);
   };
-  Run run = run_lane(static_cast<const uint8_t*>(data), static_cast<size_t>(start), static_cast<size_t>(end), plan, first_id,
-                     lengths, values, allocate);
+  Run run = run_lane(input, start, end, plan, first_id, lengths, values, allocate);
   bool pending = false;
   napi_is_exception_pending(env, &pending);
   if (pending) return nullptr;
@@ -760,24 +778,23 @@ napi_value CountRecords(napi_env env, napi_callback_info info) {
   napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   if (argc != 5) return throw_error(env, "countRecords takes 5 arguments");
-  void* data = nullptr;
-  size_t size = 0;
-  int64_t start = 0, end = 0, delimiter = 0, limit = 0;
-  CHECK(napi_get_buffer_info(env, argv[0], &data, &size));
-  CHECK(napi_get_value_int64(env, argv[1], &start));
-  CHECK(napi_get_value_int64(env, argv[2], &end));
+  const uint8_t* input = nullptr;
+  size_t start = 0;
+  size_t end = 0;
+  if (!read_input(env, argv, "countRecords", input, start, end)) return nullptr;
+  int64_t delimiter = 0;
+  int64_t limit = 0;
   CHECK(napi_get_value_int64(env, argv[3], &delimiter));
   CHECK(napi_get_value_int64(env, argv[4], &limit));
-  if (start < 0 || end < start || static_cast<size_t>(end) > size) return throw_error(env, "countRecords: start and end must lie inside the input");
   if (delimiter <= 0 || delimiter >= 0x80) return throw_error(env, "countRecords: the delimiter must be one ASCII character");
-  const uint8_t* s = static_cast<const uint8_t*>(data);
+
   Plan plan;
   set_delimiter(plan, static_cast<uint8_t>(delimiter));
   int64_t count = 0;
-  size_t pos = static_cast<size_t>(start);
+  size_t pos = start;
   while (count < limit) {
     int64_t lines = 0;
-    size_t stop = record_end(s, pos, static_cast<size_t>(end), plan, lines);
+    size_t stop = record_end(input, pos, end, plan, lines);
     if (stop == 0) break;
     count++;
     pos = stop;

@@ -64,7 +64,7 @@ export class CsvTokenizer {
   }
 
   /**
-   * Returns the text of the record still open after the last push, and forgets it, so that another reader can take
+   * Returns the text of the record still open after the last push and clears it, so that another reader can take
    * the input from that record's start. The line count stays at that record's first line.
    */
   takeOpenRecord(): string {

@@ -134,9 +134,9 @@ export class ColumnProfile {
   lastDecimal: string | null = null;
 
   /**
-   * The type this column has settled on, or null while a value could still change more than the counts: then a value
-   * of that type changes nothing but the counts that addSettledValues raises. A text column has settled once observe
-   * ignores values; `integer`, `number` and `date` columns once no other type and no stray tracking remain open.
+   * Returns the type this column has settled on, or null while a value could still change more than the counts. Once
+   * settled, a value of that type changes only the counts that addSettledValues raises. A text column settles when
+   * observe ignores values, and an integer, number or date column when no other type and no stray tracking remain.
    */
   settledType(): 'text' | 'integer' | 'number' | 'date' | null {
     if (this.isTextOnly) return 'text';

@@ -51,8 +51,9 @@ export interface LaneRun {
 
 export interface NativeLane {
   /**
-   * Reads records of `input` from `start` to `end`. `lengths` holds each column's longest value in code points so far
-   * (-1 for none) and is raised; `values` gains each column's count of non-blank values, text columns not counted.
+   * Reads records of `input` from `start` to `end`. `lengths` contains each column's longest value in code points so
+   * far (-1 for none), which the call raises. `values` gains each column's count of non-blank values, text columns
+   * not counted.
    */
   encode(input: Buffer, start: number, end: number, plan: LanePlan, firstId: number, lengths: Float64Array, values: Float64Array): LaneRun;
   /** Counts the complete records of `input` from `start`, up to `limit`. */
